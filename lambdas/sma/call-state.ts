@@ -1,0 +1,90 @@
+// The call's control state, carried by Chime in TransactionAttributes from one invocation to the
+// next (ARCHITECTURE.md: DynamoDB may be down, so the next decision must not need it).
+// Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it.
+import { z } from 'zod';
+import { MAX_ATTRIBUTE_PAIRS, MAX_ATTRIBUTES_BYTES, attributesBytes } from './actions.js';
+
+export const Phase = z.enum([
+  /** Outbound call placed, waiting for the callee to answer. */
+  'dialing',
+  /** CallAndBridge to the LiveKit agent sent. */
+  'bridging_ai',
+  /** Caller talking with the agent. */
+  'ai_connected',
+  /** Transfer accepted: the agent leg (LEG-B) is being hung up. */
+  'transfer_pending',
+  /** CallAndBridge to a human queue's number sent. */
+  'bridging_human',
+  /** Caller talking with a person. */
+  'human_connected',
+  /** Apology or hang-up in progress; nothing else will be bridged. */
+  'ending',
+  /** Both legs gone. */
+  'ended',
+]);
+export type Phase = z.infer<typeof Phase>;
+
+export const TransferTarget = z.enum(['primary', 'fallback']);
+
+/** Attribute keys and their schemas. Parsing is per key: one bad value never loses the others. */
+const fields = {
+  phase: Phase,
+  useCase: z.string().min(1).max(64),
+  queue: z.string().min(1).max(64),
+  target: TransferTarget,
+  reason: z.string().regex(/^[a-z][a-z0-9_]{0,47}$/),
+  requestedAt: z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .transform(Number),
+  aiLeg: z.string().min(1).max(128),
+  agentTrace: z.string().max(128),
+  /** While `ending`: how the call will be counted once its legs are gone. */
+  end: z.enum(['ai_completed', 'transferred', 'abandoned', 'failed']),
+} as const;
+
+type Fields = typeof fields;
+export type CallState = { [K in keyof Fields]?: z.output<Fields[K]> };
+const KEYS = Object.keys(fields) as (keyof Fields)[];
+
+export function readState(attrs: Record<string, string> | undefined): CallState {
+  const state: Record<string, unknown> = {};
+  if (!attrs) return state;
+  for (const k of KEYS) {
+    const raw = attrs[k];
+    if (raw === undefined) continue;
+    const parsed = fields[k].safeParse(raw);
+    if (parsed.success) state[k] = parsed.data;
+  }
+  return state as CallState;
+}
+
+/**
+ * The full TransactionAttributes map to return: whatever Chime sent (Chime replaces the whole map
+ * with what we return, so foreign keys are echoed) with callbridge's keys set from `state`.
+ * Foreign keys are dropped only if the map would break Chime's limits.
+ */
+export function writeState(
+  incoming: Record<string, string> | undefined,
+  state: CallState,
+): Record<string, string> {
+  const ours: Record<string, string> = {};
+  for (const k of KEYS) {
+    const v = state[k];
+    if (v !== undefined) ours[k] = String(v);
+  }
+  const out: Record<string, string> = { ...ours };
+  const budget = MAX_ATTRIBUTE_PAIRS - Object.keys(ours).length;
+  let kept = 0;
+  for (const [k, v] of Object.entries(incoming ?? {})) {
+    if ((KEYS as string[]).includes(k)) continue;
+    if (kept >= budget) break;
+    out[k] = v;
+    if (attributesBytes(out) > MAX_ATTRIBUTES_BYTES) {
+      delete out[k];
+      break;
+    }
+    kept += 1;
+  }
+  return out;
+}

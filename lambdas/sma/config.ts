@@ -1,0 +1,86 @@
+// The SMA handler's configuration: read once at cold start from the environment, validated, typed.
+// A missing or malformed variable stops start-up with a message naming it.
+import { z } from 'zod';
+import { loadUseCasesFile, parseUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
+import type { DecideConfig } from './decide/index.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const seconds = (def: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(def);
+
+const envSchema = z.object({
+  CALLS_TABLE: z.string().min(3).max(255),
+  VOICE_CONNECTOR_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:vc\/[a-zA-Z0-9]+$/, 'must be a Voice Connector ARN (arn:aws:chime:<region>:<account>:vc/<id>)'),
+  USE_CASES_FILE: z.string().min(1).optional(),
+  AI_RING_TIMEOUT_SECONDS: seconds(30, 120),
+  QUEUE_RING_TIMEOUT_SECONDS: seconds(30, 120),
+  JOURNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
+  CALL_RECORD_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PII: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+export interface SmaConfig {
+  decide: DecideConfig;
+  callsTable: string;
+  journalTimeoutMs: number;
+  recordTtlSeconds: number;
+  logLevel: string;
+  logPii: boolean;
+}
+
+/**
+ * @param env process.env or a stand-in
+ * @param bundledUseCases the use-case file shipped in the bundle, used when USE_CASES_FILE is unset
+ */
+export function loadSmaConfig(
+  env: Record<string, string | undefined>,
+  bundledUseCases: unknown,
+): SmaConfig {
+  const res = envSchema.safeParse(env);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return env[name] === undefined ? `  ${name}: missing` : `  ${name}: ${i.message}`;
+    });
+    throw new ConfigError(`SMA handler configuration is invalid:\n${lines.join('\n')}`);
+  }
+  const e = res.data;
+  let useCases: UseCaseCatalog;
+  try {
+    useCases = e.USE_CASES_FILE
+      ? loadUseCasesFile(e.USE_CASES_FILE)
+      : parseUseCases(bundledUseCases, 'bundled use cases');
+  } catch (cause) {
+    throw new ConfigError(`USE_CASES_FILE: ${(cause as Error).message}`, { cause });
+  }
+  return {
+    decide: {
+      voiceConnectorArn: e.VOICE_CONNECTOR_ARN,
+      aiRingTimeoutS: e.AI_RING_TIMEOUT_SECONDS,
+      queueRingTimeoutS: e.QUEUE_RING_TIMEOUT_SECONDS,
+      useCases,
+    },
+    callsTable: e.CALLS_TABLE,
+    journalTimeoutMs: e.JOURNAL_TIMEOUT_MS,
+    recordTtlSeconds: e.CALL_RECORD_TTL_DAYS * 86_400,
+    logLevel: e.LOG_LEVEL,
+    logPii: e.LOG_PII,
+  };
+}
+
+/** The local default configuration: what the lab, `sma:replay` and the tests run with. */
+export const LOCAL_SMA_ENV = {
+  CALLS_TABLE: 'callbridge-calls',
+  VOICE_CONNECTOR_ARN: 'arn:aws:chime:us-east-1:000000000000:vc/callbridgelocal',
+  AWS_REGION: 'us-east-1',
+  LOG_PII: 'true',
+} as const;

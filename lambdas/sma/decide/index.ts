@@ -1,0 +1,57 @@
+// decide(event, context) -> { actions, state, record, metrics, notes }: every call-control decision
+// of the SMA handler, pure and exhaustively tested. The shell (../handler.ts) carries out the rest.
+import { readState, type CallState } from '../call-state.js';
+import type { SmaEvent } from '../events.js';
+import { liveLegB, legACallId } from './common.js';
+import { decideHangup } from './hangup.js';
+import { decideResult } from './results.js';
+import { decideStart } from './start.js';
+import { decideUpdate } from './update.js';
+import type { DecideContext, Decision, Note } from './types.js';
+
+export type { DecideConfig, DecideContext, Decision, MetricEffect, Note, StateRecord } from './types.js';
+
+const STARTS = new Set(['NEW_INBOUND_CALL', 'NEW_OUTBOUND_CALL', 'RINGING', 'CALL_ANSWERED']);
+
+/**
+ * The state this event continues from. Chime always returns TransactionAttributes once set; should
+ * they be missing mid-call, a connected LEG-B with the caller still there is read as the agent leg
+ * so the caller can still be transferred, never dropped.
+ */
+function stateOf(ev: SmaEvent): { st: CallState; note?: Note } {
+  const st = readState(ev.attributes);
+  if (st.phase !== undefined || STARTS.has(ev.type)) return { st };
+  if (ev.legB?.status === 'Connected' && liveLegB(ev) && legACallId(ev)) {
+    return {
+      st: { ...st, phase: 'ai_connected' },
+      note: { level: 'warn', msg: 'call state missing; inferred', reason: 'state_inferred' },
+    };
+  }
+  return { st };
+}
+
+export function decide(ev: SmaEvent, ctx: DecideContext): Decision {
+  const { st, note } = stateOf(ev);
+  const d = decideFor(ev, st, ctx);
+  return note ? { ...d, notes: [note, ...d.notes] } : d;
+}
+
+function decideFor(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
+  switch (ev.type) {
+    case 'NEW_INBOUND_CALL':
+    case 'NEW_OUTBOUND_CALL':
+    case 'RINGING':
+    case 'CALL_ANSWERED':
+      return decideStart(ev, st, ctx);
+    case 'HANGUP':
+      return decideHangup(ev, st, ctx);
+    case 'CALL_UPDATE_REQUESTED':
+      return decideUpdate(ev, st, ctx);
+    case 'ACTION_SUCCESSFUL':
+    case 'ACTION_FAILED':
+    case 'ACTION_INTERRUPTED':
+    case 'INVALID_LAMBDA_RESPONSE':
+    case 'DIGITS_RECEIVED':
+      return decideResult(ev, st, ctx);
+  }
+}

@@ -1,0 +1,163 @@
+// The DynamoDB adapter: each call's state item and event journal (ARCHITECTURE.md, "DynamoDB").
+// Journal writes get a short time budget. DynamoDB being slow or down is counted and logged by the
+// caller, never a reason to answer Chime late or differently.
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { StateRecord } from './decide/index.js';
+
+export interface JournalEntry {
+  transactionId: string;
+  sequence: number;
+  eventType: string;
+  /** ActionData.Type of the event, when it has one. */
+  actionDataType: string | undefined;
+  errorType: string | undefined;
+  /** Types of the actions answered, in order. */
+  actionTypes: string[];
+  phase: string | undefined;
+  receivedAtMs: number;
+  record: StateRecord;
+}
+
+export type WriteOutcome = 'written' | 'duplicate' | 'stale' | 'failed';
+
+export interface JournalResult {
+  event: WriteOutcome;
+  state: WriteOutcome;
+  /** Short codes of what failed (error names, `timeout`). */
+  errors: string[];
+}
+
+export interface CallJournal {
+  record(entry: JournalEntry): Promise<JournalResult>;
+}
+
+export const callKey = (transactionId: string) => `call#${transactionId}`;
+export const eventSortKey = (sequence: number) => `event#${String(sequence).padStart(6, '0')}`;
+export const STATE_SORT_KEY = 'state';
+
+/** Fields written only the first time (later events must not move them). */
+const FIRST_ONLY = new Set<keyof StateRecord>(['AnsweredAt', 'CallerNumber', 'DialedNumber', 'Direction']);
+
+export function stateUpdate(entry: JournalEntry, expiresAt: number) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const set = (field: string, value: unknown, firstOnly = false) => {
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(firstOnly ? `#${field} = if_not_exists(#${field}, :${field})` : `#${field} = :${field}`);
+  };
+  set('TransactionId', entry.transactionId);
+  set('LastEventType', entry.eventType);
+  set('LastEventTime', entry.receivedAtMs);
+  set('LastSequence', entry.sequence);
+  set('ExpiresAt', expiresAt);
+  for (const [field, value] of Object.entries(entry.record) as [keyof StateRecord, unknown][]) {
+    if (value === undefined) continue;
+    if (value === null) {
+      names[`#${field}`] = field;
+      removes.push(`#${field}`);
+    } else {
+      set(field, value, FIRST_ONLY.has(field));
+    }
+  }
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    // A retried or late event must not move the call backwards.
+    ConditionExpression: 'attribute_not_exists(#LastSequence) OR #LastSequence < :LastSequence',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Rejects when the budget runs out, even if the SDK is between retries and not listening. */
+function deadline(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+function errorCode(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return 'timeout';
+  return err instanceof Error ? err.name : 'unknown_error';
+}
+
+export class DynamoCallJournal implements CallJournal {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+    private readonly opts: { timeoutMs: number; ttlSeconds: number },
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  async record(entry: JournalEntry): Promise<JournalResult> {
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const expiresAt = Math.floor(entry.receivedAtMs / 1000) + this.opts.ttlSeconds;
+    const pk = callKey(entry.transactionId);
+    const errors: string[] = [];
+    const expired = deadline(signal);
+    expired.catch(() => undefined);
+    const put = Promise.race([
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk,
+            sk: eventSortKey(entry.sequence),
+            EventType: entry.eventType,
+            ActionDataType: entry.actionDataType,
+            ErrorType: entry.errorType,
+            Actions: entry.actionTypes,
+            Phase: entry.phase,
+            ReceivedAt: entry.receivedAtMs,
+            ExpiresAt: expiresAt,
+          },
+          // One item per Sequence: a retried invocation writes nothing new.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+        { abortSignal: signal },
+      ),
+      expired,
+    ])
+      .then((): WriteOutcome => 'written')
+      .catch((err: unknown): WriteOutcome => {
+        if (err instanceof ConditionalCheckFailedException) return 'duplicate';
+        errors.push(`event:${errorCode(err, signal)}`);
+        return 'failed';
+      });
+    const update = Promise.race([
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: STATE_SORT_KEY },
+          ...stateUpdate(entry, expiresAt),
+        }),
+        { abortSignal: signal },
+      ),
+      expired,
+    ])
+      .then((): WriteOutcome => 'written')
+      .catch((err: unknown): WriteOutcome => {
+        if (err instanceof ConditionalCheckFailedException) return 'stale';
+        errors.push(`state:${errorCode(err, signal)}`);
+        return 'failed';
+      });
+    const [event, state] = await Promise.all([put, update]);
+    return { event, state, errors };
+  }
+}
+
+/** For runs without a table (benchmarks, pure tests): records nothing, never fails. */
+export const noJournal: CallJournal = {
+  record: async () => ({ event: 'written', state: 'written', errors: [] }),
+};

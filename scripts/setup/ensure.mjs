@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Installs what the project needs when it is missing, and does nothing (fast) when it is there.
+// Plain JavaScript on purpose: it runs before node_modules (and so TypeScript tooling) exists.
+//
+//   node scripts/setup/ensure.mjs [--quiet]
+//
+// Everything it prints goes to stderr, so commands whose stdout is data (sma:replay) stay clean.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const quiet = process.argv.includes('--quiet');
+const say = (msg) => {
+  if (!quiet) process.stderr.write(`[setup] ${msg}\n`);
+};
+
+function fail(msg) {
+  process.stderr.write(`[setup] ERROR: ${msg}\n`);
+  process.exit(1);
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    fail(`Node ${process.versions.node} is too old; install Node 20.19 or newer.`);
+  }
+}
+
+function lockHash() {
+  const lock = join(root, 'package-lock.json');
+  const pkg = join(root, 'package.json');
+  const h = createHash('sha256');
+  h.update(readFileSync(pkg));
+  if (existsSync(lock)) h.update(readFileSync(lock));
+  return h.digest('hex');
+}
+
+function ensureNpmPackages() {
+  const stamp = join(root, 'node_modules', '.callbridge-install');
+  const want = lockHash();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return 'npm packages up to date';
+  say('installing npm packages (npm ci)…');
+  const started = Date.now();
+  const res = spawnSync('npm', ['ci', '--loglevel=warn', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: ['ignore', process.stderr, process.stderr],
+    // onnxruntime-node (pulled in by the Silero plugin) would download GPU providers at install
+    // and fail offline; its CPU files ship in the package.
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
+  if (res.status !== 0) fail('npm ci failed (see the output above).');
+  writeFileSync(stamp, want);
+  return `npm packages installed in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
+
+checkNode();
+say(ensureNpmPackages());

@@ -1,0 +1,40 @@
+// The SIP header contract between the SMA's CallAndBridge (SipHeaders) and LiveKit participant
+// attributes (the inbound trunk's headersToAttributes). ARCHITECTURE.md, "SIP headers".
+// Chime accepts custom headers only when their names start with `X-` (never `X-AMZN`), at most
+// 2048 characters each: https://docs.aws.amazon.com/chime-sdk/latest/dg/sip-headers.html
+
+export const SipHeader = {
+  transactionId: 'X-Sma-Transaction-Id',
+  applicationId: 'X-Sma-Application-Id',
+  region: 'X-Sma-Region',
+  useCase: 'X-Use-Case',
+  traceparent: 'X-Traceparent',
+} as const;
+
+export const CallAttribute = {
+  transactionId: 'sma.transactionId',
+  applicationId: 'sma.applicationId',
+  region: 'sma.region',
+  useCase: 'call.useCase',
+  traceparent: 'trace.traceparent',
+} as const;
+
+export type SipHeaderKey = keyof typeof SipHeader;
+
+/** headersToAttributes for the inbound trunk: every contract header mapped to its attribute. */
+export const headersToAttributes: Readonly<Record<string, string>> = Object.fromEntries(
+  (Object.keys(SipHeader) as SipHeaderKey[]).map((k) => [SipHeader[k], CallAttribute[k]]),
+);
+
+export const MAX_SIP_HEADER_LENGTH = 2048;
+
+export type CallHeaderValues = Record<SipHeaderKey, string>;
+
+/** The SipHeaders map the SMA sends on the CallAndBridge to LiveKit. */
+export function buildCallHeaders(values: CallHeaderValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(SipHeader) as SipHeaderKey[]) {
+    out[SipHeader[k]] = values[k].slice(0, MAX_SIP_HEADER_LENGTH);
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+// Use cases: what each dialed number is for. One validated file serves every process (SMA handler,
+// agent, provisioning), so one deployment can answer several numbers. ARCHITECTURE.md,
+// "Configuration".
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** E.164 as Chime validates it for CallAndBridge and CreateSipMediaApplicationCall. */
+export const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number like +15550100311');
+
+/**
+ * Queue keys are names, never numbers: the agent (and so the caller) can only name a key, and the
+ * SMA handler maps it to a number from this file.
+ */
+export const queueKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a lower-case name like "general" or "billing"');
+
+const DEFAULT_APOLOGY =
+  "We're sorry, we can't connect your call right now. Please call again later. Goodbye.";
+const DEFAULT_CONNECTING = 'One moment please, I am connecting you to a member of our team.';
+
+const queue = z.object({
+  number: e164,
+  fallbackNumber: e164.optional(),
+  description: z.string().optional(),
+});
+
+const faqEntry = z.object({
+  id: z.string().regex(/^[a-z0-9_-]+$/),
+  question: z.string().min(1),
+  /** Words and phrases that identify the question when a caller asks it (local dialogue engine). */
+  keywords: z.array(z.string().min(1)).min(1),
+  answer: z.string().min(1),
+});
+
+const useCase = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+  name: z.string().min(1),
+  /** Numbers callers dial (routed to the SMA by a SIP rule). */
+  dialedNumbers: z.array(e164).min(1),
+  /**
+   * The LiveKit inbound trunk number of this use case: the CallAndBridge `Uri` (user part of the
+   * Request-URI, 1-36 characters) that the Voice Connector sends to LiveKit SIP.
+   */
+  livekitNumber: e164,
+  language: z.string().default('en-US'),
+  voice: z
+    .object({
+      /** Flite voice of the local (offline) TTS. */
+      local: z.string().default('kal16'),
+      /** Voice of the cloud TTS provider. */
+      cloud: z.string().optional(),
+      /** Amazon Polly voice for what Chime itself says (Speak): apologies, hold notices. */
+      chime: z.string().default('Joanna'),
+    })
+    .default({ local: 'kal16', chime: 'Joanna' }),
+  greeting: z.string().min(1).max(1000),
+  instructions: z.string().min(1),
+  faq: z.array(faqEntry).default([]),
+  queues: z.record(queueKey, queue).refine((q) => Object.keys(q).length > 0, 'needs one queue'),
+  defaultQueue: queueKey,
+  /** What Chime says itself (Speak, at most 1,000 characters each). */
+  messages: z
+    .object({
+      /** When no person can be reached: said before the call ends. */
+      apology: z.string().min(1).max(1000).default(DEFAULT_APOLOGY),
+      /** When the AI leg fails and the caller is sent to a person instead. */
+      connecting: z.string().min(1).max(1000).default(DEFAULT_CONNECTING),
+    })
+    .default({ apology: DEFAULT_APOLOGY, connecting: DEFAULT_CONNECTING }),
+});
+
+const useCaseFile = z
+  .object({ defaultUseCase: z.string(), useCases: z.array(useCase).min(1) })
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, string>();
+    const claim = (value: string, owner: string, path: (string | number)[]) => {
+      const prev = seen.get(value);
+      if (prev !== undefined) {
+        ctx.addIssue({ code: 'custom', path, message: `${value} is already used by ${prev}` });
+      }
+      seen.set(value, owner);
+    };
+    file.useCases.forEach((uc, i) => {
+      claim(`id ${uc.id}`, uc.id, ['useCases', i, 'id']);
+      uc.dialedNumbers.forEach((n, j) => claim(n, uc.id, ['useCases', i, 'dialedNumbers', j]));
+      claim(uc.livekitNumber, uc.id, ['useCases', i, 'livekitNumber']);
+      if (!(uc.defaultQueue in uc.queues)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['useCases', i, 'defaultQueue'],
+          message: `"${uc.defaultQueue}" is not one of this use case's queues`,
+        });
+      }
+    });
+    if (!file.useCases.some((uc) => uc.id === file.defaultUseCase)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultUseCase'],
+        message: `"${file.defaultUseCase}" is not a use case id`,
+      });
+    }
+  });
+
+export type UseCase = z.infer<typeof useCase>;
+export type Queue = z.infer<typeof queue>;
+export type UseCaseFile = z.infer<typeof useCaseFile>;
+
+export class UseCaseFileError extends Error {
+  override name = 'UseCaseFileError';
+}
+
+/** Lookups over a validated use-case file. */
+export class UseCaseCatalog {
+  readonly defaultUseCase: UseCase;
+  private readonly byId: Map<string, UseCase>;
+  private readonly byNumber: Map<string, UseCase>;
+
+  constructor(readonly file: UseCaseFile) {
+    this.byId = new Map(file.useCases.map((uc) => [uc.id, uc]));
+    this.byNumber = new Map(file.useCases.flatMap((uc) => uc.dialedNumbers.map((n) => [n, uc])));
+    const def = this.byId.get(file.defaultUseCase);
+    if (!def) throw new UseCaseFileError(`default use case ${file.defaultUseCase} missing`);
+    this.defaultUseCase = def;
+  }
+
+  get all(): readonly UseCase[] {
+    return this.file.useCases;
+  }
+
+  byIdOrUndefined(id: string | undefined): UseCase | undefined {
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  byDialedNumber(number: string | undefined): UseCase | undefined {
+    return number === undefined ? undefined : this.byNumber.get(number);
+  }
+}
+
+export function parseUseCases(data: unknown, source = 'use cases'): UseCaseCatalog {
+  const res = useCaseFile.safeParse(data);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new UseCaseFileError(`${source} is invalid:\n${lines.join('\n')}`);
+  }
+  return new UseCaseCatalog(res.data);
+}
+
+export function loadUseCasesFile(path: string): UseCaseCatalog {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new UseCaseFileError(`cannot read use-case file ${path}`, { cause });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new UseCaseFileError(`use-case file ${path} is not valid JSON`, { cause });
+  }
+  return parseUseCases(data, `use-case file ${path}`);
+}
