@@ -1,11 +1,14 @@
 // Structured logs (pino) on stderr: CloudWatch takes both streams in Lambda, and `sma:replay`
 // keeps stdout for responses. Phone numbers and other personal data go only under `pii`, which is
 // removed unless LOG_PII=true.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(opts: { level: string; pii: boolean; name?: string }): Logger {
+export function createLogger(
+  opts: { level: string; pii: boolean; name?: string },
+  destination?: DestinationStream,
+): Logger {
   return pino(
     {
       name: opts.name ?? 'sma',
@@ -14,6 +17,6 @@ export function createLogger(opts: { level: string; pii: boolean; name?: string 
       redact: opts.pii ? [] : { paths: ['pii'], remove: true },
     },
     // Synchronous: a frozen Lambda environment must not lose buffered lines.
-    pino.destination({ fd: 2, sync: true }),
+    destination ?? pino.destination({ fd: 2, sync: true }),
   );
 }

@@ -1,0 +1,84 @@
+// Shared arrangements for the SMA handler suites: fixtures shaped as Chime documents them, the
+// shipped use cases, and a real OpenTelemetry meter whose measurements the tests can read.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { pino } from 'pino';
+import { createSmaInstruments } from '../../otel/instruments.js';
+import { parseUseCases } from '../../sip/use-cases.js';
+import { decide, type DecideConfig, type Decision } from '../../lambdas/sma/decide/index.js';
+import { parseEvent, type SmaEvent } from '../../lambdas/sma/events.js';
+import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
+import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const TEST_VC_ARN = 'arn:aws:chime:us-east-1:111122223333:vc/abcdefghij0123456789';
+export const USE_CASES_JSON: unknown = JSON.parse(
+  readFileSync(join(ROOT, 'sip', 'use-cases.json'), 'utf8'),
+);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+/** A fresh deep copy of a fixture event in test/fixtures/sma. */
+export function fixture(name: string): Json {
+  return JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sma', `${name}.json`), 'utf8'));
+}
+
+export function testConfig(): DecideConfig {
+  return {
+    voiceConnectorArn: TEST_VC_ARN,
+    aiRingTimeoutS: 30,
+    queueRingTimeoutS: 30,
+    useCases: parseUseCases(USE_CASES_JSON),
+  };
+}
+
+export function parsed(raw: unknown): SmaEvent {
+  const res = parseEvent(raw);
+  if (!res.ok) throw new Error(`fixture did not parse: ${res.reason}`);
+  return res.event;
+}
+
+export const NOW = 1_763_740_862_000;
+
+export function decideRaw(raw: unknown, nowMs = NOW, config = testConfig()): Decision {
+  return decide(parsed(raw), { config, nowMs });
+}
+
+class TestReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/** Real SDK instruments; `read()` returns the points recorded so far by instrument name. */
+export function testInstruments() {
+  const reader = new TestReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const instruments = createSmaInstruments(provider.getMeter('test'));
+  return {
+    instruments,
+    async read(): Promise<Map<string, MetricData>> {
+      const { resourceMetrics } = await reader.collect();
+      const out = new Map<string, MetricData>();
+      for (const sm of resourceMetrics.scopeMetrics) {
+        for (const m of sm.metrics) out.set(m.descriptor.name, m);
+      }
+      return out;
+    },
+  };
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+export function testHandler(opts: { journal?: CallJournal; now?: () => number } = {}) {
+  const metrics = testInstruments();
+  const handler: SmaHandler = createHandler({
+    config: testConfig(),
+    journal: opts.journal ?? noJournal,
+    instruments: metrics.instruments,
+    logger: silentLogger,
+    now: opts.now ?? Date.now,
+  });
+  return { handler, metrics };
+}

@@ -1,0 +1,163 @@
+// Property tests: thousands of random and mutated events, and random whole calls. Whatever comes
+// in, the handler answers with a valid SMA response and never throws; decisions do not depend on
+// the clock; and after any sequence of call events the caller is never left connected alone.
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { smaResponse } from '../../../lambdas/sma/actions.js';
+import { decide } from '../../../lambdas/sma/decide/index.js';
+import { parseEvent } from '../../../lambdas/sma/events.js';
+import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
+import { fixture, testConfig, testHandler, type Json } from '../../helpers/sma.js';
+
+const FIXTURES = [
+  'new-inbound-call', 'action-successful-bridge-agent', 'action-failed-bridge-agent',
+  'call-update-requested-transfer', 'call-update-requested-hangup', 'hangup-leg-b-during-transfer',
+  'action-successful-hangup-leg-b', 'action-successful-bridge-queue', 'action-failed-bridge-queue',
+  'hangup-leg-a', 'new-outbound-call', 'ringing', 'call-answered', 'action-interrupted',
+  'digits-received', 'invalid-lambda-response',
+].map(fixture);
+
+const EVENT_TYPES = [
+  'NEW_INBOUND_CALL', 'NEW_OUTBOUND_CALL', 'RINGING', 'CALL_ANSWERED', 'ACTION_SUCCESSFUL',
+  'ACTION_FAILED', 'ACTION_INTERRUPTED', 'HANGUP', 'CALL_UPDATE_REQUESTED', 'INVALID_LAMBDA_RESPONSE',
+  'DIGITS_RECEIVED',
+];
+const PHASES = ['dialing', 'bridging_ai', 'ai_connected', 'transfer_pending', 'bridging_human', 'human_connected', 'ending', 'ended', 'bogus'];
+
+let generated = 0;
+afterAll(() => {
+  console.log(`property tests: ${generated} generated events through the SMA handler`);
+});
+
+/** Every path in a JSON value, as key arrays. */
+function paths(v: Json, prefix: (string | number)[] = []): (string | number)[][] {
+  if (v === null || typeof v !== 'object') return [prefix];
+  const keys = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
+  return [prefix, ...keys.flatMap((k) => paths(v[k], [...prefix, k]))];
+}
+
+const mutation = fc.record({
+  kind: fc.constantFrom('delete', 'replace', 'type', 'attrs', 'args', 'tag'),
+  pick: fc.nat(),
+  value: fc.jsonValue({ maxDepth: 2 }),
+  type: fc.constantFrom(...EVENT_TYPES),
+  phase: fc.constantFrom(...PHASES),
+  queue: fc.oneof(fc.constantFrom('general', 'sanitation', 'billing', '+12025559999', ''), fc.string()),
+  action: fc.constantFrom('transfer', 'hangup', 'dial', ''),
+});
+
+function mutate(base: Json, muts: fc.RecordValue<Json>[]): Json {
+  const ev = structuredClone(base);
+  for (const m of muts) {
+    const all = paths(ev).filter((p) => p.length > 0);
+    const path = all[m.pick % Math.max(1, all.length)] ?? ['Sequence'];
+    const parent = path.slice(0, -1).reduce((o: Json, k) => o?.[k], ev);
+    const key = path[path.length - 1]!;
+    switch (m.kind) {
+      case 'delete':
+        if (parent && typeof parent === 'object') delete parent[key];
+        break;
+      case 'replace':
+        if (parent && typeof parent === 'object') parent[key] = structuredClone(m.value);
+        break;
+      case 'type':
+        ev.InvocationEventType = m.type;
+        break;
+      case 'attrs':
+        if (ev.CallDetails && typeof ev.CallDetails === 'object') {
+          ev.CallDetails.TransactionAttributes = { ...ev.CallDetails.TransactionAttributes, phase: m.phase, queue: m.queue, target: m.pick % 2 ? 'fallback' : 'primary' };
+        }
+        break;
+      case 'args':
+        ev.ActionData = { Type: 'CallUpdateRequest', Parameters: { Arguments: { action: m.action, queue: m.queue, requestedAt: String(m.pick) } } };
+        break;
+      case 'tag':
+        if (Array.isArray(ev.CallDetails?.Participants)) {
+          for (const p of ev.CallDetails.Participants) if (p && typeof p === 'object') p.ParticipantTag = m.pick % 2 ? 'Leg-A' : 'leg-b';
+        }
+        break;
+    }
+  }
+  return ev;
+}
+
+describe('SMA handler properties', () => {
+  const { handler } = testHandler();
+
+  it('answers any JSON value with a valid response and never throws', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (raw) => {
+        generated += 1;
+        const res = await handler(raw);
+        expect(smaResponse.safeParse(res).success).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('answers mutated Chime events with a valid response and never throws', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(FIXTURES.length - 1), fc.array(mutation, { minLength: 1, maxLength: 4 }), async (i, muts) => {
+        generated += 1;
+        const res = await handler(mutate(FIXTURES[i], muts));
+        const check = smaResponse.safeParse(res);
+        expect(check.success, JSON.stringify(check.error?.issues)).toBe(true);
+      }),
+      { numRuns: 6000 },
+    );
+  });
+
+  it('decides the same actions whatever the time', () => {
+    const config = testConfig();
+    fc.assert(
+      fc.property(fc.nat(FIXTURES.length - 1), fc.array(mutation, { maxLength: 3 }), fc.nat(), fc.nat(), (i, muts, t1, t2) => {
+        generated += 1;
+        const parsed = parseEvent(mutate(FIXTURES[i], muts));
+        if (!parsed.ok) return;
+        const a = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t1 });
+        const b = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t2 });
+        expect(b.actions).toEqual(a.actions);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  const op = fc.oneof(
+    fc.record({ op: fc.constant('transfer' as const), queue: fc.constantFrom('general', 'sanitation', 'billing', '+12025559999', undefined) }),
+    fc.record({ op: fc.constant('hangup' as const) }),
+    fc.record({ op: fc.constant('remote' as const), leg: fc.constantFrom('LEG-A' as const, 'LEG-B' as const) }),
+  );
+
+  it('never leaves the caller connected alone, whatever happens in a call', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.array(op, { maxLength: 6 }),
+        async (agentAnswers, queueAnswers, fallbackAnswers, hangupEventFirst, ops) => {
+          const sim = new SimulatedChimeCall({
+            handler: async (e) => {
+              generated += 1;
+              const res = await handler(e);
+              expect(smaResponse.safeParse(res).success).toBe(true);
+              return res;
+            },
+            call: { transactionId: `tx-${generated}`, smaId: 'sma', region: 'us-east-1', accountId: '111122223333' },
+            caller: '+12065550100',
+            dialed: '+12025550131',
+            agentAnswers,
+            hangupEventFirst,
+            numberAnswers: (n) => (n === '+12025550141' ? fallbackAnswers : queueAnswers),
+          });
+          await sim.startInbound();
+          for (const o of ops) {
+            if (o.op === 'transfer') await sim.update({ action: 'transfer', ...(o.queue ? { queue: o.queue } : {}), reason: 'caller_asked', requestedAt: '1' });
+            else if (o.op === 'hangup') await sim.update({ action: 'hangup' });
+            else await sim.remoteHangup(o.leg);
+            const callerAlone = sim.legA?.Status === 'Connected' && sim.legB === undefined;
+            expect(callerAlone, JSON.stringify(sim.timeline.map((s) => [s.type, s.actions.map((a) => a.Type)]))).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
