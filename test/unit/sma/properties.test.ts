@@ -46,7 +46,7 @@ const mutation = fc.record({
   action: fc.constantFrom('transfer', 'hangup', 'dial', ''),
 });
 
-function mutate(base: Json, muts: fc.RecordValue<Json>[]): Json {
+function mutate(base: Json, muts: Json[]): Json {
   const ev = structuredClone(base);
   for (const m of muts) {
     const all = paths(ev).filter((p) => p.length > 0);
