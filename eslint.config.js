@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', '**/*.mjs'],
+    files: ['scripts/**', 'test/**', '**/*.mjs'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -7,7 +7,9 @@ export const LATENCY_BUCKETS_S = [
   0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10,
 ];
 /** Whole calls: 5 s to 1 h. */
-export const CALL_DURATION_BUCKETS_S = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600];
+export const CALL_DURATION_BUCKETS_S = [
+  5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600,
+];
 /** Handler time per invocation: 0.5 ms to 5 s (Chime retries after 5 s). */
 export const HANDLER_BUCKETS_S = [
   0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5,

@@ -2,10 +2,12 @@
 // agent, provisioning), so one deployment can answer several numbers. ARCHITECTURE.md,
 // "Configuration".
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** E.164 as Chime validates it for CallAndBridge and CreateSipMediaApplicationCall. */
-export const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number like +15550100311');
+export const e164 = z
+  .string()
+  .regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number like +15550100311');
 
 /**
  * Queue keys are names, never numbers: the agent (and so the caller) can only name a key, and the

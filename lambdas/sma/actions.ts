@@ -1,7 +1,7 @@
 // The SMA response and the few actions callbridge returns, with Chime's limits.
 // https://docs.aws.amazon.com/chime-sdk/latest/dg/invoke-on-call-leg.html (10 actions per response)
 // https://docs.aws.amazon.com/chime-sdk/latest/dg/transaction-attributes.html (string map, 100 pairs, 20 KB)
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const MAX_ACTIONS = 10;
 export const MAX_ATTRIBUTE_PAIRS = 100;

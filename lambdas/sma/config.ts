@@ -1,6 +1,6 @@
 // The SMA handler's configuration: read once at cold start from the environment, validated, typed.
 // A missing or malformed variable stops start-up with a message naming it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadUseCasesFile, parseUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
 import type { DecideConfig } from './decide/index.js';
 
@@ -8,14 +8,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const seconds = (def: number, max: number) =>
-  z.coerce.number().int().min(1).max(max).default(def);
+const seconds = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 
 const envSchema = z.object({
   CALLS_TABLE: z.string().min(3).max(255),
   VOICE_CONNECTOR_ARN: z
     .string()
-    .regex(/^arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:vc\/[a-zA-Z0-9]+$/, 'must be a Voice Connector ARN (arn:aws:chime:<region>:<account>:vc/<id>)'),
+    .regex(
+      /^arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:vc\/[a-zA-Z0-9]+$/,
+      'must be a Voice Connector ARN (arn:aws:chime:<region>:<account>:vc/<id>)',
+    ),
   USE_CASES_FILE: z.string().min(1).optional(),
   AI_RING_TIMEOUT_SECONDS: seconds(30, 120),
   QUEUE_RING_TIMEOUT_SECONDS: seconds(30, 120),

@@ -2,7 +2,7 @@
 // Shapes: https://docs.aws.amazon.com/chime-sdk/latest/dg/pstn-invocations.html
 // The parser is lenient where the documentation itself varies (see the notes on each field) and
 // strict only where a decision depends on the value.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EventType = z.enum([
   'NEW_INBOUND_CALL',
@@ -27,7 +27,11 @@ const intLike = z.union([
     .regex(/^\d{1,16}$/)
     .transform(Number),
 ]);
-const optionalText = z.union([z.string(), z.number()]).transform(String).optional().catch(undefined);
+const optionalText = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .optional()
+  .catch(undefined);
 
 /** DG case-5 writes `Leg-A`; everything else writes `LEG-A`. */
 const participantTag = z
@@ -149,9 +153,12 @@ function pickLegs(list: unknown[]): Pick<SmaEvent, 'legA' | 'legB'> {
 }
 
 /** Best-effort pieces of an event that failed to parse, so the answer can still echo them. */
-function salvage(raw: unknown): Pick<Extract<ParseResult, { ok: false }>, 'transactionId' | 'attributes'> {
-  const details = (raw as { CallDetails?: { TransactionId?: unknown; TransactionAttributes?: unknown } })
-    ?.CallDetails;
+function salvage(
+  raw: unknown,
+): Pick<Extract<ParseResult, { ok: false }>, 'transactionId' | 'attributes'> {
+  const details = (
+    raw as { CallDetails?: { TransactionId?: unknown; TransactionAttributes?: unknown } }
+  )?.CallDetails;
   const tx = details?.TransactionId;
   const attrs = details?.TransactionAttributes;
   return {

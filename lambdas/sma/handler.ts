@@ -20,7 +20,11 @@ export type SmaHandler = (event: unknown) => Promise<SmaResponse>;
 
 /** An answer that changes nothing: no new actions, the attributes echoed. */
 export function safeResponse(attributes: Record<string, string> | undefined): SmaResponse {
-  return { SchemaVersion: '1.0', Actions: [], TransactionAttributes: writeState(attributes, readState(attributes)) };
+  return {
+    SchemaVersion: '1.0',
+    Actions: [],
+    TransactionAttributes: writeState(attributes, readState(attributes)),
+  };
 }
 
 function recordMetrics(i: SmaInstruments, effects: MetricEffect[], useCase: string): void {
@@ -61,7 +65,10 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
     if (!valid.success) {
       // A bug, not an input problem: never send Chime something it would reject.
       i.handlerErrors.add(1, { event_type: ev.type });
-      log.error({ reason: 'invalid_response', issue: valid.error.issues[0]?.message }, 'response refused');
+      log.error(
+        { reason: 'invalid_response', issue: valid.error.issues[0]?.message },
+        'response refused',
+      );
       response = safeResponse(ev.attributes);
     }
     const journal: JournalResult = await deps.journal.record({
@@ -105,13 +112,20 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
       const parsed = parseEvent(raw);
       if (!parsed.ok) {
         attributes = parsed.attributes;
-        deps.logger.warn({ reason: parsed.reason, transactionId: parsed.transactionId }, 'event refused');
+        deps.logger.warn(
+          { reason: parsed.reason, transactionId: parsed.transactionId },
+          'event refused',
+        );
         return safeResponse(parsed.attributes);
       }
       const ev = parsed.event;
       eventType = ev.type;
       attributes = ev.attributes;
-      const log = deps.logger.child({ transactionId: ev.transactionId, sequence: ev.sequence, eventType });
+      const log = deps.logger.child({
+        transactionId: ev.transactionId,
+        sequence: ev.sequence,
+        eventType,
+      });
       return await handleParsed(ev, log);
     } catch (err) {
       i.handlerErrors.add(1, { event_type: eventType });

@@ -1,10 +1,7 @@
 // The DynamoDB adapter: each call's state item and event journal (ARCHITECTURE.md, "DynamoDB").
 // Journal writes get a short time budget. DynamoDB being slow or down is counted and logged by the
 // caller, never a reason to answer Chime late or differently.
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StateRecord } from './decide/index.js';
 
@@ -40,7 +37,12 @@ export const eventSortKey = (sequence: number) => `event#${String(sequence).padS
 export const STATE_SORT_KEY = 'state';
 
 /** Fields written only the first time (later events must not move them). */
-const FIRST_ONLY = new Set<keyof StateRecord>(['AnsweredAt', 'CallerNumber', 'DialedNumber', 'Direction']);
+const FIRST_ONLY = new Set<keyof StateRecord>([
+  'AnsweredAt',
+  'CallerNumber',
+  'DialedNumber',
+  'Direction',
+]);
 
 export function stateUpdate(entry: JournalEntry, expiresAt: number) {
   const names: Record<string, string> = {};
@@ -50,7 +52,9 @@ export function stateUpdate(entry: JournalEntry, expiresAt: number) {
   const set = (field: string, value: unknown, firstOnly = false) => {
     names[`#${field}`] = field;
     values[`:${field}`] = value;
-    sets.push(firstOnly ? `#${field} = if_not_exists(#${field}, :${field})` : `#${field} = :${field}`);
+    sets.push(
+      firstOnly ? `#${field} = if_not_exists(#${field}, :${field})` : `#${field} = :${field}`,
+    );
   };
   set('TransactionId', entry.transactionId);
   set('LastEventType', entry.eventType);

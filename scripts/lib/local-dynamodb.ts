@@ -19,7 +19,9 @@ export const LOCAL_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: 'local',
 } as const;
 
-export async function startLocalDynamo(opts: { table?: string; port?: number } = {}): Promise<LocalDynamo> {
+export async function startLocalDynamo(
+  opts: { table?: string; port?: number } = {},
+): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -39,7 +39,8 @@ export interface SimulatedCallOptions {
   onStep?: (step: TimelineStep) => void;
 }
 
-type Outcome = { ok: true; hungUp?: ChimeLeg } | { ok: false; errorType: string; errorMessage: string };
+type Outcome =
+  { ok: true; hungUp?: ChimeLeg } | { ok: false; errorType: string; errorMessage: string };
 
 export class SimulatedChimeCall {
   readonly timeline: TimelineStep[] = [];
@@ -79,7 +80,10 @@ export class SimulatedChimeCall {
   /** A call we place (CreateSipMediaApplicationCall) that the callee answers. */
   async startOutbound(args: Record<string, string>): Promise<void> {
     this.addLeg('LEG-A', this.opts.dialed, this.opts.caller, 'Outbound');
-    await this.invoke('NEW_OUTBOUND_CALL', { Type: 'CallAndBridge', Parameters: { Arguments: args } });
+    await this.invoke('NEW_OUTBOUND_CALL', {
+      Type: 'CallAndBridge',
+      Parameters: { Arguments: args },
+    });
     await this.invoke('RINGING');
     await this.run(await this.invoke('CALL_ANSWERED'));
   }
@@ -88,7 +92,10 @@ export class SimulatedChimeCall {
   async update(args: Record<string, string>): Promise<void> {
     if (this.ended) return;
     await this.run(
-      await this.invoke('CALL_UPDATE_REQUESTED', { Type: 'CallUpdateRequest', Parameters: { Arguments: args } }),
+      await this.invoke('CALL_UPDATE_REQUESTED', {
+        Type: 'CallUpdateRequest',
+        Parameters: { Arguments: args },
+      }),
     );
   }
 
@@ -100,7 +107,12 @@ export class SimulatedChimeCall {
     await this.run(await this.invoke('HANGUP', this.hangupData(leg)));
   }
 
-  private addLeg(tag: 'LEG-A' | 'LEG-B', to: string, from: string, dir: ChimeLeg['Direction']): ChimeLeg {
+  private addLeg(
+    tag: 'LEG-A' | 'LEG-B',
+    to: string,
+    from: string,
+    dir: ChimeLeg['Direction'],
+  ): ChimeLeg {
     this.legCounter += 1;
     const leg: ChimeLeg = {
       CallId: `${this.opts.call.transactionId.slice(0, 8)}-leg${this.legCounter}`,
@@ -136,7 +148,13 @@ export class SimulatedChimeCall {
     // Chime keeps the map it was given: returned keys replace the whole map.
     if (answer?.TransactionAttributes) this.attributes = { ...answer.TransactionAttributes };
     const actions = Array.isArray(answer?.Actions) ? answer.Actions : [];
-    const step: TimelineStep = { sequence: this.sequence, type, actionData, actions: [...actions], atMs: this.now() };
+    const step: TimelineStep = {
+      sequence: this.sequence,
+      type,
+      actionData,
+      actions: [...actions],
+      atMs: this.now(),
+    };
     this.timeline.push(step);
     this.opts.onStep?.(step);
     return actions;
@@ -147,7 +165,10 @@ export class SimulatedChimeCall {
     while (queue.length > 0 && !this.ended) {
       const action = queue.shift()!;
       const outcome = this.execute(action);
-      const data = { Type: action.Type, Parameters: { ...action.Parameters, ...this.callIdOf(action) } };
+      const data = {
+        Type: action.Type,
+        Parameters: { ...action.Parameters, ...this.callIdOf(action) },
+      };
       if (!outcome.ok) {
         queue = await this.invoke('ACTION_FAILED', {
           ...data,
@@ -183,7 +204,8 @@ export class SimulatedChimeCall {
         return this.bridge(p);
       case 'Hangup': {
         const leg = this.legs.find((l) => l.CallId === p['CallId'] && l.Status === 'Connected');
-        if (!leg) return { ok: false, errorType: 'InvalidActionParameter', errorMessage: 'Invalid CallId' };
+        if (!leg)
+          return { ok: false, errorType: 'InvalidActionParameter', errorMessage: 'Invalid CallId' };
         leg.Status = 'Disconnected';
         return { ok: true, hungUp: leg };
       }
@@ -192,19 +214,25 @@ export class SimulatedChimeCall {
       case 'PlayAudio':
         return { ok: true };
       default:
-        return { ok: false, errorType: 'InvalidActionParameter', errorMessage: `Unsupported action ${action.Type}` };
+        return {
+          ok: false,
+          errorType: 'InvalidActionParameter',
+          errorMessage: `Unsupported action ${action.Type}`,
+        };
     }
   }
 
   private bridge(p: Record<string, unknown>): Outcome {
     const endpoint = (p['Endpoints'] as Record<string, string>[] | undefined)?.[0];
     const callerId = String(p['CallerIdNumber'] ?? '');
-    if (!endpoint) return { ok: false, errorType: 'MissingRequiredActionParameter', errorMessage: 'Endpoints' };
+    if (!endpoint)
+      return { ok: false, errorType: 'MissingRequiredActionParameter', errorMessage: 'Endpoints' };
     const answers =
       endpoint['BridgeEndpointType'] === 'AWS'
         ? (this.opts.agentAnswers ?? true)
         : (this.opts.numberAnswers?.(endpoint['Uri'] ?? '') ?? true);
-    if (!answers) return { ok: false, errorType: 'CallNotAnswered', errorMessage: 'Call not answered' };
+    if (!answers)
+      return { ok: false, errorType: 'CallNotAnswered', errorMessage: 'Call not answered' };
     this.addLeg('LEG-B', endpoint['Uri'] ?? '', callerId, 'Outbound');
     return { ok: true };
   }

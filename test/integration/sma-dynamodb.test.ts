@@ -1,13 +1,17 @@
 // The SMA handler's real entry point (lambdas/sma/index.ts, configured from the environment as in
 // Lambda) against the real DynamoDB API (dynalite on loopback, started and stopped here).
 import { createServer, type Server, type Socket } from 'node:net';
-import { DynamoDBClient, QueryCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCallJournal, type JournalEntry } from '../../lambdas/sma/journal.js';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
 import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
-import { LOCAL_AWS_ENV, startLocalDynamo, type LocalDynamo } from '../../scripts/lib/local-dynamodb.js';
+import {
+  LOCAL_AWS_ENV,
+  startLocalDynamo,
+  type LocalDynamo,
+} from '../../scripts/lib/local-dynamodb.js';
 import { fixture, type Json } from '../helpers/sma.js';
 
 const TABLE = 'callbridge-calls-it';
@@ -56,13 +60,20 @@ describe('SMA handler with DynamoDB (dynalite)', () => {
     const sim = call(tx);
     await sim.startInbound();
     const requestedAt = Date.now();
-    await sim.update({ action: 'transfer', queue: 'general', reason: 'caller_asked', requestedAt: String(requestedAt) });
+    await sim.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: String(requestedAt),
+    });
     await sim.remoteHangup('LEG-A');
 
     const all = await items(tx);
     const state = all.find((i) => i.sk === 'state');
     const journal = all.filter((i) => i.sk.startsWith('event#'));
-    expect(journal.map((j) => j.sk)).toEqual(sim.timeline.map((s) => `event#${String(s.sequence).padStart(6, '0')}`));
+    expect(journal.map((j) => j.sk)).toEqual(
+      sim.timeline.map((s) => `event#${String(s.sequence).padStart(6, '0')}`),
+    );
     expect(journal.map((j) => j.EventType)).toEqual(sim.timeline.map((s) => s.type));
     expect(journal[0]).toMatchObject({ Actions: ['CallAndBridge'], Phase: 'bridging_ai' });
     expect(state).toMatchObject({
@@ -83,7 +94,9 @@ describe('SMA handler with DynamoDB (dynalite)', () => {
     expect(state.PendingTransferToPstn).toBeUndefined();
     expect(state.HumanConnectedAt).toBeGreaterThanOrEqual(state.AiConnectedAt);
     expect(state.ExpiresAt).toBeGreaterThan(Date.now() / 1000);
-    expect(journal.every((j) => j.ExpiresAt === state.ExpiresAt || j.ExpiresAt > Date.now() / 1000)).toBe(true);
+    expect(
+      journal.every((j) => j.ExpiresAt === state.ExpiresAt || j.ExpiresAt > Date.now() / 1000),
+    ).toBe(true);
   });
 
   it('writes one journal item for a retried event and answers it the same', async () => {
@@ -100,12 +113,31 @@ describe('SMA handler with DynamoDB (dynalite)', () => {
     const journal = new DynamoCallJournal(db.client, TABLE, { timeoutMs: 1000, ttlSeconds: 3600 });
     const tx = '0b9e4c1a-3333-4c2d-8e3f-000000000003';
     const entry = (sequence: number, phase: string): JournalEntry => ({
-      transactionId: tx, sequence, eventType: 'HANGUP', actionDataType: 'Hangup', errorType: undefined,
-      actionTypes: [], phase, receivedAtMs: Date.now(), record: { Phase: phase },
+      transactionId: tx,
+      sequence,
+      eventType: 'HANGUP',
+      actionDataType: 'Hangup',
+      errorType: undefined,
+      actionTypes: [],
+      phase,
+      receivedAtMs: Date.now(),
+      record: { Phase: phase },
     });
-    expect(await journal.record(entry(5, 'human_connected'))).toEqual({ event: 'written', state: 'written', errors: [] });
-    expect(await journal.record(entry(3, 'bridging_ai'))).toEqual({ event: 'written', state: 'stale', errors: [] });
-    expect(await journal.record(entry(5, 'human_connected'))).toEqual({ event: 'duplicate', state: 'stale', errors: [] });
+    expect(await journal.record(entry(5, 'human_connected'))).toEqual({
+      event: 'written',
+      state: 'written',
+      errors: [],
+    });
+    expect(await journal.record(entry(3, 'bridging_ai'))).toEqual({
+      event: 'written',
+      state: 'stale',
+      errors: [],
+    });
+    expect(await journal.record(entry(5, 'human_connected'))).toEqual({
+      event: 'duplicate',
+      state: 'stale',
+      errors: [],
+    });
     const state = (await items(tx)).find((i) => i.sk === 'state');
     expect(state).toMatchObject({ Phase: 'human_connected', LastSequence: 5 });
   });
@@ -128,10 +160,29 @@ describe('SMA handler when DynamoDB is unreachable or hangs', () => {
   });
 
   it('times out journal writes against a hanging DynamoDB and reports them', async () => {
-    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${blackholePort}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${blackholePort}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
     const journal = new DynamoCallJournal(client, TABLE, { timeoutMs: 200, ttlSeconds: 60 });
-    const res = await journal.record({ transactionId: 't', sequence: 1, eventType: 'NEW_INBOUND_CALL', actionDataType: undefined, errorType: undefined, actionTypes: [], phase: 'bridging_ai', receivedAtMs: Date.now(), record: {} });
-    expect(res).toEqual({ event: 'failed', state: 'failed', errors: ['event:timeout', 'state:timeout'] });
+    const res = await journal.record({
+      transactionId: 't',
+      sequence: 1,
+      eventType: 'NEW_INBOUND_CALL',
+      actionDataType: undefined,
+      errorType: undefined,
+      actionTypes: [],
+      phase: 'bridging_ai',
+      receivedAtMs: Date.now(),
+      record: {},
+    });
+    expect(res).toEqual({
+      event: 'failed',
+      state: 'failed',
+      errors: ['event:timeout', 'state:timeout'],
+    });
     client.destroy();
   });
 
@@ -145,9 +196,18 @@ describe('SMA handler when DynamoDB is unreachable or hangs', () => {
     vi.resetModules();
     ({ handler: current } = await import('../../lambdas/sma/index.js'));
     const before = sim.timeline.length;
-    await sim.update({ action: 'transfer', queue: 'general', reason: 'caller_asked', requestedAt: String(Date.now()) });
+    await sim.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: String(Date.now()),
+    });
     expect(sim.transactionAttributes.phase).toBe('human_connected');
-    const uris = sim.timeline.slice(before).flatMap((s) => s.actions).filter((a) => a.Type === 'CallAndBridge').map((a) => (a.Parameters as Json).Endpoints[0].Uri);
+    const uris = sim.timeline
+      .slice(before)
+      .flatMap((s) => s.actions)
+      .filter((a) => a.Type === 'CallAndBridge')
+      .map((a) => (a.Parameters as Json).Endpoints[0].Uri);
     expect(uris).toEqual(['+12025550140']);
     // Nothing after the outage reached the table: the call went on without it.
     expect((await items(tx)).filter((i) => i.sk.startsWith('event#'))).toHaveLength(before);

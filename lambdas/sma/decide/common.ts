@@ -38,7 +38,9 @@ export function ourNumber(ev: SmaEvent): string | undefined {
  */
 export function callerIdFor(ev: SmaEvent, uc: UseCase): string {
   const candidates = [ev.legA?.from, ev.legA?.to, uc.dialedNumbers[0]];
-  return candidates.find((n): n is string => n !== undefined && E164.test(n)) ?? uc.dialedNumbers[0]!;
+  return (
+    candidates.find((n): n is string => n !== undefined && E164.test(n)) ?? uc.dialedNumbers[0]!
+  );
 }
 
 /** The use case: remembered in the call state, else from our number on the call, else the default. */
@@ -95,17 +97,32 @@ export function bridgeToQueue(
   const queue = useCase.queues[queueKey] ?? useCase.queues[useCase.defaultQueue]!;
   const number = target === 'fallback' ? queue.fallbackNumber : queue.number;
   if (number === undefined) return apologize(ev, st, ctx, 'no_fallback_number');
-  const state: CallState = { ...st, useCase: useCase.id, queue: queueKey, target, phase: 'bridging_human' };
+  const state: CallState = {
+    ...st,
+    useCase: useCase.id,
+    queue: queueKey,
+    target,
+    phase: 'bridging_human',
+  };
   return {
     actions: [
       ...prefix,
-      bridgeToNumber({ number, callerId: callerIdFor(ev, useCase), timeoutS: ctx.config.queueRingTimeoutS }),
+      bridgeToNumber({
+        number,
+        callerId: callerIdFor(ev, useCase),
+        timeoutS: ctx.config.queueRingTimeoutS,
+      }),
     ],
     state,
     record: { Phase: 'bridging_human', TransferInProgress: true, PendingTransferToPstn: number },
     metrics: [],
     notes: [
-      { level: 'info', msg: 'bridging to queue', reason: st.reason ?? 'unknown', fields: { queue: queueKey, target } },
+      {
+        level: 'info',
+        msg: 'bridging to queue',
+        reason: st.reason ?? 'unknown',
+        fields: { queue: queueKey, target },
+      },
     ],
   };
 }
@@ -116,7 +133,12 @@ export function bridgeToQueue(
  * hanging it up first would put a HANGUP event, and its answer, in the middle of the apology.
  * The transfer, if any, is recorded as failed.
  */
-export function apologize(ev: SmaEvent, st: CallState, ctx: DecideContext, reason: string): Decision {
+export function apologize(
+  ev: SmaEvent,
+  st: CallState,
+  ctx: DecideContext,
+  reason: string,
+): Decision {
   const { useCase } = resolveUseCase(ev, st, ctx);
   const legA = legACallId(ev);
   const actions: Action[] = [];

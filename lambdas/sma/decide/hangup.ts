@@ -4,15 +4,28 @@
 // a LEG-B HANGUP whose Type is the action that was running.
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { bridgeToQueue, dispositionOf, finish, legACallId, liveLegB, transferEffects } from './common.js';
+import {
+  bridgeToQueue,
+  dispositionOf,
+  finish,
+  legACallId,
+  liveLegB,
+  transferEffects,
+} from './common.js';
 import { failOverToPerson } from './results.js';
 import { noChange, type DecideContext, type Decision } from './types.js';
 import { hangupLeg } from '../actions.js';
 
-function whichLeg(ev: SmaEvent): { tag: 'LEG-A' | 'LEG-B' | undefined; callId: string | undefined } {
+function whichLeg(ev: SmaEvent): {
+  tag: 'LEG-A' | 'LEG-B' | undefined;
+  callId: string | undefined;
+} {
   const params = ev.action?.parameters ?? {};
   const callId = typeof params['CallId'] === 'string' ? params['CallId'] : undefined;
-  const rawTag = typeof params['ParticipantTag'] === 'string' ? params['ParticipantTag'].toUpperCase() : undefined;
+  const rawTag =
+    typeof params['ParticipantTag'] === 'string'
+      ? params['ParticipantTag'].toUpperCase()
+      : undefined;
   if (rawTag === 'LEG-A' || rawTag === 'LEG-B') return { tag: rawTag, callId };
   if (callId !== undefined && callId === ev.legA?.callId) return { tag: 'LEG-A', callId };
   if (callId !== undefined && callId === ev.legB?.callId) return { tag: 'LEG-B', callId };
@@ -34,7 +47,12 @@ function callerHungUp(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision
   return done;
 }
 
-function otherLegHungUp(ev: SmaEvent, st: CallState, ctx: DecideContext, callId: string | undefined): Decision {
+function otherLegHungUp(
+  ev: SmaEvent,
+  st: CallState,
+  ctx: DecideContext,
+  callId: string | undefined,
+): Decision {
   const callerThere = legACallId(ev) !== undefined;
   const isOldAgentLeg = callId !== undefined && callId === st.aiLeg;
   switch (st.phase) {

@@ -9,7 +9,14 @@ import { decideStart } from './start.js';
 import { decideUpdate } from './update.js';
 import type { DecideContext, Decision, Note } from './types.js';
 
-export type { DecideConfig, DecideContext, Decision, MetricEffect, Note, StateRecord } from './types.js';
+export type {
+  DecideConfig,
+  DecideContext,
+  Decision,
+  MetricEffect,
+  Note,
+  StateRecord,
+} from './types.js';
 
 const STARTS = new Set(['NEW_INBOUND_CALL', 'NEW_OUTBOUND_CALL', 'RINGING', 'CALL_ANSWERED']);
 

@@ -20,7 +20,9 @@ type BridgeKind = 'ai' | 'human' | undefined;
 /** Which of our bridges a CallAndBridge in ActionData was: AWS endpoint = agent, PSTN = a queue. */
 function bridgeOf(ev: SmaEvent): { kind: BridgeKind; uri: string | undefined } {
   const endpoints = ev.action?.parameters['Endpoints'];
-  const first = Array.isArray(endpoints) ? (endpoints[0] as Record<string, unknown> | undefined) : undefined;
+  const first = Array.isArray(endpoints)
+    ? (endpoints[0] as Record<string, unknown> | undefined)
+    : undefined;
   const type = first?.['BridgeEndpointType'];
   const uri = typeof first?.['Uri'] === 'string' ? (first['Uri'] as string) : undefined;
   if (type === 'AWS') return { kind: 'ai', uri };
@@ -55,8 +57,16 @@ export function failOverToPerson(
   const d = bridgeToQueue(ev, next, ctx, 'primary', [notice]);
   return {
     ...d,
-    record: { ...d.record, TransferQueue: useCase.defaultQueue, TransferReason: reason, TransferRequestedAt: ctx.nowMs },
-    notes: [{ level: 'warn', msg: 'agent leg failed; sending caller to a person', reason }, ...d.notes],
+    record: {
+      ...d.record,
+      TransferQueue: useCase.defaultQueue,
+      TransferReason: reason,
+      TransferRequestedAt: ctx.nowMs,
+    },
+    notes: [
+      { level: 'warn', msg: 'agent leg failed; sending caller to a person', reason },
+      ...d.notes,
+    ],
   };
 }
 
@@ -66,7 +76,10 @@ function queueFailed(ev: SmaEvent, st: CallState, ctx: DecideContext, why: strin
   const q = useCase.queues[st.queue ?? useCase.defaultQueue];
   if (st.target !== 'fallback' && q?.fallbackNumber !== undefined) {
     const d = bridgeToQueue(ev, st, ctx, 'fallback');
-    return { ...d, notes: [{ level: 'warn', msg: 'queue did not answer; trying fallback', reason: why }] };
+    return {
+      ...d,
+      notes: [{ level: 'warn', msg: 'queue did not answer; trying fallback', reason: why }],
+    };
   }
   return apologize(ev, st, ctx, why);
 }
@@ -103,7 +116,9 @@ function onBridgeSucceeded(ev: SmaEvent, st: CallState, ctx: DecideContext): Dec
       notes: [{ level: 'info', msg: 'person connected', reason: outcome }],
     };
   }
-  return noChange(st, [{ level: 'info', msg: 'stale bridge result ignored', reason: 'stale_event' }]);
+  return noChange(st, [
+    { level: 'info', msg: 'stale bridge result ignored', reason: 'stale_event' },
+  ]);
 }
 
 function onBridgeFailed(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
@@ -114,11 +129,15 @@ function onBridgeFailed(ev: SmaEvent, st: CallState, ctx: DecideContext): Decisi
   }
   if (st.phase === 'bridging_human' && kind !== 'ai') {
     if (uri !== undefined && uri !== currentTargetNumber(ev, st, ctx)) {
-      return noChange(st, [{ level: 'info', msg: 'stale bridge failure ignored', reason: 'stale_event' }]);
+      return noChange(st, [
+        { level: 'info', msg: 'stale bridge failure ignored', reason: 'stale_event' },
+      ]);
     }
     return queueFailed(ev, st, ctx, why);
   }
-  return noChange(st, [{ level: 'info', msg: 'stale bridge failure ignored', reason: 'stale_event' }]);
+  return noChange(st, [
+    { level: 'info', msg: 'stale bridge failure ignored', reason: 'stale_event' },
+  ]);
 }
 
 function hungUpCallId(ev: SmaEvent): string | undefined {
@@ -174,7 +193,16 @@ export function decideResult(ev: SmaEvent, st: CallState, ctx: DecideContext): D
     default:
       return noChange(
         st,
-        succeeded ? [] : [{ level: 'warn', msg: 'action failed', reason: 'unexpected_action_failure', fields: { actionType } }],
+        succeeded
+          ? []
+          : [
+              {
+                level: 'warn',
+                msg: 'action failed',
+                reason: 'unexpected_action_failure',
+                fields: { actionType },
+              },
+            ],
       );
   }
 }

@@ -46,7 +46,12 @@ export function bridgeCallerToAgent(ev: SmaEvent, st: CallState, ctx: DecideCont
     metrics: isActive(st.phase) ? [] : [{ metric: 'activeCalls', delta: 1 }],
     notes: [
       ...(note ? [note] : []),
-      { level: 'info', msg: 'bridging to agent', reason: 'call_started', fields: { useCase: useCase.id } },
+      {
+        level: 'info',
+        msg: 'bridging to agent',
+        reason: 'call_started',
+        fields: { useCase: useCase.id },
+      },
     ],
   };
 }
@@ -55,7 +60,9 @@ export function bridgeCallerToAgent(ev: SmaEvent, st: CallState, ctx: DecideCont
 function outboundUseCase(ev: SmaEvent, ctx: DecideContext): { id?: string; note?: Note } {
   const args = ev.action?.parameters['Arguments'];
   const named =
-    args !== null && typeof args === 'object' ? (args as Record<string, unknown>)['useCase'] : undefined;
+    args !== null && typeof args === 'object'
+      ? (args as Record<string, unknown>)['useCase']
+      : undefined;
   if (named === undefined) return {};
   if (typeof named === 'string' && ctx.config.useCases.byIdOrUndefined(named)) return { id: named };
   return { note: { level: 'warn', msg: 'outbound use case refused', reason: 'unknown_use_case' } };

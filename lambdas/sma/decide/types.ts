@@ -20,7 +20,8 @@ export interface DecideContext {
 }
 
 export type Disposition = 'ai_completed' | 'transferred' | 'abandoned' | 'failed';
-export type TransferOutcome = 'connected' | 'fallback_connected' | 'failed' | 'abandoned' | 'refused';
+export type TransferOutcome =
+  'connected' | 'fallback_connected' | 'failed' | 'abandoned' | 'refused';
 
 /** Fields of the DynamoDB state item (ARCHITECTURE.md); `null` removes the attribute. */
 export interface StateRecord {

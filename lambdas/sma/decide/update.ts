@@ -2,7 +2,7 @@
 // caller to a person or to end the call. Arguments follow ARCHITECTURE.md ("UpdateSipMediaApplication
 // Call arguments"). Anything a caller could have put there is treated as untrusted: the queue must
 // be a key of the use case, and nothing that looks like a phone number is ever dialed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseTraceparent } from '../../../otel/traceparent.js';
 import { queueKey } from '../../../sip/use-cases.js';
 import { hangupLeg } from '../actions.js';
@@ -32,7 +32,12 @@ function refuse(st: CallState, reason: string, fields?: Note['fields']): Decisio
   return d;
 }
 
-function transfer(ev: SmaEvent, st: CallState, ctx: DecideContext, args: UpdateArguments): Decision {
+function transfer(
+  ev: SmaEvent,
+  st: CallState,
+  ctx: DecideContext,
+  args: UpdateArguments,
+): Decision {
   if (st.phase === 'transfer_pending' || st.phase === 'bridging_human') {
     return refuse(st, 'transfer_already_in_progress');
   }
@@ -43,7 +48,8 @@ function transfer(ev: SmaEvent, st: CallState, ctx: DecideContext, args: UpdateA
   if (!queueKey.safeParse(requested).success || !(requested in useCase.queues)) {
     return refuse(st, 'unknown_queue', { useCase: useCase.id });
   }
-  const reason = args.reason !== undefined && REASON.test(args.reason) ? args.reason : 'unspecified';
+  const reason =
+    args.reason !== undefined && REASON.test(args.reason) ? args.reason : 'unspecified';
   const requestedAt =
     args.requestedAt !== undefined && /^\d{1,16}$/.test(args.requestedAt)
       ? Number(args.requestedAt)
@@ -68,7 +74,13 @@ function transfer(ev: SmaEvent, st: CallState, ctx: DecideContext, args: UpdateA
   const notes: Note[] = [
     { level: 'info', msg: 'transfer requested', reason, fields: { queue: requested } },
     ...(requestedAt === undefined
-      ? [{ level: 'warn' as const, msg: 'transfer without requestedAt', reason: 'requested_at_missing' }]
+      ? [
+          {
+            level: 'warn' as const,
+            msg: 'transfer without requestedAt',
+            reason: 'requested_at_missing',
+          },
+        ]
       : []),
   ];
   if (legB === undefined) {
@@ -96,7 +108,10 @@ function hangup(ev: SmaEvent, st: CallState): Decision {
   // Hang up the caller's leg; its HANGUP event then mirrors the hang-up to LEG-B.
   if (legA === undefined) {
     const legB = liveLegB(ev);
-    return { ...noChange({ ...st, phase: 'ending', end: 'ai_completed' }), actions: legB ? [hangupLeg(legB)] : [] };
+    return {
+      ...noChange({ ...st, phase: 'ending', end: 'ai_completed' }),
+      actions: legB ? [hangupLeg(legB)] : [],
+    };
   }
   return {
     actions: [hangupLeg(legA)],

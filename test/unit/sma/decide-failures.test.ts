@@ -10,24 +10,47 @@ const CONNECTING = 'One moment please, I am connecting you to a member of our te
 
 const speak = (text: string) => ({
   Type: 'Speak',
-  Parameters: { CallId: LEG_A, Text: text, Engine: 'neural', LanguageCode: 'en-US', TextType: 'text', VoiceId: 'Joanna' },
+  Parameters: {
+    CallId: LEG_A,
+    Text: text,
+    Engine: 'neural',
+    LanguageCode: 'en-US',
+    TextType: 'text',
+    VoiceId: 'Joanna',
+  },
 });
 const bridgeTo = (number: string) => ({
   Type: 'CallAndBridge',
-  Parameters: { CallTimeoutSeconds: 30, CallerIdNumber: CALLER, Endpoints: [{ BridgeEndpointType: 'PSTN', Uri: number }] },
+  Parameters: {
+    CallTimeoutSeconds: 30,
+    CallerIdNumber: CALLER,
+    Endpoints: [{ BridgeEndpointType: 'PSTN', Uri: number }],
+  },
 });
-const hangup = (callId: string) => ({ Type: 'Hangup', Parameters: { CallId: callId, SipResponseCode: '0' } });
+const hangup = (callId: string) => ({
+  Type: 'Hangup',
+  Parameters: { CallId: callId, SipResponseCode: '0' },
+});
 
 describe('decide: the AI leg fails', () => {
   it('sends the caller to the default queue when the agent does not answer', () => {
     const d = decideRaw(fixture('action-failed-bridge-agent'));
     expect(d.actions).toEqual([speak(CONNECTING), bridgeTo('+12025550140')]);
-    expect(d.state).toMatchObject({ phase: 'bridging_human', queue: 'general', reason: 'agent_unavailable', requestedAt: NOW });
+    expect(d.state).toMatchObject({
+      phase: 'bridging_human',
+      queue: 'general',
+      reason: 'agent_unavailable',
+      requestedAt: NOW,
+    });
   });
 
   it('sends the caller to the default queue when the agent leg drops with no transfer in progress', () => {
     const ev = fixture('hangup-leg-b-during-transfer');
-    ev.CallDetails.TransactionAttributes = { phase: 'ai_connected', useCase: 'city-311', aiLeg: AGENT_LEG };
+    ev.CallDetails.TransactionAttributes = {
+      phase: 'ai_connected',
+      useCase: 'city-311',
+      aiLeg: AGENT_LEG,
+    };
     const d = decideRaw(ev);
     expect(d.actions).toEqual([speak(CONNECTING), bridgeTo('+12025550140')]);
     expect(d.state.reason).toBe('agent_error');
@@ -47,7 +70,10 @@ describe('decide: the AI leg fails', () => {
     expect(d.actions).toEqual([speak(CONNECTING), bridgeTo('+12025550140')]);
     expect(d.notes[0]).toMatchObject({
       reason: 'invalid_lambda_response',
-      fields: { errorType: 'InvalidActionParameter', errorMessage: 'Parameter CallerIdNumber is invalid' },
+      fields: {
+        errorType: 'InvalidActionParameter',
+        errorMessage: 'Parameter CallerIdNumber is invalid',
+      },
     });
   });
 
@@ -55,8 +81,15 @@ describe('decide: the AI leg fails', () => {
     const ev = fixture('invalid-lambda-response');
     delete ev.ErrorType;
     delete ev.ErrorMessage;
-    ev.ActionData = { Type: 'CallAndBridge', ErrorType: 'InvalidActionParameter', ErrorMessage: 'bad' };
-    expect(decideRaw(ev).notes[0]?.fields).toMatchObject({ errorType: 'InvalidActionParameter', errorMessage: 'bad' });
+    ev.ActionData = {
+      Type: 'CallAndBridge',
+      ErrorType: 'InvalidActionParameter',
+      ErrorMessage: 'bad',
+    };
+    expect(decideRaw(ev).notes[0]?.fields).toMatchObject({
+      errorType: 'InvalidActionParameter',
+      errorMessage: 'bad',
+    });
   });
 });
 
@@ -74,7 +107,11 @@ describe('decide: the human queue fails', () => {
     const d = decideRaw(ev);
     expect(d.actions).toEqual([speak(APOLOGY), hangup(LEG_A)]);
     expect(d.state).toMatchObject({ phase: 'ending', end: 'failed' });
-    expect(d.record).toMatchObject({ TransferOutcome: 'failed', TransferInProgress: false, PendingTransferToPstn: null });
+    expect(d.record).toMatchObject({
+      TransferOutcome: 'failed',
+      TransferInProgress: false,
+      PendingTransferToPstn: null,
+    });
     expect(d.metrics).toEqual([
       { metric: 'transfer', outcome: 'failed', reason: 'caller_asked' },
       { metric: 'transferDelay', seconds: (NOW - 1763740860000) / 1000, outcome: 'failed' },
@@ -98,20 +135,34 @@ describe('decide: the human queue fails', () => {
 
   it('ignores a late agent-bridge failure once the caller is on the way to a person', () => {
     const ev = fixture('action-failed-bridge-agent');
-    ev.CallDetails.TransactionAttributes = { phase: 'bridging_human', useCase: 'city-311', queue: 'general', target: 'primary' };
+    ev.CallDetails.TransactionAttributes = {
+      phase: 'bridging_human',
+      useCase: 'city-311',
+      queue: 'general',
+      target: 'primary',
+    };
     expect(decideRaw(ev).actions).toEqual([]);
   });
 
   it('hangs up the caller when the apology itself fails', () => {
     const ev = fixture('action-failed-bridge-queue');
     ev.CallDetails.TransactionAttributes = { phase: 'ending', useCase: 'city-311', end: 'failed' };
-    ev.ActionData = { ...speak(APOLOGY), ErrorType: 'SystemException', ErrorMessage: 'Polly failed' };
+    ev.ActionData = {
+      ...speak(APOLOGY),
+      ErrorType: 'SystemException',
+      ErrorMessage: 'Polly failed',
+    };
     expect(decideRaw(ev).actions).toEqual([hangup(LEG_A)]);
   });
 
   it('closes the call as failed when its Hangup of the caller succeeds after the apology', () => {
     const ev = fixture('action-successful-hangup-leg-b');
-    ev.CallDetails.TransactionAttributes = { phase: 'ending', useCase: 'city-311', end: 'failed', queue: 'general' };
+    ev.CallDetails.TransactionAttributes = {
+      phase: 'ending',
+      useCase: 'city-311',
+      end: 'failed',
+      queue: 'general',
+    };
     ev.ActionData.Parameters.CallId = LEG_A;
     ev.CallDetails.Participants[0].Status = 'Disconnected';
     const d = decideRaw(ev);
@@ -143,22 +194,38 @@ describe('decide: call updates from the agent', () => {
     ['General', 'unknown_queue'],
     ['sip:attacker@example.com', 'unknown_queue'],
   ])('refuses queue %j (%s) and leaves the call as it was', (queue, reason) => {
-    const d = update({ action: 'transfer', queue, reason: 'caller_asked', requestedAt: '1763740860000' });
+    const d = update({
+      action: 'transfer',
+      queue,
+      reason: 'caller_asked',
+      requestedAt: '1763740860000',
+    });
     expect(d.actions).toEqual([]);
     expect(d.state).toEqual({ phase: 'ai_connected', useCase: 'city-311', aiLeg: AGENT_LEG });
     expect(d.notes.map((n) => n.reason)).toEqual([reason]);
-    expect(d.metrics).toEqual([{ metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' }]);
+    expect(d.metrics).toEqual([
+      { metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' },
+    ]);
   });
 
   it('transfers to another key of the use case', () => {
-    const d = update({ action: 'transfer', queue: 'sanitation', reason: 'out_of_scope', requestedAt: '1' });
+    const d = update({
+      action: 'transfer',
+      queue: 'sanitation',
+      reason: 'out_of_scope',
+      requestedAt: '1',
+    });
     expect(d.state).toMatchObject({ queue: 'sanitation', reason: 'out_of_scope' });
     expect(d.record.PendingTransferToPstn).toBe('+12025550150');
   });
 
   it('uses the default queue when none is named, and a placeholder for a malformed reason', () => {
     const d = update({ action: 'transfer', reason: 'Caller Asked!' });
-    expect(d.state).toMatchObject({ phase: 'transfer_pending', queue: 'general', reason: 'unspecified' });
+    expect(d.state).toMatchObject({
+      phase: 'transfer_pending',
+      queue: 'general',
+      reason: 'unspecified',
+    });
     expect(d.notes.map((n) => n.reason)).toContain('requested_at_missing');
   });
 
@@ -172,7 +239,9 @@ describe('decide: call updates from the agent', () => {
   });
 
   it('refuses unknown actions and missing arguments', () => {
-    expect(update({ action: 'dial', queue: '+12025559999' }).notes[0]?.reason).toBe('invalid_update_arguments');
+    expect(update({ action: 'dial', queue: '+12025559999' }).notes[0]?.reason).toBe(
+      'invalid_update_arguments',
+    );
     const ev = fixture('call-update-requested-transfer');
     delete ev.ActionData;
     expect(decideRaw(ev).notes[0]?.reason).toBe('invalid_update_arguments');

@@ -31,13 +31,19 @@ describe('decide: a call from answer to hang-up', () => {
             'X-Sma-Application-Id': SMA,
             'X-Sma-Region': 'us-east-1',
             'X-Use-Case': 'city-311',
-            'X-Traceparent': expect.stringMatching(/^00-c0a801014b2e4f4e9b1d2f6a7e1c9d01-[0-9a-f]{16}-01$/),
+            'X-Traceparent': expect.stringMatching(
+              /^00-c0a801014b2e4f4e9b1d2f6a7e1c9d01-[0-9a-f]{16}-01$/,
+            ),
           },
         },
       },
     ]);
     expect(d.state).toEqual({ phase: 'bridging_ai', useCase: 'city-311' });
-    expect(d.record).toMatchObject({ Phase: 'bridging_ai', CallerNumber: CALLER, DialedNumber: '+12025550131' });
+    expect(d.record).toMatchObject({
+      Phase: 'bridging_ai',
+      CallerNumber: CALLER,
+      DialedNumber: '+12025550131',
+    });
     expect(d.metrics).toEqual([{ metric: 'activeCalls', delta: 1 }]);
   });
 
@@ -65,7 +71,9 @@ describe('decide: a call from answer to hang-up', () => {
 
   it('hangs up the agent leg when the agent asks for a transfer', () => {
     const d = decideRaw(fixture('call-update-requested-transfer'));
-    expect(d.actions).toEqual([{ Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } }]);
+    expect(d.actions).toEqual([
+      { Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } },
+    ]);
     expect(d.state).toMatchObject({
       phase: 'transfer_pending',
       queue: 'general',
@@ -74,7 +82,10 @@ describe('decide: a call from answer to hang-up', () => {
       target: 'primary',
       agentTrace: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     });
-    expect(d.record).toMatchObject({ TransferInProgress: true, PendingTransferToPstn: '+12025550140' });
+    expect(d.record).toMatchObject({
+      TransferInProgress: true,
+      PendingTransferToPstn: '+12025550140',
+    });
   });
 
   it.each(['hangup-leg-b-during-transfer', 'action-successful-hangup-leg-b'])(
@@ -113,7 +124,9 @@ describe('decide: a call from answer to hang-up', () => {
 
   it('hangs up the person when the caller hangs up, and closes the call', () => {
     const d = decideRaw(fixture('hangup-leg-a'));
-    expect(d.actions).toEqual([{ Type: 'Hangup', Parameters: { CallId: 'b-leg-queue-0001', SipResponseCode: '0' } }]);
+    expect(d.actions).toEqual([
+      { Type: 'Hangup', Parameters: { CallId: 'b-leg-queue-0001', SipResponseCode: '0' } },
+    ]);
     expect(d.record).toMatchObject({ Phase: 'ended', Disposition: 'transferred', EndedAt: NOW });
     expect(d.metrics).toEqual([
       { metric: 'activeCalls', delta: -1 },
@@ -123,34 +136,63 @@ describe('decide: a call from answer to hang-up', () => {
 
   it('hangs up the caller when the person hangs up', () => {
     const ev = fixture('hangup-leg-a');
-    ev.ActionData.Parameters = { SipResponseCode: '0', CallId: 'b-leg-queue-0001', ParticipantTag: 'LEG-B' };
+    ev.ActionData.Parameters = {
+      SipResponseCode: '0',
+      CallId: 'b-leg-queue-0001',
+      ParticipantTag: 'LEG-B',
+    };
     ev.CallDetails.Participants[0].Status = 'Connected';
     ev.CallDetails.Participants[1].Status = 'Disconnected';
     const d = decideRaw(ev);
-    expect(d.actions).toEqual([{ Type: 'Hangup', Parameters: { CallId: LEG_A, SipResponseCode: '0' } }]);
+    expect(d.actions).toEqual([
+      { Type: 'Hangup', Parameters: { CallId: LEG_A, SipResponseCode: '0' } },
+    ]);
     expect(d.record.Disposition).toBe('transferred');
   });
 
   it('ends both legs when the agent asks to hang up: the caller first, then the mirror', () => {
     const d = decideRaw(fixture('call-update-requested-hangup'));
-    expect(d.actions).toEqual([{ Type: 'Hangup', Parameters: { CallId: LEG_A, SipResponseCode: '0' } }]);
+    expect(d.actions).toEqual([
+      { Type: 'Hangup', Parameters: { CallId: LEG_A, SipResponseCode: '0' } },
+    ]);
     const after = fixture('hangup-leg-a');
-    after.CallDetails.TransactionAttributes = { phase: 'ending', useCase: 'city-311', end: 'ai_completed', aiLeg: AGENT_LEG };
+    after.CallDetails.TransactionAttributes = {
+      phase: 'ending',
+      useCase: 'city-311',
+      end: 'ai_completed',
+      aiLeg: AGENT_LEG,
+    };
     after.CallDetails.Participants = [
       { ...after.CallDetails.Participants[0], Status: 'Disconnected' },
-      { CallId: AGENT_LEG, ParticipantTag: 'LEG-B', To: '+12025550132', From: CALLER, Direction: 'Outbound', StartTimeInMilliseconds: '1763740800900', Status: 'Connected' },
+      {
+        CallId: AGENT_LEG,
+        ParticipantTag: 'LEG-B',
+        To: '+12025550132',
+        From: CALLER,
+        Direction: 'Outbound',
+        StartTimeInMilliseconds: '1763740800900',
+        Status: 'Connected',
+      },
     ];
     const end = decideRaw(after);
-    expect(end.actions).toEqual([{ Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } }]);
+    expect(end.actions).toEqual([
+      { Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } },
+    ]);
     expect(end.record.Disposition).toBe('ai_completed');
   });
 
   it('hangs up the agent leg when the caller hangs up while talking to the agent', () => {
     const ev = fixture('hangup-leg-a');
-    ev.CallDetails.TransactionAttributes = { phase: 'ai_connected', useCase: 'city-311', aiLeg: AGENT_LEG };
+    ev.CallDetails.TransactionAttributes = {
+      phase: 'ai_connected',
+      useCase: 'city-311',
+      aiLeg: AGENT_LEG,
+    };
     ev.CallDetails.Participants[1] = { ...ev.CallDetails.Participants[1], CallId: AGENT_LEG };
     const d = decideRaw(ev);
-    expect(d.actions).toEqual([{ Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } }]);
+    expect(d.actions).toEqual([
+      { Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } },
+    ]);
     expect(d.record.Disposition).toBe('ai_completed');
   });
 
@@ -164,12 +206,19 @@ describe('decide: a call from answer to hang-up', () => {
 
   it('counts an abandoned transfer when the caller hangs up while the queue rings', () => {
     const ev = fixture('hangup-leg-a');
-    ev.CallDetails.TransactionAttributes = { ...ev.CallDetails.TransactionAttributes, phase: 'bridging_human' };
+    ev.CallDetails.TransactionAttributes = {
+      ...ev.CallDetails.TransactionAttributes,
+      phase: 'bridging_human',
+    };
     ev.CallDetails.Participants = [ev.CallDetails.Participants[0]];
     const d = decideRaw(ev);
     expect(d.actions).toEqual([]);
     expect(d.record).toMatchObject({ Disposition: 'abandoned', TransferOutcome: 'abandoned' });
-    expect(d.metrics).toContainEqual({ metric: 'transfer', outcome: 'abandoned', reason: 'caller_asked' });
+    expect(d.metrics).toContainEqual({
+      metric: 'transfer',
+      outcome: 'abandoned',
+      reason: 'caller_asked',
+    });
   });
 });
 

@@ -58,9 +58,18 @@ describe('parseEvent', () => {
 
   it('stringifies non-string attribute values and drops nested ones', () => {
     const ev = fixture('action-interrupted');
-    ev.CallDetails.TransactionAttributes = { phase: 'ai_connected', count: 3, flag: true, nested: { a: 1 } };
+    ev.CallDetails.TransactionAttributes = {
+      phase: 'ai_connected',
+      count: 3,
+      flag: true,
+      nested: { a: 1 },
+    };
     const res = parseEvent(ev);
-    expect(res.ok && res.event.attributes).toEqual({ phase: 'ai_connected', count: '3', flag: 'true' });
+    expect(res.ok && res.event.attributes).toEqual({
+      phase: 'ai_connected',
+      count: '3',
+      flag: 'true',
+    });
   });
 
   it('picks the connected LEG-B when an old one is still listed', () => {
@@ -75,8 +84,14 @@ describe('parseEvent', () => {
     ['NEW_INBOUND_CALL', 'not_an_object'],
     [{}, 'malformed:Sequence'],
     [{ Sequence: 1, InvocationEventType: 'NEW_INBOUND_CALL' }, 'malformed:CallDetails'],
-    [{ Sequence: -1, InvocationEventType: 'HANGUP', CallDetails: { TransactionId: 't' } }, 'malformed:Sequence'],
-    [{ Sequence: 1, InvocationEventType: 'HANGUP', CallDetails: { TransactionId: '' } }, 'malformed:CallDetails.TransactionId'],
+    [
+      { Sequence: -1, InvocationEventType: 'HANGUP', CallDetails: { TransactionId: 't' } },
+      'malformed:Sequence',
+    ],
+    [
+      { Sequence: 1, InvocationEventType: 'HANGUP', CallDetails: { TransactionId: '' } },
+      'malformed:CallDetails.TransactionId',
+    ],
   ])('refuses %j with reason %s', (raw, reason) => {
     const res = parseEvent(raw);
     expect(res).toMatchObject({ ok: false, reason });
@@ -96,16 +111,23 @@ describe('parseEvent', () => {
 
 describe('call state in TransactionAttributes', () => {
   it('keeps the valid keys when one value is malformed', () => {
-    expect(readState({ phase: 'warp_speed', queue: 'general', requestedAt: 'soon' })).toEqual({ queue: 'general' });
+    expect(readState({ phase: 'warp_speed', queue: 'general', requestedAt: 'soon' })).toEqual({
+      queue: 'general',
+    });
   });
 
   it('echoes foreign keys and overwrites its own', () => {
-    const out = writeState({ phase: 'bridging_ai', customerTier: 'gold' }, { phase: 'ai_connected', requestedAt: 12 });
+    const out = writeState(
+      { phase: 'bridging_ai', customerTier: 'gold' },
+      { phase: 'ai_connected', requestedAt: 12 },
+    );
     expect(out).toEqual({ phase: 'ai_connected', requestedAt: '12', customerTier: 'gold' });
   });
 
   it('drops its own keys that are no longer set', () => {
-    expect(writeState({ phase: 'ai_connected', queue: 'general' }, { phase: 'ended' })).toEqual({ phase: 'ended' });
+    expect(writeState({ phase: 'ai_connected', queue: 'general' }, { phase: 'ended' })).toEqual({
+      phase: 'ended',
+    });
   });
 
   it("stays within Chime's 100 pairs and 20 KB", () => {

@@ -10,19 +10,48 @@ import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
 import { fixture, testConfig, testHandler, type Json } from '../../helpers/sma.js';
 
 const FIXTURES = [
-  'new-inbound-call', 'action-successful-bridge-agent', 'action-failed-bridge-agent',
-  'call-update-requested-transfer', 'call-update-requested-hangup', 'hangup-leg-b-during-transfer',
-  'action-successful-hangup-leg-b', 'action-successful-bridge-queue', 'action-failed-bridge-queue',
-  'hangup-leg-a', 'new-outbound-call', 'ringing', 'call-answered', 'action-interrupted',
-  'digits-received', 'invalid-lambda-response',
+  'new-inbound-call',
+  'action-successful-bridge-agent',
+  'action-failed-bridge-agent',
+  'call-update-requested-transfer',
+  'call-update-requested-hangup',
+  'hangup-leg-b-during-transfer',
+  'action-successful-hangup-leg-b',
+  'action-successful-bridge-queue',
+  'action-failed-bridge-queue',
+  'hangup-leg-a',
+  'new-outbound-call',
+  'ringing',
+  'call-answered',
+  'action-interrupted',
+  'digits-received',
+  'invalid-lambda-response',
 ].map(fixture);
 
 const EVENT_TYPES = [
-  'NEW_INBOUND_CALL', 'NEW_OUTBOUND_CALL', 'RINGING', 'CALL_ANSWERED', 'ACTION_SUCCESSFUL',
-  'ACTION_FAILED', 'ACTION_INTERRUPTED', 'HANGUP', 'CALL_UPDATE_REQUESTED', 'INVALID_LAMBDA_RESPONSE',
+  'NEW_INBOUND_CALL',
+  'NEW_OUTBOUND_CALL',
+  'RINGING',
+  'CALL_ANSWERED',
+  'ACTION_SUCCESSFUL',
+  'ACTION_FAILED',
+  'ACTION_INTERRUPTED',
+  'HANGUP',
+  'CALL_UPDATE_REQUESTED',
+  'INVALID_LAMBDA_RESPONSE',
   'DIGITS_RECEIVED',
 ];
-const PHASES = ['dialing', 'bridging_ai', 'ai_connected', 'transfer_pending', 'bridging_human', 'human_connected', 'ending', 'ended', 'bogus'];
+const PHASES = [
+  'dialing',
+  'bridging_ai',
+  'ai_connected',
+  'transfer_pending',
+  'bridging_human',
+  'human_connected',
+  'ending',
+  'ended',
+  'bogus',
+];
 
 let generated = 0;
 afterAll(() => {
@@ -42,7 +71,10 @@ const mutation = fc.record({
   value: fc.jsonValue({ maxDepth: 2 }),
   type: fc.constantFrom(...EVENT_TYPES),
   phase: fc.constantFrom(...PHASES),
-  queue: fc.oneof(fc.constantFrom('general', 'sanitation', 'billing', '+12025559999', ''), fc.string()),
+  queue: fc.oneof(
+    fc.constantFrom('general', 'sanitation', 'billing', '+12025559999', ''),
+    fc.string(),
+  ),
   action: fc.constantFrom('transfer', 'hangup', 'dial', ''),
 });
 
@@ -65,15 +97,26 @@ function mutate(base: Json, muts: Json[]): Json {
         break;
       case 'attrs':
         if (ev.CallDetails && typeof ev.CallDetails === 'object') {
-          ev.CallDetails.TransactionAttributes = { ...ev.CallDetails.TransactionAttributes, phase: m.phase, queue: m.queue, target: m.pick % 2 ? 'fallback' : 'primary' };
+          ev.CallDetails.TransactionAttributes = {
+            ...ev.CallDetails.TransactionAttributes,
+            phase: m.phase,
+            queue: m.queue,
+            target: m.pick % 2 ? 'fallback' : 'primary',
+          };
         }
         break;
       case 'args':
-        ev.ActionData = { Type: 'CallUpdateRequest', Parameters: { Arguments: { action: m.action, queue: m.queue, requestedAt: String(m.pick) } } };
+        ev.ActionData = {
+          Type: 'CallUpdateRequest',
+          Parameters: {
+            Arguments: { action: m.action, queue: m.queue, requestedAt: String(m.pick) },
+          },
+        };
         break;
       case 'tag':
         if (Array.isArray(ev.CallDetails?.Participants)) {
-          for (const p of ev.CallDetails.Participants) if (p && typeof p === 'object') p.ParticipantTag = m.pick % 2 ? 'Leg-A' : 'leg-b';
+          for (const p of ev.CallDetails.Participants)
+            if (p && typeof p === 'object') p.ParticipantTag = m.pick % 2 ? 'Leg-A' : 'leg-b';
         }
         break;
     }
@@ -97,12 +140,16 @@ describe('SMA handler properties', () => {
 
   it('answers mutated Chime events with a valid response and never throws', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(FIXTURES.length - 1), fc.array(mutation, { minLength: 1, maxLength: 4 }), async (i, muts) => {
-        generated += 1;
-        const res = await handler(mutate(FIXTURES[i], muts));
-        const check = smaResponse.safeParse(res);
-        expect(check.success, JSON.stringify(check.error?.issues)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.nat(FIXTURES.length - 1),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        async (i, muts) => {
+          generated += 1;
+          const res = await handler(mutate(FIXTURES[i], muts));
+          const check = smaResponse.safeParse(res);
+          expect(check.success, JSON.stringify(check.error?.issues)).toBe(true);
+        },
+      ),
       { numRuns: 6000 },
     );
   });
@@ -110,28 +157,44 @@ describe('SMA handler properties', () => {
   it('decides the same actions whatever the time', () => {
     const config = testConfig();
     fc.assert(
-      fc.property(fc.nat(FIXTURES.length - 1), fc.array(mutation, { maxLength: 3 }), fc.nat(), fc.nat(), (i, muts, t1, t2) => {
-        generated += 1;
-        const parsed = parseEvent(mutate(FIXTURES[i], muts));
-        if (!parsed.ok) return;
-        const a = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t1 });
-        const b = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t2 });
-        expect(b.actions).toEqual(a.actions);
-      }),
+      fc.property(
+        fc.nat(FIXTURES.length - 1),
+        fc.array(mutation, { maxLength: 3 }),
+        fc.nat(),
+        fc.nat(),
+        (i, muts, t1, t2) => {
+          generated += 1;
+          const parsed = parseEvent(mutate(FIXTURES[i], muts));
+          if (!parsed.ok) return;
+          const a = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t1 });
+          const b = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t2 });
+          expect(b.actions).toEqual(a.actions);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   const op = fc.oneof(
-    fc.record({ op: fc.constant('transfer' as const), queue: fc.constantFrom('general', 'sanitation', 'billing', '+12025559999', undefined) }),
+    fc.record({
+      op: fc.constant('transfer' as const),
+      queue: fc.constantFrom('general', 'sanitation', 'billing', '+12025559999', undefined),
+    }),
     fc.record({ op: fc.constant('hangup' as const) }),
-    fc.record({ op: fc.constant('remote' as const), leg: fc.constantFrom('LEG-A' as const, 'LEG-B' as const) }),
+    fc.record({
+      op: fc.constant('remote' as const),
+      leg: fc.constantFrom('LEG-A' as const, 'LEG-B' as const),
+    }),
   );
 
   it('never leaves the caller connected alone, whatever happens in a call', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.array(op, { maxLength: 6 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(op, { maxLength: 6 }),
         async (agentAnswers, queueAnswers, fallbackAnswers, hangupEventFirst, ops) => {
           const sim = new SimulatedChimeCall({
             handler: async (e) => {
@@ -140,7 +203,12 @@ describe('SMA handler properties', () => {
               expect(smaResponse.safeParse(res).success).toBe(true);
               return res;
             },
-            call: { transactionId: `tx-${generated}`, smaId: 'sma', region: 'us-east-1', accountId: '111122223333' },
+            call: {
+              transactionId: `tx-${generated}`,
+              smaId: 'sma',
+              region: 'us-east-1',
+              accountId: '111122223333',
+            },
             caller: '+12065550100',
             dialed: '+12025550131',
             agentAnswers,
@@ -149,11 +217,20 @@ describe('SMA handler properties', () => {
           });
           await sim.startInbound();
           for (const o of ops) {
-            if (o.op === 'transfer') await sim.update({ action: 'transfer', ...(o.queue ? { queue: o.queue } : {}), reason: 'caller_asked', requestedAt: '1' });
+            if (o.op === 'transfer')
+              await sim.update({
+                action: 'transfer',
+                ...(o.queue ? { queue: o.queue } : {}),
+                reason: 'caller_asked',
+                requestedAt: '1',
+              });
             else if (o.op === 'hangup') await sim.update({ action: 'hangup' });
             else await sim.remoteHangup(o.leg);
             const callerAlone = sim.legA?.Status === 'Connected' && sim.legB === undefined;
-            expect(callerAlone, JSON.stringify(sim.timeline.map((s) => [s.type, s.actions.map((a) => a.Type)]))).toBe(false);
+            expect(
+              callerAlone,
+              JSON.stringify(sim.timeline.map((s) => [s.type, s.actions.map((a) => a.Type)])),
+            ).toBe(false);
           }
         },
       ),
