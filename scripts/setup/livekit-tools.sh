@@ -22,7 +22,9 @@ LIVEKIT_SIP_VERSION="v1.8.0"
 LIVEKIT_CLI_MODULE="github.com/livekit/livekit-cli/v2"
 LIVEKIT_CLI_VERSION="v2.16.6"
 GO_MIN_VERSION="1.26" # all three modules declare `go 1.26`
-APT_PACKAGES=(redis-server pkg-config libopus-dev libopusfile-dev libsoxr-dev)
+# livekit-sip: cgo with opus, opusfile, soxr. lk: cgo with PortAudio (system lib, see below)
+# plus a vendored WebRTC APM in C++ (g++, already on the machine).
+APT_PACKAGES=(redis-server pkg-config libopus-dev libopusfile-dev libsoxr-dev portaudio19-dev)
 # -------------------------------------------------------------------------------------------
 
 START_SECONDS=$(date +%s.%N)
@@ -64,7 +66,7 @@ ensure_apt_packages() {
     fi
   fi
   log "apt-get install ${missing[*]}"
-  local out
+  local out t0=$SECONDS
   out=$(mktemp)
   if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >"$out" 2>&1 ||
     ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -74,6 +76,7 @@ ensure_apt_packages() {
     die "apt-get failed installing: ${missing[*]}"
   fi
   rm -f "$out"
+  log "apt packages installed in $((SECONDS - t0))s"
   INSTALLED+=("apt(${missing[*]})")
 }
 
@@ -121,10 +124,10 @@ run_step() {
   rm -f "$out"
 }
 
-# go_build_in MODDIR OUT PKG [LDFLAGS] : `go build` inside a module's own directory
-go_build_in() { (cd "$1" && go build -trimpath -ldflags "${4:-}" -o "$2" "$3"); }
+# go_build_in MODDIR OUT PKG [LDFLAGS] [TAGS] : `go build` inside a module's own directory
+go_build_in() { (cd "$1" && go build -trimpath -ldflags "${4:-}" -tags "${5:-}" -o "$2" "$3"); }
 
-# install_go_binary NAME MODULE VERSION PKG [LDFLAGS]
+# install_go_binary NAME MODULE VERSION PKG [LDFLAGS] [TAGS]
 #
 # Not `go install MODULE/PKG@VERSION`, for two reasons:
 #  - it refuses modules whose go.mod has replace directives (livekit-server >= v1.13.6 does:
@@ -134,14 +137,14 @@ go_build_in() { (cd "$1" && go build -trimpath -ldflags "${4:-}" -o "$2" "$3"); 
 # So: `go mod download` the pinned module zip into GOMODCACHE, then `go build` inside that
 # directory, exactly as a checkout of the tag would build (its go.mod, go.sum and replaces).
 install_go_binary() {
-  local name=$1 module=$2 version=$3 pkg=$4 ldflags=${5:-}
+  local name=$1 module=$2 version=$3 pkg=$4 ldflags=${5:-} tags=${6:-}
   local pin="$module@$version"
   if up_to_date "$name" "$pin"; then
     SKIPPED+=("$name")
     return 0
   fi
   log "building $name ($pin)"
-  local json dir
+  local json dir t0=$SECONDS
   if ! json=$(go mod download -json "$pin" 2>&1); then
     printf '%s\n' "$json" | tail -n 20 >&2
     die "downloading $name ($pin) failed"
@@ -151,9 +154,10 @@ install_go_binary() {
     printf '%s\n' "$json" | tail -n 20 >&2
     die "downloading $name ($pin): no module directory in 'go mod download' output"
   fi
-  run_step "$name" go_build_in "$dir" "$TOOLS_BIN/$name.tmp" "$pkg" "$ldflags"
+  run_step "$name" go_build_in "$dir" "$TOOLS_BIN/$name.tmp" "$pkg" "$ldflags" "$tags"
   mv -f "$TOOLS_BIN/$name.tmp" "$TOOLS_BIN/$name"
   stamp "$name" "$pin"
+  log "built $name in $((SECONDS - t0))s"
   INSTALLED+=("$name@$version")
 }
 
@@ -180,7 +184,10 @@ main() {
     # livekit-sip needs cgo: opus/opusfile (gopkg.in/hraban/opus.v2) and soxr, via pkg-config.
     CGO_ENABLED=1 install_go_binary livekit-sip "$LIVEKIT_SIP_MODULE" "$LIVEKIT_SIP_VERSION" \
       ./cmd/livekit-sip "-X github.com/livekit/sip/version.Version=${LIVEKIT_SIP_VERSION#v}"
-    install_go_binary lk "$LIVEKIT_CLI_MODULE" "$LIVEKIT_CLI_VERSION" ./cmd/lk
+    # lk's vendored PortAudio C sources are a git submodule, absent from the module zip:
+    # link the system libportaudio (portaudio19-dev) instead, via its portaudio_system tag.
+    CGO_ENABLED=1 install_go_binary lk "$LIVEKIT_CLI_MODULE" "$LIVEKIT_CLI_VERSION" ./cmd/lk \
+      "" portaudio_system
   fi
   local elapsed
   elapsed=$(awk -v s="$START_SECONDS" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
