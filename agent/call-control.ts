@@ -1,0 +1,115 @@
+// The agent's adapter to the SMA call controller: UpdateSipMediaApplicationCall with the contract's
+// arguments (ARCHITECTURE.md). Throttling (429) and server errors are retried with backoff within
+// a small budget; a caller is waiting on the line, so the budget is about 3 s in all.
+// https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
+import {
+  ChimeSDKVoiceClient,
+  UpdateSipMediaApplicationCallCommand,
+} from '@aws-sdk/client-chime-sdk-voice';
+
+export type CallUpdate =
+  | { action: 'transfer'; queue: string; reason: string; requestedAt: number; traceparent?: string }
+  | { action: 'hangup'; reason: string; requestedAt: number; traceparent?: string };
+
+export interface CallControl {
+  update(update: CallUpdate): Promise<void>;
+}
+
+export class CallControlError extends Error {
+  override name = 'CallControlError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const RETRYABLE_NAMES = new Set([
+  'ThrottledClientException',
+  'ServiceUnavailableException',
+  'ServiceFailureException',
+  'TimeoutError',
+]);
+
+export function isRetryable(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === 429 || (status !== undefined && status >= 500)) return true;
+  if (e?.name && RETRYABLE_NAMES.has(e.name)) return true;
+  // Connection refused or reset before any HTTP answer.
+  return e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET';
+}
+
+export function toArguments(u: CallUpdate): Record<string, string> {
+  const args: Record<string, string> = {
+    action: u.action,
+    reason: u.reason,
+    requestedAt: String(u.requestedAt),
+  };
+  if (u.action === 'transfer') args['queue'] = u.queue;
+  if (u.traceparent) args['traceparent'] = u.traceparent;
+  return args;
+}
+
+export interface ChimeCallControlOptions {
+  client: ChimeSDKVoiceClient;
+  sipMediaApplicationId: string;
+  transactionId: string;
+  /** Total time for all attempts, including backoff. */
+  budgetMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class ChimeCallControl implements CallControl {
+  private readonly budgetMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: ChimeCallControlOptions) {
+    this.budgetMs = opts.budgetMs ?? 3000;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** A client for the call's SMA region; the endpoint comes from AWS_ENDPOINT_URL_CHIME_SDK_VOICE. */
+  static clientFor(region: string): ChimeSDKVoiceClient {
+    // Retries are ours (budgeted); the SDK's would stack their own backoff on top.
+    return new ChimeSDKVoiceClient({ region, maxAttempts: 1 });
+  }
+
+  async update(update: CallUpdate): Promise<void> {
+    const started = Date.now();
+    const command = new UpdateSipMediaApplicationCallCommand({
+      SipMediaApplicationId: this.opts.sipMediaApplicationId,
+      TransactionId: this.opts.transactionId,
+      Arguments: toArguments(update),
+    });
+    let delayMs = 150;
+    for (let attempt = 1; ; attempt++) {
+      const remaining = this.budgetMs - (Date.now() - started);
+      try {
+        await this.opts.client.send(command, {
+          abortSignal: AbortSignal.timeout(Math.max(remaining, 100)),
+        });
+        return;
+      } catch (err) {
+        const retryable = isRetryable(err);
+        const left = this.budgetMs - (Date.now() - started);
+        if (!retryable || left < delayMs) {
+          const what = (err as Error).name ?? 'Error';
+          throw new CallControlError(
+            `call update ${update.action} failed: ${what}`,
+            retryable,
+            attempt,
+            {
+              cause: err,
+            },
+          );
+        }
+        await this.sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// The local dialogue engine: a small rule-based stand-in for the LLM when no cloud model is
+// configured. It reads the use case (frequent questions, queues) and the conversation so far, and
+// answers with a line to say or a tool call. It decides, in order:
+//   1. a tool result just came back -> say what it means for the caller (or nothing);
+//   2. an emergency                 -> tell the caller to hang up and dial 911;
+//   3. the caller asks for a person -> transfer_to_human(queue named or default, caller_asked);
+//   4. the caller is done           -> end_call;
+//   5. a frequent question matches  -> its answer (keywords, most matches wins);
+//   6. a yes after we offered a person -> transfer_to_human;
+//   7. nothing understood           -> ask again; the second time in a row, transfer (not_understood).
+import type { UseCase } from '../../sip/use-cases.js';
+import { ToolOutcome } from '../tools/outcome.js';
+
+export interface Turn {
+  role: 'user' | 'assistant' | 'tool';
+  text: string;
+}
+
+export type Reply =
+  | { kind: 'say'; text: string }
+  | { kind: 'tool'; name: 'transfer_to_human'; args: { queue: string; reason: string } }
+  | { kind: 'tool'; name: 'end_call'; args: Record<string, never> }
+  | { kind: 'silent' };
+
+export const Lines = {
+  notUnderstood: "Sorry, I didn't catch that. Could you say it another way?",
+  anythingElse: 'Is there anything else I can help you with?',
+  emergency: 'If this is an emergency, please hang up and dial 9 1 1 now.',
+  transferFailed:
+    "I'm sorry, I couldn't reach anyone on the team right now. I can keep helping you here. What else can I do for you?",
+  transferRefused:
+    "I'm sorry, I can't transfer you there. Would you like me to connect you with our team instead?",
+  devRoom:
+    'Transfers and hang-ups only work on a phone call. This is a test room, so I will stay with you here.',
+} as const;
+
+const PERSON =
+  /\b(person|human|agent|representative|operator|somebody|someone|staff|real people|live (?:person|agent)|talk to|speak (?:to|with))\b/;
+const DONE =
+  /\b(bye|goodbye|that'?s all|that is all|that'?s it|nothing else|no thanks|no thank you|i'?m done|all set)\b/;
+const EMERGENCY = /\b(emergency|fire|ambulance|bleeding|9 ?1 ?1|nine one one)\b/;
+const YES = /^(yes|yeah|yep|sure|please|ok|okay|yes please|sure please)\b/;
+
+export function normalise(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9' ]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function hasPhrase(text: string, phrase: string): boolean {
+  const p = normalise(phrase);
+  return (
+    p.length > 0 && new RegExp(`(^| )${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`).test(text)
+  );
+}
+
+/** The frequent question the caller most likely asked, if any keyword matches. */
+export function matchFaq(useCase: UseCase, text: string): UseCase['faq'][number] | undefined {
+  let best: UseCase['faq'][number] | undefined;
+  let bestScore = 0;
+  for (const entry of useCase.faq) {
+    const score = entry.keywords.filter((k) => hasPhrase(text, k)).length;
+    if (score > bestScore) [best, bestScore] = [entry, score];
+  }
+  return best;
+}
+
+/** A queue the caller named (its key or a word of its description), else the default. */
+export function pickQueue(useCase: UseCase, text: string): string {
+  for (const [key, q] of Object.entries(useCase.queues)) {
+    const words = [key, ...(q.description ?? '').split(/\s+/).filter((w) => w.length > 4)];
+    if (key !== useCase.defaultQueue && words.some((w) => hasPhrase(text, w))) return key;
+  }
+  return useCase.defaultQueue;
+}
+
+/** The framework JSON-encodes a tool's return value in the chat context ('"transfer_failed: …"'). */
+export function toolText(output: string): string {
+  if (!output.startsWith('"')) return output;
+  try {
+    const v: unknown = JSON.parse(output);
+    return typeof v === 'string' ? v : output;
+  } catch {
+    return output;
+  }
+}
+
+function afterTool(raw: string): Reply {
+  const output = toolText(raw);
+  if (output.startsWith(ToolOutcome.transferFailed))
+    return { kind: 'say', text: Lines.transferFailed };
+  if (output.startsWith(ToolOutcome.transferRefused))
+    return { kind: 'say', text: Lines.transferRefused };
+  if (output.startsWith(ToolOutcome.devRoom)) return { kind: 'say', text: Lines.devRoom };
+  return { kind: 'silent' };
+}
+
+/** How many times in a row, just before now, the agent said it did not understand. */
+function misunderstandings(history: Turn[]): number {
+  let n = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const t = history[i]!;
+    if (t.role !== 'assistant') continue;
+    if (t.text !== Lines.notUnderstood) break;
+    n += 1;
+  }
+  return n;
+}
+
+function lastAssistant(history: Turn[]): string | undefined {
+  for (let i = history.length - 1; i >= 0; i--)
+    if (history[i]!.role === 'assistant') return history[i]!.text;
+  return undefined;
+}
+
+export function nextReply(useCase: UseCase, history: Turn[]): Reply {
+  const last = history[history.length - 1];
+  if (!last) return { kind: 'silent' };
+  if (last.role === 'tool') return afterTool(last.text);
+  if (last.role !== 'user') return { kind: 'silent' };
+  const text = normalise(last.text);
+  const earlier = history.slice(0, -1);
+  if (EMERGENCY.test(text)) return { kind: 'say', text: Lines.emergency };
+  if (PERSON.test(text)) {
+    return {
+      kind: 'tool',
+      name: 'transfer_to_human',
+      args: { queue: pickQueue(useCase, text), reason: 'caller_asked' },
+    };
+  }
+  if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
+  const faq = matchFaq(useCase, text);
+  if (faq) return { kind: 'say', text: `${faq.answer} ${Lines.anythingElse}` };
+  if (YES.test(text) && lastAssistant(earlier) === Lines.transferRefused) {
+    return {
+      kind: 'tool',
+      name: 'transfer_to_human',
+      args: { queue: useCase.defaultQueue, reason: 'caller_asked' },
+    };
+  }
+  if (misunderstandings(earlier) >= 1) {
+    return {
+      kind: 'tool',
+      name: 'transfer_to_human',
+      args: { queue: useCase.defaultQueue, reason: 'not_understood' },
+    };
+  }
+  return { kind: 'say', text: Lines.notUnderstood };
+}

@@ -1,0 +1,49 @@
+// end_call: says goodbye, then asks the SMA to hang up both legs (action=hangup). In a dev room
+// there is no phone call: the agent leaves the room instead.
+import { llm } from '@livekit/agents';
+import type { Logger } from 'pino';
+import type { CallContext } from '../call-context.js';
+import type { CallControl } from '../call-control.js';
+import { outcome, ToolOutcome } from './outcome.js';
+
+export const GOODBYE_LINE = 'Thank you for calling. Goodbye!';
+
+export interface EndCallToolDeps {
+  call: CallContext;
+  control: CallControl | undefined;
+  logger: Logger;
+  /** Leaves the room (dev rooms; or when Chime cannot be reached, which the SMA treats as the
+   * agent leg dropping: the caller then reaches a person rather than silence). */
+  leave: () => Promise<void> | void;
+  now?: () => number;
+}
+
+export function endCallTool(deps: EndCallToolDeps) {
+  return llm.tool({
+    name: 'end_call',
+    description: 'End the call after the caller says they are done. Say nothing before calling it.',
+    execute: async (_args, { ctx }) => {
+      ctx.disallowInterruptions();
+      await ctx.session.say(GOODBYE_LINE, { allowInterruptions: false }).waitForPlayout();
+      if (!deps.control) {
+        await deps.leave();
+        return outcome(ToolOutcome.devRoom, 'Left the dev room.');
+      }
+      try {
+        await deps.control.update({
+          action: 'hangup',
+          reason: 'caller_done',
+          requestedAt: (deps.now ?? Date.now)(),
+          traceparent: deps.call.traceparent,
+        });
+      } catch (err) {
+        deps.logger.error(
+          { err, reason: 'hangup_request_failed' },
+          'hang-up request failed; leaving',
+        );
+        await deps.leave();
+      }
+      return outcome(ToolOutcome.hangupStarted, 'The call is ending. Say nothing more.');
+    },
+  });
+}

@@ -1,0 +1,163 @@
+// The agent's conversation and tools with the framework's own session (text only: no server, no
+// keys). Call control goes through the real AWS SDK client to a local HTTP server that answers the
+// Chime SDK Voice API as AWS documents it.
+import { initializeLogger, voice } from '@livekit/agents';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCallAgent } from '../../../agent/call-agent.js';
+import { readCallContext, type CallContext } from '../../../agent/call-context.js';
+import { ChimeCallControl } from '../../../agent/call-control.js';
+import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
+import { Lines, toolText } from '../../../agent/dialogue/engine.js';
+import { parseUseCases } from '../../../sip/use-cases.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
+import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
+
+initializeLogger({ pretty: false, level: 'warn' });
+
+const useCases = parseUseCases(USE_CASES_JSON);
+const TX = '6f1c2d3e-1111-4222-8333-944455566677';
+const TRACEPARENT = '00-6f1c2d3e11114222833394445556667-00f067aa0ba902b7-01'.replace(
+  '6667-',
+  '66677-',
+);
+const PHONE_ATTRS = {
+  'sma.transactionId': TX,
+  'sma.applicationId': 'sma-test',
+  'sma.region': 'us-east-1',
+  'call.useCase': 'city-311',
+  'trace.traceparent': TRACEPARENT,
+  'sip.phoneNumber': '+12065550100',
+  'sip.trunkPhoneNumber': '+12025550132',
+};
+
+let api: VoiceApiServer;
+let callOpen = true;
+const logger = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  api = await startVoiceApiServer(
+    { onUpdate: (_sma, tx) => callOpen && tx === TX },
+    { ratePerSecond: 100 },
+  );
+  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = api.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+afterAll(async () => {
+  await api.stop();
+});
+
+const sessions: voice.AgentSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.close();
+  api.requests.length = 0;
+  callOpen = true;
+});
+
+async function startSession(call: CallContext, opts: { leave?: () => void } = {}) {
+  const control = call.sma
+    ? new ChimeCallControl({
+        client: ChimeCallControl.clientFor(call.sma.region),
+        sipMediaApplicationId: call.sma.sipMediaApplicationId,
+        transactionId: call.sma.transactionId,
+        sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+      })
+    : undefined;
+  const agent = createCallAgent({ call, control, logger, leave: opts.leave ?? (() => undefined) });
+  const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
+  sessions.push(session);
+  await session.start({ agent });
+  return session;
+}
+
+const said = (events: Json[]) =>
+  events
+    .filter((e) => e.type === 'message' && e.item.role === 'assistant')
+    .map((e) => e.item.textContent as string);
+const calls = (events: Json[]) =>
+  events
+    .filter((e) => e.type === 'function_call')
+    .map((e) => ({ name: e.item.name, args: JSON.parse(e.item.args) }));
+const outputs = (events: Json[]) =>
+  events.filter((e) => e.type === 'function_call_output').map((e) => toolText(e.item.output));
+
+describe('call agent (local dialogue engine)', () => {
+  it('answers a frequent question from the use case', async () => {
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
+    const result = await session
+      .run({ userInput: 'how do I report a pothole on my street' })
+      .wait();
+    expect(said(result.events).join(' ')).toContain(
+      'Potholes are usually repaired within five business days',
+    );
+    expect(calls(result.events)).toEqual([]);
+  });
+
+  it('transfers a caller who asks for a person, retrying a throttled Chime request', async () => {
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
+    api.throttleNext(1);
+    const before = Date.now();
+    const result = await session.run({ userInput: 'can I talk to a person please' }).wait();
+    expect(calls(result.events)).toEqual([
+      { name: 'transfer_to_human', args: { queue: 'general', reason: 'caller_asked' } },
+    ]);
+    expect(outputs(result.events)[0]).toMatch(/^transfer_started/);
+    expect(api.requests.map((r) => [r.path, r.status])).toEqual([
+      [`/sip-media-applications/sma-test/calls/${TX}`, 429],
+      [`/sip-media-applications/sma-test/calls/${TX}`, 202],
+    ]);
+    const args = (api.requests[1]!.body as Json).Arguments;
+    expect(args).toEqual({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: expect.any(String),
+      traceparent: TRACEPARENT,
+    });
+    expect(Number(args.requestedAt)).toBeGreaterThanOrEqual(before);
+  });
+
+  it('tells the caller and keeps helping when the transfer cannot be made', async () => {
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
+    callOpen = false; // Chime answers 404: the call is not in progress
+    const result = await session.run({ userInput: 'I want to speak to a representative' }).wait();
+    expect(outputs(result.events)[0]).toMatch(/^transfer_failed/);
+    expect(said(result.events)).toContain(Lines.transferFailed);
+    const next = await session.run({ userInput: 'when is city hall open' }).wait();
+    expect(said(next.events).join(' ')).toContain('Monday to Friday');
+  });
+
+  it('transfers after being misunderstood twice', async () => {
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
+    const first = await session.run({ userInput: 'purple elephants dancing' }).wait();
+    expect(said(first.events)).toEqual([Lines.notUnderstood]);
+    const second = await session.run({ userInput: 'zebra quantum banana' }).wait();
+    expect(calls(second.events)).toEqual([
+      { name: 'transfer_to_human', args: { queue: 'general', reason: 'not_understood' } },
+    ]);
+  });
+
+  it('ends the call through the SMA when the caller is done', async () => {
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
+    const result = await session.run({ userInput: "no thanks that's all goodbye" }).wait();
+    expect(calls(result.events)).toEqual([{ name: 'end_call', args: {} }]);
+    expect((api.requests[0]!.body as Json).Arguments).toMatchObject({
+      action: 'hangup',
+      reason: 'caller_done',
+    });
+  });
+
+  it('says that transfers need a phone call in a dev room, and leaves the room on end_call', async () => {
+    let left = 0;
+    const session = await startSession(readCallContext({}, useCases), {
+      leave: () => void (left += 1),
+    });
+    const result = await session.run({ userInput: 'let me talk to a human' }).wait();
+    expect(outputs(result.events)[0]).toMatch(/^needs_phone_call/);
+    expect(said(result.events)).toContain(Lines.devRoom);
+    await session.run({ userInput: 'ok goodbye' }).wait();
+    expect(left).toBe(1);
+    expect(api.requests).toEqual([]);
+  });
+});
