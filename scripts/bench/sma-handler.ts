@@ -3,7 +3,7 @@
 // - bundle size (esbuild, as deployed);
 // - module initialisation (cold start) of the bundle in fresh Node processes;
 // - handler time per invocation over N events of whole simulated calls, without DynamoDB and
-//   against dynalite (the real DynamoDB API, in process, on loopback).
+//   against dynalite (the real DynamoDB API, in a process of its own, on loopback).
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -15,7 +15,7 @@ import { DynamoCallJournal, noJournal, type CallJournal } from '../../lambdas/sm
 import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
 import useCases from '../../sip/use-cases.json' with { type: 'json' };
 import { SMA_BUNDLE, buildSma } from '../build-sma.js';
-import { startLocalDynamo } from '../lib/local-dynamodb.js';
+import { startLocalDynamoProcess } from '../lib/local-dynamodb.js';
 
 const { values } = parseArgs({
   options: {
@@ -120,7 +120,7 @@ console.log(
   `handler without DynamoDB:   ${summary(await timeEvents(handlerWith(noJournal), EVENTS))}`,
 );
 
-const db = await startLocalDynamo({ table: LOCAL_SMA_ENV.CALLS_TABLE });
+const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
 const journal = new DynamoCallJournal(db.client, LOCAL_SMA_ENV.CALLS_TABLE, {
   timeoutMs: 300,
   ttlSeconds: 3600,

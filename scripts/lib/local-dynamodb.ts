@@ -1,7 +1,10 @@
-// dynalite: the real DynamoDB API, in this process, on loopback. The lab, `sma:replay`, the
+// dynalite: the real DynamoDB API, on loopback, in this process or a child process. The lab, `sma:replay`, the
 // benchmarks and the integration tests use it; the code under test reaches it through the SDK's
 // standard AWS_ENDPOINT_URL_DYNAMODB, exactly as it would reach AWS.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ensureCallsTable } from '../../lambdas/sma/table.js';
@@ -19,6 +22,37 @@ export const LOCAL_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: 'local',
 } as const;
 
+function clientFor(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/**
+ * dynalite in a process of its own, as a real DynamoDB is remote: its work does not share the
+ * event loop of the code being measured (benchmarks, the lab).
+ */
+export async function startLocalDynamoProcess(opts: { table?: string } = {}): Promise<LocalDynamo> {
+  const main = createRequire(import.meta.url).resolve('dynalite');
+  const script = `const s=require(${JSON.stringify(main)})({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const endpoint = `http://127.0.0.1:${line.toString().trim()}`;
+  const client = clientFor(endpoint);
+  if (opts.table) await ensureCallsTable(client, opts.table);
+  return {
+    endpoint,
+    client,
+    async stop() {
+      client.destroy();
+      child.kill();
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
 export async function startLocalDynamo(
   opts: { table?: string; port?: number } = {},
 ): Promise<LocalDynamo> {
@@ -29,11 +63,7 @@ export async function startLocalDynamo(
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = clientFor(endpoint);
   if (opts.table) await ensureCallsTable(client, opts.table);
   return {
     endpoint,

@@ -42,16 +42,20 @@ function ensureNpmPackages() {
   const stamp = join(root, 'node_modules', '.callbridge-install');
   const want = lockHash();
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return 'npm packages up to date';
-  say('installing npm packages (npm ci)…');
+  // A fresh checkout gets exactly the lockfile (npm ci); an existing node_modules is brought in
+  // line incrementally (npm install), which is seconds instead of a full reinstall.
+  const fresh = !existsSync(join(root, 'node_modules'));
+  const args = fresh ? ['ci'] : ['install'];
+  say(`installing npm packages (npm ${args[0]})…`);
   const started = Date.now();
-  const res = spawnSync('npm', ['ci', '--loglevel=warn', '--no-audit', '--no-fund'], {
+  const res = spawnSync('npm', [...args, '--loglevel=error', '--no-audit', '--no-fund'], {
     cwd: root,
     stdio: ['ignore', process.stderr, process.stderr],
     // onnxruntime-node (pulled in by the Silero plugin) would download GPU providers at install
     // and fail offline; its CPU files ship in the package.
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
-  if (res.status !== 0) fail('npm ci failed (see the output above).');
+  if (res.status !== 0) fail(`npm ${args[0]} failed (see the output above).`);
   writeFileSync(stamp, want);
   return `npm packages installed in ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
