@@ -14,7 +14,7 @@ import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
 import { DynamoCallJournal, noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
 import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
 import useCases from '../../sip/use-cases.json' with { type: 'json' };
-import { SMA_BUNDLE, buildSma } from '../build-sma.js';
+import { SMA_BUNDLE, buildSma, describeSize } from '../build-sma.js';
 import { startLocalDynamoProcess } from '../lib/local-dynamodb.js';
 
 const { values } = parseArgs({
@@ -107,10 +107,7 @@ function coldStarts(runs: number): number[] {
 console.log(
   `SMA handler benchmark (Node ${process.versions.node}, ${(await import('node:os')).cpus().length} cores)`,
 );
-const { bytes, gzipBytes } = await buildSma();
-console.log(
-  `bundle: ${(bytes / 1024).toFixed(0)} KiB (${(gzipBytes / 1024).toFixed(0)} KiB gzipped)`,
-);
+console.log(`bundle: ${describeSize(await buildSma())}`);
 console.log(
   `cold start (bundle import, fresh process): ${summary(coldStarts(Number(values['cold-runs'])))}`,
 );

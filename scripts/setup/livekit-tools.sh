@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the local LiveKit stack's binaries into <repo>/.tools/bin:
 #   livekit-server, livekit-sip, lk  (built from source with Go at pinned tags)
-# and the Debian packages they need (redis-server, and the cgo libraries for livekit-sip).
+# and the Debian packages they need (redis-server, and the cgo libraries for livekit-sip/lk).
 #
 # Idempotent: a binary is skipped when it exists and its stamp file
 # (.tools/bin/<name>.version) records the pinned module@version, so a re-run is near-instant.
 # Go's module and build caches (GOMODCACHE, GOCACHE) are left at their defaults so they are
-# shared across clones; only GOBIN points into the repo.
+# shared across clones; only the built binaries go into the repo.
 #
-# Usage: scripts/setup/livekit-tools.sh [--force]   (--force rebuilds every binary)
+# Usage: scripts/setup/livekit-tools.sh [--force] [--no-lk]
+#   --force   rebuild every binary even when its stamp matches the pin
+#   --no-lk   skip the lk CLI (its cgo WebRTC audio code is the slowest part of a cold build);
+#             same as LIVEKIT_TOOLS_NO_LK=1
 set -euo pipefail
 
 # ---- pins --------------------------------------------------------------------------------
@@ -24,7 +27,8 @@ LIVEKIT_CLI_VERSION="v2.16.6"
 GO_MIN_VERSION="1.26" # all three modules declare `go 1.26`
 # livekit-sip: cgo with opus, opusfile, soxr. lk: cgo with PortAudio (system lib, see below)
 # plus a vendored WebRTC APM in C++ (g++, already on the machine).
-APT_PACKAGES=(redis-server pkg-config libopus-dev libopusfile-dev libsoxr-dev portaudio19-dev)
+APT_PACKAGES=(redis-server pkg-config libopus-dev libopusfile-dev libsoxr-dev)
+APT_PACKAGES_LK=(portaudio19-dev)
 # -------------------------------------------------------------------------------------------
 
 START_SECONDS=$(date +%s.%N)
@@ -32,7 +36,8 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 TOOLS_BIN="$REPO_ROOT/.tools/bin"
 FORCE=0
-if [[ "${1:-}" == "--force" ]]; then FORCE=1; fi
+WITH_LK=1
+if [[ "${LIVEKIT_TOOLS_NO_LK:-0}" == 1 ]]; then WITH_LK=0; fi
 
 INSTALLED=()
 SKIPPED=()
@@ -165,30 +170,51 @@ stamp() { printf '%s\n' "$2" >"$TOOLS_BIN/$1.version"; }
 
 # ---- main --------------------------------------------------------------------------------
 main() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+    --force) FORCE=1 ;;
+    --no-lk) WITH_LK=0 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+      return 0
+      ;;
+    *) die "unknown argument: $arg (see --help)" ;;
+    esac
+  done
+  if ((WITH_LK)); then APT_PACKAGES+=("${APT_PACKAGES_LK[@]}"); fi
+
   mkdir -p "$TOOLS_BIN"
   # Run go from an empty directory so no go.mod/go.work above the caller's cwd is picked up.
   WORK_DIR=$(mktemp -d)
   trap 'rm -rf "$WORK_DIR"' EXIT
   cd "$WORK_DIR"
-  ensure_apt_packages
-  if up_to_date livekit-server "$LIVEKIT_SERVER_MODULE@$LIVEKIT_SERVER_VERSION" &&
-    up_to_date livekit-sip "$LIVEKIT_SIP_MODULE@$LIVEKIT_SIP_VERSION" &&
-    up_to_date lk "$LIVEKIT_CLI_MODULE@$LIVEKIT_CLI_VERSION"; then
-    SKIPPED+=(livekit-server livekit-sip lk)
-  else
-    ensure_go
+
+  local need_go=0
+  up_to_date livekit-server "$LIVEKIT_SERVER_MODULE@$LIVEKIT_SERVER_VERSION" || need_go=1
+  up_to_date livekit-sip "$LIVEKIT_SIP_MODULE@$LIVEKIT_SIP_VERSION" || need_go=1
+  if ((WITH_LK)); then up_to_date lk "$LIVEKIT_CLI_MODULE@$LIVEKIT_CLI_VERSION" || need_go=1; fi
+  if ((need_go)); then
+    ensure_go # before apt, so a machine without Go fails fast
     # Never let `go` fetch a newer toolchain on its own; fail clearly instead.
     export GOTOOLCHAIN=local GOWORK=off
-    # The server's main package is cmd/server; install it under the name livekit-server.
-    install_go_binary livekit-server "$LIVEKIT_SERVER_MODULE" "$LIVEKIT_SERVER_VERSION" ./cmd/server
-    # livekit-sip needs cgo: opus/opusfile (gopkg.in/hraban/opus.v2) and soxr, via pkg-config.
-    CGO_ENABLED=1 install_go_binary livekit-sip "$LIVEKIT_SIP_MODULE" "$LIVEKIT_SIP_VERSION" \
-      ./cmd/livekit-sip "-X github.com/livekit/sip/version.Version=${LIVEKIT_SIP_VERSION#v}"
+  fi
+
+  ensure_apt_packages
+  # The server's main package is cmd/server; install it under the name livekit-server.
+  install_go_binary livekit-server "$LIVEKIT_SERVER_MODULE" "$LIVEKIT_SERVER_VERSION" ./cmd/server
+  # livekit-sip needs cgo: opus/opusfile (gopkg.in/hraban/opus.v2) and soxr, via pkg-config.
+  CGO_ENABLED=1 install_go_binary livekit-sip "$LIVEKIT_SIP_MODULE" "$LIVEKIT_SIP_VERSION" \
+    ./cmd/livekit-sip "-X github.com/livekit/sip/version.Version=${LIVEKIT_SIP_VERSION#v}"
+  if ((WITH_LK)); then
     # lk's vendored PortAudio C sources are a git submodule, absent from the module zip:
     # link the system libportaudio (portaudio19-dev) instead, via its portaudio_system tag.
     CGO_ENABLED=1 install_go_binary lk "$LIVEKIT_CLI_MODULE" "$LIVEKIT_CLI_VERSION" ./cmd/lk \
       "" portaudio_system
+  else
+    SKIPPED+=("lk(--no-lk)")
   fi
+
   local elapsed
   elapsed=$(awk -v s="$START_SECONDS" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
   printf 'livekit-tools: installed [%s] skipped [%s] in %ss -> %s\n' \
