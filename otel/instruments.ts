@@ -65,3 +65,25 @@ export function createSmaInstruments(meter: Meter) {
 }
 
 export type SmaInstruments = ReturnType<typeof createSmaInstruments>;
+
+/** The agent worker's instruments. */
+export function createAgentInstruments(meter: Meter) {
+  return {
+    timeToFirstAudio: meter.createHistogram(Instrument.timeToFirstAudio, {
+      unit: 's',
+      description: 'SIP answer to the first agent audio frame sent to the caller (TTFA)',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+    }),
+    turnResponseLatency: meter.createHistogram(Instrument.turnResponseLatency, {
+      unit: 's',
+      description: "Caller stops speaking to the first audio frame of the agent's reply",
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+    }),
+    activeCalls: meter.createUpDownCounter(Instrument.activeCalls, {
+      unit: '{call}',
+      description: 'Calls in progress',
+    }),
+  };
+}
+
+export type AgentInstruments = ReturnType<typeof createAgentInstruments>;

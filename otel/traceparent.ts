@@ -3,6 +3,7 @@
 // the call (and a retry of the same one) joins the same trace without storing anything, and an
 // operator holding a TransactionId can find its trace.
 import { createHash } from 'node:crypto';
+import { ROOT_CONTEXT, TraceFlags, trace, type Context } from '@opentelemetry/api';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -37,4 +38,20 @@ export function parseTraceparent(value: string | undefined): TraceContextIds | u
   const m = value === undefined ? null : TRACEPARENT.exec(value.trim().toLowerCase());
   if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined;
   return { traceId: m[1]!, spanId: m[2]!, sampled: (parseInt(m[3]!, 16) & 1) === 1 };
+}
+
+/**
+ * A context whose parent is the call's remote span, so spans started inside `fn` (the agent
+ * framework's session spans) join the call's trace. Without a registered tracer provider this
+ * costs nothing.
+ */
+export function contextFromTraceparent(value: string | undefined): Context {
+  const ids = parseTraceparent(value);
+  if (!ids) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: ids.traceId,
+    spanId: ids.spanId,
+    traceFlags: ids.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+  });
 }

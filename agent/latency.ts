@@ -1,0 +1,56 @@
+// The two latencies callers feel, measured where the audio leaves the agent: TTFA (call answered →
+// first frame of the greeting sent) and each turn's response latency (caller stopped speaking →
+// first frame of the reply sent). Times come from the framework's own events: the audio output's
+// playbackStarted and the end-of-utterance metrics' lastSpeakingTime.
+import { voice, type metrics } from '@livekit/agents';
+import type { AgentInstruments } from '../otel/instruments.js';
+
+export interface LatencyEvents {
+  onTtfa?: (ms: number) => void;
+  onTurn?: (ms: number) => void;
+}
+
+export class LatencyRecorder {
+  private answeredAt: number | undefined;
+  private firstAudioSeen = false;
+  private lastSpeakingAt: number | undefined;
+
+  constructor(
+    private readonly instruments: AgentInstruments,
+    private readonly attributes: Record<string, string>,
+    private readonly events: LatencyEvents = {},
+  ) {}
+
+  /** The call was answered (SIP callStatus became active, or a dev participant joined). */
+  markAnswered(atMs: number): void {
+    this.answeredAt ??= atMs;
+  }
+
+  /** Subscribes to the session's metrics and its audio output. */
+  attach(session: voice.AgentSession, output: voice.AudioOutput): void {
+    session.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => this.onMetrics(ev.metrics));
+    output.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: voice.PlaybackStartedEvent) =>
+      this.onPlaybackStarted(ev.createdAt),
+    );
+  }
+
+  onMetrics(m: metrics.AgentMetrics): void {
+    if (m.type === 'eou_metrics' && m.lastSpeakingTimeMs > 0) this.lastSpeakingAt = m.lastSpeakingTimeMs;
+  }
+
+  onPlaybackStarted(atMs: number): void {
+    if (!this.firstAudioSeen && this.answeredAt !== undefined) {
+      this.firstAudioSeen = true;
+      const ms = Math.max(0, atMs - this.answeredAt);
+      this.instruments.timeToFirstAudio.record(ms / 1000, this.attributes);
+      this.events.onTtfa?.(ms);
+      return;
+    }
+    if (this.lastSpeakingAt !== undefined) {
+      const ms = Math.max(0, atMs - this.lastSpeakingAt);
+      this.lastSpeakingAt = undefined;
+      this.instruments.turnResponseLatency.record(ms / 1000, this.attributes);
+      this.events.onTurn?.(ms);
+    }
+  }
+}
