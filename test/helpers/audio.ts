@@ -47,6 +47,8 @@ export class RecordingAudioOutput extends voice.AudioOutput {
   }
 
   private async pump(): Promise<void> {
+    // Yield first: `this.pumping ??= this.pump()` must be assigned before the loop can finish.
+    await Promise.resolve();
     while (this.queue.length > 0 && !this.interrupted) {
       const frame = this.queue.shift()!;
       if (this.startedSegment !== this.segment) {
