@@ -35,7 +35,7 @@ export interface VoiceApiServer {
   endpoint: string;
   /** Requests received, in order (for tests and the lab's timeline). */
   requests: { operation: 'update' | 'create'; path: string; status: number; body: unknown }[];
-  /** Answer the next `n` requests with 429, whatever the rate. */
+  /** Answer the next `n` requests with 429, whatever the rate (0 stops forcing it). */
   throttleNext(n: number): void;
   stop(): Promise<void>;
 }
@@ -125,7 +125,7 @@ export async function startVoiceApiServer(
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     throttleNext(n) {
-      forced += n;
+      forced = n;
     },
     async stop() {
       server.closeAllConnections();

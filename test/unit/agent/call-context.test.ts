@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { readCallContext } from '../../../agent/call-context.js';
+import { AgentConfigError, loadAgentConfig } from '../../../agent/config.js';
+import { parseUseCases } from '../../../sip/use-cases.js';
+import { USE_CASES_JSON } from '../../helpers/sma.js';
+
+const useCases = parseUseCases(USE_CASES_JSON);
+const phone = {
+  'sma.transactionId': 'tx-1',
+  'sma.applicationId': 'sma-1',
+  'sma.region': 'us-west-2',
+  'call.useCase': 'city-311',
+  'trace.traceparent': '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  'sip.phoneNumber': '+12065550100',
+  'sip.trunkPhoneNumber': '+12025550132',
+  'sip.callID': 'SCL_abc',
+};
+
+describe('readCallContext', () => {
+  it('reads a phone call from the SIP participant attributes', () => {
+    expect(readCallContext(phone, useCases)).toMatchObject({
+      kind: 'phone',
+      sma: { transactionId: 'tx-1', sipMediaApplicationId: 'sma-1', region: 'us-west-2' },
+      callerNumber: '+12065550100',
+      dialedNumber: '+12025550132',
+      sipCallId: 'SCL_abc',
+      traceparent: phone['trace.traceparent'],
+      useCase: { id: 'city-311' },
+    });
+  });
+
+  it('treats a participant without SMA attributes as a dev room, with the default use case', () => {
+    expect(readCallContext({}, useCases)).toMatchObject({
+      kind: 'dev',
+      sma: undefined,
+      useCase: { id: 'city-311' },
+    });
+  });
+
+  it('needs all three SMA attributes to control a call, and a valid region', () => {
+    expect(readCallContext({ ...phone, 'sma.region': 'not a region' }, useCases).kind).toBe('dev');
+    const { ['sma.applicationId']: _drop, ...noApp } = phone;
+    expect(readCallContext(noApp, useCases).kind).toBe('dev');
+  });
+
+  it('drops a malformed traceparent and resolves the use case from the dialed number', () => {
+    const ctx = readCallContext(
+      { ...phone, 'trace.traceparent': 'garbage', 'call.useCase': 'nope' },
+      useCases,
+    );
+    expect(ctx.traceparent).toBeUndefined();
+    expect(ctx.useCase.id).toBe('city-311');
+  });
+});
+
+describe('loadAgentConfig', () => {
+  it('chooses local speech without both cloud keys, and says why', () => {
+    const c = loadAgentConfig({ DEEPGRAM_API_KEY: 'dg' }, USE_CASES_JSON);
+    expect(c.speech).toBe('local');
+    expect(c.speechReason).toMatch(/not both set/);
+  });
+
+  it('chooses cloud speech when both keys are present', () => {
+    expect(
+      loadAgentConfig({ DEEPGRAM_API_KEY: 'dg', OPENAI_API_KEY: 'sk' }, USE_CASES_JSON).speech,
+    ).toBe('cloud');
+  });
+
+  it('refuses SPEECH_PROVIDERS=cloud without keys, naming them', () => {
+    expect(() =>
+      loadAgentConfig({ SPEECH_PROVIDERS: 'cloud', OPENAI_API_KEY: 'sk' }, USE_CASES_JSON),
+    ).toThrow(/DEEPGRAM_API_KEY/);
+  });
+
+  it('names a malformed variable', () => {
+    expect(() => loadAgentConfig({ TRANSFER_RETRY_BUDGET_MS: 'soon' }, USE_CASES_JSON)).toThrow(
+      AgentConfigError,
+    );
+    expect(() => loadAgentConfig({ OPENAI_BASE_URL: 'not a url' }, USE_CASES_JSON)).toThrow(
+      /OPENAI_BASE_URL/,
+    );
+  });
+});

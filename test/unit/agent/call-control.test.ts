@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallControlError, ChimeCallControl, toArguments } from '../../../agent/call-control.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
+
+let api: VoiceApiServer;
+const calls = new Set(['tx-live']);
+
+beforeAll(async () => {
+  api = await startVoiceApiServer({ onUpdate: (_s, tx) => calls.has(tx) }, { ratePerSecond: 1000 });
+  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = api.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+afterAll(async () => {
+  await api.stop();
+});
+
+function control(tx: string, budgetMs = 3000) {
+  const slept: number[] = [];
+  const c = new ChimeCallControl({
+    client: ChimeCallControl.clientFor('us-east-1'),
+    sipMediaApplicationId: 'sma-1',
+    transactionId: tx,
+    budgetMs,
+    sleep: async (ms) => void slept.push(ms),
+  });
+  return { c, slept };
+}
+
+describe('ChimeCallControl', () => {
+  it('sends the contract arguments as strings', () => {
+    expect(
+      toArguments({
+        action: 'transfer',
+        queue: 'general',
+        reason: 'caller_asked',
+        requestedAt: 42,
+      }),
+    ).toEqual({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: '42',
+    });
+  });
+
+  it('retries throttling with growing backoff, then succeeds', async () => {
+    api.requests.length = 0;
+    api.throttleNext(3);
+    const { c, slept } = control('tx-live');
+    await c.update({ action: 'hangup', reason: 'caller_done', requestedAt: 1 });
+    expect(api.requests.map((r) => r.status)).toEqual([429, 429, 429, 202]);
+    expect(slept).toEqual([150, 300, 600]);
+  });
+
+  it('gives up when the budget is spent, saying the failure was retryable', async () => {
+    api.throttleNext(100);
+    const { c } = control('tx-live', 400);
+    const err = await c
+      .update({ action: 'hangup', reason: 'x', requestedAt: 1 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CallControlError);
+    expect((err as CallControlError).retryable).toBe(true);
+    api.throttleNext(0);
+  });
+
+  it('does not retry a call that has ended (404)', async () => {
+    api.requests.length = 0;
+    const { c, slept } = control('tx-gone');
+    const err = await c
+      .update({ action: 'transfer', queue: 'general', reason: 'x', requestedAt: 1 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'CallControlError', retryable: false, attempts: 1 });
+    expect(api.requests.map((r) => r.status)).toEqual([404]);
+    expect(slept).toEqual([]);
+  });
+});
