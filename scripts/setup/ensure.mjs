@@ -60,5 +60,32 @@ function ensureNpmPackages() {
   return `npm packages installed in ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
+/** Debian packages the project runs with (offline speech recognition: PocketSphinx and its model). */
+const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us'];
+
+function missingDebianPackages() {
+  return DEBIAN_PACKAGES.filter((p) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+    return r.status !== 0 || !r.stdout.includes('install ok installed');
+  });
+}
+
+function ensureDebianPackages() {
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return 'Debian packages present';
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) {
+    fail(`missing Debian packages: ${missing.join(' ')}; install them with apt-get (as root).`);
+  }
+  say(`installing Debian packages: ${missing.join(' ')}…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args) => spawnSync('apt-get', args, { stdio: ['ignore', process.stderr, process.stderr], env });
+  if (run(['update', '-qq']).status !== 0) fail('apt-get update failed.');
+  if (run(['install', '-y', '-qq', '--no-install-recommends', ...missing]).status !== 0) {
+    fail(`apt-get install ${missing.join(' ')} failed.`);
+  }
+  return `Debian packages installed: ${missing.join(' ')}`;
+}
+
 checkNode();
 say(ensureNpmPackages());
+say(ensureDebianPackages());

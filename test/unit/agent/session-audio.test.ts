@@ -27,7 +27,10 @@ afterEach(async () => {
 
 class CountingTTS extends FliteTTS {
   texts: string[] = [];
-  override synthesize(text: string, ...rest: Parameters<FliteTTS['synthesize']> extends [string, ...infer R] ? R : never) {
+  override synthesize(
+    text: string,
+    ...rest: Parameters<FliteTTS['synthesize']> extends [string, ...infer R] ? R : never
+  ) {
     this.texts.push(text);
     return super.synthesize(text, ...rest);
   }
@@ -54,7 +57,11 @@ describe('agent session with audio', () => {
     expect(failures).toEqual([]);
     const { session, output, tts, call } = await devSession();
     const ttfa: number[] = [];
-    const latency = new LatencyRecorder(createAgentInstruments(metrics.getMeter('t')), {}, { onTtfa: (ms) => ttfa.push(ms) });
+    const latency = new LatencyRecorder(
+      createAgentInstruments(metrics.getMeter('t')),
+      {},
+      { onTtfa: (ms) => ttfa.push(ms) },
+    );
     latency.attach(session, output);
     latency.markAnswered(Date.now());
     const handle = session.say(call.useCase.greeting, { audio: cache.stream(call.useCase) });
@@ -72,7 +79,9 @@ describe('agent session with audio', () => {
 
   it('falls back to live TTS when the greeting is not cached', async () => {
     const { session, output, tts, call } = await devSession();
-    await session.say(call.useCase.greeting, { audio: new GreetingCache().stream(call.useCase) }).waitForPlayout();
+    await session
+      .say(call.useCase.greeting, { audio: new GreetingCache().stream(call.useCase) })
+      .waitForPlayout();
     expect(tts.texts.join(' ')).toContain('Springfield 311');
     expect(rms(output.framesOf(0))).toBeGreaterThan(300);
   });

@@ -1,0 +1,82 @@
+// The agent worker's configuration: read once at start from the environment, validated, typed. A
+// missing or malformed variable stops start-up with a message naming it. Secrets (API keys) are
+// kept here and never logged.
+import * as z from 'zod';
+import { loadUseCasesFile, parseUseCases, type UseCaseCatalog } from '../sip/use-cases.js';
+
+export class AgentConfigError extends Error {
+  override name = 'AgentConfigError';
+}
+
+const envSchema = z.object({
+  AGENT_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/)
+    .default('callbridge-agent'),
+  /** `auto`: cloud when both cloud keys are set, else local. */
+  SPEECH_PROVIDERS: z.enum(['auto', 'local', 'cloud']).default('auto'),
+  DEEPGRAM_API_KEY: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
+  CLOUD_TTS: z.enum(['deepgram', 'openai']).default('deepgram'),
+  USE_CASES_FILE: z.string().min(1).optional(),
+  TRANSFER_RETRY_BUDGET_MS: z.coerce.number().int().min(100).max(10_000).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface AgentConfig {
+  agentName: string;
+  speech: 'local' | 'cloud';
+  /** Why `speech` was chosen, for the start-up log line. */
+  speechReason: string;
+  deepgramApiKey: string | undefined;
+  openai: { apiKey: string | undefined; baseURL: string | undefined; model: string };
+  cloudTts: 'deepgram' | 'openai';
+  useCases: UseCaseCatalog;
+  transferRetryBudgetMs: number;
+  logLevel: string;
+}
+
+export function loadAgentConfig(
+  env: Record<string, string | undefined>,
+  bundledUseCases: unknown,
+): AgentConfig {
+  const res = envSchema.safeParse(env);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new AgentConfigError(`agent configuration is invalid:\n${lines.join('\n')}`);
+  }
+  const e = res.data;
+  const haveCloud = e.DEEPGRAM_API_KEY !== undefined && e.OPENAI_API_KEY !== undefined;
+  if (e.SPEECH_PROVIDERS === 'cloud' && !haveCloud) {
+    const missing = ['DEEPGRAM_API_KEY', 'OPENAI_API_KEY'].filter((k) => env[k] === undefined);
+    throw new AgentConfigError(`SPEECH_PROVIDERS=cloud needs ${missing.join(' and ')}`);
+  }
+  const speech = e.SPEECH_PROVIDERS === 'auto' ? (haveCloud ? 'cloud' : 'local') : e.SPEECH_PROVIDERS;
+  const speechReason =
+    e.SPEECH_PROVIDERS !== 'auto'
+      ? `SPEECH_PROVIDERS=${e.SPEECH_PROVIDERS}`
+      : haveCloud
+        ? 'cloud keys present'
+        : 'DEEPGRAM_API_KEY and OPENAI_API_KEY not both set';
+  let useCases: UseCaseCatalog;
+  try {
+    useCases = e.USE_CASES_FILE
+      ? loadUseCasesFile(e.USE_CASES_FILE)
+      : parseUseCases(bundledUseCases, 'bundled use cases');
+  } catch (cause) {
+    throw new AgentConfigError(`USE_CASES_FILE: ${(cause as Error).message}`, { cause });
+  }
+  return {
+    agentName: e.AGENT_NAME,
+    speech,
+    speechReason,
+    deepgramApiKey: e.DEEPGRAM_API_KEY,
+    openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
+    cloudTts: e.CLOUD_TTS,
+    useCases,
+    transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
