@@ -53,7 +53,8 @@ export function loadAgentConfig(
     const missing = ['DEEPGRAM_API_KEY', 'OPENAI_API_KEY'].filter((k) => env[k] === undefined);
     throw new AgentConfigError(`SPEECH_PROVIDERS=cloud needs ${missing.join(' and ')}`);
   }
-  const speech = e.SPEECH_PROVIDERS === 'auto' ? (haveCloud ? 'cloud' : 'local') : e.SPEECH_PROVIDERS;
+  const speech =
+    e.SPEECH_PROVIDERS === 'auto' ? (haveCloud ? 'cloud' : 'local') : e.SPEECH_PROVIDERS;
   const speechReason =
     e.SPEECH_PROVIDERS !== 'auto'
       ? `SPEECH_PROVIDERS=${e.SPEECH_PROVIDERS}`

@@ -14,7 +14,10 @@ export class GreetingCache {
   }
 
   /** Renders every greeting; failures are returned, not thrown (live TTS covers them). */
-  async warm(useCases: readonly UseCase[], render: RenderSpeech): Promise<{ id: string; error: Error }[]> {
+  async warm(
+    useCases: readonly UseCase[],
+    render: RenderSpeech,
+  ): Promise<{ id: string; error: Error }[]> {
     const failures: { id: string; error: Error }[] = [];
     for (const uc of useCases) {
       try {

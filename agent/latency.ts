@@ -35,7 +35,8 @@ export class LatencyRecorder {
   }
 
   onMetrics(m: metrics.AgentMetrics): void {
-    if (m.type === 'eou_metrics' && m.lastSpeakingTimeMs > 0) this.lastSpeakingAt = m.lastSpeakingTimeMs;
+    if (m.type === 'eou_metrics' && m.lastSpeakingTimeMs > 0)
+      this.lastSpeakingAt = m.lastSpeakingTimeMs;
   }
 
   onPlaybackStarted(atMs: number): void {

@@ -78,7 +78,8 @@ function ensureDebianPackages() {
   }
   say(`installing Debian packages: ${missing.join(' ')}…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const run = (args) => spawnSync('apt-get', args, { stdio: ['ignore', process.stderr, process.stderr], env });
+  const run = (args) =>
+    spawnSync('apt-get', args, { stdio: ['ignore', process.stderr, process.stderr], env });
   if (run(['update', '-qq']).status !== 0) fail('apt-get update failed.');
   if (run(['install', '-y', '-qq', '--no-install-recommends', ...missing]).status !== 0) {
     fail(`apt-get install ${missing.join(' ')} failed.`);

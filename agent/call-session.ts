@@ -1,0 +1,120 @@
+// One call, from the agent's side: wait for the caller's participant, read the call context, start
+// the session, play the cached greeting the moment the call is answered, and end cleanly when the
+// caller goes. Provider failures get a spoken fallback line; repeated failure hands the caller to
+// a person.
+import { voice, type JobContext } from '@livekit/agents';
+import { context } from '@opentelemetry/api';
+import { contextFromTraceparent } from '../otel/traceparent.js';
+import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
+import type { Logger } from 'pino';
+import type { AgentInstruments } from '../otel/instruments.js';
+import { createCallAgent } from './call-agent.js';
+import { readCallContext, LiveKitSipAttribute, type CallContext } from './call-context.js';
+import { ChimeCallControl, type CallControl } from './call-control.js';
+import type { AgentConfig } from './config.js';
+import type { GreetingCache } from './greeting-cache.js';
+import { LatencyRecorder } from './latency.js';
+import type { SpeechProviders } from './providers/index.js';
+
+export const PROVIDER_TROUBLE_LINE = "Sorry, I'm having a little trouble. One moment please.";
+/** Unrecoverable provider errors in one call before the caller is handed to a person. */
+const MAX_PROVIDER_ERRORS = 2;
+
+export interface CallDeps {
+  config: AgentConfig;
+  providers: SpeechProviders;
+  greetings: GreetingCache;
+  instruments: AgentInstruments;
+  logger: Logger;
+}
+
+function controlFor(call: CallContext, config: AgentConfig): CallControl | undefined {
+  if (!call.sma) return undefined;
+  return new ChimeCallControl({
+    client: ChimeCallControl.clientFor(call.sma.region),
+    sipMediaApplicationId: call.sma.sipMediaApplicationId,
+    transactionId: call.sma.transactionId,
+    budgetMs: config.transferRetryBudgetMs,
+  });
+}
+
+/** Resolves when the SIP participant's call is answered (sip.callStatus = active), or at once. */
+function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<number> {
+  const status = () => p.attributes[LiveKitSipAttribute.callStatus];
+  if (p.kind !== ParticipantKind.SIP || status() === undefined || status() === 'active') {
+    return Promise.resolve(Date.now());
+  }
+  return new Promise((resolve) => {
+    const onChange = (_changed: Record<string, string>, who: { identity: string }) => {
+      if (who.identity === p.identity && status() === 'active') {
+        room.off(RoomEvent.ParticipantAttributesChanged, onChange);
+        resolve(Date.now());
+      }
+    };
+    room.on(RoomEvent.ParticipantAttributesChanged, onChange);
+  });
+}
+
+export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
+  await ctx.connect();
+  const participant = await ctx.waitForParticipant();
+  const call = readCallContext(participant.attributes, deps.config.useCases);
+  const log = deps.logger.child({
+    room: ctx.room.name,
+    transactionId: call.sma?.transactionId,
+    useCase: call.useCase.id,
+    kind: call.kind,
+  });
+  log.info({ pii: { caller: call.callerNumber, dialed: call.dialedNumber } }, 'call started');
+  const attrs = { component: 'agent', use_case: call.useCase.id };
+  deps.instruments.activeCalls.add(1, attrs);
+
+  const session = new voice.AgentSession({ ...deps.providers.forSession(call.useCase) });
+  const agent = createCallAgent({
+    call,
+    control: controlFor(call, deps.config),
+    logger: log,
+    leave: () => ctx.shutdown('agent_left'),
+    onTransferStarted: (queue, reason) => log.info({ queue, reason }, 'handed off'),
+  });
+  const latency = new LatencyRecorder(deps.instruments, attrs, {
+    onTtfa: (ms) => log.info({ ttfaMs: ms }, 'first audio'),
+    onTurn: (ms) => log.info({ turnMs: ms }, 'turn'),
+  });
+
+  let providerErrors = 0;
+  session.on(voice.AgentSessionEventTypes.Error, (ev) => {
+    const recoverable = (ev.error as { recoverable?: boolean }).recoverable ?? false;
+    log.error({ err: ev.error, recoverable }, 'provider error');
+    if (recoverable) return;
+    providerErrors += 1;
+    if (providerErrors >= MAX_PROVIDER_ERRORS) {
+      session.generateReply({
+        instructions: 'Transfer the caller to a person now with reason agent_error.',
+      });
+    } else {
+      session.say(PROVIDER_TROUBLE_LINE, { audio: undefined });
+    }
+  });
+  session.on(voice.AgentSessionEventTypes.Close, () => {
+    deps.instruments.activeCalls.add(-1, attrs);
+    const transcript = session.history.items
+      .filter((i) => i.type === 'message')
+      .map((i) => `${i.role}: ${i.textContent ?? ''}`);
+    log.info({ pii: { transcript } }, 'call ended');
+  });
+
+  // The framework's session spans are started inside this context: parented to the call's trace.
+  await context.with(contextFromTraceparent(call.traceparent), () =>
+    session.start({
+      agent,
+      room: ctx.room,
+      inputOptions: { participantIdentity: participant.identity, closeOnDisconnect: true },
+    }),
+  );
+  if (session.output.audio) latency.attach(session, session.output.audio);
+  latency.markAnswered(await whenAnswered(ctx.room, participant));
+  const cached = deps.greetings.stream(call.useCase);
+  if (!cached) log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
+  session.say(call.useCase.greeting, { audio: cached, allowInterruptions: true });
+}

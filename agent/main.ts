@@ -1,0 +1,52 @@
+// The LiveKit agent worker. Explicit dispatch by AGENT_NAME: the worker joins only the rooms its
+// dispatch rule (or a dev-room command) sends it to. Prewarm loads what every call needs (VAD,
+// STT model, turn detector, each use case's greeting audio) before the worker takes jobs.
+//   node --import tsx agent/main.ts start|dev   (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
+import { fileURLToPath } from 'node:url';
+import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
+import { metrics } from '@opentelemetry/api';
+import { pino } from 'pino';
+import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
+import { createAgentInstruments } from '../otel/instruments.js';
+import { runCall, type CallDeps } from './call-session.js';
+import { loadAgentConfig } from './config.js';
+import { GreetingCache } from './greeting-cache.js';
+import { loadSpeechProviders } from './providers/index.js';
+
+const config = loadAgentConfig(process.env, bundledUseCases);
+const logger = pino({
+  name: 'agent',
+  level: config.logLevel,
+  redact: process.env.LOG_PII === 'true' ? [] : { paths: ['pii'], remove: true },
+});
+
+async function prewarm(proc: JobProcess): Promise<void> {
+  const started = Date.now();
+  const providers = await loadSpeechProviders(config, logger);
+  const greetings = new GreetingCache();
+  const failures = await greetings.warm(config.useCases.all, providers.renderSpeech);
+  for (const f of failures)
+    logger.warn({ useCase: f.id, err: f.error }, 'greeting not cached; live TTS will say it');
+  const deps: CallDeps = {
+    config,
+    providers,
+    greetings,
+    instruments: createAgentInstruments(metrics.getMeter('callbridge.agent')),
+    logger,
+  };
+  proc.userData.deps = deps;
+  logger.info({ ms: Date.now() - started }, 'prewarmed');
+}
+
+export default defineAgent({
+  prewarm,
+  entry: async (ctx: JobContext) => {
+    await runCall(ctx, ctx.proc.userData.deps as CallDeps);
+  },
+});
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  cli.runApp(
+    new ServerOptions({ agent: fileURLToPath(import.meta.url), agentName: config.agentName }),
+  );
+}

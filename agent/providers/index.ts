@@ -1,0 +1,116 @@
+// Speech providers, chosen by configuration and loaded once per worker process (prewarm):
+// - cloud: Deepgram STT, an OpenAI(-compatible) LLM, Deepgram or OpenAI TTS;
+// - local (offline; the default without cloud keys): Silero VAD, PocketSphinx STT in-process, the
+//   rule-based dialogue engine behind the LLM interface, Flite TTS.
+// Both use the bundled `v1-mini` turn detector and VAD-based interruptions (barge-in), set
+// explicitly so nothing reaches LiveKit Cloud for turn detection or interruption.
+import type { AudioFrame } from '@livekit/rtc-node';
+import { inference, type llm, type stt, type tts, type VAD, type voice } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import type { Logger } from 'pino';
+import type { UseCase } from '../../sip/use-cases.js';
+import type { AgentConfig } from '../config.js';
+import { DialogueLLM } from '../dialogue/dialogue-llm.js';
+import type { RenderSpeech } from '../greeting-cache.js';
+import { FliteTTS, pcmToFrames, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
+import { PocketSphinxSTT } from './pocketsphinx-stt.js';
+
+export interface SessionProviders {
+  vad: VAD;
+  stt: stt.STT;
+  llm: llm.LLM;
+  tts: tts.TTS;
+  turnHandling: Partial<voice.AgentSessionOptions['turnHandling']>;
+}
+
+export interface SpeechProviders {
+  kind: 'local' | 'cloud';
+  forSession(useCase: UseCase): SessionProviders;
+  /** Renders a line to frames (the greeting cache). */
+  renderSpeech: RenderSpeech;
+}
+
+/** Timing that keeps replies quick on a phone line (silence before the turn may end). */
+export const TURN_TIMING = { vadMinSilenceMs: 350, endpointingMinMs: 250, endpointingMaxMs: 2500 };
+
+function turnHandling(detector: inference.TurnDetector): SessionProviders['turnHandling'] {
+  return {
+    turnDetection: detector,
+    endpointing: { minDelay: TURN_TIMING.endpointingMinMs, maxDelay: TURN_TIMING.endpointingMaxMs },
+    interruption: { enabled: true, mode: 'vad' },
+  };
+}
+
+async function loadVad(): Promise<VAD> {
+  return silero.VAD.load({ minSilenceDuration: TURN_TIMING.vadMinSilenceMs, sampleRate: 16000 });
+}
+
+/** Collects a TTS's frames for one text (cloud greeting rendering). */
+async function collect(t: tts.TTS, text: string): Promise<AudioFrame[]> {
+  const frames: AudioFrame[] = [];
+  for await (const ev of t.synthesize(text)) frames.push(ev.frame);
+  return frames;
+}
+
+async function loadLocal(logger: Logger): Promise<SpeechProviders> {
+  const [vad, model] = await Promise.all([loadVad(), PocketSphinxSTT.load(), warmUpFlite()]);
+  const detector = new inference.TurnDetector({ version: 'v1-mini' });
+  logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
+  return {
+    kind: 'local',
+    forSession: (uc) => ({
+      vad,
+      stt: model,
+      llm: new DialogueLLM(uc),
+      tts: new FliteTTS({ voice: uc.voice.local }),
+      turnHandling: turnHandling(detector),
+    }),
+    renderSpeech: async (text, uc) =>
+      pcmToFrames(await synthesizeToPcm(text, { voice: uc.voice.local })),
+  };
+}
+
+async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechProviders> {
+  // The Deepgram plugin reads DEEPGRAM_API_KEY when imported: import it only in cloud mode.
+  const deepgram = await import('@livekit/agents-plugin-deepgram');
+  const openai = await import('@livekit/agents-plugin-openai');
+  const vad = await loadVad();
+  const detector = new inference.TurnDetector({ version: 'v1-mini' });
+  const sttModel = new deepgram.STT({
+    apiKey: config.deepgramApiKey,
+    model: 'nova-3',
+    sampleRate: 16000,
+  });
+  const makeTts = (uc: UseCase): tts.TTS =>
+    config.cloudTts === 'openai'
+      ? new openai.TTS({
+          apiKey: config.openai.apiKey,
+          baseURL: config.openai.baseURL,
+          voice: (uc.voice.cloud ?? 'alloy') as never,
+        })
+      : new deepgram.TTS({
+          apiKey: config.deepgramApiKey,
+          model: uc.voice.cloud ?? 'aura-2-thalia-en',
+        });
+  logger.info({ model: config.openai.model, tts: config.cloudTts }, 'speech providers: cloud');
+  return {
+    kind: 'cloud',
+    forSession: (uc) => ({
+      vad,
+      stt: sttModel,
+      llm: new openai.LLM({
+        model: config.openai.model,
+        apiKey: config.openai.apiKey,
+        baseURL: config.openai.baseURL,
+      }),
+      tts: makeTts(uc),
+      turnHandling: turnHandling(detector),
+    }),
+    renderSpeech: (text, uc) => collect(makeTts(uc), text),
+  };
+}
+
+export function loadSpeechProviders(config: AgentConfig, logger: Logger): Promise<SpeechProviders> {
+  logger.info({ reason: config.speechReason }, `speech providers: ${config.speech}`);
+  return config.speech === 'cloud' ? loadCloud(config, logger) : loadLocal(logger);
+}

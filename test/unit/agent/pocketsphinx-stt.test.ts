@@ -1,0 +1,75 @@
+// PocketSphinx through the framework's STT interface, on real speech made by Flite (a different
+// voice from the agent's), at 16 kHz and at 8 kHz telephone quality.
+import { initializeLogger } from '@livekit/agents';
+import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import {
+  PocketSphinxSTT,
+  PocketSphinxUnavailableError,
+} from '../../../agent/providers/pocketsphinx-stt.js';
+
+initializeLogger({ pretty: false, level: 'error' });
+
+let model: PocketSphinxSTT;
+beforeAll(async () => {
+  const t = performance.now();
+  model = await PocketSphinxSTT.load();
+  console.log(`PocketSphinx model load: ${(performance.now() - t).toFixed(0)} ms`);
+});
+
+async function speech(text: string, rate: number): Promise<AudioFrame[]> {
+  const pcm = await synthesizeToPcm(text, { voice: 'rms' });
+  if (rate === pcm.sampleRate) return pcmToFrames(pcm);
+  const r = new AudioResampler(pcm.sampleRate, rate, 1);
+  const out = [
+    ...r.push(new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)),
+    ...r.flush(),
+  ];
+  r.close();
+  return out;
+}
+
+const words = (text: string) => new Set(text.toLowerCase().split(/\s+/));
+
+describe('PocketSphinxSTT', () => {
+  it.each([16000, 8000, 48000])('transcribes speech at %i Hz', async (rate) => {
+    const frames = await speech('I would like to report a pothole on my street', rate);
+    const t = performance.now();
+    const ev = await model.recognize(frames);
+    const ms = performance.now() - t;
+    const text = ev.alternatives?.[0]?.text ?? '';
+    const audioS = frames.reduce((n, f) => n + f.samplesPerChannel / f.sampleRate, 0);
+    console.log(
+      `${rate} Hz: "${text}" (${ms.toFixed(0)} ms for ${audioS.toFixed(1)} s, RTF ${(ms / 1000 / audioS).toFixed(2)})`,
+    );
+    const heard = words(text);
+    const expected = ['report', 'pothole', 'street', 'like'];
+    expect(expected.filter((w) => heard.has(w)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('serves several utterances at once from one decoder, each getting its own words', async () => {
+    const [a, b] = await Promise.all([
+      speech('when is city hall open', 16000),
+      speech('my trash was not picked up', 16000),
+    ]);
+    const [ra, rb] = await Promise.all([model.recognize(a!), model.recognize(b!)]);
+    expect(words(ra.alternatives![0]!.text).has('hall')).toBe(true);
+    expect(words(rb.alternatives![0]!.text).has('trash')).toBe(true);
+  });
+
+  it('returns an empty transcript for silence', async () => {
+    const silence = pcmToFrames({ sampleRate: 16000, samples: new Int16Array(16000) });
+    const ev = await model.recognize(silence);
+    expect(ev.alternatives![0]!.text.trim()).toBe('');
+  });
+
+  it('names the Debian packages when the model is missing', async () => {
+    await expect(PocketSphinxSTT.load({ lm: '/nonexistent/en-us.lm.bin' })).rejects.toThrow(
+      PocketSphinxUnavailableError,
+    );
+    await expect(PocketSphinxSTT.load({ lm: '/nonexistent/en-us.lm.bin' })).rejects.toThrow(
+      /pocketsphinx-en-us/,
+    );
+  });
+});
