@@ -27,6 +27,8 @@ export interface PocketSphinxOptions {
   dict?: string;
   /** Decoders shared by all sessions of the process. */
   decoders?: number;
+  /** More PocketSphinx arguments, e.g. ['-fwdflat', 'no']. */
+  extraArgs?: string[];
 }
 
 interface Native {
@@ -134,7 +136,7 @@ export class PocketSphinxSTT extends stt.STT {
       }
     }
     const native = loadNative();
-    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict, '-logfn', '/dev/null'];
+    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict, '-logfn', '/dev/null', ...(opts.extraArgs ?? [])];
     const decoders = Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () =>
       native.init(args),
     );

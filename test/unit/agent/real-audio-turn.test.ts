@@ -1,0 +1,87 @@
+// One real audio turn through the local providers as the worker assembles them: telephone speech
+// (8 kHz, made by Flite with a voice other than the agent's) -> Silero VAD -> PocketSphinx -> the
+// dialogue engine -> Flite -> the audio output. No server, no keys.
+import { initializeLogger, voice } from '@livekit/agents';
+import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
+import { metrics } from '@opentelemetry/api';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCallAgent } from '../../../agent/call-agent.js';
+import { readCallContext } from '../../../agent/call-context.js';
+import { loadAgentConfig } from '../../../agent/config.js';
+import { LatencyRecorder } from '../../../agent/latency.js';
+import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { loadSpeechProviders, type SpeechProviders } from '../../../agent/providers/index.js';
+import { createAgentInstruments } from '../../../otel/instruments.js';
+import { PushAudioInput, RecordingAudioOutput, rms } from '../../helpers/audio.js';
+import { USE_CASES_JSON } from '../../helpers/sma.js';
+
+initializeLogger({ pretty: false, level: process.env.DEBUG_AGENT ? 'debug' : 'error' });
+const logger = pino({ level: 'silent' });
+const config = loadAgentConfig({ SPEECH_PROVIDERS: 'local' }, USE_CASES_JSON);
+let providers: SpeechProviders;
+let session: voice.AgentSession | undefined;
+
+beforeAll(async () => {
+  providers = await loadSpeechProviders(config, logger);
+}, 60_000);
+afterAll(async () => {
+  await session?.close();
+});
+
+async function telephoneSpeech(text: string): Promise<Int16Array> {
+  const pcm = await synthesizeToPcm(text, { voice: 'rms' });
+  const r = new AudioResampler(pcm.sampleRate, 8000, 1);
+  const out = [
+    ...r.push(new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)),
+    ...r.flush(),
+  ];
+  r.close();
+  return Int16Array.from(out.flatMap((f) => [...f.data.subarray(0, f.samplesPerChannel)]));
+}
+
+describe('a real audio turn with the local providers', () => {
+  it('hears the question and answers it aloud', async () => {
+    const useCase = config.useCases.defaultUseCase;
+    const call = readCallContext({}, config.useCases);
+    session = new voice.AgentSession({ ...providers.forSession(useCase) });
+    const input = new PushAudioInput();
+    const output = new RecordingAudioOutput(16000, false);
+    session.input.audio = input;
+    session.output.audio = output;
+    const turns: number[] = [];
+    const latency = new LatencyRecorder(
+      createAgentInstruments(metrics.getMeter('t')),
+      {},
+      { onTurn: (ms) => turns.push(ms) },
+    );
+    latency.attach(session, output);
+    const transcripts: string[] = [];
+    session.on(
+      voice.AgentSessionEventTypes.UserInputTranscribed,
+      (ev) => ev.isFinal && transcripts.push(ev.transcript),
+    );
+    await session.start({
+      agent: createCallAgent({ call, control: undefined, logger, leave: () => undefined }),
+    });
+
+    await input.silence(300, 8000);
+    await input.push(await telephoneSpeech('I would like to report a pothole on my street.'), 8000);
+    const deadline = Date.now() + 20_000;
+    while (turns.length === 0 && Date.now() < deadline) await input.silence(100, 8000);
+    await output.waitForPlayout();
+    // The reply joins the history when its speech handle completes, just after playout.
+    const assistantSaid = () =>
+      session!.history.items.filter((i) => i.type === 'message' && i.role === 'assistant');
+    while (assistantSaid().length === 0 && Date.now() < deadline) await input.silence(100, 8000);
+
+    const replies = assistantSaid().map((i) => (i.type === 'message' ? (i.textContent ?? '') : ''));
+    expect(transcripts.join(' ')).toContain('pothole');
+    expect(replies.join(' ')).toContain('Potholes are usually repaired');
+    expect(turns).toHaveLength(1);
+    const reply = output.played.filter((p) => p.segment === output.segment - 1).map((p) => p.frame);
+    expect(reply.length).toBeGreaterThan(50); // > 1 s of reply audio
+    expect(rms(reply)).toBeGreaterThan(300);
+    console.log(`heard "${transcripts.join(' ')}"; turn response latency ${turns[0]} ms`);
+  }, 60_000);
+});
