@@ -31,7 +31,7 @@ export interface SpeechProviders {
 }
 
 /** Timing that keeps replies quick on a phone line (silence before the turn may end). */
-export const TURN_TIMING = { vadMinSilenceMs: 350, endpointingMinMs: 250, endpointingMaxMs: 2500 };
+export const TURN_TIMING = { vadMinSilenceMs: 300, endpointingMinMs: 200, endpointingMaxMs: 2500 };
 
 function turnHandling(detector: inference.TurnDetector): SessionProviders['turnHandling'] {
   return {
@@ -53,14 +53,14 @@ async function collect(t: tts.TTS, text: string): Promise<AudioFrame[]> {
 }
 
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {
-  const [vad, model] = await Promise.all([loadVad(), PocketSphinxSTT.load(), warmUpFlite()]);
+  const [vad, model] = await Promise.all([loadVad(), PocketSphinxSTT.loadModel(), warmUpFlite()]);
   const detector = new inference.TurnDetector({ version: 'v1-mini' });
   logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
   return {
     kind: 'local',
     forSession: (uc) => ({
       vad,
-      stt: model,
+      stt: new PocketSphinxSTT(model),
       llm: new DialogueLLM(uc),
       tts: new FliteTTS({ voice: uc.voice.local }),
       turnHandling: turnHandling(detector),
@@ -76,11 +76,13 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
   const openai = await import('@livekit/agents-plugin-openai');
   const vad = await loadVad();
   const detector = new inference.TurnDetector({ version: 'v1-mini' });
-  const sttModel = new deepgram.STT({
-    apiKey: config.deepgramApiKey,
-    model: 'nova-3',
-    sampleRate: 16000,
-  });
+  // One STT per session: the framework subscribes to an STT's events and never unsubscribes.
+  const makeStt = () =>
+    new deepgram.STT({
+      apiKey: config.deepgramApiKey,
+      model: 'nova-3',
+      sampleRate: 16000,
+    });
   const makeTts = (uc: UseCase): tts.TTS =>
     config.cloudTts === 'openai'
       ? new openai.TTS({
@@ -97,7 +99,7 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
     kind: 'cloud',
     forSession: (uc) => ({
       vad,
-      stt: sttModel,
+      stt: makeStt(),
       llm: new openai.LLM({
         model: config.openai.model,
         apiKey: config.openai.apiKey,

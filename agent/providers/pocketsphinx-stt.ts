@@ -110,45 +110,19 @@ function mono(f: AudioFrame): AudioFrame {
   return new AudioFrame(data, f.sampleRate, 1, data.length);
 }
 
-export class PocketSphinxSTT extends stt.STT {
-  label = 'pocketsphinx.STT';
-  private readonly idle: unknown[] = [];
+/**
+ * The loaded model: a small pool of decoders shared by every session of the process. Utterances
+ * queue for a free decoder.
+ */
+export class PocketSphinxModel {
+  private readonly idle: unknown[];
   private readonly waiting: ((d: unknown) => void)[] = [];
 
-  private constructor(
+  constructor(
     private readonly native: Native,
     decoders: unknown[],
   ) {
-    super({ streaming: false, interimResults: false });
-    this.idle.push(...decoders);
-  }
-
-  /** Loads the model (about half a second per decoder): call it at prewarm. */
-  static async load(opts: PocketSphinxOptions = {}): Promise<PocketSphinxSTT> {
-    const hmm = opts.hmm ?? join(MODEL_DIR, 'en-us');
-    const lm = opts.lm ?? join(MODEL_DIR, 'en-us.lm.bin');
-    const dict = opts.dict ?? join(MODEL_DIR, 'cmudict-en-us.dict');
-    for (const path of [hmm, lm, dict]) {
-      if (!existsSync(path)) {
-        throw new PocketSphinxUnavailableError(
-          `PocketSphinx model file ${path} is missing; install the Debian packages ${DEBIAN_PACKAGES.join(' ')}`,
-        );
-      }
-    }
-    const native = loadNative();
-    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict, '-logfn', '/dev/null', ...(opts.extraArgs ?? [])];
-    const decoders = Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () =>
-      native.init(args),
-    );
-    return new PocketSphinxSTT(native, decoders);
-  }
-
-  override get model(): string {
-    return 'pocketsphinx-en-us';
-  }
-
-  override get provider(): string {
-    return 'pocketsphinx';
+    this.idle = [...decoders];
   }
 
   /** Transcribes 16 kHz mono PCM. */
@@ -162,11 +136,67 @@ export class PocketSphinxSTT extends stt.STT {
       else this.idle.push(decoder);
     }
   }
+}
+
+/**
+ * The framework's STT over a shared model. Create one per session (it is cheap): the framework
+ * subscribes to each STT it wraps and never unsubscribes, so a shared instance would collect
+ * listeners call after call.
+ */
+export class PocketSphinxSTT extends stt.STT {
+  label = 'pocketsphinx.STT';
+
+  constructor(private readonly shared: PocketSphinxModel) {
+    super({ streaming: false, interimResults: false });
+  }
+
+  /** Loads the model (about half a second per decoder): call it at prewarm. */
+  static async loadModel(opts: PocketSphinxOptions = {}): Promise<PocketSphinxModel> {
+    const hmm = opts.hmm ?? join(MODEL_DIR, 'en-us');
+    const lm = opts.lm ?? join(MODEL_DIR, 'en-us.lm.bin');
+    const dict = opts.dict ?? join(MODEL_DIR, 'cmudict-en-us.dict');
+    for (const path of [hmm, lm, dict]) {
+      if (!existsSync(path)) {
+        throw new PocketSphinxUnavailableError(
+          `PocketSphinx model file ${path} is missing; install the Debian packages ${DEBIAN_PACKAGES.join(' ')}`,
+        );
+      }
+    }
+    const native = loadNative();
+    const args = [
+      '-hmm',
+      hmm,
+      '-lm',
+      lm,
+      '-dict',
+      dict,
+      '-logfn',
+      '/dev/null',
+      ...(opts.extraArgs ?? []),
+    ];
+    const decoders = Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () =>
+      native.init(args),
+    );
+    return new PocketSphinxModel(native, decoders);
+  }
+
+  /** A model and one STT over it (tests, scripts). */
+  static async load(opts: PocketSphinxOptions = {}): Promise<PocketSphinxSTT> {
+    return new PocketSphinxSTT(await PocketSphinxSTT.loadModel(opts));
+  }
+
+  override get model(): string {
+    return 'pocketsphinx-en-us';
+  }
+
+  override get provider(): string {
+    return 'pocketsphinx';
+  }
 
   protected async _recognize(buffer: AudioBuffer): Promise<stt.SpeechEvent> {
     const frames = Array.isArray(buffer) ? buffer : [buffer];
     const pcm = toDecoderPcm(frames);
-    const text = pcm.length > 0 ? await this.transcribe(pcm) : '';
+    const text = pcm.length > 0 ? await this.shared.transcribe(pcm) : '';
     return {
       type: stt.SpeechEventType.FINAL_TRANSCRIPT,
       alternatives: [
