@@ -32,7 +32,7 @@ export interface PocketSphinxOptions {
 }
 
 interface Native {
-  init(args: string[]): unknown;
+  init(args: string[]): Promise<unknown>;
   decode(decoder: unknown, pcm: Int16Array): Promise<string>;
 }
 
