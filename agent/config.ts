@@ -2,7 +2,7 @@
 // missing or malformed variable stops start-up with a message naming it. Secrets (API keys) are
 // kept here and never logged.
 import * as z from 'zod';
-import { loadUseCasesFile, parseUseCases, type UseCaseCatalog } from '../sip/use-cases.js';
+import { loadUseCases, type UseCaseCatalog } from '../sip/use-cases.js';
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
@@ -63,9 +63,7 @@ export function loadAgentConfig(
         : 'DEEPGRAM_API_KEY and OPENAI_API_KEY not both set';
   let useCases: UseCaseCatalog;
   try {
-    useCases = e.USE_CASES_FILE
-      ? loadUseCasesFile(e.USE_CASES_FILE)
-      : parseUseCases(bundledUseCases, 'bundled use cases');
+    useCases = loadUseCases(e.USE_CASES_FILE, bundledUseCases);
   } catch (cause) {
     throw new AgentConfigError(`USE_CASES_FILE: ${(cause as Error).message}`, { cause });
   }

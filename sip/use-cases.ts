@@ -163,3 +163,8 @@ export function loadUseCasesFile(path: string): UseCaseCatalog {
   }
   return parseUseCases(data, `use-case file ${path}`);
 }
+
+/** The use cases of a process: USE_CASES_FILE when set, else the file bundled with the code. */
+export function loadUseCases(file: string | undefined, bundled: unknown): UseCaseCatalog {
+  return file ? loadUseCasesFile(file) : parseUseCases(bundled, 'bundled use cases');
+}

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { APIError, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
-import { AudioFrame, AudioResampler, combineAudioFrames } from '@livekit/rtc-node';
+import { AudioFrame } from '@livekit/rtc-node';
+import { resamplePcm } from '../audio.js';
 
 /** The WASI build's voices (`flite -lv`, less the time-only `awb_time`) and their sample rates. */
 export const FLITE_VOICES = {
@@ -248,15 +249,11 @@ export async function synthesizeToPcm(
 // AudioResampler starts rtc-node's FFI client, which then holds a plain script open until
 // rtc-node's dispose() (the agent's job process runs it anyway).
 function resample(pcm: FlitePcm, rate: number): FlitePcm {
-  if (pcm.samples.length === 0) return { ...pcm, sampleRate: rate };
-  const r = new AudioResampler(pcm.sampleRate, rate, 1);
-  try {
-    const input = new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length);
-    const out = [...r.push(input), ...r.flush()]; // flush: the filter holds the tail back
-    return { sampleRate: rate, samples: combineAudioFrames(out).data, timing: pcm.timing };
-  } finally {
-    r.close();
-  }
+  return {
+    sampleRate: rate,
+    samples: resamplePcm(pcm.samples, pcm.sampleRate, rate),
+    timing: pcm.timing,
+  };
 }
 
 /**

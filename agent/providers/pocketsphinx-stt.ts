@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeLanguage, stt, type AudioBuffer } from '@livekit/agents';
-import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
+import { combineAudioFrames, type AudioFrame } from '@livekit/rtc-node';
+import { firstChannel, resampleFrames } from '../audio.js';
 import koffi, { type LibraryHandle } from 'koffi';
 
 export const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us'];
@@ -84,30 +85,7 @@ function loadNative(): Native {
 /** Mono 16 kHz PCM from the utterance's frames, whatever rate they came at. */
 export function toDecoderPcm(frames: AudioFrame[]): Int16Array {
   if (frames.length === 0) return new Int16Array(0);
-  let out = frames;
-  const rate = frames[0]!.sampleRate;
-  if (rate !== RATE || frames[0]!.channels !== 1) {
-    const r = new AudioResampler(rate, RATE, 1);
-    try {
-      out = [...frames.flatMap((f) => r.push(mono(f))), ...r.flush()];
-    } finally {
-      r.close();
-    }
-  }
-  const pcm = new Int16Array(out.reduce((n, f) => n + f.samplesPerChannel, 0));
-  let at = 0;
-  for (const f of out) {
-    pcm.set(f.data.subarray(0, f.samplesPerChannel), at);
-    at += f.samplesPerChannel;
-  }
-  return pcm;
-}
-
-function mono(f: AudioFrame): AudioFrame {
-  if (f.channels === 1) return f;
-  const data = new Int16Array(f.samplesPerChannel);
-  for (let i = 0; i < data.length; i++) data[i] = f.data[i * f.channels]!;
-  return new AudioFrame(data, f.sampleRate, 1, data.length);
+  return combineAudioFrames(resampleFrames(frames.map(firstChannel), RATE)).data;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The SMA handler's configuration: read once at cold start from the environment, validated, typed.
 // A missing or malformed variable stops start-up with a message naming it.
 import * as z from 'zod';
-import { loadUseCasesFile, parseUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
+import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
 import type { DecideConfig } from './decide/index.js';
 
 export class ConfigError extends Error {
@@ -58,9 +58,7 @@ export function loadSmaConfig(
   const e = res.data;
   let useCases: UseCaseCatalog;
   try {
-    useCases = e.USE_CASES_FILE
-      ? loadUseCasesFile(e.USE_CASES_FILE)
-      : parseUseCases(bundledUseCases, 'bundled use cases');
+    useCases = loadUseCases(e.USE_CASES_FILE, bundledUseCases);
   } catch (cause) {
     throw new ConfigError(`USE_CASES_FILE: ${(cause as Error).message}`, { cause });
   }

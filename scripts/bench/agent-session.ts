@@ -7,7 +7,6 @@
 // - memory per additional session: RSS growth over N concurrent sessions, each after one turn.
 import { parseArgs } from 'node:util';
 import { initializeLogger, voice } from '@livekit/agents';
-import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { createCallAgent } from '../../agent/call-agent.js';
@@ -15,6 +14,7 @@ import { readCallContext } from '../../agent/call-context.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { GreetingCache } from '../../agent/greeting-cache.js';
 import { LatencyRecorder } from '../../agent/latency.js';
+import { resamplePcm } from '../../agent/audio.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers/index.js';
 import { createAgentInstruments } from '../../otel/instruments.js';
@@ -50,19 +50,7 @@ function stats(xs: number[]): string {
 
 async function telephone(text: string): Promise<Int16Array> {
   const pcm = await synthesizeToPcm(text, { voice: 'rms' });
-  const r = new AudioResampler(pcm.sampleRate, 8000, 1);
-  const out = [
-    ...r.push(new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)),
-    ...r.flush(),
-  ];
-  r.close();
-  const samples = new Int16Array(out.reduce((n, f) => n + f.samplesPerChannel, 0));
-  let at = 0;
-  for (const f of out) {
-    samples.set(f.data.subarray(0, f.samplesPerChannel), at);
-    at += f.samplesPerChannel;
-  }
-  return samples;
+  return resamplePcm(pcm.samples, pcm.sampleRate, 8000);
 }
 
 async function startSession(providers: SpeechProviders, realtime: boolean) {

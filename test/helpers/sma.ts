@@ -1,6 +1,6 @@
 // Shared arrangements for the SMA handler suites: fixtures shaped as Chime documents them, the
 // shipped use cases, and a real OpenTelemetry meter whose measurements the tests can read.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { pino } from 'pino';
@@ -19,6 +19,12 @@ export const USE_CASES_JSON: unknown = JSON.parse(
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
+
+/** Every fixture event in test/fixtures/sma (one per documented event shape we rely on). */
+export const FIXTURE_NAMES = readdirSync(join(ROOT, 'test', 'fixtures', 'sma'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -'.json'.length))
+  .sort();
 
 /** A fresh deep copy of a fixture event in test/fixtures/sma. */
 export function fixture(name: string): Json {

@@ -1,7 +1,8 @@
 // PocketSphinx through the framework's STT interface, on real speech made by Flite (a different
 // voice from the agent's), at 16 kHz and at 8 kHz telephone quality.
 import { initializeLogger } from '@livekit/agents';
-import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { resampleFrames } from '../../../agent/audio.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import {
@@ -19,15 +20,7 @@ beforeAll(async () => {
 });
 
 async function speech(text: string, rate: number): Promise<AudioFrame[]> {
-  const pcm = await synthesizeToPcm(text, { voice: 'rms' });
-  if (rate === pcm.sampleRate) return pcmToFrames(pcm);
-  const r = new AudioResampler(pcm.sampleRate, rate, 1);
-  const out = [
-    ...r.push(new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)),
-    ...r.flush(),
-  ];
-  r.close();
-  return out;
+  return resampleFrames(pcmToFrames(await synthesizeToPcm(text, { voice: 'rms' })), rate);
 }
 
 const words = (text: string) => new Set(text.toLowerCase().split(/\s+/));

@@ -2,7 +2,6 @@
 // (8 kHz, made by Flite with a voice other than the agent's) -> Silero VAD -> PocketSphinx -> the
 // dialogue engine -> Flite -> the audio output. No server, no keys.
 import { initializeLogger, voice } from '@livekit/agents';
-import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { createCallAgent } from '../../../agent/call-agent.js';
 import { readCallContext } from '../../../agent/call-context.js';
 import { loadAgentConfig } from '../../../agent/config.js';
 import { LatencyRecorder } from '../../../agent/latency.js';
+import { resamplePcm } from '../../../agent/audio.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../../agent/providers/index.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
@@ -31,13 +31,7 @@ afterAll(async () => {
 
 async function telephoneSpeech(text: string): Promise<Int16Array> {
   const pcm = await synthesizeToPcm(text, { voice: 'rms' });
-  const r = new AudioResampler(pcm.sampleRate, 8000, 1);
-  const out = [
-    ...r.push(new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)),
-    ...r.flush(),
-  ];
-  r.close();
-  return Int16Array.from(out.flatMap((f) => [...f.data.subarray(0, f.samplesPerChannel)]));
+  return resamplePcm(pcm.samples, pcm.sampleRate, 8000);
 }
 
 describe('a real audio turn with the local providers', () => {

@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readState, writeState } from '../../../lambdas/sma/call-state.js';
 import { parseEvent } from '../../../lambdas/sma/events.js';
-import { decideRaw, fixture } from '../../helpers/sma.js';
+import { FIXTURE_NAMES, decideRaw, fixture } from '../../helpers/sma.js';
 
 describe('parseEvent', () => {
-  it.each([
-    'new-inbound-call',
-    'action-successful-bridge-agent',
-    'action-failed-bridge-agent',
-    'call-update-requested-transfer',
-    'call-update-requested-hangup',
-    'hangup-leg-b-during-transfer',
-    'action-successful-hangup-leg-b',
-    'action-successful-bridge-queue',
-    'action-failed-bridge-queue',
-    'hangup-leg-a',
-    'new-outbound-call',
-    'ringing',
-    'call-answered',
-    'action-interrupted',
-    'digits-received',
-    'invalid-lambda-response',
-  ])('parses the documented shape of %s', (name) => {
+  it.each(FIXTURE_NAMES)('parses the documented shape of %s', (name) => {
     const res = parseEvent(fixture(name));
     expect(res.ok).toBe(true);
   });

@@ -5,53 +5,15 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { smaResponse } from '../../../lambdas/sma/actions.js';
 import { decide } from '../../../lambdas/sma/decide/index.js';
-import { parseEvent } from '../../../lambdas/sma/events.js';
+import { EventType, parseEvent } from '../../../lambdas/sma/events.js';
+import { Phase } from '../../../lambdas/sma/call-state.js';
 import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
-import { fixture, testConfig, testHandler, type Json } from '../../helpers/sma.js';
+import { FIXTURE_NAMES, fixture, testConfig, testHandler, type Json } from '../../helpers/sma.js';
 
-const FIXTURES = [
-  'new-inbound-call',
-  'action-successful-bridge-agent',
-  'action-failed-bridge-agent',
-  'call-update-requested-transfer',
-  'call-update-requested-hangup',
-  'hangup-leg-b-during-transfer',
-  'action-successful-hangup-leg-b',
-  'action-successful-bridge-queue',
-  'action-failed-bridge-queue',
-  'hangup-leg-a',
-  'new-outbound-call',
-  'ringing',
-  'call-answered',
-  'action-interrupted',
-  'digits-received',
-  'invalid-lambda-response',
-].map(fixture);
+const FIXTURES = FIXTURE_NAMES.map(fixture);
 
-const EVENT_TYPES = [
-  'NEW_INBOUND_CALL',
-  'NEW_OUTBOUND_CALL',
-  'RINGING',
-  'CALL_ANSWERED',
-  'ACTION_SUCCESSFUL',
-  'ACTION_FAILED',
-  'ACTION_INTERRUPTED',
-  'HANGUP',
-  'CALL_UPDATE_REQUESTED',
-  'INVALID_LAMBDA_RESPONSE',
-  'DIGITS_RECEIVED',
-];
-const PHASES = [
-  'dialing',
-  'bridging_ai',
-  'ai_connected',
-  'transfer_pending',
-  'bridging_human',
-  'human_connected',
-  'ending',
-  'ended',
-  'bogus',
-];
+const EVENT_TYPES = EventType.options;
+const PHASES = [...Phase.options, 'bogus'];
 
 let generated = 0;
 afterAll(() => {
