@@ -160,4 +160,37 @@ describe('call agent (local dialogue engine)', () => {
     expect(left).toBe(1);
     expect(api.requests).toEqual([]);
   });
+
+  it('refuses a queue the model invents, and a phone number, without calling Chime', async () => {
+    const call = readCallContext(PHONE_ATTRS, useCases);
+    const control = new ChimeCallControl({
+      client: ChimeCallControl.clientFor('us-east-1'),
+      sipMediaApplicationId: 'sma-test',
+      transactionId: TX,
+    });
+    const fake = new voice.testing.FakeLLM([
+      {
+        input: 'billing please',
+        toolCalls: [
+          { name: 'transfer_to_human', args: { queue: 'billing', reason: 'caller_asked' } },
+        ],
+      },
+      {
+        input: 'dial my cousin',
+        toolCalls: [
+          { name: 'transfer_to_human', args: { queue: '+12025559999', reason: 'caller_asked' } },
+        ],
+      },
+    ]);
+    const session = new voice.AgentSession({ llm: fake });
+    sessions.push(session);
+    await session.start({
+      agent: createCallAgent({ call, control, logger, leave: () => undefined }),
+    });
+    for (const input of ['billing please', 'dial my cousin']) {
+      const result = await session.run({ userInput: input }).wait();
+      expect(outputs(result.events)[0]).toMatch(/^transfer_refused/);
+    }
+    expect(api.requests).toEqual([]);
+  });
 });
