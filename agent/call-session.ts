@@ -14,11 +14,9 @@ import { ChimeCallControl, type CallControl } from './call-control.js';
 import type { AgentConfig } from './config.js';
 import type { GreetingCache } from './greeting-cache.js';
 import { LatencyRecorder } from './latency.js';
+import { PROVIDER_TROUBLE_LINE, watchProviderErrors } from './provider-failures.js';
+import { HANDOFF_LINE } from './tools/transfer-to-human.js';
 import type { SpeechProviders } from './providers/index.js';
-
-export const PROVIDER_TROUBLE_LINE = "Sorry, I'm having a little trouble. One moment please.";
-/** Unrecoverable provider errors in one call before the caller is handed to a person. */
-const MAX_PROVIDER_ERRORS = 2;
 
 export interface CallDeps {
   config: AgentConfig;
@@ -69,10 +67,11 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   const attrs = { component: 'agent', use_case: call.useCase.id };
   deps.instruments.activeCalls.add(1, attrs);
 
+  const control = controlFor(call, deps.config);
   const session = new voice.AgentSession({ ...deps.providers.forSession(call.useCase) });
   const agent = createCallAgent({
     call,
-    control: controlFor(call, deps.config),
+    control,
     logger: log,
     leave: () => ctx.shutdown('agent_left'),
     onTransferStarted: (queue, reason) => log.info({ queue, reason }, 'handed off'),
@@ -82,19 +81,27 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
     onTurn: (ms) => log.info({ turnMs: ms }, 'turn'),
   });
 
-  let providerErrors = 0;
-  session.on(voice.AgentSessionEventTypes.Error, (ev) => {
-    const recoverable = (ev.error as { recoverable?: boolean }).recoverable ?? false;
-    log.error({ err: ev.error, recoverable }, 'provider error');
-    if (recoverable) return;
-    providerErrors += 1;
-    if (providerErrors >= MAX_PROVIDER_ERRORS) {
-      session.generateReply({
-        instructions: 'Transfer the caller to a person now with reason agent_error.',
+  watchProviderErrors(session, {
+    logger: log,
+    sayTrouble: () =>
+      void session.say(PROVIDER_TROUBLE_LINE, {
+        audio: deps.greetings.stream(call.useCase, PROVIDER_TROUBLE_LINE),
+      }),
+    handOff: async () => {
+      const handoff = deps.greetings.stream(call.useCase, HANDOFF_LINE);
+      await session
+        .say(HANDOFF_LINE, { audio: handoff, allowInterruptions: false })
+        .waitForPlayout();
+      if (!control) return;
+      const queue = call.useCase.defaultQueue;
+      await control.update({
+        action: 'transfer',
+        queue,
+        reason: 'agent_error',
+        requestedAt: Date.now(),
+        traceparent: call.traceparent,
       });
-    } else {
-      session.say(PROVIDER_TROUBLE_LINE, { audio: undefined });
-    }
+    },
   });
   session.on(voice.AgentSessionEventTypes.Close, () => {
     deps.instruments.activeCalls.add(-1, attrs);

@@ -11,7 +11,9 @@ import { createAgentInstruments } from '../otel/instruments.js';
 import { runCall, type CallDeps } from './call-session.js';
 import { loadAgentConfig } from './config.js';
 import { GreetingCache } from './greeting-cache.js';
+import { PROVIDER_TROUBLE_LINE } from './provider-failures.js';
 import { loadSpeechProviders } from './providers/index.js';
+import { HANDOFF_LINE } from './tools/transfer-to-human.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
 const logger = pino({
@@ -24,7 +26,10 @@ async function prewarm(proc: JobProcess): Promise<void> {
   const started = Date.now();
   const providers = await loadSpeechProviders(config, logger);
   const greetings = new GreetingCache();
-  const failures = await greetings.warm(config.useCases.all, providers.renderSpeech);
+  const failures = await greetings.warm(config.useCases.all, providers.renderSpeech, [
+    HANDOFF_LINE,
+    PROVIDER_TROUBLE_LINE,
+  ]);
   for (const f of failures)
     logger.warn({ useCase: f.id, err: f.error }, 'greeting not cached; live TTS will say it');
   const deps: CallDeps = {
