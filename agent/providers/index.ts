@@ -12,6 +12,7 @@ import type { UseCase } from '../../sip/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
+import { resamplePcm } from '../audio.js';
 import { FliteTTS, pcmToFrames, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { PocketSphinxSTT } from './pocketsphinx-stt.js';
 
@@ -52,15 +53,25 @@ async function collect(t: tts.TTS, text: string): Promise<AudioFrame[]> {
   return frames;
 }
 
+/** Telephone-band speech (8 kHz content at 16 kHz) that primes each PocketSphinx decoder. */
+async function telephonePrimer(): Promise<Int16Array> {
+  const pcm = await synthesizeToPcm(PRIMER_TEXT, { voice: 'rms' });
+  return resamplePcm(resamplePcm(pcm.samples, pcm.sampleRate, 8000), 8000, 16000);
+}
+
+const PRIMER_TEXT =
+  'Hello, I am calling about a problem on my street. Can you help me with that today?';
+
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {
-  const [vad, model] = await Promise.all([loadVad(), PocketSphinxSTT.loadModel(), warmUpFlite()]);
+  const [vad, prime] = await Promise.all([loadVad(), telephonePrimer(), warmUpFlite()]);
+  const model = await PocketSphinxSTT.loadModel({ prime });
   const detector = new inference.TurnDetector({ version: 'v1-mini' });
   logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
   return {
     kind: 'local',
     forSession: (uc) => ({
       vad,
-      stt: new PocketSphinxSTT(model),
+      stt: new PocketSphinxSTT(model, vad),
       llm: new DialogueLLM(uc),
       tts: new FliteTTS({ voice: uc.voice.local }),
       turnHandling: turnHandling(detector),

@@ -1,8 +1,9 @@
 // PocketSphinx through the framework's STT interface, on real speech made by Flite (a different
 // voice from the agent's), at 16 kHz and at 8 kHz telephone quality.
-import { initializeLogger } from '@livekit/agents';
+import { initializeLogger, stt } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
 import type { AudioFrame } from '@livekit/rtc-node';
-import { resampleFrames } from '../../../agent/audio.js';
+import { resampleFrames, resamplePcm } from '../../../agent/audio.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import {
@@ -64,5 +65,34 @@ describe('PocketSphinxSTT', () => {
     await expect(PocketSphinxSTT.load({ lm: '/nonexistent/en-us.lm.bin' })).rejects.toThrow(
       /pocketsphinx-en-us/,
     );
+  });
+
+  it('streams with a VAD: start, end, then the transcript decoded while the caller spoke', async () => {
+    const vad = await silero.VAD.load({ minSilenceDuration: 300, sampleRate: 16000 });
+    const primer = await synthesizeToPcm('Hello, I am calling about a problem on my street.', {
+      voice: 'rms',
+    });
+    const prime = resamplePcm(resamplePcm(primer.samples, primer.sampleRate, 8000), 8000, 16000);
+    const streaming = new PocketSphinxSTT(await PocketSphinxSTT.loadModel({ prime }), vad);
+    expect(streaming.capabilities.streaming).toBe(true);
+    const stream = streaming.stream();
+    const frames = [
+      ...pcmToFrames({ sampleRate: 8000, samples: new Int16Array(2400) }),
+      ...(await speech('when is city hall open', 8000)),
+      ...pcmToFrames({ sampleRate: 8000, samples: new Int16Array(8000) }),
+    ];
+    for (const f of frames) stream.pushFrame(f);
+    const events: { type: stt.SpeechEventType; text?: string; at: number }[] = [];
+    for await (const ev of stream) {
+      events.push({ type: ev.type, text: ev.alternatives?.[0]?.text, at: Date.now() });
+      if (ev.type === stt.SpeechEventType.FINAL_TRANSCRIPT) break;
+    }
+    stream.close();
+    expect(events.map((e) => e.type)).toEqual([
+      stt.SpeechEventType.START_OF_SPEECH,
+      stt.SpeechEventType.END_OF_SPEECH,
+      stt.SpeechEventType.FINAL_TRANSCRIPT,
+    ]);
+    expect(events[2]!.text).toMatch(/hall|open/);
   });
 });

@@ -1,0 +1,204 @@
+// CMU PocketSphinx (Debian's libpocketsphinx3 + pocketsphinx-en-us) through the koffi FFI, and the
+// pool of decoders a worker process shares between its calls.
+//
+// A decoder holds ~96 MB (the 26 MB language model and its search structures) and takes ~0.5 s to
+// create; decoding costs 0.15-0.25 s of CPU per second of speech. So decoders are created on a
+// koffi worker thread, shared by every session of the process, and each is held only while a
+// caller is speaking. The search also runs on koffi's worker threads, off the event loop that
+// carries the calls' audio.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import koffi, { type LibraryHandle } from 'koffi';
+
+export const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us'];
+const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+
+export class PocketSphinxUnavailableError extends Error {
+  override name = 'PocketSphinxUnavailableError';
+}
+
+export interface PocketSphinxOptions {
+  hmm?: string;
+  lm?: string;
+  dict?: string;
+  /** Decoders created at load; more are made (up to `maxDecoders`) while callers talk at once. */
+  decoders?: number;
+  maxDecoders?: number;
+  /** More PocketSphinx arguments. */
+  extraArgs?: string[];
+  /**
+   * Speech (16 kHz mono) each new decoder hears once before its first caller. Streaming decoding
+   * normalises the cepstrum from the utterances it has heard so far ("live" CMN), so a fresh
+   * decoder misreads its first utterance; priming it with speech from the same kind of line
+   * (telephone band) fixes that.
+   */
+  prime?: Int16Array;
+}
+
+type Decoder = unknown;
+
+interface Native {
+  init(args: string[]): Promise<Decoder>;
+  start(d: Decoder): void;
+  /**
+   * Feeds 16 kHz mono PCM to an utterance in progress (on a worker thread). `whole`: this is the
+   * entire utterance, so cepstral normalisation can use all of it (more accurate than live).
+   */
+  feed(d: Decoder, pcm: Int16Array, whole?: boolean): Promise<void>;
+  /** Ends the utterance and returns its hypothesis. */
+  finish(d: Decoder): string;
+}
+
+function loadLibraries(): { ps: LibraryHandle; sb: LibraryHandle } {
+  try {
+    return { ps: koffi.load('libpocketsphinx.so.3'), sb: koffi.load('libsphinxbase.so.3') };
+  } catch (cause) {
+    throw new PocketSphinxUnavailableError(
+      `PocketSphinx is not installed; install the Debian packages ${DEBIAN_PACKAGES.join(' ')}`,
+      { cause },
+    );
+  }
+}
+
+function loadNative(): Native {
+  const { ps, sb } = loadLibraries();
+  const psArgs = ps.func('void *ps_args(void)');
+  const cmdLnInit = sb.func('void *cmd_ln_init(void *inout, void *defn, int strict, ...)');
+  const psInit = ps.func('void *ps_init(void *config)');
+  const startUtt = ps.func('int ps_start_utt(void *ps)');
+  const endUtt = ps.func('int ps_end_utt(void *ps)');
+  const processRaw = ps.func(
+    'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
+  );
+  const getHyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)');
+  const onWorker = <T>(fn: { async: (...a: unknown[]) => void }, ...args: unknown[]) =>
+    new Promise<T>((resolve, reject) =>
+      fn.async(...args, (err: unknown, v: T) => (err ? reject(err) : resolve(v))),
+    );
+  return {
+    async init(args) {
+      const varargs = args.flatMap((a) => ['str', a]);
+      const config = cmdLnInit(null, psArgs(), 1, ...varargs, 'str', null);
+      if (!config) throw new PocketSphinxUnavailableError('PocketSphinx rejected its arguments');
+      const decoder = await onWorker<Decoder>(psInit, config);
+      if (!decoder) throw new PocketSphinxUnavailableError('PocketSphinx could not load its model');
+      return decoder;
+    },
+    start(d) {
+      if (startUtt(d) < 0) throw new Error('ps_start_utt failed');
+    },
+    async feed(d, pcm, whole = false) {
+      if (pcm.length === 0) return;
+      const rc = await onWorker<number>(processRaw, d, pcm, pcm.length, 0, whole ? 1 : 0);
+      if (rc < 0) throw new Error('ps_process_raw failed');
+    },
+    finish(d) {
+      endUtt(d);
+      return (getHyp(d, [0]) as string | null) ?? '';
+    },
+  };
+}
+
+export class PocketSphinxModel {
+  private readonly idle: Decoder[] = [];
+  private readonly waiting: ((d: Decoder) => void)[] = [];
+  private created = 0;
+
+  private constructor(
+    private readonly native: Native,
+    private readonly args: string[],
+    private readonly maxDecoders: number,
+    private readonly prime: Int16Array | undefined,
+  ) {}
+
+  /** Loads the model (about half a second per decoder): call it at prewarm. */
+  static async load(opts: PocketSphinxOptions = {}): Promise<PocketSphinxModel> {
+    const hmm = opts.hmm ?? join(MODEL_DIR, 'en-us');
+    const lm = opts.lm ?? join(MODEL_DIR, 'en-us.lm.bin');
+    const dict = opts.dict ?? join(MODEL_DIR, 'cmudict-en-us.dict');
+    for (const path of [hmm, lm, dict]) {
+      if (!existsSync(path)) {
+        throw new PocketSphinxUnavailableError(
+          `PocketSphinx model file ${path} is missing; install the Debian packages ${DEBIAN_PACKAGES.join(' ')}`,
+        );
+      }
+    }
+    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict, '-logfn', '/dev/null'];
+    args.push(...(opts.extraArgs ?? []));
+    const max = Math.max(1, opts.maxDecoders ?? 4);
+    const model = new PocketSphinxModel(loadNative(), args, max, opts.prime);
+    const initial = await Promise.all(
+      Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () => model.create()),
+    );
+    model.idle.push(...initial);
+    return model;
+  }
+
+  private async create(): Promise<Decoder> {
+    this.created += 1;
+    const d = await this.native.init(this.args);
+    if (this.prime) {
+      this.native.start(d);
+      await this.native.feed(d, this.prime);
+      this.native.finish(d);
+    }
+    return d;
+  }
+
+  /** A decoder for one utterance: an idle one, a new one while under the limit, or the next freed. */
+  async acquire(): Promise<Decoder> {
+    const idle = this.idle.pop();
+    if (idle !== undefined) return idle;
+    if (this.created < this.maxDecoders) return this.create();
+    return new Promise<Decoder>((r) => this.waiting.push(r));
+  }
+
+  release(d: Decoder): void {
+    const next = this.waiting.shift();
+    if (next) next(d);
+    else this.idle.push(d);
+  }
+
+  /** One utterance in progress on a decoder of the pool. */
+  async begin(): Promise<Utterance> {
+    const d = await this.acquire();
+    this.native.start(d);
+    return new Utterance(this.native, d, () => this.release(d));
+  }
+
+  /** Transcribes a whole 16 kHz mono utterance. */
+  async transcribe(pcm: Int16Array): Promise<string> {
+    const u = await this.begin();
+    u.feed(pcm, true);
+    return u.finish();
+  }
+}
+
+export class Utterance {
+  private pending: Promise<void> = Promise.resolve();
+  private done = false;
+
+  constructor(
+    private readonly native: Native,
+    private readonly decoder: Decoder,
+    private readonly release: () => void,
+  ) {}
+
+  /** Queues audio; decoding runs while the caller is still speaking. */
+  feed(pcm: Int16Array, whole = false): void {
+    this.pending = this.pending.then(() => this.native.feed(this.decoder, pcm, whole));
+  }
+
+  /** Waits for the queued audio, ends the utterance and gives the decoder back. */
+  async finish(): Promise<string> {
+    if (this.done) return '';
+    this.done = true;
+    let failure: unknown;
+    await this.pending.catch((err: unknown) => (failure = err));
+    // Always end the utterance, so the decoder goes back to the pool ready for the next one.
+    const text = this.native.finish(this.decoder);
+    this.release();
+    if (failure !== undefined) throw failure;
+    return text;
+  }
+}
