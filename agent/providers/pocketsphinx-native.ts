@@ -45,8 +45,8 @@ interface Native {
    * entire utterance, so cepstral normalisation can use all of it (more accurate than live).
    */
   feed(d: Decoder, pcm: Int16Array, whole?: boolean): Promise<void>;
-  /** Ends the utterance and returns its hypothesis. */
-  finish(d: Decoder): string;
+  /** Ends the utterance (the second search pass runs here) and returns its hypothesis. */
+  finish(d: Decoder): Promise<string>;
 }
 
 function loadLibraries(): { ps: LibraryHandle; sb: LibraryHandle } {
@@ -62,6 +62,11 @@ function loadLibraries(): { ps: LibraryHandle; sb: LibraryHandle } {
 
 function loadNative(): Native {
   const { ps, sb } = loadLibraries();
+  // Silence the library once, here on the main thread. Its `-logfn` argument would instead swap a
+  // process-wide log file inside every ps_init, which runs on koffi's worker threads while other
+  // decoders may be writing to it.
+  sb.func('void err_set_logfp(void *fp)')(null);
+  sb.func('void err_set_callback(void *cb, void *data)')(null, null);
   const psArgs = ps.func('void *ps_args(void)');
   const cmdLnInit = sb.func('void *cmd_ln_init(void *inout, void *defn, int strict, ...)');
   const psInit = ps.func('void *ps_init(void *config)');
@@ -71,9 +76,15 @@ function loadNative(): Native {
     'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
   );
   const getHyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)');
+  // koffi keeps only the callback of an async call alive, not its arguments: the callback holds
+  // `args` so an audio buffer cannot be collected while the worker thread reads it.
   const onWorker = <T>(fn: { async: (...a: unknown[]) => void }, ...args: unknown[]) =>
     new Promise<T>((resolve, reject) =>
-      fn.async(...args, (err: unknown, v: T) => (err ? reject(err) : resolve(v))),
+      fn.async(...args, (err: unknown, v: T) => {
+        void args;
+        if (err) reject(err);
+        else resolve(v);
+      }),
     );
   return {
     async init(args) {
@@ -92,9 +103,9 @@ function loadNative(): Native {
       const rc = await onWorker<number>(processRaw, d, pcm, pcm.length, 0, whole ? 1 : 0);
       if (rc < 0) throw new Error('ps_process_raw failed');
     },
-    finish(d) {
-      endUtt(d);
-      return (getHyp(d, [0]) as string | null) ?? '';
+    async finish(d) {
+      await onWorker<number>(endUtt, d);
+      return ((await onWorker<string | null>(getHyp, d, [0])) as string | null) ?? '';
     },
   };
 }
@@ -123,7 +134,7 @@ export class PocketSphinxModel {
         );
       }
     }
-    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict, '-logfn', '/dev/null'];
+    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict];
     args.push(...(opts.extraArgs ?? []));
     const max = Math.max(1, opts.maxDecoders ?? 4);
     const model = new PocketSphinxModel(loadNative(), args, max, opts.prime);
@@ -140,7 +151,7 @@ export class PocketSphinxModel {
     if (this.prime) {
       this.native.start(d);
       await this.native.feed(d, this.prime);
-      this.native.finish(d);
+      await this.native.finish(d);
     }
     return d;
   }
@@ -196,7 +207,7 @@ export class Utterance {
     let failure: unknown;
     await this.pending.catch((err: unknown) => (failure = err));
     // Always end the utterance, so the decoder goes back to the pool ready for the next one.
-    const text = this.native.finish(this.decoder);
+    const text = await this.native.finish(this.decoder);
     this.release();
     if (failure !== undefined) throw failure;
     return text;
