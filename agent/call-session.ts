@@ -36,20 +36,29 @@ function controlFor(call: CallContext, config: AgentConfig): CallControl | undef
   });
 }
 
-/** Resolves when the SIP participant's call is answered (sip.callStatus = active), or at once. */
-function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<number> {
+/**
+ * When the SIP participant's call is answered (sip.callStatus = active; at once for a dev room
+ * participant), or undefined if the caller leaves before that.
+ */
+function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<number | undefined> {
   const status = () => p.attributes[LiveKitSipAttribute.callStatus];
   if (p.kind !== ParticipantKind.SIP || status() === undefined || status() === 'active') {
     return Promise.resolve(Date.now());
   }
   return new Promise((resolve) => {
+    const done = (at: number | undefined) => {
+      room.off(RoomEvent.ParticipantAttributesChanged, onChange);
+      room.off(RoomEvent.ParticipantDisconnected, onLeft);
+      resolve(at);
+    };
     const onChange = (_changed: Record<string, string>, who: { identity: string }) => {
-      if (who.identity === p.identity && status() === 'active') {
-        room.off(RoomEvent.ParticipantAttributesChanged, onChange);
-        resolve(Date.now());
-      }
+      if (who.identity === p.identity && status() === 'active') done(Date.now());
+    };
+    const onLeft = (who: { identity: string }) => {
+      if (who.identity === p.identity) done(undefined);
     };
     room.on(RoomEvent.ParticipantAttributesChanged, onChange);
+    room.on(RoomEvent.ParticipantDisconnected, onLeft);
   });
 }
 
@@ -120,7 +129,12 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
     }),
   );
   if (session.output.audio) latency.attach(session, session.output.audio);
-  latency.markAnswered(await whenAnswered(ctx.room, participant));
+  const answeredAt = await whenAnswered(ctx.room, participant);
+  if (answeredAt === undefined) {
+    log.info({ reason: 'caller_left_before_answer' }, 'call not answered');
+    return;
+  }
+  latency.markAnswered(answeredAt);
   const cached = deps.greetings.stream(call.useCase);
   if (!cached) log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
   session.say(call.useCase.greeting, { audio: cached, allowInterruptions: true });
