@@ -28,12 +28,7 @@ const SCENARIOS: Record<string, Scenario> = {
     agentAnswers: true,
     queueAnswers: true,
     script: async (call) => {
-      await call.update({
-        action: 'transfer',
-        queue: 'general',
-        reason: 'caller_asked',
-        requestedAt: String(Date.now()),
-      });
+      await call.requestTransfer('general', Date.now());
       await call.remoteHangup('LEG-A');
     },
     expect: { disposition: 'transferred', bridges: ['agent', 'queue'] },
@@ -57,13 +52,7 @@ const SCENARIOS: Record<string, Scenario> = {
     title: 'no one in the queue answers: fallback number, then an apology',
     agentAnswers: true,
     queueAnswers: false,
-    script: (call) =>
-      call.update({
-        action: 'transfer',
-        queue: 'general',
-        reason: 'caller_asked',
-        requestedAt: String(Date.now()),
-      }),
+    script: (call) => call.requestTransfer('general', Date.now()),
     expect: { disposition: 'failed', bridges: ['agent', 'queue', 'queue-fallback'] },
   },
 };

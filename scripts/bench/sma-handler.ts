@@ -71,13 +71,7 @@ async function timeEvents(handler: SmaHandler, count: number): Promise<number[]>
     });
     await call.startInbound();
     if (shape === 1) await call.update({ action: 'hangup' });
-    else
-      await call.update({
-        action: 'transfer',
-        queue: 'general',
-        reason: 'caller_asked',
-        requestedAt: String(Date.now()),
-      });
+    else await call.requestTransfer('general', Date.now());
     await call.remoteHangup('LEG-A');
   }
   return samples.slice(0, count);

@@ -22,12 +22,26 @@ export const LOCAL_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: 'local',
 } as const;
 
-function clientFor(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+/** A client for the endpoint, the table created if asked, and a stop that closes both. */
+async function connect(
+  endpoint: string,
+  table: string | undefined,
+  stopServer: () => Promise<void>,
+): Promise<LocalDynamo> {
+  const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  if (table) await ensureCallsTable(client, table);
+  return {
+    endpoint,
+    client,
+    async stop() {
+      client.destroy();
+      await stopServer();
+    },
+  };
 }
 
 /**
@@ -39,18 +53,10 @@ export async function startLocalDynamoProcess(opts: { table?: string } = {}): Pr
   const script = `const s=require(${JSON.stringify(main)})({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
-  const endpoint = `http://127.0.0.1:${line.toString().trim()}`;
-  const client = clientFor(endpoint);
-  if (opts.table) await ensureCallsTable(client, opts.table);
-  return {
-    endpoint,
-    client,
-    async stop() {
-      client.destroy();
-      child.kill();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
+  return connect(`http://127.0.0.1:${line.toString().trim()}`, opts.table, async () => {
+    child.kill();
+    if (child.exitCode === null) await once(child, 'exit');
+  });
 }
 
 export async function startLocalDynamo(
@@ -62,16 +68,8 @@ export async function startLocalDynamo(
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = clientFor(endpoint);
-  if (opts.table) await ensureCallsTable(client, opts.table);
-  return {
-    endpoint,
-    client,
-    async stop() {
-      client.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return connect(`http://127.0.0.1:${port}`, opts.table, async () => {
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 }

@@ -99,6 +99,16 @@ export class SimulatedChimeCall {
     );
   }
 
+  /** The agent's transfer request, with the contract's arguments. */
+  requestTransfer(queue = 'general', requestedAt: number | string = Date.now()): Promise<void> {
+    return this.update({
+      action: 'transfer',
+      queue,
+      reason: 'caller_asked',
+      requestedAt: String(requestedAt),
+    });
+  }
+
   /** The far end of a leg hangs up (the caller, the agent's SIP leg, or the person). */
   async remoteHangup(tag: 'LEG-A' | 'LEG-B'): Promise<void> {
     const leg = tag === 'LEG-A' ? this.legA : this.legB;

@@ -60,12 +60,7 @@ describe('SMA handler with DynamoDB (dynalite)', () => {
     const sim = call(tx);
     await sim.startInbound();
     const requestedAt = Date.now();
-    await sim.update({
-      action: 'transfer',
-      queue: 'general',
-      reason: 'caller_asked',
-      requestedAt: String(requestedAt),
-    });
+    await sim.requestTransfer('general', requestedAt);
     await sim.remoteHangup('LEG-A');
 
     const all = await items(tx);
@@ -196,12 +191,7 @@ describe('SMA handler when DynamoDB is unreachable or hangs', () => {
     vi.resetModules();
     ({ handler: current } = await import('../../lambdas/sma/index.js'));
     const before = sim.timeline.length;
-    await sim.update({
-      action: 'transfer',
-      queue: 'general',
-      reason: 'caller_asked',
-      requestedAt: String(Date.now()),
-    });
+    await sim.requestTransfer('general', Date.now());
     expect(sim.transactionAttributes.phase).toBe('human_connected');
     const uris = sim.timeline
       .slice(before)

@@ -70,12 +70,7 @@ describe('SMA handler: whole calls through a simulated Chime', () => {
       const { handler, metrics } = testHandler();
       const sim = simulate(handler, { hangupEventFirst });
       await sim.startInbound();
-      await sim.update({
-        action: 'transfer',
-        queue: 'general',
-        reason: 'caller_asked',
-        requestedAt: String(Date.now()),
-      });
+      await sim.requestTransfer('general', Date.now());
       await sim.remoteHangup('LEG-A');
       expect(bridges(sim)).toEqual(['+12025550132', '+12025550140']);
       expect(sim.ended).toBe(true);
@@ -100,12 +95,7 @@ describe('SMA handler: whole calls through a simulated Chime', () => {
     const { handler, metrics } = testHandler();
     const sim = simulate(handler, { numberAnswers: () => false });
     await sim.startInbound();
-    await sim.update({
-      action: 'transfer',
-      queue: 'general',
-      reason: 'caller_asked',
-      requestedAt: '1',
-    });
+    await sim.requestTransfer('general', '1');
     expect(bridges(sim)).toEqual(['+12025550132', '+12025550140', '+12025550141']);
     expect(
       sim.timeline
@@ -190,12 +180,7 @@ describe('SMA handler: robustness', () => {
     const { handler, metrics } = testHandler({ journal: failing });
     const sim = simulate(handler);
     await sim.startInbound();
-    await sim.update({
-      action: 'transfer',
-      queue: 'general',
-      reason: 'caller_asked',
-      requestedAt: '1',
-    });
+    await sim.requestTransfer('general', '1');
     expect(bridges(sim)).toEqual(['+12025550132', '+12025550140']);
     expect(await sumOf(metrics.read, 'sma.journal.failures')).toBe(2 * sim.timeline.length);
   });
@@ -270,12 +255,7 @@ describe('SMA handler: logs', () => {
     });
     const sim = simulate(handler);
     await sim.startInbound();
-    await sim.update({
-      action: 'transfer',
-      queue: '+12065550199',
-      reason: 'caller_asked',
-      requestedAt: '1',
-    });
+    await sim.requestTransfer('+12065550199', '1');
     return lines.map((l) => JSON.parse(l));
   }
 
