@@ -60,8 +60,11 @@ function ensureNpmPackages() {
   return `npm packages installed in ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
-/** Debian packages the project runs with (offline speech recognition: PocketSphinx and its model). */
-const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us'];
+/**
+ * Debian packages the project runs with: offline speech recognition (PocketSphinx and its model)
+ * and Prometheus (its server and promtool check the dashboards and alert rules).
+ */
+const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us', 'prometheus'];
 
 function missingDebianPackages() {
   return DEBIAN_PACKAGES.filter((p) => {
