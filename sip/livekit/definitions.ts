@@ -1,0 +1,237 @@
+// What LiveKit SIP must hold for calls to reach the agent, declared in one place: the inbound
+// trunks (one per use case: the number the Voice Connector dials, who may send it calls, and the
+// header contract mapped to attributes), the dispatch rule (a room per call, the agent dispatched
+// by name through the room configuration) and, for the lab only, the outbound trunk the Chime
+// stand-in dials through. `provision` (./provision.ts) makes a LiveKit server match them.
+import { CallAttribute, SipHeader, headersToAttributes } from '../headers.js';
+import type { UseCaseCatalog } from '../use-cases.js';
+import chimeRanges from './chime-voice-connector-ranges.json' with { type: 'json' };
+
+/** Objects carrying this marker in their metadata are owned (created, updated, deleted) here. */
+export const MANAGED_BY = 'callbridge';
+
+export type Profile = 'local' | 'production';
+
+export interface InboundTrunkDef {
+  name: string;
+  useCase: string;
+  /** Numbers the INVITE's To user must match (the CallAndBridge `Uri` of the use case). */
+  numbers: string[];
+  /** Source IPs or CIDRs allowed to send INVITEs. Never empty: empty means anyone. */
+  allowedAddresses: string[];
+  /** SIP header → participant attribute (ARCHITECTURE.md, "SIP headers"). */
+  headersToAttributes: Record<string, string>;
+}
+
+export interface OutboundTrunkDef {
+  name: string;
+  /** host:port of the SIP server the trunk calls. */
+  address: string;
+  transport: 'udp' | 'tcp';
+  /** Caller IDs calls through this trunk may present. */
+  numbers: string[];
+}
+
+export interface DispatchRuleDef {
+  name: string;
+  /** Names of the inbound trunks whose calls this rule takes. */
+  inboundTrunks: string[];
+  /** Rooms are `<prefix>_<called number>_<random>`: one per call, no caller number in the name. */
+  roomPrefix: string;
+  /** The agent dispatched into each room (explicit dispatch, by name). */
+  agentName: string;
+}
+
+export interface SipDefinitions {
+  profile: Profile;
+  inboundTrunks: InboundTrunkDef[];
+  outboundTrunks: OutboundTrunkDef[];
+  dispatchRules: DispatchRuleDef[];
+}
+
+export interface DefinitionOptions {
+  profile: Profile;
+  useCases: UseCaseCatalog;
+  agentName: string;
+  /** production: the AWS regions of the Voice Connectors that send calls. */
+  regions?: string[];
+  /** production: extra allowed source addresses (an SBC, a second carrier). */
+  extraAllowedAddresses?: string[];
+  /** local: livekit-sip's host:port, which the lab's outbound trunk dials. */
+  localSipAddress?: string;
+}
+
+/** Chime Voice Connector signalling ranges for a region (see the JSON file for sources). */
+export function chimeSignallingRanges(region: string): string[] {
+  const ranges = (chimeRanges.regions as Record<string, string[] | undefined>)[region];
+  if (!ranges) {
+    throw new DefinitionError(
+      `no Chime Voice Connector ranges known for region "${region}" (known: ${Object.keys(chimeRanges.regions).join(', ')})`,
+    );
+  }
+  return ranges;
+}
+
+export const ROOM_PREFIX = 'call';
+export const LAB_OUTBOUND_TRUNK = 'callbridge-lab-pstn';
+
+export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
+  let allowed: string[];
+  if (opts.profile === 'production') {
+    const regions = opts.regions ?? [];
+    if (regions.length === 0) throw new DefinitionError('production needs at least one region');
+    allowed = [...regions.flatMap(chimeSignallingRanges), ...(opts.extraAllowedAddresses ?? [])];
+  } else {
+    allowed = ['127.0.0.1/32'];
+  }
+  const inboundTrunks = opts.useCases.all.map((uc): InboundTrunkDef => ({
+    name: `callbridge-in-${uc.id}`,
+    useCase: uc.id,
+    numbers: [uc.livekitNumber],
+    allowedAddresses: [...new Set(allowed)],
+    headersToAttributes: { ...headersToAttributes },
+  }));
+  const outboundTrunks: OutboundTrunkDef[] = [];
+  if (opts.profile === 'local') {
+    if (!opts.localSipAddress) throw new DefinitionError("local needs livekit-sip's address");
+    outboundTrunks.push({
+      name: LAB_OUTBOUND_TRUNK,
+      address: opts.localSipAddress,
+      transport: 'udp',
+      // The lab's callers present any number; the SMA sets the caller's own as caller ID.
+      numbers: ['*'],
+    });
+  }
+  return {
+    profile: opts.profile,
+    inboundTrunks,
+    outboundTrunks,
+    dispatchRules: [
+      {
+        name: 'callbridge-agent',
+        inboundTrunks: inboundTrunks.map((t) => t.name),
+        roomPrefix: ROOM_PREFIX,
+        agentName: opts.agentName,
+      },
+    ],
+  };
+}
+
+export class DefinitionError extends Error {
+  override name = 'DefinitionError';
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const E164 = /^\+[1-9]\d{1,14}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function validCidr(a: string): boolean {
+  const [ip, bits, ...rest] = a.split('/');
+  if (rest.length > 0 || ip === undefined || !IPV4.test(ip)) return false;
+  return bits === undefined || (/^\d{1,2}$/.test(bits) && Number(bits) <= 32);
+}
+
+function isLoopback(a: string): boolean {
+  return a.startsWith('127.');
+}
+
+/**
+ * Every problem in the definitions, so one run shows them all. Nothing is sent to LiveKit when
+ * this returns any.
+ */
+export function definitionProblems(defs: SipDefinitions): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const named = (kind: string, name: string) => {
+    if (!NAME.test(name)) problems.push(`${kind} "${name}": names are lower-case words with "-"`);
+    if (names.has(name)) problems.push(`${kind} "${name}": the name is used twice`);
+    names.add(name);
+  };
+
+  const numberOwner = new Map<string, string>();
+  for (const t of defs.inboundTrunks) {
+    const where = `inbound trunk "${t.name}"`;
+    named('inbound trunk', t.name);
+    if (t.numbers.length === 0) {
+      problems.push(`${where}: no numbers (a trunk without numbers takes every call)`);
+    }
+    for (const n of t.numbers) {
+      if (!E164.test(n)) problems.push(`${where}: ${n} is not an E.164 number`);
+      const owner = numberOwner.get(n);
+      if (owner !== undefined && owner !== t.name) {
+        problems.push(`${where}: ${n} is also on inbound trunk "${owner}"`);
+      }
+      numberOwner.set(n, t.name);
+    }
+    if (t.allowedAddresses.length === 0) {
+      problems.push(`${where}: no allowed addresses (an empty list accepts calls from anyone)`);
+    }
+    for (const a of t.allowedAddresses) {
+      if (!validCidr(a)) problems.push(`${where}: "${a}" is not an IPv4 address or CIDR`);
+      if (defs.profile === 'production' && isLoopback(a)) {
+        problems.push(`${where}: loopback address ${a} in a production definition`);
+      }
+    }
+    for (const [key, header] of Object.entries(SipHeader)) {
+      const attr = t.headersToAttributes[header];
+      const want = CallAttribute[key as keyof typeof CallAttribute];
+      if (attr === undefined) {
+        problems.push(`${where}: contract header ${header} has no mapping (want ${want})`);
+      } else if (attr !== want) {
+        problems.push(`${where}: contract header ${header} maps to "${attr}", not ${want}`);
+      }
+    }
+    for (const header of Object.keys(t.headersToAttributes)) {
+      if (!/^X-/i.test(header)) {
+        problems.push(`${where}: ${header} is not an X- header (Chime only sends X- headers)`);
+      }
+    }
+  }
+
+  for (const t of defs.outboundTrunks) {
+    const where = `outbound trunk "${t.name}"`;
+    named('outbound trunk', t.name);
+    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$/.test(t.address)) {
+      problems.push(`${where}: address "${t.address}" is not host[:port]`);
+    }
+    if (t.numbers.length === 0) problems.push(`${where}: no numbers`);
+    for (const n of t.numbers) {
+      if (n !== '*' && !E164.test(n)) problems.push(`${where}: ${n} is not an E.164 number`);
+    }
+  }
+
+  const inboundNames = new Set(defs.inboundTrunks.map((t) => t.name));
+  const ruleTrunks = new Map<string, string>();
+  for (const r of defs.dispatchRules) {
+    const where = `dispatch rule "${r.name}"`;
+    named('dispatch rule', r.name);
+    if (r.inboundTrunks.length === 0) {
+      problems.push(`${where}: no inbound trunks (a rule without trunks takes every call)`);
+    }
+    for (const t of r.inboundTrunks) {
+      if (!inboundNames.has(t)) problems.push(`${where}: unknown inbound trunk "${t}"`);
+      const other = ruleTrunks.get(t);
+      if (other !== undefined) problems.push(`${where}: trunk "${t}" is also taken by "${other}"`);
+      ruleTrunks.set(t, r.name);
+    }
+    if (!/^[a-zA-Z0-9-]{1,32}$/.test(r.roomPrefix)) {
+      problems.push(`${where}: room prefix "${r.roomPrefix}" must be 1-32 letters, digits or "-"`);
+    }
+    if (r.agentName.trim() === '') problems.push(`${where}: no agent name`);
+  }
+  for (const t of defs.inboundTrunks) {
+    if (!ruleTrunks.has(t.name)) {
+      problems.push(`inbound trunk "${t.name}": no dispatch rule takes its calls`);
+    }
+  }
+  return problems;
+}
+
+export function assertValidDefinitions(defs: SipDefinitions): void {
+  const problems = definitionProblems(defs);
+  if (problems.length > 0) {
+    throw new DefinitionError(
+      `the SIP definitions are not valid; nothing was sent:\n  - ${problems.join('\n  - ')}`,
+    );
+  }
+}
