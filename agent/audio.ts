@@ -28,3 +28,28 @@ export function firstChannel(f: AudioFrame): AudioFrame {
   for (let i = 0; i < data.length; i++) data[i] = f.data[i * f.channels]!;
   return new AudioFrame(data, f.sampleRate, 1, data.length);
 }
+
+/** Root mean square of a frame's samples (all channels). */
+export function frameRms(f: AudioFrame): number {
+  let sum = 0;
+  for (const v of f.data) sum += v * v;
+  return f.data.length ? Math.sqrt(sum / f.data.length) : 0;
+}
+
+/** −54 dBFS: below any speech onset, above TTS engines' digital near-silence. */
+export const SILENCE_RMS = 64;
+
+/**
+ * The frames from speech onset on, keeping `keepFrames` quiet frames before it (a soft lead-in,
+ * no click). TTS engines start each utterance with up to a quarter second of silence, which the
+ * caller would otherwise wait through before the first word. Silence-only input is returned whole.
+ */
+export function dropLeadingSilence(
+  frames: AudioFrame[],
+  keepFrames = 1,
+  threshold = SILENCE_RMS,
+): AudioFrame[] {
+  const onset = frames.findIndex((f) => frameRms(f) >= threshold);
+  if (onset <= keepFrames) return frames;
+  return frames.slice(onset - keepFrames);
+}

@@ -22,6 +22,14 @@ const envSchema = z.object({
   CLOUD_TTS: z.enum(['deepgram', 'openai']).default('deepgram'),
   USE_CASES_FILE: z.string().min(1).optional(),
   TRANSFER_RETRY_BUDGET_MS: z.coerce.number().int().min(100).max(10_000).default(3000),
+  /**
+   * Calls one worker takes at once. Set, the worker reports its load as calls / AGENT_MAX_CALLS
+   * and LiveKit stops dispatching to it when full. Unset, the framework's CPU-based load applies.
+   */
+  AGENT_MAX_CALLS: z.coerce.number().int().min(1).max(1000).optional(),
+  /** The worker's health/status HTTP server (framework defaults: 0.0.0.0, port 8081 in start). */
+  AGENT_HTTP_HOST: z.string().min(1).optional(),
+  AGENT_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -35,6 +43,8 @@ export interface AgentConfig {
   cloudTts: 'deepgram' | 'openai';
   useCases: UseCaseCatalog;
   transferRetryBudgetMs: number;
+  maxCalls: number | undefined;
+  http: { host: string | undefined; port: number | undefined };
   logLevel: string;
 }
 
@@ -76,6 +86,8 @@ export function loadAgentConfig(
     cloudTts: e.CLOUD_TTS,
     useCases,
     transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
+    maxCalls: e.AGENT_MAX_CALLS,
+    http: { host: e.AGENT_HTTP_HOST, port: e.AGENT_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
   };
 }

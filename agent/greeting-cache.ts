@@ -5,6 +5,7 @@
 // play even when the TTS provider is what failed.
 import type { AudioFrame } from '@livekit/rtc-node';
 import type { UseCase } from '../sip/use-cases.js';
+import { dropLeadingSilence } from './audio.js';
 
 export type RenderSpeech = (text: string, useCase: UseCase) => Promise<AudioFrame[]>;
 
@@ -28,7 +29,8 @@ export class GreetingCache {
     for (const uc of useCases) {
       for (const text of [uc.greeting, ...lines]) {
         try {
-          const frames = await render(text, uc);
+          // The engine's lead-in silence would be the first thing the caller hears.
+          const frames = dropLeadingSilence(await render(text, uc));
           if (frames.length > 0) this.frames.set(GreetingCache.key(uc, text), frames);
         } catch (error) {
           failures.push({ id: uc.id, error: error as Error });

@@ -50,8 +50,28 @@ export default defineAgent({
   },
 });
 
+/**
+ * With AGENT_MAX_CALLS the worker's load is its share of calls in progress: deterministic, so a
+ * machine that also runs other work (the lab: servers, caller, all on two cores) still takes
+ * calls, and LiveKit sends each call to the least loaded worker. livekit.yaml's
+ * `agents.target_load` must then be 1.0. Without it, the framework's CPU load applies.
+ */
+function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
+  const base = {
+    agent: fileURLToPath(import.meta.url),
+    agentName: config.agentName,
+    ...(config.http.host ? { host: config.http.host } : {}),
+    ...(config.http.port ? { port: config.http.port } : {}),
+  };
+  const maxCalls = config.maxCalls;
+  if (maxCalls === undefined) return base;
+  return {
+    ...base,
+    loadFunc: async (server) => Math.min(1, server.activeJobs.length / maxCalls),
+    loadThreshold: 1,
+  };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  cli.runApp(
-    new ServerOptions({ agent: fileURLToPath(import.meta.url), agentName: config.agentName }),
-  );
+  cli.runApp(new ServerOptions(serverOptions()));
 }

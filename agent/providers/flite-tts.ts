@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { APIError, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
-import { resamplePcm } from '../audio.js';
+import { dropLeadingSilence, resamplePcm } from '../audio.js';
 
 /** The WASI build's voices (`flite -lv`, less the time-only `awb_time`) and their sample rates. */
 export const FLITE_VOICES = {
@@ -329,8 +329,10 @@ export class FliteChunkedStream extends tts.ChunkedStream {
   protected async run(): Promise<void> {
     const signal = this.abortSignal;
     try {
-      const frames = pcmToFrames(
-        await getEngine().synth(plainText(this.inputText), this.opts, signal),
+      // Each sentence starts with Flite's ~200 ms lead-in silence; the previous sentence's trailing
+      // silence already makes the pause between sentences.
+      const frames = dropLeadingSilence(
+        pcmToFrames(await getEngine().synth(plainText(this.inputText), this.opts, signal)),
       );
       const requestId = shortuuid();
       frames.forEach((frame, i) => {

@@ -2,7 +2,10 @@
 // Installs what the project needs when it is missing, and does nothing (fast) when it is there.
 // Plain JavaScript on purpose: it runs before node_modules (and so TypeScript tooling) exists.
 //
-//   node scripts/setup/ensure.mjs [--quiet]
+//   node scripts/setup/ensure.mjs [--quiet] [--livekit]
+//
+// --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip, lk) through
+// scripts/setup/livekit-tools.sh: built once with Go at pinned tags, then a fast check.
 //
 // Everything it prints goes to stderr, so commands whose stdout is data (sma:replay) stay clean.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quiet = process.argv.includes('--quiet');
+const livekit = process.argv.includes('--livekit');
 const say = (msg) => {
   if (!quiet) process.stderr.write(`[setup] ${msg}\n`);
 };
@@ -90,6 +94,18 @@ function ensureDebianPackages() {
   return `Debian packages installed: ${missing.join(' ')}`;
 }
 
+function ensureLiveKitTools() {
+  const res = spawnSync('bash', [join(root, 'scripts', 'setup', 'livekit-tools.sh')], {
+    cwd: root,
+    // Its progress lines (only when something is built: minutes, not seconds) go to stderr live.
+    stdio: ['ignore', 'pipe', process.stderr],
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) fail('installing the local LiveKit stack failed (see above).');
+  return res.stdout.trim().replace(/^livekit-tools: /, 'LiveKit stack: ');
+}
+
 checkNode();
 say(ensureNpmPackages());
 say(ensureDebianPackages());
+if (livekit) say(ensureLiveKitTools());

@@ -1,0 +1,114 @@
+// The agent worker (agent/main.ts) as a process of its own against a local stack, the way it runs
+// in production: registered with livekit-server, dispatched by name. The lab, the tests against
+// the real stack and the SIP benchmark start it here. It runs in its own process group so that
+// stopping it also stops its job processes, and it is never left behind when this process exits.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { LocalStackError, ROOT, logTail } from './local-stack.js';
+
+export interface AgentWorker {
+  pid: number;
+  logFile: string;
+  /** Rejects when the worker exits before `stop()`. */
+  readonly failed: Promise<never>;
+  /** Kills the worker and all its job processes at once (SIGKILL): a crash, for failure tests. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AgentWorkerOptions {
+  /** LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET and anything else for the worker. */
+  env: Record<string, string>;
+  logFile: string;
+  /** Start-up budget: model loading included (default 60 s). */
+  timeoutMs?: number;
+}
+
+async function freeTcpPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return typeof addr === 'object' && addr ? addr.port : 0;
+}
+
+/** Starts `agent/main.ts start` and resolves once the worker has registered with LiveKit. */
+export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentWorker> {
+  const fd = openSync(opts.logFile, 'w');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'agent', 'main.ts'), 'start'],
+    {
+      cwd: ROOT,
+      detached: true, // its own process group: job processes die with it
+      stdio: ['ignore', fd, fd],
+      env: {
+        ...process.env,
+        AGENT_HTTP_HOST: '127.0.0.1',
+        AGENT_HTTP_PORT: String(await freeTcpPort()),
+        ...opts.env,
+      },
+    },
+  );
+  closeSync(fd);
+  const pid = child.pid as number;
+  let stopping = false;
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+
+  let rejectFailed: (e: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  failed.catch(() => {});
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => {
+    exited = signal ?? `code ${code}`;
+    if (!stopping) {
+      rejectFailed(
+        new LocalStackError(`agent worker exited (${exited})\n${logTail(opts.logFile, 'agent')}`),
+      );
+    }
+  });
+
+  const stopWith = async (signal: NodeJS.Signals, graceMs: number) => {
+    stopping = true;
+    process.off('exit', onExit);
+    killGroup(signal);
+    const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    clearTimeout(timer);
+    // Job processes may outlive the worker's main process by a moment.
+    killGroup('SIGKILL');
+  };
+
+  const started = Date.now();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  for (;;) {
+    if (readFileSync(opts.logFile, 'utf8').includes('"msg":"registered worker"')) break;
+    if (exited !== undefined || Date.now() - started > timeoutMs) {
+      const why =
+        exited !== undefined ? `exited (${exited})` : `did not register in ${timeoutMs} ms`;
+      await stopWith('SIGKILL', 0);
+      throw new LocalStackError(`agent worker ${why}\n${logTail(opts.logFile, 'agent')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    pid,
+    logFile: opts.logFile,
+    failed,
+    kill: () => stopWith('SIGKILL', 0),
+    // SIGTERM lets the framework close its sessions; what is still running after 5 s is killed.
+    stop: () => stopWith('SIGTERM', 5000),
+  };
+}

@@ -1,0 +1,222 @@
+// The phone network's side of a SIP call in the lab: a call placed through a LiveKit outbound
+// trunk (to the local livekit-sip, so it arrives as an inbound call exactly as Chime's Voice
+// Connector would deliver it), and an "ear" in the calling room that hears what comes back and
+// times it. Used by the lab's Chime stand-in for CallAndBridge to the AI leg, by the tests that
+// check the SIP path, and by the SIP benchmark.
+//
+// Times are taken at the calling side: `invitedAt` when the call is placed, `answeredAt` when the
+// SIP participant on the calling side turns `sip.callStatus=active` (the 200 OK), `firstAudioAt`
+// when the first frame louder than silence arrives at the ear.
+import { randomUUID } from 'node:crypto';
+import {
+  AudioFrame,
+  AudioSource,
+  AudioStream,
+  LocalAudioTrack,
+  type RemoteTrack,
+  Room,
+  RoomEvent,
+  TrackKind,
+  TrackPublishOptions,
+  TrackSource,
+} from '@livekit/rtc-node';
+import { AccessToken, RoomServiceClient, SipClient } from 'livekit-server-sdk';
+
+export interface LiveKitAccess {
+  /** ws:// URL */
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface DialOptions {
+  outboundTrunkId: string;
+  /** The number dialled (To user): the use case's LiveKit number. */
+  to: string;
+  /** Caller ID (From user). */
+  from: string;
+  /** X- headers for the INVITE (the SMA's SipHeaders). */
+  headers?: Record<string, string>;
+  /** The calling side's room (default: a fresh `pstn-<uuid>`). */
+  roomName?: string;
+  /** Sample rate the ear listens at. */
+  sampleRate?: number;
+  /** RMS above which a frame counts as audio, not silence. */
+  audioThreshold?: number;
+  /** How long the call may ring before it is given up (default 30 s). */
+  ringingTimeoutS?: number;
+}
+
+export interface HeardFrame {
+  at: number;
+  rms: number;
+}
+
+const SIP_IDENTITY = 'sip-leg';
+const EAR_IDENTITY = 'ear';
+
+function rms(f: AudioFrame): number {
+  let sum = 0;
+  for (const v of f.data) sum += v * v;
+  return f.data.length ? Math.sqrt(sum / f.data.length) : 0;
+}
+
+export const httpUrl = (url: string) => url.replace(/^ws/, 'http');
+
+/** One SIP call from the phone network's side, with an ear on it. */
+export class SipLeg {
+  readonly roomName: string;
+  invitedAt = 0;
+  answeredAt: number | undefined;
+  firstAudioAt: number | undefined;
+  endedAt: number | undefined;
+  /** Every frame the ear heard: time and loudness. */
+  readonly heard: HeardFrame[] = [];
+  /** The calling side's SIP participant's attributes, as last seen. */
+  attributes: Record<string, string> = {};
+  private readonly room = new Room();
+  private readonly answered: Promise<number>;
+  private readonly ended: Promise<number>;
+  private resolveAnswered!: (t: number) => void;
+  private resolveEnded!: (t: number) => void;
+  private readonly firstAudio: Promise<number>;
+  private resolveFirstAudio!: (t: number) => void;
+  private readonly threshold: number;
+  private source: AudioSource | undefined;
+  private readonly sampleRate: number;
+
+  private constructor(
+    private readonly lk: LiveKitAccess,
+    private readonly opts: DialOptions,
+  ) {
+    this.roomName = opts.roomName ?? `pstn-${randomUUID()}`;
+    this.threshold = opts.audioThreshold ?? 200;
+    this.sampleRate = opts.sampleRate ?? 16000;
+    this.answered = new Promise((r) => (this.resolveAnswered = r));
+    this.ended = new Promise((r) => (this.resolveEnded = r));
+    this.firstAudio = new Promise((r) => (this.resolveFirstAudio = r));
+  }
+
+  /** Joins the calling room with an ear, then places the call. Resolves once the INVITE is sent. */
+  static async dial(lk: LiveKitAccess, opts: DialOptions): Promise<SipLeg> {
+    const leg = new SipLeg(lk, opts);
+    await leg.start();
+    return leg;
+  }
+
+  private async start(): Promise<void> {
+    const token = new AccessToken(this.lk.apiKey, this.lk.apiSecret, { identity: EAR_IDENTITY });
+    token.addGrant({ roomJoin: true, room: this.roomName, canPublish: true, canSubscribe: true });
+    this.room.on(RoomEvent.ParticipantAttributesChanged, (_changed, p) => {
+      if (p.identity !== SIP_IDENTITY) return;
+      this.attributes = { ...p.attributes };
+      this.onStatus(p.attributes['sip.callStatus']);
+    });
+    this.room.on(RoomEvent.ParticipantConnected, (p) => {
+      if (p.identity === SIP_IDENTITY) {
+        this.attributes = { ...p.attributes };
+        this.onStatus(p.attributes['sip.callStatus']);
+      }
+    });
+    this.room.on(RoomEvent.ParticipantDisconnected, (p) => {
+      if (p.identity === SIP_IDENTITY) this.markEnded();
+    });
+    this.room.on(RoomEvent.TrackSubscribed, (track, _pub, p) => {
+      if (p.identity === SIP_IDENTITY && track.kind === TrackKind.KIND_AUDIO)
+        void this.listen(track);
+    });
+    await this.room.connect(this.lk.url, await token.toJwt(), {
+      autoSubscribe: true,
+      dynacast: false,
+    });
+    const sip = new SipClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
+    this.invitedAt = performance.now();
+    // Not waitUntilAnswered: the answer is timed from the SIP participant's own status change.
+    await sip.createSipParticipant(this.opts.outboundTrunkId, this.opts.to, this.roomName, {
+      participantIdentity: SIP_IDENTITY,
+      fromNumber: this.opts.from,
+      headers: this.opts.headers ?? {},
+      ringingTimeout: this.opts.ringingTimeoutS ?? 30,
+    });
+  }
+
+  private onStatus(status: string | undefined): void {
+    if (status === 'active' && this.answeredAt === undefined) {
+      this.answeredAt = performance.now();
+      this.resolveAnswered(this.answeredAt);
+    }
+    if (status === 'hangup') this.markEnded();
+  }
+
+  private markEnded(): void {
+    if (this.endedAt !== undefined) return;
+    this.endedAt = performance.now();
+    this.resolveEnded(this.endedAt);
+  }
+
+  private async listen(track: RemoteTrack): Promise<void> {
+    const stream = new AudioStream(track, { sampleRate: this.sampleRate, numChannels: 1 });
+    for await (const frame of stream) {
+      const at = performance.now();
+      const level = rms(frame);
+      this.heard.push({ at, rms: level });
+      if (level >= this.threshold && this.firstAudioAt === undefined) {
+        this.firstAudioAt = at;
+        this.resolveFirstAudio(at);
+      }
+    }
+  }
+
+  /** Resolves with the answer time; rejects after `timeoutMs`. */
+  waitAnswered(timeoutMs = 10_000): Promise<number> {
+    return withTimeout(this.answered, timeoutMs, 'the call was not answered');
+  }
+
+  waitFirstAudio(timeoutMs = 10_000): Promise<number> {
+    return withTimeout(this.firstAudio, timeoutMs, 'no audio reached the calling side');
+  }
+
+  waitEnded(timeoutMs = 10_000): Promise<number> {
+    return withTimeout(this.ended, timeoutMs, 'the call did not end');
+  }
+
+  /** Milliseconds of audio (not silence) heard since `since` (performance.now() time). */
+  audibleMsSince(since: number, frameMs = 10): number {
+    return this.heard.filter((h) => h.at >= since && h.rms >= this.threshold).length * frameMs;
+  }
+
+  /** Speaks PCM into the call (the caller's voice), paced in real time by the audio source. */
+  async say(samples: Int16Array, sampleRate: number): Promise<void> {
+    if (!this.source) {
+      this.source = new AudioSource(sampleRate, 1);
+      const track = LocalAudioTrack.createAudioTrack('caller', this.source);
+      const opts = new TrackPublishOptions();
+      opts.source = TrackSource.SOURCE_MICROPHONE;
+      await this.room.localParticipant?.publishTrack(track, opts);
+    }
+    const n = Math.round(sampleRate / 50);
+    for (let i = 0; i < samples.length; i += n) {
+      const chunk = samples.slice(i, i + n);
+      await this.source.captureFrame(new AudioFrame(chunk, sampleRate, 1, chunk.length));
+    }
+  }
+
+  /** Hangs up (removes the SIP participant: livekit-sip sends BYE) and leaves the room. */
+  async hangUp(): Promise<void> {
+    const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
+    await rooms.deleteRoom(this.roomName).catch(() => {});
+    this.markEnded();
+    await this.source?.close().catch(() => {});
+    await this.room.disconnect().catch(() => {});
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
