@@ -1,0 +1,208 @@
+// The product's audio path on real servers: a SIP call through the lab's outbound trunk arrives at
+// livekit-sip as an inbound call on the production inbound trunk, carries the contract's headers
+// as attributes, is dispatched to the agent by name, and the calling side hears the greeting.
+// Also: provisioning is idempotent and updates in place; dev rooms get the agent.
+import { AudioStream, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevRoom } from '../../scripts/lib/dev-room.js';
+import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
+import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/definitions.js';
+import { provision } from '../../sip/livekit/provision.js';
+import { SipLeg } from '../../sip/lab/sip-leg.js';
+import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../helpers/livekit.js';
+
+let lab: LiveKitLab;
+let rooms: RoomServiceClient;
+
+beforeAll(async () => {
+  lab = await startLiveKitLab({ worker: true });
+  rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+const until = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+describe('provisioning against livekit-server', () => {
+  it('creates everything on the first run, then a second run changes nothing', async () => {
+    // beforeAll provisioned an empty server.
+    expect(lab.provisioned.changes.map((c) => c.action)).toEqual(['create', 'create', 'create']);
+    const again = await provision(lab.sip, lab.defs);
+    expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
+    expect(again.ids).toEqual(lab.provisioned.ids);
+  });
+
+  it('updates a changed definition in place, keeping its id; --dry-run changes nothing', async () => {
+    const trunk = lab.defs.inboundTrunks[0]!;
+    const changed: SipDefinitions = {
+      ...lab.defs,
+      inboundTrunks: [{ ...trunk, allowedAddresses: [...trunk.allowedAddresses, '10.1.2.0/24'] }],
+    };
+    const dry = await provision(lab.sip, changed, { dryRun: true });
+    expect(dry.applied).toBe(false);
+    const planned = dry.changes.find((c) => c.name === trunk.name)!;
+    expect(planned.action).toBe('update');
+    expect(planned.differences?.join()).toContain('10.1.2.0/24');
+    const [before] = await lab.sip.listSipInboundTrunk();
+    expect(before!.allowedAddresses).not.toContain('10.1.2.0/24');
+
+    const applied = await provision(lab.sip, changed);
+    expect(applied.changes.filter((c) => c.action !== 'unchanged')).toHaveLength(1);
+    const trunks = await lab.sip.listSipInboundTrunk();
+    expect(trunks).toHaveLength(1);
+    expect(trunks[0]!.sipTrunkId).toBe(lab.provisioned.ids[trunk.name]);
+    expect(trunks[0]!.allowedAddresses).toContain('10.1.2.0/24');
+
+    // Back to the committed definitions, again in place.
+    const restored = await provision(lab.sip, lab.defs);
+    expect(restored.changes.find((c) => c.name === trunk.name)?.action).toBe('update');
+    expect((await lab.sip.listSipInboundTrunk())[0]!.allowedAddresses).toEqual(
+      trunk.allowedAddresses,
+    );
+    const last = await provision(lab.sip, lab.defs);
+    expect(last.changes.every((c) => c.action === 'unchanged')).toBe(true);
+  });
+
+  it('deletes what it created and no longer defines, and leaves foreign objects alone', async () => {
+    const foreign = await lab.sip.createSipOutboundTrunk('someone-else', 'sip.example.net', ['*'], {
+      transport: 1 as never,
+    });
+    const extra: SipDefinitions = {
+      ...lab.defs,
+      outboundTrunks: [
+        ...lab.defs.outboundTrunks,
+        { name: 'callbridge-extra', address: '127.0.0.1:5999', transport: 'udp', numbers: ['*'] },
+      ],
+    };
+    await provision(lab.sip, extra);
+    expect((await lab.sip.listSipOutboundTrunk()).map((t) => t.name).sort()).toEqual([
+      'callbridge-extra',
+      LAB_OUTBOUND_TRUNK,
+      'someone-else',
+    ]);
+    const back = await provision(lab.sip, lab.defs);
+    expect(back.changes.find((c) => c.name === 'callbridge-extra')?.action).toBe('delete');
+    expect((await lab.sip.listSipOutboundTrunk()).map((t) => t.name).sort()).toEqual([
+      LAB_OUTBOUND_TRUNK,
+      'someone-else',
+    ]);
+    await lab.sip.deleteSipTrunk(foreign.sipTrunkId);
+  });
+});
+
+describe('a SIP call through the lab trunk', () => {
+  it('arrives on the inbound trunk with the contract attributes, gets the agent, and the caller hears the greeting', async () => {
+    const useCase = lab.useCases.defaultUseCase;
+    const outbound = lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!;
+    const values = {
+      transactionId: '7d2f6a3c-1b4e-4c8a-9f0d-2e5b6c7d8e9f',
+      applicationId: 'sma-app-e2e',
+      region: 'us-east-1',
+      useCase: useCase.id,
+      traceparent: '00-7d2f6a3c1b4e4c8a9f0d2e5b6c7d8e9f-9f0d2e5b6c7d8e9f-01',
+    };
+    const leg = await SipLeg.dial(
+      { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
+      {
+        outboundTrunkId: outbound,
+        to: useCase.livekitNumber,
+        from: '+15550100999',
+        headers: buildCallHeaders(values),
+      },
+    );
+    try {
+      const answeredAt = await leg.waitAnswered(20_000);
+      await leg.waitFirstAudio(5_000);
+
+      // The agent's room: one per call, named by the dispatch rule's prefix and the called number.
+      const callRoom = await until('the call room', async () =>
+        (await rooms.listRooms()).find((r) => r.name.startsWith(`call_${useCase.livekitNumber}_`)),
+      );
+      const participants = await rooms.listParticipants(callRoom.name);
+      const sipParticipant = participants.find((p) => p.attributes['sip.callID'] !== undefined)!;
+      expect(sipParticipant.attributes).toMatchObject({
+        [CallAttribute.transactionId]: values.transactionId,
+        [CallAttribute.applicationId]: values.applicationId,
+        [CallAttribute.region]: values.region,
+        [CallAttribute.useCase]: values.useCase,
+        [CallAttribute.traceparent]: values.traceparent,
+        'sip.trunkID': lab.provisioned.ids[`callbridge-in-${useCase.id}`],
+        'sip.ruleID': lab.provisioned.ids['callbridge-agent'],
+        'sip.trunkPhoneNumber': useCase.livekitNumber,
+        'sip.phoneNumber': '+15550100999',
+        'sip.callStatus': 'active',
+      });
+      const agent = participants.find((p) => p.attributes['lk.agent.name'] !== undefined);
+      expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
+
+      // The greeting, not a click: more than a second of audible audio within 4 s of the answer.
+      await until(
+        'a second of greeting audio',
+        async () => (leg.audibleMsSince(answeredAt) >= 1000 ? true : undefined),
+        4_000,
+      );
+    } finally {
+      await leg.hangUp();
+    }
+    // Hanging up tears the call room down: no SIP participant or agent is left in it.
+    await until(
+      'the call room to empty',
+      async () => {
+        const left = await rooms.listRooms();
+        const busy = [];
+        for (const r of left.filter((r) => r.name.startsWith('call_'))) {
+          if ((await rooms.listParticipants(r.name)).length > 0) busy.push(r.name);
+        }
+        return busy.length === 0 ? true : undefined;
+      },
+      15_000,
+    );
+  }, 60_000);
+});
+
+describe('dev rooms', () => {
+  it('dispatch the agent into a room where a participant hears its greeting', async () => {
+    const dev = await createDevRoom(
+      { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
+      { agentName: AGENT_NAME, useCase: lab.useCases.defaultUseCase.id, identity: 'tester' },
+    );
+    const room = new Room();
+    let audible = 0;
+    let agentIdentity: string | undefined;
+    room.on(RoomEvent.TrackSubscribed, (track, _pub, p) => {
+      if (track.kind !== TrackKind.KIND_AUDIO) return;
+      agentIdentity = p.identity;
+      void (async () => {
+        for await (const f of new AudioStream(track, { sampleRate: 16000, numChannels: 1 })) {
+          let s = 0;
+          for (const v of f.data) s += v * v;
+          if (Math.sqrt(s / f.data.length) > 200) audible += 10;
+        }
+      })();
+    });
+    try {
+      await room.connect(lab.stack.url, dev.token, { autoSubscribe: true, dynacast: false });
+      await until('a second of greeting in the dev room', async () =>
+        audible >= 1000 ? true : undefined,
+      );
+      const agent = (await rooms.listParticipants(dev.room)).find(
+        (p) => p.identity === agentIdentity,
+      );
+      expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
+    } finally {
+      await room.disconnect();
+      await rooms.deleteRoom(dev.room).catch(() => {});
+    }
+  }, 30_000);
+});

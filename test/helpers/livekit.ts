@@ -1,0 +1,75 @@
+// A real local LiveKit stack (Redis, livekit-server, livekit-sip on free loopback ports), SIP
+// provisioned from the product's definitions, and a real agent worker: what the suites against
+// the real stack share.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SipClient } from 'livekit-server-sdk';
+import { type AgentWorker, startAgentWorker } from '../../scripts/lib/agent-worker.js';
+import { freePorts, type LocalStack, startLocalStack } from '../../scripts/lib/local-stack.js';
+import { sipDefinitions, type SipDefinitions } from '../../sip/livekit/definitions.js';
+import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
+import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
+import { USE_CASES_JSON } from './sma.js';
+
+export const AGENT_NAME = 'callbridge-agent';
+
+export interface LiveKitLab {
+  stack: LocalStack;
+  sip: SipClient;
+  useCases: UseCaseCatalog;
+  defs: SipDefinitions;
+  provisioned: ProvisionResult;
+  worker: AgentWorker | undefined;
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startLiveKitLab(opts: { worker: boolean }): Promise<LiveKitLab> {
+  const logDir = mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
+  const stack = await startLocalStack({ ports: await freePorts(), logDir });
+  let worker: AgentWorker | undefined;
+  try {
+    const useCases = loadUseCases(undefined, USE_CASES_JSON);
+    const defs = sipDefinitions({
+      profile: 'local',
+      useCases,
+      agentName: AGENT_NAME,
+      localSipAddress: stack.sipAddress,
+    });
+    const sip = new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret);
+    const provisioned = await provision(sip, defs);
+    if (opts.worker) {
+      worker = await startAgentWorker({
+        logFile: join(logDir, 'agent.log'),
+        env: {
+          ...stack.env,
+          AGENT_NAME,
+          AGENT_MAX_CALLS: '4',
+          SPEECH_PROVIDERS: 'local',
+          // The Chime client is built at start; these calls never reach AWS.
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      });
+    }
+    return {
+      stack,
+      sip,
+      useCases,
+      defs,
+      provisioned,
+      worker,
+      logDir,
+      async stop() {
+        await worker?.stop();
+        await stack.stop();
+      },
+    };
+  } catch (e) {
+    await worker?.stop();
+    await stack.stop();
+    throw e;
+  }
+}
