@@ -6,6 +6,8 @@ import {
   ChimeSDKVoiceClient,
   UpdateSipMediaApplicationCallCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
+import { trace } from '@opentelemetry/api';
+import { withCallUpdateSpan } from '../otel/agent-spans.js';
 
 export type CallUpdate =
   | { action: 'transfer'; queue: string; reason: string; requestedAt: number; traceparent?: string }
@@ -78,7 +80,19 @@ export class ChimeCallControl implements CallControl {
     return new ChimeSDKVoiceClient({ region, maxAttempts: 1 });
   }
 
-  async update(update: CallUpdate): Promise<void> {
+  /**
+   * Sent inside the agent's decision span, whose context replaces `traceparent`: the SMA's
+   * transfer spans link to it (ARCHITECTURE.md: the agent's current trace context).
+   */
+  update(update: CallUpdate): Promise<void> {
+    const queue = update.action === 'transfer' ? update.queue : undefined;
+    return withCallUpdateSpan(
+      { action: update.action, reason: update.reason, queue, traceparent: update.traceparent },
+      (traceparent) => this.send({ ...update, traceparent }),
+    );
+  }
+
+  private async send(update: CallUpdate): Promise<void> {
     const started = Date.now();
     const command = new UpdateSipMediaApplicationCallCommand({
       SipMediaApplicationId: this.opts.sipMediaApplicationId,
@@ -87,6 +101,7 @@ export class ChimeCallControl implements CallControl {
     });
     let delayMs = 150;
     for (let attempt = 1; ; attempt++) {
+      trace.getActiveSpan()?.setAttribute('callbridge.call_update.attempts', attempt);
       const remaining = this.budgetMs - (Date.now() - started);
       try {
         await this.opts.client.send(command, {

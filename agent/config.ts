@@ -3,6 +3,7 @@
 // kept here and never logged.
 import * as z from 'zod';
 import { loadUseCases, type UseCaseCatalog } from '../sip/use-cases.js';
+import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
@@ -46,6 +47,8 @@ export interface AgentConfig {
   maxCalls: number | undefined;
   http: { host: string | undefined; port: number | undefined };
   logLevel: string;
+  /** OTEL_* variables (otel/config.ts): exporters, the Prometheus endpoint, the environment. */
+  telemetry: TelemetryConfig;
 }
 
 export function loadAgentConfig(
@@ -71,6 +74,12 @@ export function loadAgentConfig(
       : haveCloud
         ? 'cloud keys present'
         : 'DEEPGRAM_API_KEY and OPENAI_API_KEY not both set';
+  let telemetry: TelemetryConfig;
+  try {
+    telemetry = loadTelemetryConfig(env, 'agent');
+  } catch (cause) {
+    throw new AgentConfigError(`agent ${(cause as Error).message}`, { cause });
+  }
   let useCases: UseCaseCatalog;
   try {
     useCases = loadUseCases(e.USE_CASES_FILE, bundledUseCases);
@@ -89,5 +98,6 @@ export function loadAgentConfig(
     maxCalls: e.AGENT_MAX_CALLS,
     http: { host: e.AGENT_HTTP_HOST, port: e.AGENT_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
+    telemetry,
   };
 }

@@ -4,10 +4,13 @@
 //   node --import tsx agent/main.ts start|dev   (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
-import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
-import { createAgentInstruments } from '../otel/instruments.js';
+import {
+  startAgentJobTelemetry,
+  startAgentWorkerTelemetry,
+  type AgentJobTelemetry,
+} from '../otel/agent-worker.js';
 import { runCall, type CallDeps } from './call-session.js';
 import { loadAgentConfig } from './config.js';
 import { GreetingCache } from './greeting-cache.js';
@@ -24,6 +27,9 @@ const logger = pino({
 
 async function prewarm(proc: JobProcess): Promise<void> {
   const started = Date.now();
+  // Each job process exports its call's spans; its metrics go to the worker's main process.
+  const telemetry = await startAgentJobTelemetry(config.telemetry, logger);
+  proc.userData.telemetry = telemetry;
   const providers = await loadSpeechProviders(config, logger);
   const greetings = new GreetingCache();
   const failures = await greetings.warm(config.useCases.all, providers.renderSpeech, [
@@ -36,7 +42,7 @@ async function prewarm(proc: JobProcess): Promise<void> {
     config,
     providers,
     greetings,
-    instruments: createAgentInstruments(metrics.getMeter('callbridge.agent')),
+    instruments: telemetry.instruments,
     logger,
   };
   proc.userData.deps = deps;
@@ -46,6 +52,9 @@ async function prewarm(proc: JobProcess): Promise<void> {
 export default defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => {
+    // The job process exits right after its shutdown callbacks: the call's spans go out first.
+    const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
+    ctx.addShutdownCallback(() => telemetry.flush());
     await runCall(ctx, ctx.proc.userData.deps as CallDeps);
   },
 });
@@ -73,5 +82,7 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
+  await startAgentWorkerTelemetry(config.telemetry, logger);
   cli.runApp(new ServerOptions(serverOptions()));
 }

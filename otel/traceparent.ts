@@ -55,3 +55,12 @@ export function contextFromTraceparent(value: string | undefined): Context {
     isRemote: true,
   });
 }
+
+/** The W3C traceparent of a span context (the inverse of {@link parseTraceparent}). */
+export function formatTraceparent(sc: {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}): string {
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+}

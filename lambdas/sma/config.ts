@@ -2,6 +2,7 @@
 // A missing or malformed variable stops start-up with a message naming it.
 import * as z from 'zod';
 import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
+import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
 import type { DecideConfig } from './decide/index.js';
 
 export class ConfigError extends Error {
@@ -37,6 +38,8 @@ export interface SmaConfig {
   recordTtlSeconds: number;
   logLevel: string;
   logPii: boolean;
+  /** OTEL_* variables (otel/config.ts): exporters, endpoints, flush budget. */
+  telemetry: TelemetryConfig;
 }
 
 /**
@@ -56,6 +59,12 @@ export function loadSmaConfig(
     throw new ConfigError(`SMA handler configuration is invalid:\n${lines.join('\n')}`);
   }
   const e = res.data;
+  let telemetry: TelemetryConfig;
+  try {
+    telemetry = loadTelemetryConfig(env, 'sma');
+  } catch (cause) {
+    throw new ConfigError(`SMA handler ${(cause as Error).message}`, { cause });
+  }
   let useCases: UseCaseCatalog;
   try {
     useCases = loadUseCases(e.USE_CASES_FILE, bundledUseCases);
@@ -74,6 +83,7 @@ export function loadSmaConfig(
     recordTtlSeconds: e.CALL_RECORD_TTL_DAYS * 86_400,
     logLevel: e.LOG_LEVEL,
     logPii: e.LOG_PII,
+    telemetry,
   };
 }
 

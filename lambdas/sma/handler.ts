@@ -1,12 +1,19 @@
 // The handler shell: parse the event, decide, write the journal (bounded), record metrics, answer.
 // It never throws to Chime: whatever happens, the answer is a valid SMA response.
-import { decide, type DecideConfig, type MetricEffect, type Note } from './decide/index.js';
+import {
+  decide,
+  type DecideConfig,
+  type Decision,
+  type MetricEffect,
+  type Note,
+} from './decide/index.js';
 import { smaResponse, type SmaResponse } from './actions.js';
 import { writeState, readState } from './call-state.js';
 import { parseEvent, type SmaEvent } from './events.js';
 import type { CallJournal, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
+import { SmaTracing, type InvocationFacts, type SmaInvocation } from '../../otel/sma-tracing.js';
 
 export interface HandlerDeps {
   config: DecideConfig;
@@ -14,6 +21,8 @@ export interface HandlerDeps {
   instruments: SmaInstruments;
   logger: Logger;
   now: () => number;
+  /** The call's spans; without it, the API's global tracer (a no-op unless one is set up). */
+  tracing?: SmaTracing;
 }
 
 export type SmaHandler = (event: unknown) => Promise<SmaResponse>;
@@ -46,14 +55,64 @@ function recordMetrics(i: SmaInstruments, effects: MetricEffect[], useCase: stri
   }
 }
 
+/** The transfer step this invocation took, if any, for its `sma.transfer` span. */
+function transferFacts(ev: SmaEvent, d: Decision): InvocationFacts['transfer'] {
+  const before = readState(ev.attributes).phase;
+  const args = ev.action?.parameters['Arguments'] as Record<string, unknown> | undefined;
+  const requested = ev.type === 'CALL_UPDATE_REQUESTED' && args?.['action'] === 'transfer';
+  const argTrace = typeof args?.['traceparent'] === 'string' ? args['traceparent'] : undefined;
+  const base = {
+    queue: d.state.queue,
+    reason: d.state.reason,
+    target: d.state.target,
+    agentTraceparent: d.state.agentTrace ?? (requested ? argTrace : undefined),
+  };
+  const counted = d.metrics.find((m) => m.metric === 'transfer');
+  if (counted) {
+    const step = counted.outcome === 'refused' ? 'refused' : 'completed';
+    return { ...base, step, outcome: counted.outcome, reason: counted.reason };
+  }
+  if (requested) return { ...base, step: d.state.phase !== before ? 'requested' : 'refused' };
+  const bridging =
+    d.state.phase === 'bridging_human' && d.actions.some((a) => a.Type === 'CallAndBridge');
+  return bridging ? { ...base, step: 'bridging' } : undefined;
+}
+
+function traceFacts(
+  ev: SmaEvent,
+  d: Decision,
+  response: SmaResponse,
+  journal: JournalResult,
+  nowMs: number,
+): InvocationFacts {
+  const ended = d.metrics.find((m) => m.metric === 'callDuration');
+  return {
+    useCase: d.state.useCase,
+    phase: d.state.phase,
+    actionTypes: response.Actions.map((a) => a.Type),
+    journal: `${journal.event}/${journal.state}`,
+    transfer: transferFacts(ev, d),
+    // Written once: a retried invocation (journaled before) does not write the call's span again.
+    ended:
+      ended && journal.event !== 'duplicate'
+        ? { startMs: nowMs - ended.seconds * 1000, endMs: nowMs, disposition: ended.disposition }
+        : undefined,
+  };
+}
+
 function logNotes(log: Logger, notes: Note[]): void {
   for (const n of notes) log[n.level]({ reason: n.reason, ...n.fields }, n.msg);
 }
 
 export function createHandler(deps: HandlerDeps): SmaHandler {
   const { instruments: i } = deps;
+  const tracing = deps.tracing ?? new SmaTracing();
 
-  async function handleParsed(ev: SmaEvent, log: Logger): Promise<SmaResponse> {
+  async function handleParsed(
+    ev: SmaEvent,
+    log: Logger,
+    span: SmaInvocation,
+  ): Promise<SmaResponse> {
     const nowMs = deps.now();
     const d = decide(ev, { config: deps.config, nowMs });
     let response: SmaResponse = {
@@ -65,6 +124,7 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
     if (!valid.success) {
       // A bug, not an input problem: never send Chime something it would reject.
       i.handlerErrors.add(1, { event_type: ev.type });
+      span.failed('invalid_response');
       log.error(
         { reason: 'invalid_response', issue: valid.error.issues[0]?.message },
         'response refused',
@@ -90,6 +150,7 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
     // counted twice.
     if (journal.event !== 'duplicate') recordMetrics(i, d.metrics, d.state.useCase ?? 'unknown');
     logNotes(log, d.notes);
+    span.decided(traceFacts(ev, d, response, journal, nowMs));
     log.info(
       {
         actions: response.Actions.map((a) => a.Type),
@@ -126,7 +187,7 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
         sequence: ev.sequence,
         eventType,
       });
-      return await handleParsed(ev, log);
+      return await tracing.invocation(ev, (span) => handleParsed(ev, log, span));
     } catch (err) {
       i.handlerErrors.add(1, { event_type: eventType });
       deps.logger.error({ reason: 'handler_exception', err }, 'handler failed; answering safely');

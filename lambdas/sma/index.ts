@@ -1,9 +1,9 @@
 // Lambda entry point of the SMA call controller. Module initialisation (cold start) reads and
-// validates the configuration once and builds the clients; `handler` is what Chime invokes.
+// validates the configuration once and builds the clients and telemetry; `handler` is what Chime
+// invokes. Telemetry is flushed before each answer: a frozen environment exports nothing.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { metrics } from '@opentelemetry/api';
 import bundledUseCases from '../../sip/use-cases.json' with { type: 'json' };
-import { createSmaInstruments } from '../../otel/instruments.js';
+import { startSmaTelemetry } from '../../otel/sma.js';
 import { loadSmaConfig } from './config.js';
 import { createHandler } from './handler.js';
 import { DynamoCallJournal } from './journal.js';
@@ -11,16 +11,20 @@ import { createLogger } from './logger.js';
 
 const config = loadSmaConfig(process.env, bundledUseCases);
 const logger = createLogger({ level: config.logLevel, pii: config.logPii });
+const otel = await startSmaTelemetry(config.telemetry, logger);
 // One retry at most: the journal has a ~300 ms budget, and the SDK's default backoff would not fit.
 const dynamo = new DynamoDBClient({ maxAttempts: 2 });
 
-export const handler = createHandler({
-  config: config.decide,
-  journal: new DynamoCallJournal(dynamo, config.callsTable, {
-    timeoutMs: config.journalTimeoutMs,
-    ttlSeconds: config.recordTtlSeconds,
+export const handler = otel.flushingEach(
+  createHandler({
+    config: config.decide,
+    journal: new DynamoCallJournal(dynamo, config.callsTable, {
+      timeoutMs: config.journalTimeoutMs,
+      ttlSeconds: config.recordTtlSeconds,
+    }),
+    instruments: otel.instruments,
+    tracing: otel.tracing,
+    logger,
+    now: Date.now,
   }),
-  instruments: createSmaInstruments(metrics.getMeter('callbridge.sma')),
-  logger,
-  now: Date.now,
-});
+);

@@ -1,0 +1,40 @@
+// Telemetry of the SMA Lambda: its instruments and spans, and the flush after every invocation
+// (a Lambda environment is frozen between invocations, so nothing may wait for a timer).
+import type { Logger } from 'pino';
+import type { TelemetryConfig } from './config.js';
+import { createSmaInstruments, type SmaInstruments } from './instruments.js';
+import { CallIdGenerator, SMA_TRACER, SmaTracing } from './sma-tracing.js';
+import { flushWithin, startTelemetry, type Telemetry } from './telemetry.js';
+
+export const SMA_METER = 'callbridge.sma';
+
+export interface SmaTelemetry {
+  telemetry: Telemetry;
+  instruments: SmaInstruments;
+  tracing: SmaTracing;
+  /** `handler`, flushing telemetry before each answer (unchanged when nothing is exported). */
+  flushingEach<E, R>(handler: (event: E) => Promise<R>): (event: E) => Promise<R>;
+}
+
+export async function startSmaTelemetry(
+  config: TelemetryConfig,
+  logger: Logger,
+): Promise<SmaTelemetry> {
+  const ids = new CallIdGenerator();
+  const telemetry = await startTelemetry(config, { logger, idGenerator: ids });
+  return {
+    telemetry,
+    instruments: createSmaInstruments(telemetry.meter(SMA_METER)),
+    tracing: new SmaTracing(telemetry.tracer(SMA_TRACER), ids),
+    flushingEach: (handler) => {
+      if (!telemetry.enabled) return handler;
+      return async (event) => {
+        try {
+          return await handler(event);
+        } finally {
+          await flushWithin(telemetry, config.flushTimeoutMs);
+        }
+      };
+    },
+  };
+}
