@@ -13,7 +13,9 @@ import {
   SamplingDecision,
   type Sampler,
   type SamplingResult,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Logger } from 'pino';
 import type { TelemetryConfig } from './config.js';
 import { createAgentInstruments, type AgentInstruments } from './instruments.js';
@@ -44,9 +46,14 @@ export interface AgentWorkerTelemetry {
 export async function startAgentWorkerTelemetry(
   config: TelemetryConfig,
   logger: Logger,
-  env: Record<string, string | undefined> = process.env,
+  opts: { env?: Record<string, string | undefined>; exportMetricsTo?: MetricReader[] } = {},
 ): Promise<AgentWorkerTelemetry> {
-  const telemetry = await startTelemetry(config, { logger, traces: false });
+  const env = opts.env ?? process.env;
+  const telemetry = await startTelemetry(config, {
+    logger,
+    traces: false,
+    exportMetricsTo: opts.exportMetricsTo,
+  });
   const { meter, sinks } = capturingMeter(telemetry.meter(AGENT_METER));
   createAgentInstruments(meter);
   const relay = await startMetricsRelay(sinks, logger);
@@ -111,8 +118,9 @@ export interface AgentJobTelemetry {
 export async function startAgentJobTelemetry(
   config: TelemetryConfig,
   logger: Logger,
-  env: Record<string, string | undefined> = process.env,
+  opts: { env?: Record<string, string | undefined>; exportSpansTo?: SpanProcessor[] } = {},
 ): Promise<AgentJobTelemetry> {
+  const env = opts.env ?? process.env;
   const fanout = new lkTelemetry.FanoutSpanProcessor();
   const telemetry = await startTelemetry(config, {
     logger,
@@ -120,6 +128,7 @@ export async function startAgentJobTelemetry(
     registerGlobal: true,
     sampler: new CallSampler(),
     spanProcessors: [fanout],
+    exportSpansTo: opts.exportSpansTo,
   });
   if (telemetry.tracerProvider) {
     // allowPii false: the framework drops its lk.pii.* attributes (participant identity, room

@@ -145,8 +145,3 @@ export function loadTelemetryConfig(
     flushTimeoutMs: e.TELEMETRY_FLUSH_TIMEOUT_MS,
   };
 }
-
-/** True when nothing is exported: the SDK need not even be loaded. */
-export function telemetryDisabled(c: TelemetryConfig): boolean {
-  return c.metricsExporters.length === 0 && c.tracesExporters.length === 0;
-}

@@ -109,6 +109,7 @@ export async function startSdk(
   const { readers, prometheus } = opts.metrics
     ? await metricReaders(config, log)
     : { readers: [], prometheus: undefined };
+  if (opts.metrics) readers.push(...(opts.exportMetricsTo ?? []));
   const meterProvider = readers.length > 0 ? new MeterProvider({ resource, readers }) : undefined;
 
   let tracerProvider: BasicTracerProvider | undefined;
@@ -117,7 +118,11 @@ export async function startSdk(
       resource,
       sampler: opts.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() }),
       ...(opts.idGenerator ? { idGenerator: opts.idGenerator } : {}),
-      spanProcessors: [...(await spanProcessors(config)), ...(opts.spanProcessors ?? [])],
+      spanProcessors: [
+        ...(await spanProcessors(config)),
+        ...(opts.exportSpansTo ?? []),
+        ...(opts.spanProcessors ?? []),
+      ],
     };
     if (opts.registerGlobal) {
       const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');

@@ -1,5 +1,7 @@
 // Telemetry of the SMA Lambda: its instruments and spans, and the flush after every invocation
 // (a Lambda environment is frozen between invocations, so nothing may wait for a timer).
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { TelemetryConfig } from './config.js';
 import { createSmaInstruments, type SmaInstruments } from './instruments.js';
@@ -19,9 +21,11 @@ export interface SmaTelemetry {
 export async function startSmaTelemetry(
   config: TelemetryConfig,
   logger: Logger,
+  /** Tests: in-memory readers and exporters besides the configured ones. */
+  extra: { exportMetricsTo?: MetricReader[]; exportSpansTo?: SpanProcessor[] } = {},
 ): Promise<SmaTelemetry> {
   const ids = new CallIdGenerator();
-  const telemetry = await startTelemetry(config, { logger, idGenerator: ids });
+  const telemetry = await startTelemetry(config, { logger, idGenerator: ids, ...extra });
   return {
     telemetry,
     instruments: createSmaInstruments(telemetry.meter(SMA_METER)),

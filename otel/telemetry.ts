@@ -3,9 +3,10 @@
 // names. With nothing to export, nothing of the SDK is even loaded: instruments and tracers are
 // the API's no-ops, and flushing costs nothing. That keeps the Lambda's cold start as it was.
 import { metrics, trace, type Meter, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { IdGenerator, Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
-import { telemetryDisabled, type TelemetryConfig } from './config.js';
+import type { TelemetryConfig } from './config.js';
 
 export interface TelemetryOptions {
   logger: Logger;
@@ -20,6 +21,10 @@ export interface TelemetryOptions {
   registerGlobal?: boolean;
   /** More span processors (the agents framework's fan-out for its PII filter). */
   spanProcessors?: SpanProcessor[];
+  /** Exporting span processors besides the configured exporters (tests: in-memory ones). */
+  exportSpansTo?: SpanProcessor[];
+  /** Metric readers besides the configured exporters (tests: in-memory ones). */
+  exportMetricsTo?: MetricReader[];
   sampler?: Sampler;
   idGenerator?: IdGenerator;
 }
@@ -53,9 +58,13 @@ export async function startTelemetry(
   config: TelemetryConfig,
   opts: TelemetryOptions,
 ): Promise<Telemetry> {
-  const wantMetrics = (opts.metrics ?? true) && config.metricsExporters.length > 0;
-  const wantTraces = (opts.traces ?? true) && config.tracesExporters.length > 0;
-  if (telemetryDisabled(config) || (!wantMetrics && !wantTraces)) return noTelemetry;
+  const wantMetrics =
+    (opts.metrics ?? true) &&
+    (config.metricsExporters.length > 0 || (opts.exportMetricsTo?.length ?? 0) > 0);
+  const wantTraces =
+    (opts.traces ?? true) &&
+    (config.tracesExporters.length > 0 || (opts.exportSpansTo?.length ?? 0) > 0);
+  if (!wantMetrics && !wantTraces) return noTelemetry;
   // Loaded only when something is exported (the Lambda bundle keeps it in a separate chunk).
   const { startSdk } = await import('./sdk.js');
   return startSdk(config, { ...opts, metrics: wantMetrics, traces: wantTraces });

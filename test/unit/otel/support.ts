@@ -1,0 +1,336 @@
+// Shared arrangements for the telemetry suites: the real telemetry set-up with in-memory readers
+// and exporters, whole simulated calls through the real SMA handler, and the detector of values
+// that must never become metric or span attributes.
+import { createServer } from 'node:net';
+import { initializeLogger, voice } from '@livekit/agents';
+import { context, propagation, trace } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
+import { pino } from 'pino';
+import { createCallAgent } from '../../../agent/call-agent.js';
+import { readCallContext } from '../../../agent/call-context.js';
+import { ChimeCallControl } from '../../../agent/call-control.js';
+import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
+import { createHandler, type SmaHandler } from '../../../lambdas/sma/handler.js';
+import { noJournal, type CallJournal } from '../../../lambdas/sma/journal.js';
+import { startAgentJobTelemetry } from '../../../otel/agent-worker.js';
+import { loadTelemetryConfig, type TelemetryConfig } from '../../../otel/config.js';
+import { startSmaTelemetry, type SmaTelemetry } from '../../../otel/sma.js';
+import { contextFromTraceparent } from '../../../otel/traceparent.js';
+import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
+import { parseUseCases } from '../../../sip/use-cases.js';
+import { USE_CASES_JSON, testConfig } from '../../helpers/sma.js';
+
+export const silent = pino({ level: 'silent' });
+
+/** Telemetry configuration as a process would read it, nothing exported unless asked. */
+export function telemetryConfig(
+  env: Record<string, string> = {},
+  component: 'sma' | 'agent' = 'sma',
+): TelemetryConfig {
+  return loadTelemetryConfig({ OTEL_METRICS_EXPORTER: 'none', ...env }, component);
+}
+
+/** A metric reader whose `collect()` returns the cumulative state of every instrument. */
+export function memoryMetrics() {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  return {
+    reader,
+    async collect(): Promise<MetricData[]> {
+      await reader.forceFlush();
+      const last = exporter.getMetrics().at(-1);
+      exporter.reset();
+      return last?.scopeMetrics.flatMap((s) => s.metrics) ?? [];
+    },
+  };
+}
+
+export function memorySpans() {
+  const exporter = new InMemorySpanExporter();
+  return { exporter, processor: new SimpleSpanProcessor(exporter) };
+}
+
+/** The SMA's real telemetry set-up (otel/sma.ts) exporting to memory. */
+export async function smaTelemetryInMemory() {
+  const metrics = memoryMetrics();
+  const spans = memorySpans();
+  const otel: SmaTelemetry = await startSmaTelemetry(telemetryConfig(), silent, {
+    exportMetricsTo: [metrics.reader],
+    exportSpansTo: [spans.processor],
+  });
+  return { otel, metrics, spans };
+}
+
+export function smaHandler(otel: SmaTelemetry, journal: CallJournal = noJournal): SmaHandler {
+  return otel.flushingEach(
+    createHandler({
+      config: testConfig(),
+      journal,
+      instruments: otel.instruments,
+      tracing: otel.tracing,
+      logger: silent,
+      now: Date.now,
+    }),
+  );
+}
+
+export const CALLER = '+12065550100';
+export const DIALED = '+12025550131';
+
+export function simulatedCall(
+  handler: (e: unknown) => Promise<unknown>,
+  transactionId: string,
+  opts: Partial<ConstructorParameters<typeof SimulatedChimeCall>[0]> = {},
+): SimulatedChimeCall {
+  return new SimulatedChimeCall({
+    handler,
+    call: { transactionId, smaId: 'sma-test', region: 'us-east-1', accountId: '111122223333' },
+    caller: CALLER,
+    dialed: DIALED,
+    ...opts,
+  });
+}
+
+/**
+ * Whole calls covering every path that records a metric: a transfer connected (with the agent's
+ * traceparent), one whose queue and fallback do not answer, the agent ending a call, the agent leg
+ * not answering, a refused queue that looks like a phone number, a caller hanging up mid-call.
+ * `transferDelayMs` is how long before the transfer request the agent decided.
+ */
+export async function runCalls(
+  handler: (e: unknown) => Promise<unknown>,
+  opts: { transferDelayMs?: number; agentTraceparent?: string; idPrefix?: string } = {},
+): Promise<SimulatedChimeCall[]> {
+  const delay = opts.transferDelayMs ?? 800;
+  const id = (n: number) =>
+    `${opts.idPrefix ?? '5d2c8e0a'}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const transfer = (sim: SimulatedChimeCall) =>
+    sim.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: String(Date.now() - delay),
+      ...(opts.agentTraceparent ? { traceparent: opts.agentTraceparent } : {}),
+    });
+  const calls: SimulatedChimeCall[] = [];
+  const run = async (sim: SimulatedChimeCall, script: (s: SimulatedChimeCall) => Promise<void>) => {
+    calls.push(sim);
+    await sim.startInbound();
+    await script(sim);
+  };
+  await run(simulatedCall(handler, id(1)), async (s) => {
+    await transfer(s);
+    await s.remoteHangup('LEG-A');
+  });
+  await run(simulatedCall(handler, id(2), { numberAnswers: () => false }), transfer);
+  await run(simulatedCall(handler, id(3)), (s) =>
+    s.update({ action: 'hangup', reason: 'caller_done', requestedAt: String(Date.now()) }),
+  );
+  await run(simulatedCall(handler, id(4), { agentAnswers: false }), (s) => s.remoteHangup('LEG-A'));
+  await run(simulatedCall(handler, id(5)), async (s) => {
+    await s.update({ action: 'transfer', queue: '+1 206 555 0199', reason: 'caller_asked' });
+    await s.remoteHangup('LEG-A');
+  });
+  return calls;
+}
+
+/** A journal whose writes fail (DynamoDB down): counted, not fatal. */
+export const failingJournal: CallJournal = {
+  record: async () => ({ event: 'failed', state: 'failed', errors: ['timeout'] }),
+};
+
+/** A journal that throws: the handler answers safely and counts a handler error. */
+export const throwingJournal: CallJournal = {
+  record: async () => {
+    throw new Error('boom');
+  },
+};
+
+// ---- values that must never be attributes ----
+
+/**
+ * Seven or more digits, with or without +, spaces, dots, dashes or brackets (E.164 and local), not
+ * the random part of an id (speech_65793409-288, speech_5d035081-8bd): random ids follow a `_` or
+ * sit among letters. A phone number inside a room name is caught after its `+` or by ROOM.
+ */
+const PHONE = /(?<![A-Za-z0-9_])\+?\d(?:[\s().-]*\d){6,}(?![A-Za-z0-9])/;
+/** A UUID: Chime TransactionIds and leg CallIds. */
+const UUID = /[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}/i;
+/**
+ * LiveKit room names of SIP calls (dispatch rule prefix `call`, then the caller, then a random
+ * part: `call_+12065550100_AbCd1234`) and LiveKit room or SIP call ids (RM_..., SCL_...).
+ */
+const ROOM = /\bcall[_-][^_\s"]+_[A-Za-z0-9]{4,}|\b(?:RM|SCL)_[A-Za-z0-9]{6,}/;
+/** ISO 8601 times (the framework's langfuse.* attributes): digits, but no phone number. */
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?/g;
+/**
+ * Ids of model requests and responses, assigned per request by the speech or language model
+ * (a UUID for the local dialogue engine, `chatcmpl-...` for OpenAI): never derived from the call,
+ * the caller or the room, and what matches a span to the provider's own logs. As attribute keys
+ * (gen_ai.response.id) and as keys inside the framework's JSON metric attributes (lk.llm_metrics).
+ */
+const MODEL_ID_KEYS = new Set(['gen_ai.response.id', 'requestId', 'request_id']);
+
+function sensitiveString(raw: string): string | undefined {
+  const v = raw.replace(ISO_TIME, '');
+  if (UUID.test(v)) return 'call id';
+  if (PHONE.test(v)) return 'phone number';
+  if (ROOM.test(v)) return 'room name';
+  return undefined;
+}
+
+/** Strings anywhere in a JSON value (numbers are measurements: timestamps, durations). */
+function jsonStrings(v: unknown, key = ''): string[] {
+  if (typeof v === 'string') return MODEL_ID_KEYS.has(key) ? [] : [v];
+  if (Array.isArray(v)) return v.flatMap((x) => jsonStrings(x));
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => jsonStrings(x, k));
+  return [];
+}
+
+/** Why `value` (the value of attribute `key`) must not be exported, if it must not. */
+export function sensitive(value: unknown, key = ''): string | undefined {
+  if (MODEL_ID_KEYS.has(key)) return undefined;
+  const values = Array.isArray(value) ? value : [value];
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    let parsed: unknown;
+    if (/^\s*[[{]/.test(v)) {
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const strings = parsed === undefined ? [v] : jsonStrings(parsed);
+    for (const str of strings) {
+      const why = sensitiveString(str);
+      if (why) return why;
+    }
+  }
+  return undefined;
+}
+
+/** Every attribute of every data point, as `instrument key=value` lines that are sensitive. */
+export function sensitiveMetricAttributes(metrics: MetricData[]): string[] {
+  const found: string[] = [];
+  for (const m of metrics) {
+    for (const p of m.dataPoints) {
+      for (const [k, v] of Object.entries(p.attributes)) {
+        const why = sensitive(v, k);
+        if (why) found.push(`${m.descriptor.name} ${k}=${String(v)} (${why})`);
+      }
+    }
+  }
+  return found;
+}
+
+/** Span names and every attribute of spans, their events and links that are sensitive. */
+export function sensitiveSpanAttributes(spans: ReadableSpan[]): string[] {
+  const found: string[] = [];
+  const check = (where: string, attrs: Record<string, unknown> | undefined) => {
+    for (const [k, v] of Object.entries(attrs ?? {})) {
+      const why = sensitive(v, k);
+      if (why) found.push(`${where} ${k}=${String(v)} (${why})`);
+    }
+  };
+  for (const s of spans) {
+    const why = sensitive(s.name);
+    if (why) found.push(`span name ${s.name} (${why})`);
+    check(`span ${s.name}`, s.attributes);
+    for (const e of s.events) check(`span ${s.name} event ${e.name}`, e.attributes);
+    for (const l of s.links) check(`span ${s.name} link`, l.attributes);
+  }
+  return found;
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return typeof addr === 'object' && addr ? addr.port : 0;
+}
+
+// ---- the agent side of a call ----
+
+export interface AgentCallHarness {
+  /** Spans the job process's telemetry exported. */
+  spans: InMemorySpanExporter;
+  /** Chime SDK Voice API requests the agent made. */
+  api: VoiceApiServer;
+  /** Runs a session as runCall does (started under X-Traceparent) and says `userInput`. */
+  talk(attrs: Record<string, string>, userInput: string): Promise<voice.AgentSession>;
+  /** Closes the sessions and flushes spans (the job ending); `spans` still holds them. */
+  end(): Promise<void>;
+  /** Stops the telemetry (clearing `spans`) and the stand-in; unregisters the globals. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * The agent's job-process telemetry (otel/agent-worker.ts, exporting spans to memory), the
+ * framework's own session with the local dialogue engine, and the real ChimeCallControl talking
+ * to the local Chime SDK Voice API stand-in, whose updates go to `onUpdate` (the SMA's side).
+ */
+export async function agentCallHarness(
+  onUpdate: (transactionId: string, args: Record<string, string>) => Promise<boolean>,
+): Promise<AgentCallHarness> {
+  initializeLogger({ pretty: false, level: 'error' });
+  const spans = memorySpans();
+  const job = await startAgentJobTelemetry(telemetryConfig({}, 'agent'), silent, {
+    env: {},
+    exportSpansTo: [spans.processor],
+  });
+  const api = await startVoiceApiServer(
+    { onUpdate: (_sma, tx, args) => onUpdate(tx, args) },
+    { ratePerSecond: 100 },
+  );
+  process.env['AWS_ENDPOINT_URL_CHIME_SDK_VOICE'] = api.endpoint;
+  process.env['AWS_ACCESS_KEY_ID'] = 'test';
+  process.env['AWS_SECRET_ACCESS_KEY'] = 'test';
+  const useCases = parseUseCases(USE_CASES_JSON);
+  const sessions: voice.AgentSession[] = [];
+  const end = async () => {
+    for (const s of sessions.splice(0)) await s.close();
+    await job.flush();
+  };
+  return {
+    spans: spans.exporter,
+    api,
+    async talk(attrs, userInput) {
+      const call = readCallContext(attrs, useCases);
+      const control = call.sma
+        ? new ChimeCallControl({
+            client: ChimeCallControl.clientFor(call.sma.region),
+            sipMediaApplicationId: call.sma.sipMediaApplicationId,
+            transactionId: call.sma.transactionId,
+          })
+        : undefined;
+      const agent = createCallAgent({ call, control, logger: silent, leave: () => undefined });
+      const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
+      sessions.push(session);
+      await context.with(contextFromTraceparent(call.traceparent), () => session.start({ agent }));
+      await session.run({ userInput }).wait();
+      return session;
+    },
+    end,
+    async dispose() {
+      await end();
+      await job.telemetry.shutdown();
+      await api.stop();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
