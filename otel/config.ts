@@ -100,7 +100,7 @@ function chosen<T extends string>(asked: T[] | undefined, fallback: T[]): T[] {
 
 /**
  * Defaults where the standard leaves them to us: OTLP when an OTLP endpoint is set, else nothing,
- * except that the agent worker serves Prometheus on loopback (a Lambda cannot be scraped).
+ * except that the agent worker serves Prometheus on loopback.
  */
 export function loadTelemetryConfig(
   env: Record<string, string | undefined>,
@@ -129,7 +129,9 @@ export function loadTelemetryConfig(
   const tracesExporters = e.OTEL_SDK_DISABLED
     ? []
     : chosen<TracesExporter>(e.OTEL_TRACES_EXPORTER, otlpTraces ? ['otlp'] : ['none']);
-  if (component === 'sma' && metricsExporters.includes('prometheus')) {
+  // The handler also runs in long-lived local processes (the lab, sma:replay), which can serve a
+  // scrape endpoint; a Lambda function cannot.
+  if (env['AWS_LAMBDA_FUNCTION_NAME'] && metricsExporters.includes('prometheus')) {
     throw new TelemetryConfigError(
       'telemetry configuration is invalid:\n  OTEL_METRICS_EXPORTER: prometheus cannot be scraped ' +
         'from a Lambda function; use otlp (to a collector) or none',

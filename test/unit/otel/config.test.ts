@@ -87,10 +87,18 @@ describe('loadTelemetryConfig', () => {
     expect(() => loadTelemetryConfig(env, 'agent')).toThrow(named);
   });
 
-  it('refuses a Prometheus endpoint for the SMA: a Lambda cannot be scraped', () => {
-    expect(() => loadTelemetryConfig({ OTEL_METRICS_EXPORTER: 'prometheus' }, 'sma')).toThrow(
+  it('refuses a Prometheus endpoint in Lambda, which cannot be scraped', () => {
+    const env = { OTEL_METRICS_EXPORTER: 'prometheus', AWS_LAMBDA_FUNCTION_NAME: 'callbridge-sma' };
+    expect(() => loadTelemetryConfig(env, 'sma')).toThrow(
       /OTEL_METRICS_EXPORTER: prometheus cannot be scraped from a Lambda/,
     );
+  });
+
+  it("serves the SMA handler's metrics for scraping in a local process (the lab)", () => {
+    expect(loadTelemetryConfig({ OTEL_METRICS_EXPORTER: 'prometheus' }, 'sma')).toMatchObject({
+      serviceName: 'callbridge-sma',
+      metricsExporters: ['prometheus'],
+    });
   });
 });
 

@@ -1,7 +1,9 @@
 // Shared arrangements for the telemetry suites: the real telemetry set-up with in-memory readers
 // and exporters, whole simulated calls through the real SMA handler, and the detector of values
 // that must never become metric or span attributes.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { initializeLogger, voice } from '@livekit/agents';
 import { context, propagation, trace } from '@opentelemetry/api';
 import {
@@ -29,7 +31,8 @@ import { contextFromTraceparent } from '../../../otel/traceparent.js';
 import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
 import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
 import { parseUseCases } from '../../../sip/use-cases.js';
-import { USE_CASES_JSON, testConfig } from '../../helpers/sma.js';
+import { parse } from 'yaml';
+import { ROOT, USE_CASES_JSON, testConfig } from '../../helpers/sma.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -333,4 +336,44 @@ export async function agentCallHarness(
       propagation.disable();
     },
   };
+}
+
+// ---- the alert rules and dashboards ----
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export const ALERT_RULES_FILE = join(ROOT, 'otel', 'prometheus', 'callbridge-alerts.yml');
+
+export function alertRules(): AlertRule[] {
+  const doc = parse(readFileSync(ALERT_RULES_FILE, 'utf8')) as { groups: { rules: AlertRule[] }[] };
+  return doc.groups.flatMap((g) => g.rules);
+}
+
+/** Every panel query of every dashboard, with its dashboard and panel titles. */
+export function dashboardQueries(): { panel: string; expr: string }[] {
+  const dir = join(ROOT, 'otel', 'grafana', 'dashboards');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      const d = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+        title: string;
+        panels: { title: string; targets?: { expr: string; legendFormat?: string }[] }[];
+      };
+      return d.panels.flatMap((p) =>
+        (p.targets ?? []).map((t) => ({
+          panel: `${d.title} / ${p.title} / ${t.legendFormat ?? ''}`,
+          expr: t.expr,
+        })),
+      );
+    });
+}
+
+export function dashboardExprs(): string[] {
+  return dashboardQueries().map((q) => q.expr);
 }
