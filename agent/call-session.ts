@@ -118,6 +118,9 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
       .filter((i) => i.type === 'message')
       .map((i) => `${i.role}: ${i.textContent ?? ''}`);
     log.info({ pii: { transcript } }, 'call ended');
+    // The call is over (the caller hung up, or the session ended): leave the room at once, so the
+    // job ends, the worker's load drops, and nothing lingers in the room.
+    ctx.shutdown('call_ended');
   });
 
   // The framework's session spans are started inside this context: parented to the call's trace.

@@ -28,6 +28,11 @@ const envSchema = z.object({
    * and LiveKit stops dispatching to it when full. Unset, the framework's CPU-based load applies.
    */
   AGENT_MAX_CALLS: z.coerce.number().int().min(1).max(1000).optional(),
+  /**
+   * Job processes kept loaded and waiting for a call (framework default in start mode: the number
+   * of cores, at most 4). Each holds the speech models (~150 MB with the local providers).
+   */
+  AGENT_IDLE_PROCESSES: z.coerce.number().int().min(0).max(64).optional(),
   /** The worker's health/status HTTP server (framework defaults: 0.0.0.0, port 8081 in start). */
   AGENT_HTTP_HOST: z.string().min(1).optional(),
   AGENT_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -45,6 +50,7 @@ export interface AgentConfig {
   useCases: UseCaseCatalog;
   transferRetryBudgetMs: number;
   maxCalls: number | undefined;
+  idleProcesses: number | undefined;
   http: { host: string | undefined; port: number | undefined };
   logLevel: string;
   /** OTEL_* variables (otel/config.ts): exporters, the Prometheus endpoint, the environment. */
@@ -96,6 +102,7 @@ export function loadAgentConfig(
     useCases,
     transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
     maxCalls: e.AGENT_MAX_CALLS,
+    idleProcesses: e.AGENT_IDLE_PROCESSES,
     http: { host: e.AGENT_HTTP_HOST, port: e.AGENT_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     telemetry,

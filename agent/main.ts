@@ -71,6 +71,7 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
     agentName: config.agentName,
     ...(config.http.host ? { host: config.http.host } : {}),
     ...(config.http.port ? { port: config.http.port } : {}),
+    ...(config.idleProcesses !== undefined ? { numIdleProcesses: config.idleProcesses } : {}),
   };
   const maxCalls = config.maxCalls;
   if (maxCalls === undefined) return base;

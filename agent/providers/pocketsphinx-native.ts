@@ -139,25 +139,41 @@ export class PocketSphinxModel {
     const max = Math.max(1, opts.maxDecoders ?? 4);
     const model = new PocketSphinxModel(loadNative(), args, max, opts.prime);
     const initial = await Promise.all(
-      Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () => model.create()),
+      Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () => model.create(false)),
     );
-    model.idle.push(...initial);
+    // Priming the first decoders (about a second of CPU each) goes on in the background: the
+    // process is ready for a call without it, and the caller's first utterance comes after the
+    // greeting, by which time it is done. acquire() waits for it in any case.
+    model.warming = Promise.all(initial.map((d) => model.primeDecoder(d))).then(() => {
+      model.idle.push(...initial);
+    });
     return model;
   }
 
-  private async create(): Promise<Decoder> {
+  private warming: Promise<void> = Promise.resolve();
+
+  private async primeDecoder(d: Decoder): Promise<void> {
+    if (!this.prime) return;
+    this.native.start(d);
+    await this.native.feed(d, this.prime);
+    await this.native.finish(d);
+  }
+
+  private async create(prime = true): Promise<Decoder> {
     this.created += 1;
     const d = await this.native.init(this.args);
-    if (this.prime) {
-      this.native.start(d);
-      await this.native.feed(d, this.prime);
-      await this.native.finish(d);
-    }
+    if (prime) await this.primeDecoder(d);
     return d;
+  }
+
+  /** Resolves once the decoders made at load are primed. */
+  ready(): Promise<void> {
+    return this.warming;
   }
 
   /** A decoder for one utterance: an idle one, a new one while under the limit, or the next freed. */
   async acquire(): Promise<Decoder> {
+    await this.warming;
     const idle = this.idle.pop();
     if (idle !== undefined) return idle;
     if (this.created < this.maxDecoders) return this.create();

@@ -20,6 +20,7 @@ import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers
 import { createAgentInstruments } from '../../otel/instruments.js';
 import useCasesJson from '../../sip/use-cases.json' with { type: 'json' };
 import { PushAudioInput, RecordingAudioOutput } from '../../test/helpers/audio.js';
+import { summary } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,11 +43,7 @@ const UTTERANCES = [
   'where is city hall',
 ];
 
-function stats(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(0);
-  return `n=${s.length} median ${q(0.5)} ms  p95 ${q(0.95)} ms  min ${s[0]!.toFixed(0)}  max ${s[s.length - 1]!.toFixed(0)}`;
-}
+const stats = (xs: number[]) => summary(xs);
 
 async function telephone(text: string): Promise<Int16Array> {
   const pcm = await synthesizeToPcm(text, { voice: 'rms' });

@@ -16,6 +16,7 @@ import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
 import useCases from '../../sip/use-cases.json' with { type: 'json' };
 import { SMA_BUNDLE, buildSma, describeSize } from '../build-sma.js';
 import { startLocalDynamoProcess } from '../lib/local-dynamodb.js';
+import { summary as summarize } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,14 +26,7 @@ const { values } = parseArgs({
 });
 const EVENTS = Number(values.events);
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-function summary(samplesMs: number[]): string {
-  const s = [...samplesMs].sort((a, b) => a - b);
-  const f = (v: number) => `${v.toFixed(3)} ms`;
-  return `n=${s.length} median ${f(quantile(s, 0.5))}  p95 ${f(quantile(s, 0.95))}  p99 ${f(quantile(s, 0.99))}  max ${f(s[s.length - 1]!)}`;
-}
+const summary = (samplesMs: number[]) => summarize(samplesMs, 3, true);
 
 function handlerWith(journal: CallJournal): SmaHandler {
   const config = loadSmaConfig({ ...LOCAL_SMA_ENV }, useCases);

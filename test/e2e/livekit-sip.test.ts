@@ -10,7 +10,7 @@ import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
 import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision } from '../../sip/livekit/provision.js';
 import { SipLeg } from '../../sip/lab/sip-leg.js';
-import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../helpers/livekit.js';
+import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
 
 let lab: LiveKitLab;
 let rooms: RoomServiceClient;

@@ -1,16 +1,16 @@
 // A real local LiveKit stack (Redis, livekit-server, livekit-sip on free loopback ports), SIP
-// provisioned from the product's definitions, and a real agent worker: what the suites against
-// the real stack share.
+// provisioned from the product's definitions, and a real agent worker: what the tests against the
+// real stack and the SIP benchmark share.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipClient } from 'livekit-server-sdk';
-import { type AgentWorker, startAgentWorker } from '../../scripts/lib/agent-worker.js';
-import { freePorts, type LocalStack, startLocalStack } from '../../scripts/lib/local-stack.js';
 import { sipDefinitions, type SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
 import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
-import { USE_CASES_JSON } from './sma.js';
+import bundledUseCases from '../../sip/use-cases.json' with { type: 'json' };
+import { type AgentWorker, startAgentWorker } from './agent-worker.js';
+import { freePorts, type LocalStack, startLocalStack } from './local-stack.js';
 
 export const AGENT_NAME = 'callbridge-agent';
 
@@ -25,12 +25,16 @@ export interface LiveKitLab {
   stop(): Promise<void>;
 }
 
-export async function startLiveKitLab(opts: { worker: boolean }): Promise<LiveKitLab> {
+export async function startLiveKitLab(opts: {
+  worker: boolean;
+  maxCalls?: number;
+  idleProcesses?: number;
+}): Promise<LiveKitLab> {
   const logDir = mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
   const stack = await startLocalStack({ ports: await freePorts(), logDir });
   let worker: AgentWorker | undefined;
   try {
-    const useCases = loadUseCases(undefined, USE_CASES_JSON);
+    const useCases = loadUseCases(undefined, bundledUseCases);
     const defs = sipDefinitions({
       profile: 'local',
       useCases,
@@ -45,7 +49,8 @@ export async function startLiveKitLab(opts: { worker: boolean }): Promise<LiveKi
         env: {
           ...stack.env,
           AGENT_NAME,
-          AGENT_MAX_CALLS: '4',
+          AGENT_MAX_CALLS: String(opts.maxCalls ?? 4),
+          AGENT_IDLE_PROCESSES: String(opts.idleProcesses ?? 2),
           SPEECH_PROVIDERS: 'local',
           // The Chime client is built at start; these calls never reach AWS.
           AWS_REGION: 'us-east-1',

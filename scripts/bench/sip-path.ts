@@ -1,0 +1,96 @@
+// The SIP path on the real local stack, timed at the calling side: INVITE → answer (agent dispatch,
+// job start and subscription included: livekit-sip answers only once the agent has subscribed)
+// and answer → first greeting audio heard.
+//
+//   npm run bench:sip -- [--calls 20] [--concurrent 1] [--gap-ms 2000] [--idle 3]
+//
+// Calls start `--gap-ms` apart (per concurrent line): back to back (0) measures how fast the
+// worker replaces its loaded job processes, one at a time, rather than how fast a call connects.
+// Starts its own stack (free ports) and agent worker, provisions the lab definitions, places the
+// calls (K at a time), prints figures, and stops everything.
+import { parseArgs } from 'node:util';
+import { buildCallHeaders } from '../../sip/headers.js';
+import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
+import { SipLeg } from '../../sip/lab/sip-leg.js';
+import { startLiveKitLab } from '../lib/livekit-lab.js';
+import { summary } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '20' },
+    concurrent: { type: 'string', default: '1' },
+    'gap-ms': { type: 'string', default: '2000' },
+    idle: { type: 'string', default: '3' },
+  },
+});
+const CALLS = Number(values.calls);
+const CONCURRENT = Number(values.concurrent);
+const GAP_MS = Number(values['gap-ms']);
+const IDLE = Number(values.idle);
+
+const lab = await startLiveKitLab({
+  worker: true,
+  maxCalls: Math.max(4, CONCURRENT + 2),
+  idleProcesses: IDLE,
+});
+const access = { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret };
+const useCase = lab.useCases.defaultUseCase;
+const inviteToAnswer: number[] = [];
+const answerToAudio: number[] = [];
+let failures = 0;
+
+async function oneCall(i: number): Promise<void> {
+  const tx = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const leg = await SipLeg.dial(access, {
+    outboundTrunkId: lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
+    to: useCase.livekitNumber,
+    from: '+15550100999',
+    headers: buildCallHeaders({
+      transactionId: tx,
+      applicationId: 'bench',
+      region: 'us-east-1',
+      useCase: useCase.id,
+      traceparent: `00-${tx.replaceAll('-', '')}-${'1'.repeat(16)}-01`,
+    }),
+  });
+  try {
+    const answered = await leg.waitAnswered(20_000);
+    const audio = await leg.waitFirstAudio(10_000);
+    inviteToAnswer.push(answered - leg.invitedAt);
+    answerToAudio.push(audio - answered);
+    // Let the greeting play a moment, as a caller would, before hanging up.
+    await new Promise((r) => setTimeout(r, 1000));
+  } catch (e) {
+    failures++;
+    process.stderr.write(`call ${i}: ${(e as Error).message}\n`);
+  } finally {
+    await leg.hangUp();
+  }
+}
+
+try {
+  // One call to warm the worker's idle processes, not counted.
+  await oneCall(-1);
+  inviteToAnswer.length = 0;
+  answerToAudio.length = 0;
+  failures = 0;
+  await new Promise((r) => setTimeout(r, 3000)); // the pool refills after the warm-up call
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENT }, async () => {
+      while (next < CALLS) {
+        await oneCall(next++);
+        await new Promise((r) => setTimeout(r, GAP_MS));
+      }
+    }),
+  );
+  console.log(
+    `SIP path on the local stack: ${CALLS} calls, ${CONCURRENT} at a time, ${GAP_MS} ms apart, ${IDLE} idle job processes`,
+  );
+  console.log(`  INVITE → answer (calling side):        ${summary(inviteToAnswer)}`);
+  console.log(`  answer → first greeting audio (ear):   ${summary(answerToAudio)}`);
+  console.log(`  failed calls: ${failures}`);
+} finally {
+  await lab.stop();
+}
+process.exit(failures > 0 ? 1 : 0);
