@@ -10,6 +10,7 @@
 // Attributes are low-cardinality codes only: never phone numbers, call ids or room names.
 import { randomBytes } from 'node:crypto';
 import {
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -98,7 +99,10 @@ export class SmaInvocation {
     private readonly ids: CallIdGenerator | undefined,
   ) {}
 
-  decided(f: InvocationFacts): void {
+  /** `facts` is called only when the span records: untraced invocations pay nothing for it. */
+  decided(facts: () => InvocationFacts): void {
+    if (!this.span.isRecording()) return;
+    const f = facts();
     this.span.setAttributes(
       defined({
         'callbridge.use_case': f.useCase,
@@ -163,13 +167,23 @@ export class SmaInvocation {
   }
 }
 
+const UNTRACED = new SmaInvocation(
+  trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
+  trace.getTracer(SMA_TRACER),
+  '',
+  undefined,
+);
+
 export class SmaTracing {
+  /** No spans at all (nothing exports them): the handler's cost stays as it was. */
+  static readonly disabled = new SmaTracing(undefined);
+
   /**
-   * @param tracer the handler's tracer (the API's global one, a no-op, unless set up)
+   * @param tracer the tracer of the SMA's tracer provider; undefined: no spans
    * @param ids the tracer provider's id generator, needed to write the call's root span
    */
   constructor(
-    private readonly tracer: Tracer = trace.getTracer(SMA_TRACER),
+    private readonly tracer: Tracer | undefined,
     private readonly ids?: CallIdGenerator,
   ) {}
 
@@ -178,6 +192,7 @@ export class SmaTracing {
     call: { transactionId: string; type: string; sequence: number },
     fn: (inv: SmaInvocation) => Promise<T>,
   ): Promise<T> {
+    if (!this.tracer) return fn(UNTRACED);
     const parent = contextFromTraceparent(callTraceparent(call.transactionId));
     const span = this.tracer.startSpan(
       `sma ${call.type}`,

@@ -29,7 +29,9 @@ export async function startSmaTelemetry(
   return {
     telemetry,
     instruments: createSmaInstruments(telemetry.meter(SMA_METER)),
-    tracing: new SmaTracing(telemetry.tracer(SMA_TRACER), ids),
+    tracing: telemetry.tracerProvider
+      ? new SmaTracing(telemetry.tracer(SMA_TRACER), ids)
+      : SmaTracing.disabled,
     flushingEach: (handler) => {
       if (!telemetry.enabled) return handler;
       return async (event) => {

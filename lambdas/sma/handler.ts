@@ -21,7 +21,7 @@ export interface HandlerDeps {
   instruments: SmaInstruments;
   logger: Logger;
   now: () => number;
-  /** The call's spans; without it, the API's global tracer (a no-op unless one is set up). */
+  /** The call's spans (otel/sma-tracing.ts); without it, none. */
   tracing?: SmaTracing;
 }
 
@@ -106,7 +106,7 @@ function logNotes(log: Logger, notes: Note[]): void {
 
 export function createHandler(deps: HandlerDeps): SmaHandler {
   const { instruments: i } = deps;
-  const tracing = deps.tracing ?? new SmaTracing();
+  const tracing = deps.tracing ?? SmaTracing.disabled;
 
   async function handleParsed(
     ev: SmaEvent,
@@ -150,7 +150,7 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
     // counted twice.
     if (journal.event !== 'duplicate') recordMetrics(i, d.metrics, d.state.useCase ?? 'unknown');
     logNotes(log, d.notes);
-    span.decided(traceFacts(ev, d, response, journal, nowMs));
+    span.decided(() => traceFacts(ev, d, response, journal, nowMs));
     log.info(
       {
         actions: response.Actions.map((a) => a.Type),
