@@ -26,8 +26,6 @@ export interface StackPorts {
   redis: number;
   /** livekit-server HTTP/WebSocket API. */
   http: number;
-  /** livekit-server WebRTC over TCP. */
-  rtcTcp: number;
   /** livekit-server WebRTC over UDP (one muxed port). */
   rtcUdp: number;
   /** livekit-sip signalling, UDP and TCP. */
@@ -49,6 +47,8 @@ export interface LocalStack {
   logDir: string;
   /** Environment for processes that talk to this stack (agent worker, lk, livekit-sip). */
   env: Record<string, string>;
+  /** Process ids by server name. */
+  pids: Record<string, number>;
   /** Rejects when a server exits while the stack is meant to be up. */
   readonly failed: Promise<never>;
   stop(): Promise<void>;
@@ -64,7 +64,7 @@ const livekitYamlSchema = z.object({
     message: 'needs at least one key',
   }),
   redis: z.object({ address: z.string() }),
-  rtc: z.object({ tcp_port: z.number().int(), udp_port: z.number().int() }).loose(),
+  rtc: z.object({ udp_port: z.number().int() }).loose(),
 });
 const sipYamlSchema = z.object({
   sip_port: z.number().int(),
@@ -79,7 +79,6 @@ export function defaultPorts(): StackPorts {
   return {
     redis: Number(lk.redis.address.split(':').pop()),
     http: lk.port,
-    rtcTcp: lk.rtc.tcp_port,
     rtcUdp: lk.rtc.udp_port,
     sip: sip.sip_port,
     rtp: { start, end },
@@ -96,7 +95,7 @@ export function localStackCredentials(): { url: string; apiKey: string; apiSecre
 /** Free loopback ports for a stack of its own (tests, benchmarks). */
 export async function freePorts(): Promise<StackPorts> {
   const tcp: number[] = [];
-  while (tcp.length < 3) tcp.push(await freePort('tcp'));
+  while (tcp.length < 2) tcp.push(await freePort('tcp'));
   // UDP and TCP on the same number for livekit-sip's signalling.
   let sip = 0;
   for (let i = 0; i < 20 && !sip; i++) {
@@ -111,8 +110,8 @@ export async function freePorts(): Promise<StackPorts> {
     if ((await udpFree(start)) && (await udpFree(start + 99))) rtp = { start, end: start + 99 };
   }
   if (!sip || !rtp.start) throw new LocalStackError('could not find free ports for livekit-sip');
-  const [redis, http, rtcTcp] = tcp as [number, number, number];
-  return { redis, http, rtcTcp, rtcUdp, sip, rtp };
+  const [redis, http] = tcp as [number, number];
+  return { redis, http, rtcUdp, sip, rtp };
 }
 
 export interface StartOptions {
@@ -154,11 +153,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const livekitConfig = parse(readFileSync(LIVEKIT_YAML, 'utf8')) as Record<string, unknown>;
   livekitConfig.port = ports.http;
   livekitConfig.redis = { ...(livekitConfig.redis as object), address: redisAddress };
-  livekitConfig.rtc = {
-    ...(livekitConfig.rtc as object),
-    tcp_port: ports.rtcTcp,
-    udp_port: ports.rtcUdp,
-  };
+  livekitConfig.rtc = { ...(livekitConfig.rtc as object), udp_port: ports.rtcUdp };
 
   const sipConfig = parse(readFileSync(LIVEKIT_SIP_YAML, 'utf8')) as Record<string, unknown>;
   Object.assign(sipConfig, {
@@ -290,6 +285,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     sipAddress: `127.0.0.1:${ports.sip}`,
     logDir,
     env: { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
+    pids: Object.fromEntries(managed.map((m) => [m.name, m.child.pid as number])),
     failed,
     stop,
   };

@@ -1,0 +1,153 @@
+// The SIP definitions: what the product declares for LiveKit, and the checks that stop a bad
+// definition before anything is sent to a server.
+import { SIPInboundTrunkInfo } from 'livekit-server-sdk';
+import { describe, expect, it } from 'vitest';
+import { SipHeader } from '../../../sip/headers.js';
+import {
+  DefinitionError,
+  LAB_OUTBOUND_TRUNK,
+  definitionProblems,
+  sipDefinitions,
+  type SipDefinitions,
+} from '../../../sip/livekit/definitions.js';
+import { ProvisionError, provision, type SipApi } from '../../../sip/livekit/provision.js';
+import { parseUseCases } from '../../../sip/use-cases.js';
+import { USE_CASES_JSON } from '../../helpers/sma.js';
+
+const useCases = parseUseCases(USE_CASES_JSON);
+const local = () =>
+  sipDefinitions({
+    profile: 'local',
+    useCases,
+    agentName: 'callbridge-agent',
+    localSipAddress: '127.0.0.1:5060',
+  });
+
+/** A SIP API that lists what it is given and records every call. */
+function recordingApi(existing: { inbound?: SIPInboundTrunkInfo[] } = {}) {
+  const calls: string[] = [];
+  const api = new Proxy({} as SipApi, {
+    get: (_t, name: string) => async () => {
+      calls.push(name);
+      if (name === 'listSipInboundTrunk') return existing.inbound ?? [];
+      if (name.startsWith('list')) return [];
+      throw new Error(`${name} must not be called`);
+    },
+  });
+  return { api, calls };
+}
+
+describe('SIP definitions', () => {
+  it('local: one inbound trunk per use case from loopback, the lab trunk, one rule by agent name', () => {
+    const defs = local();
+    expect(definitionProblems(defs)).toEqual([]);
+    const uc = useCases.defaultUseCase;
+    expect(defs.inboundTrunks).toEqual([
+      expect.objectContaining({
+        name: `callbridge-in-${uc.id}`,
+        numbers: [uc.livekitNumber],
+        allowedAddresses: ['127.0.0.1/32'],
+      }),
+    ]);
+    // Every contract header maps to its attribute.
+    expect(defs.inboundTrunks[0]!.headersToAttributes).toMatchObject({
+      [SipHeader.transactionId]: 'sma.transactionId',
+      [SipHeader.traceparent]: 'trace.traceparent',
+    });
+    expect(defs.outboundTrunks.map((t) => [t.name, t.address])).toEqual([
+      [LAB_OUTBOUND_TRUNK, '127.0.0.1:5060'],
+    ]);
+    expect(defs.dispatchRules).toEqual([
+      {
+        name: 'callbridge-agent',
+        inboundTrunks: [`callbridge-in-${uc.id}`],
+        roomPrefix: 'call',
+        agentName: 'callbridge-agent',
+      },
+    ]);
+  });
+
+  it('production: only Chime Voice Connector signalling ranges of the regions, no lab trunk', () => {
+    const defs = sipDefinitions({
+      profile: 'production',
+      useCases,
+      agentName: 'callbridge-agent',
+      regions: ['us-east-1', 'us-west-2'],
+      extraAllowedAddresses: ['198.51.100.7/32'],
+    });
+    expect(definitionProblems(defs)).toEqual([]);
+    expect(defs.outboundTrunks).toEqual([]);
+    expect(defs.inboundTrunks[0]!.allowedAddresses).toEqual(
+      expect.arrayContaining(['3.80.16.0/23', '99.77.253.0/24', '198.51.100.7/32']),
+    );
+    expect(defs.inboundTrunks[0]!.allowedAddresses.some((a) => a.startsWith('127.'))).toBe(false);
+  });
+
+  it('production needs a known region', () => {
+    const base = { profile: 'production' as const, useCases, agentName: 'a' };
+    expect(() => sipDefinitions(base)).toThrow(DefinitionError);
+    expect(() => sipDefinitions({ ...base, regions: ['mars-north-1'] })).toThrow(/mars-north-1/);
+  });
+
+  it('finds a number on two trunks, a contract header without its mapping, and open trunks', () => {
+    const defs = local();
+    const trunk = defs.inboundTrunks[0]!;
+    const { [SipHeader.useCase]: _dropped, ...partial } = trunk.headersToAttributes;
+    const bad: SipDefinitions = {
+      ...defs,
+      inboundTrunks: [
+        { ...trunk, headersToAttributes: partial },
+        { ...trunk, name: 'callbridge-in-copy', allowedAddresses: [] },
+      ],
+    };
+    const problems = definitionProblems(bad).join('\n');
+    expect(problems).toContain(`${trunk.numbers[0]} is also on inbound trunk "${trunk.name}"`);
+    expect(problems).toContain(`contract header ${SipHeader.useCase} has no mapping`);
+    expect(problems).toContain('no allowed addresses');
+    expect(problems).toContain(
+      'inbound trunk "callbridge-in-copy": no dispatch rule takes its calls',
+    );
+  });
+
+  it('finds a mapping to the wrong attribute, loopback in production, and a dangling rule', () => {
+    const defs = local();
+    const trunk = defs.inboundTrunks[0]!;
+    const bad: SipDefinitions = {
+      ...defs,
+      profile: 'production',
+      inboundTrunks: [
+        {
+          ...trunk,
+          headersToAttributes: { ...trunk.headersToAttributes, [SipHeader.region]: 'region' },
+        },
+      ],
+      dispatchRules: [{ ...defs.dispatchRules[0]!, inboundTrunks: [trunk.name, 'nowhere'] }],
+    };
+    const problems = definitionProblems(bad).join('\n');
+    expect(problems).toContain(`${SipHeader.region} maps to "region", not sma.region`);
+    expect(problems).toContain('loopback address 127.0.0.1/32 in a production definition');
+    expect(problems).toContain('unknown inbound trunk "nowhere"');
+  });
+
+  it('provision sends nothing when the definitions are bad', async () => {
+    const defs = local();
+    const bad = { ...defs, inboundTrunks: [{ ...defs.inboundTrunks[0]!, numbers: [] }] };
+    const { api, calls } = recordingApi();
+    await expect(provision(api, bad)).rejects.toThrow(/nothing was sent[\s\S]*no numbers/);
+    expect(calls).toEqual([]);
+  });
+
+  it('provision stops, changing nothing, when a trunk it does not manage holds one of its numbers', async () => {
+    const defs = local();
+    const foreign = new SIPInboundTrunkInfo({
+      sipTrunkId: 'ST_foreign',
+      name: 'someone-elses',
+      numbers: [defs.inboundTrunks[0]!.numbers[0]!],
+      metadata: '',
+    });
+    const { api, calls } = recordingApi({ inbound: [foreign] });
+    await expect(provision(api, defs)).rejects.toThrow(ProvisionError);
+    await expect(provision(api, defs)).rejects.toThrow(/someone-elses.*does not manage/);
+    expect(calls.every((c) => c.startsWith('list'))).toBe(true);
+  });
+});
