@@ -8,7 +8,15 @@
 // and passes the result as the config body.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -137,6 +145,8 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const log = opts.log ?? (() => {});
   mkdirSync(logDir, { recursive: true });
+  const pidFile = join(logDir, 'stack.pids');
+  killStale(pidFile);
   for (const bin of ['livekit-server', 'livekit-sip']) {
     if (!existsSync(join(TOOLS_BIN, bin))) {
       throw new LocalStackError(
@@ -191,6 +201,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
       await exited;
       clearTimeout(timer);
     }
+    rmSync(pidFile, { force: true });
   };
 
   const launch = async (
@@ -211,6 +222,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     closeSync(fd);
     const m: Managed = { name, child, logFile, stopping: false };
     managed.push(m);
+    writeFileSync(pidFile, managed.map((x) => `${x.child.pid} ${x.name}`).join('\n'));
     let exited: string | null = null;
     child.on('error', (e) => {
       exited = `could not start (${e.message})`;
@@ -289,6 +301,38 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     failed,
     stop,
   };
+}
+
+/**
+ * Servers a previous supervisor started and could not stop (it was killed outright): killed, so
+ * their ports are free again. Only processes still running the binary recorded are touched.
+ */
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+function killStale(pidFile: string): void {
+  if (!existsSync(pidFile)) return;
+  for (const line of readFileSync(pidFile, 'utf8').split('\n')) {
+    const [pid, name] = line.split(' ');
+    if (!pid || !name) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    const binary = name === 'redis' ? 'redis-server' : name;
+    if (cmdline.includes(binary)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+      // Its ports are free once it is gone: wait for that (a moment at most).
+      const until = Date.now() + 2000;
+      while (existsSync(`/proc/${pid}`) && Date.now() < until) Atomics.wait(SLEEPER, 0, 0, 20);
+    }
+  }
+  rmSync(pidFile, { force: true });
 }
 
 function readYaml<T>(file: string, schema: z.ZodType<T>): T {

@@ -1,0 +1,60 @@
+// The local LiveKit stack, kept running for development: Redis, livekit-server and livekit-sip on
+// the committed ports (livekit.yaml, sip/livekit/livekit-sip.yaml), SIP provisioned with the lab
+// definitions, and the agent worker. Ctrl-C stops everything.
+//
+//   npm run stack              then, in another terminal:  npm run dev-room
+//   npm run stack -- --no-agent   (run the worker yourself: npm run agent -- dev)
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SipClient } from 'livekit-server-sdk';
+import { sipDefinitions } from '../sip/livekit/definitions.js';
+import { describeChange, provision } from '../sip/livekit/provision.js';
+import { loadUseCases } from '../sip/use-cases.js';
+import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
+import { type AgentWorker, startAgentWorker } from './lib/agent-worker.js';
+import { startLocalStack } from './lib/local-stack.js';
+
+const { values } = parseArgs({ options: { 'no-agent': { type: 'boolean', default: false } } });
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+const stack = await startLocalStack({ log: (l) => say(`  ${l}`) });
+let worker: AgentWorker | undefined;
+const stop = async () => {
+  say('stopping…');
+  await worker?.stop();
+  await stack.stop();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+
+try {
+  const agentName = process.env.AGENT_NAME ?? 'callbridge-agent';
+  const defs = sipDefinitions({
+    profile: 'local',
+    useCases: loadUseCases(process.env.USE_CASES_FILE, bundledUseCases),
+    agentName,
+    localSipAddress: stack.sipAddress,
+  });
+  const result = await provision(new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret), defs);
+  for (const c of result.changes) say(`  ${describeChange(c)}`);
+  if (!values['no-agent']) {
+    const logFile = join(stack.logDir, 'agent.log');
+    worker = await startAgentWorker({
+      logFile,
+      env: { ...stack.env, AGENT_NAME: agentName, AGENT_MAX_CALLS: '8' },
+    });
+    say(`  agent worker ${agentName} registered (log: ${logFile})`);
+  }
+  say(`LiveKit: ${stack.url}  (API keys in livekit.yaml)`);
+  say(
+    `SIP:     ${stack.sipAddress}  (inbound trunks: ${defs.inboundTrunks.map((t) => t.numbers.join(',')).join(' ')})`,
+  );
+  say('Try the agent: npm run dev-room    Stop: Ctrl-C');
+  await Promise.race([stack.failed, worker?.failed ?? new Promise(() => {})]);
+} catch (e) {
+  process.stderr.write(`stack: ${(e as Error).message}\n`);
+  await worker?.stop();
+  await stack.stop();
+  process.exit(1);
+}
