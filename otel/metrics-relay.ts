@@ -152,12 +152,16 @@ export async function startMetricsRelay(
     server.listen(path, () => resolve());
   });
   server.unref();
+  // The framework ends the worker with process.exit(): the directory goes with the process.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   return {
     path,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
+      process.off('exit', removeDir);
+      removeDir();
     },
   };
 }

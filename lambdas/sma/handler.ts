@@ -9,7 +9,7 @@ import {
 } from './decide/index.js';
 import { smaResponse, type SmaResponse } from './actions.js';
 import { writeState, readState } from './call-state.js';
-import { parseEvent, type SmaEvent } from './events.js';
+import { EventType, parseEvent, type SmaEvent } from './events.js';
 import type { CallJournal, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
@@ -106,6 +106,12 @@ function logNotes(log: Logger, notes: Note[]): void {
 
 export function createHandler(deps: HandlerDeps): SmaHandler {
   const { instruments: i } = deps;
+  // Error counters start at 0 for every event type: dashboards show 0 rather than no data, and
+  // rate() sees the first error (a series that appears at 1 hides its first increment).
+  for (const event_type of [...EventType.options, 'unknown']) {
+    i.handlerErrors.add(0, { event_type });
+    i.journalFailures.add(0, { event_type });
+  }
   const tracing = deps.tracing ?? SmaTracing.disabled;
 
   async function handleParsed(
