@@ -2,7 +2,7 @@
 // exporters are imported only when chosen: they bring protobuf encoding with them. They read the
 // rest of their standard variables themselves (endpoints, OTEL_EXPORTER_OTLP_HEADERS, timeouts,
 // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE).
-import { DiagLogLevel, diag, metrics, trace, type DiagLogger } from '@opentelemetry/api';
+import { DiagLogLevel, diag, metrics, type DiagLogger } from '@opentelemetry/api';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   ConsoleMetricExporter,
@@ -158,9 +158,8 @@ export async function startSdk(
   );
   return {
     enabled: true,
-    // Metrics without traces (or the reverse) leave the other signal to the API's no-ops.
+    // Traces without metrics leave metrics to the API's no-ops.
     meter: (name) => (meterProvider ?? metrics).getMeter(name),
-    tracer: (name) => (tracerProvider ?? trace).getTracer(name),
     tracerProvider,
     prometheusUrl: prometheus?.url,
     flush,

@@ -5,7 +5,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { TelemetryConfig } from './config.js';
 import { createSmaInstruments, type SmaInstruments } from './instruments.js';
-import { CallIdGenerator, SMA_TRACER, SmaTracing } from './sma-tracing.js';
+import { CallIdGenerator, SMA_TRACER, noTracing, type CallTracing } from './sma-tracing.js';
 import { flushWithin, startTelemetry, type Telemetry } from './telemetry.js';
 
 export const SMA_METER = 'callbridge.sma';
@@ -13,7 +13,7 @@ export const SMA_METER = 'callbridge.sma';
 export interface SmaTelemetry {
   telemetry: Telemetry;
   instruments: SmaInstruments;
-  tracing: SmaTracing;
+  tracing: CallTracing;
   /** `handler`, flushing telemetry before each answer (unchanged when nothing is exported). */
   flushingEach<E, R>(handler: (event: E) => Promise<R>): (event: E) => Promise<R>;
 }
@@ -26,12 +26,14 @@ export async function startSmaTelemetry(
 ): Promise<SmaTelemetry> {
   const ids = new CallIdGenerator();
   const telemetry = await startTelemetry(config, { logger, idGenerator: ids, ...extra });
+  const provider = telemetry.tracerProvider;
+  const tracing = provider
+    ? new (await import('./sma-spans.js')).SmaTracing(provider.getTracer(SMA_TRACER), ids)
+    : noTracing;
   return {
     telemetry,
     instruments: createSmaInstruments(telemetry.meter(SMA_METER)),
-    tracing: telemetry.tracerProvider
-      ? new SmaTracing(telemetry.tracer(SMA_TRACER), ids)
-      : SmaTracing.disabled,
+    tracing,
     flushingEach: (handler) => {
       if (!telemetry.enabled) return handler;
       return async (event) => {

@@ -2,7 +2,7 @@
 // its job processes): a MeterProvider and a TracerProvider with the exporters the configuration
 // names. With nothing to export, nothing of the SDK is even loaded: instruments and tracers are
 // the API's no-ops, and flushing costs nothing. That keeps the Lambda's cold start as it was.
-import { metrics, trace, type Meter, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { metrics, type Meter, type TracerProvider } from '@opentelemetry/api';
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { IdGenerator, Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
@@ -33,7 +33,6 @@ export interface Telemetry {
   /** False when nothing is exported (everything below is then a no-op). */
   readonly enabled: boolean;
   meter(name: string): Meter;
-  tracer(name: string): Tracer;
   /** The SDK tracer provider, when spans are recorded. */
   readonly tracerProvider: TracerProvider | undefined;
   /** The Prometheus scrape endpoint, when one is served. */
@@ -47,7 +46,6 @@ export interface Telemetry {
 export const noTelemetry: Telemetry = {
   enabled: false,
   meter: (name) => metrics.getMeter(name),
-  tracer: (name) => trace.getTracer(name),
   tracerProvider: undefined,
   prometheusUrl: undefined,
   flush: async () => {},

@@ -13,7 +13,12 @@ import { EventType, parseEvent, type SmaEvent } from './events.js';
 import type { CallJournal, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
-import { SmaTracing, type InvocationFacts, type SmaInvocation } from '../../otel/sma-tracing.js';
+import {
+  noTracing,
+  type CallTracing,
+  type InvocationFacts,
+  type InvocationSpan,
+} from '../../otel/sma-tracing.js';
 
 export interface HandlerDeps {
   config: DecideConfig;
@@ -22,7 +27,7 @@ export interface HandlerDeps {
   logger: Logger;
   now: () => number;
   /** The call's spans (otel/sma-tracing.ts); without it, none. */
-  tracing?: SmaTracing;
+  tracing?: CallTracing;
 }
 
 export type SmaHandler = (event: unknown) => Promise<SmaResponse>;
@@ -112,12 +117,12 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
     i.handlerErrors.add(0, { event_type });
     i.journalFailures.add(0, { event_type });
   }
-  const tracing = deps.tracing ?? SmaTracing.disabled;
+  const tracing = deps.tracing ?? noTracing;
 
   async function handleParsed(
     ev: SmaEvent,
     log: Logger,
-    span: SmaInvocation,
+    span: InvocationSpan,
   ): Promise<SmaResponse> {
     const nowMs = deps.now();
     const d = decide(ev, { config: deps.config, nowMs });
