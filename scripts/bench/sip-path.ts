@@ -8,6 +8,7 @@
 // worker replaces its loaded job processes, one at a time, rather than how fast a call connects.
 // Starts its own stack (free ports) and agent worker, provisions the lab definitions, places the
 // calls (K at a time), prints figures, and stops everything.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildCallHeaders } from '../../sip/headers.js';
 import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
@@ -37,6 +38,8 @@ const access = { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.st
 const useCase = lab.useCases.defaultUseCase;
 const inviteToAnswer: number[] = [];
 const answerToAudio: number[] = [];
+/** Per call: when the caller side saw the answer and first audio (epoch ms), by transaction id. */
+const seen = new Map<string, { answered: number; audio: number }>();
 let failures = 0;
 
 async function oneCall(i: number): Promise<void> {
@@ -58,6 +61,10 @@ async function oneCall(i: number): Promise<void> {
     const audio = await leg.waitFirstAudio(10_000);
     inviteToAnswer.push(answered - leg.invitedAt);
     answerToAudio.push(audio - answered);
+    if (i >= 0) {
+      const epoch = (t: number) => performance.timeOrigin + t;
+      seen.set(tx, { answered: epoch(answered), audio: epoch(audio) });
+    }
     // Let the greeting play a moment, as a caller would, before hanging up.
     await new Promise((r) => setTimeout(r, 1000));
   } catch (e) {
@@ -89,6 +96,20 @@ try {
   );
   console.log(`  INVITE → answer (calling side):        ${summary(inviteToAnswer)}`);
   console.log(`  answer → first greeting audio (ear):   ${summary(answerToAudio)}`);
+  // Where the time goes: the agent logs when it sent its first frame ("first audio", with its own
+  // answer → frame time); the rest is the media path back to the calling side.
+  const agentSeesAnswer: number[] = [];
+  const mediaPath: number[] = [];
+  for (const line of readFileSync(lab.worker!.logFile, 'utf8').split('\n')) {
+    if (!line.includes('"msg":"first audio"')) continue;
+    const j = JSON.parse(line) as { time: number; transactionId: string; ttfaMs: number };
+    const s = seen.get(j.transactionId);
+    if (!s) continue;
+    agentSeesAnswer.push(j.time - j.ttfaMs - s.answered);
+    mediaPath.push(s.audio - j.time);
+  }
+  console.log(`    of which: answer → agent sees it:       ${summary(agentSeesAnswer)}`);
+  console.log(`              agent's first frame → ear:     ${summary(mediaPath)}`);
   console.log(`  failed calls: ${failures}`);
 } finally {
   await lab.stop();

@@ -21,6 +21,7 @@ import {
   TrackSource,
 } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient, SipClient } from 'livekit-server-sdk';
+import { resamplePcm } from '../../agent/audio.js';
 
 export interface LiveKitAccess {
   /** ws:// URL */
@@ -53,6 +54,8 @@ export interface HeardFrame {
 }
 
 const SIP_IDENTITY = 'sip-leg';
+/** The caller's voice goes into the room at 16 kHz; livekit-sip narrows it to the call's codec. */
+const VOICE_RATE = 16000;
 const EAR_IDENTITY = 'ear';
 
 function rms(f: AudioFrame): number {
@@ -84,6 +87,10 @@ export class SipLeg {
   private readonly threshold: number;
   private source: AudioSource | undefined;
   private readonly sampleRate: number;
+  /** What the caller says next, in 20 ms frames; silence is sent when it is empty. */
+  private readonly speech: AudioFrame[] = [];
+  private speechDone: (() => void) | undefined;
+  private pumping = true;
 
   private constructor(
     private readonly lk: LiveKitAccess,
@@ -185,20 +192,46 @@ export class SipLeg {
     return this.heard.filter((h) => h.at >= since && h.rms >= this.threshold).length * frameMs;
   }
 
-  /** Speaks PCM into the call (the caller's voice), paced in real time by the audio source. */
+  /**
+   * The caller's line, as a phone sends it: a continuous 20 ms stream from the moment of dialling,
+   * silence when nobody speaks (so media flows as soon as the call is answered, as it does from
+   * the phone network), paced in real time by an audio source that holds at most 100 ms.
+   */
+  private async publishVoice(): Promise<void> {
+    const rate = VOICE_RATE;
+    this.source = new AudioSource(rate, 1, 100);
+    const track = LocalAudioTrack.createAudioTrack('caller', this.source);
+    const opts = new TrackPublishOptions();
+    opts.source = TrackSource.SOURCE_MICROPHONE;
+    await this.room.localParticipant?.publishTrack(track, opts);
+    const source = this.source;
+    const n = rate / 50;
+    void (async () => {
+      while (this.pumping) {
+        const next = this.speech.shift();
+        if (!next && this.speechDone) {
+          this.speechDone();
+          this.speechDone = undefined;
+        }
+        try {
+          await source.captureFrame(next ?? new AudioFrame(new Int16Array(n), rate, 1, n));
+        } catch {
+          return; // closed
+        }
+      }
+    })();
+  }
+
+  /** Says PCM (mono, at `sampleRate`) into the call; resolves when it has been sent. */
   async say(samples: Int16Array, sampleRate: number): Promise<void> {
-    if (!this.source) {
-      this.source = new AudioSource(sampleRate, 1);
-      const track = LocalAudioTrack.createAudioTrack('caller', this.source);
-      const opts = new TrackPublishOptions();
-      opts.source = TrackSource.SOURCE_MICROPHONE;
-      await this.room.localParticipant?.publishTrack(track, opts);
+    const pcm = sampleRate === VOICE_RATE ? samples : resamplePcm(samples, sampleRate, VOICE_RATE);
+    const n = VOICE_RATE / 50;
+    for (let i = 0; i < pcm.length; i += n) {
+      const chunk = new Int16Array(n);
+      chunk.set(pcm.subarray(i, i + n));
+      this.speech.push(new AudioFrame(chunk, VOICE_RATE, 1, n));
     }
-    const n = Math.round(sampleRate / 50);
-    for (let i = 0; i < samples.length; i += n) {
-      const chunk = samples.slice(i, i + n);
-      await this.source.captureFrame(new AudioFrame(chunk, sampleRate, 1, chunk.length));
-    }
+    await new Promise<void>((resolve) => (this.speechDone = resolve));
   }
 
   /** Hangs up (removes the SIP participant: livekit-sip sends BYE) and leaves the room. */
@@ -206,6 +239,8 @@ export class SipLeg {
     const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
     await rooms.deleteRoom(this.roomName).catch(() => {});
     this.markEnded();
+    this.pumping = false;
+    this.speechDone?.();
     await this.source?.close().catch(() => {});
     await this.room.disconnect().catch(() => {});
   }
