@@ -2,9 +2,11 @@
 // measurements reach the real instruments, a job process that dies mid-call does not leave its
 // call counted as active, and nothing malformed is recorded.
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Instrument, createAgentInstruments } from '../../../otel/instruments.js';
@@ -12,6 +14,7 @@ import {
   RelayClient,
   capturingMeter,
   relayMeter,
+  removeStaleRelays,
   startMetricsRelay,
   type MetricsRelay,
 } from '../../../otel/metrics-relay.js';
@@ -125,5 +128,27 @@ describe('metrics relay', () => {
     const client = new RelayClient(join(ROOT, 'no-such-relay.sock'));
     createAgentInstruments(relayMeter(client)).activeCalls.add(1, ATTRS);
     await expect(client.close()).resolves.toBeUndefined();
+  });
+
+  it('removes the directories killed workers left, and no other', async () => {
+    const { relay } = await arrange();
+    const parent = mkdtempSync(join(tmpdir(), 'relay-parent-'));
+    const stale = mkdtempSync(join(parent, 'callbridge-metrics-'));
+    writeFileSync(join(stale, 'relay.sock'), ''); // nothing listens there
+    const young = mkdtempSync(join(parent, 'callbridge-metrics-'));
+    const other = mkdtempSync(join(parent, 'something-else-'));
+    const old = (Date.now() - 120_000) / 1000;
+    for (const d of [stale, other]) utimesSync(d, old, old);
+    // A live relay: its directory is old, but a worker listens on it.
+    const live = join(parent, 'callbridge-metrics-live');
+    utimesSync(dirname(relay.path), old, old);
+    symlinkSync(dirname(relay.path), live);
+    expect(await removeStaleRelays(parent)).toEqual([stale]);
+    expect([existsSync(stale), existsSync(young), existsSync(other), existsSync(live)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
   });
 });
