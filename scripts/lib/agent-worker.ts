@@ -12,6 +12,8 @@ import { LocalStackError, ROOT, logTail } from './local-stack.js';
 export interface AgentWorker {
   pid: number;
   logFile: string;
+  /** The worker's Prometheus scrape endpoint (all calls' metrics: see otel/). */
+  metricsUrl: string;
   /** Rejects when the worker exits before `stop()`. */
   readonly failed: Promise<never>;
   /** Kills the worker and all its job processes at once (SIGKILL): a crash, for failure tests. */
@@ -37,6 +39,7 @@ async function freeTcpPort(): Promise<number> {
 
 /** Starts `agent/main.ts start` and resolves once the worker has registered with LiveKit. */
 export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentWorker> {
+  const metricsPort = await freeTcpPort();
   const fd = openSync(opts.logFile, 'w');
   const child: ChildProcess = spawn(
     process.execPath,
@@ -49,6 +52,9 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
         ...process.env,
         AGENT_HTTP_HOST: '127.0.0.1',
         AGENT_HTTP_PORT: String(await freeTcpPort()),
+        // Its Prometheus endpoint on a port of its own (loopback by default): several workers
+        // on one machine (tests, the lab) would otherwise collide on 9464.
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
         ...opts.env,
       },
     },
@@ -106,6 +112,7 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
   return {
     pid,
     logFile: opts.logFile,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     failed,
     kill: () => stopWith('SIGKILL', 0),
     // SIGTERM lets the framework close its sessions; what is still running after 5 s is killed.
