@@ -40,16 +40,17 @@ export function frameRms(f: AudioFrame): number {
 export const SILENCE_RMS = 64;
 
 /**
- * The frames from speech onset on, keeping `keepFrames` quiet frames before it (a soft lead-in,
- * no click). TTS engines start each utterance with up to a quarter second of silence, which the
- * caller would otherwise wait through before the first word. Silence-only input is returned whole.
+ * The frames from speech onset on (optionally keeping `keepFrames` quiet frames before it). TTS
+ * engines start each utterance with up to a quarter second of silence, which the caller would
+ * otherwise wait through before the first word. The onset itself is soft (at most −54 dBFS), so
+ * starting there does not click. Silence-only input is returned whole.
  */
 export function dropLeadingSilence(
   frames: AudioFrame[],
-  keepFrames = 1,
+  keepFrames = 0,
   threshold = SILENCE_RMS,
 ): AudioFrame[] {
   const onset = frames.findIndex((f) => frameRms(f) >= threshold);
-  if (onset <= keepFrames) return frames;
+  if (onset <= keepFrames || onset < 0) return frames;
   return frames.slice(onset - keepFrames);
 }

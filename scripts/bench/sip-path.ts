@@ -41,6 +41,7 @@ const answerToAudio: number[] = [];
 /** Per call: when the caller side saw the answer and first audio (epoch ms), by transaction id. */
 const seen = new Map<string, { answered: number; audio: number }>();
 let failures = 0;
+let floor = 0;
 
 async function oneCall(i: number): Promise<void> {
   const tx = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -59,6 +60,8 @@ async function oneCall(i: number): Promise<void> {
   try {
     const answered = await leg.waitAnswered(20_000);
     const audio = await leg.waitFirstAudio(10_000);
+    // The line's own level until 100 ms before the greeting: what "silence" is on this path.
+    for (const h of leg.heard) if (h.at < audio - 100) floor = Math.max(floor, h.rms);
     inviteToAnswer.push(answered - leg.invitedAt);
     answerToAudio.push(audio - answered);
     if (i >= 0) {
@@ -110,6 +113,7 @@ try {
   }
   console.log(`    of which: answer → agent sees it:       ${summary(agentSeesAnswer)}`);
   console.log(`              agent's first frame → ear:     ${summary(mediaPath)}`);
+  console.log(`  loudest frame on the line before the greeting: rms ${floor.toFixed(1)}`);
   console.log(`  failed calls: ${failures}`);
 } finally {
   await lab.stop();

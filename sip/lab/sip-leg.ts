@@ -21,7 +21,7 @@ import {
   TrackSource,
 } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient, SipClient } from 'livekit-server-sdk';
-import { resamplePcm } from '../../agent/audio.js';
+import { SILENCE_RMS, resamplePcm } from '../../agent/audio.js';
 
 export interface LiveKitAccess {
   /** ws:// URL */
@@ -42,7 +42,7 @@ export interface DialOptions {
   roomName?: string;
   /** Sample rate the ear listens at. */
   sampleRate?: number;
-  /** RMS above which a frame counts as audio, not silence. */
+  /** RMS from which a frame counts as audio, not silence (default: the agent's speech onset). */
   audioThreshold?: number;
   /** How long the call may ring before it is given up (default 30 s). */
   ringingTimeoutS?: number;
@@ -97,7 +97,7 @@ export class SipLeg {
     private readonly opts: DialOptions,
   ) {
     this.roomName = opts.roomName ?? `pstn-${randomUUID()}`;
-    this.threshold = opts.audioThreshold ?? 200;
+    this.threshold = opts.audioThreshold ?? SILENCE_RMS;
     this.sampleRate = opts.sampleRate ?? 16000;
     this.answered = new Promise((r) => (this.resolveAnswered = r));
     this.ended = new Promise((r) => (this.resolveEnded = r));
