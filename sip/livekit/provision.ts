@@ -178,59 +178,49 @@ export async function provision(
   const byName = <T extends { name: string; metadata: string }>(list: T[]) =>
     new Map(list.filter((x) => managed(x.metadata)).map((x) => [x.name, x]));
 
+  /** create, update or unchanged for each definition of a kind, against what the server has. */
+  const plan = <D extends { name: string }, H>(
+    kind: Kind,
+    list: D[],
+    have: Map<string, H>,
+    idOf: (h: H) => string,
+    want: (d: D) => Shape,
+    got: (h: H) => Shape,
+  ) => {
+    for (const def of list) {
+      const h = have.get(def.name);
+      if (!h) {
+        changes.push({ action: 'create', kind, name: def.name });
+        continue;
+      }
+      const id = idOf(h);
+      ids[def.name] = id;
+      const diff = differences(want(def), got(h));
+      changes.push({
+        action: diff.length ? 'update' : 'unchanged',
+        kind,
+        name: def.name,
+        id,
+        ...(diff.length ? { differences: diff } : {}),
+      });
+    }
+  };
+  const trunkId = (t: { sipTrunkId: string }) => t.sipTrunkId;
   // Inbound trunks first: the dispatch rule refers to them by id.
   const haveIn = byName(inbound);
-  for (const def of defs.inboundTrunks) {
-    const have = haveIn.get(def.name);
-    if (!have) {
-      changes.push({ action: 'create', kind: 'inbound trunk', name: def.name });
-      continue;
-    }
-    ids[def.name] = have.sipTrunkId;
-    const diff = differences(inboundShape(def), inboundShapeOf(have));
-    changes.push({
-      action: diff.length ? 'update' : 'unchanged',
-      kind: 'inbound trunk',
-      name: def.name,
-      id: have.sipTrunkId,
-      ...(diff.length ? { differences: diff } : {}),
-    });
-  }
+  plan('inbound trunk', defs.inboundTrunks, haveIn, trunkId, inboundShape, inboundShapeOf);
   const haveOut = byName(outbound);
-  for (const def of defs.outboundTrunks) {
-    const have = haveOut.get(def.name);
-    if (!have) {
-      changes.push({ action: 'create', kind: 'outbound trunk', name: def.name });
-      continue;
-    }
-    ids[def.name] = have.sipTrunkId;
-    const diff = differences(outboundShape(def), outboundShapeOf(have));
-    changes.push({
-      action: diff.length ? 'update' : 'unchanged',
-      kind: 'outbound trunk',
-      name: def.name,
-      id: have.sipTrunkId,
-      ...(diff.length ? { differences: diff } : {}),
-    });
-  }
+  plan('outbound trunk', defs.outboundTrunks, haveOut, trunkId, outboundShape, outboundShapeOf);
   const trunkNames = new Map(inbound.map((t) => [t.sipTrunkId, t.name]));
   const haveRules = byName(rules);
-  for (const def of defs.dispatchRules) {
-    const have = haveRules.get(def.name);
-    if (!have) {
-      changes.push({ action: 'create', kind: 'dispatch rule', name: def.name });
-      continue;
-    }
-    ids[def.name] = have.sipDispatchRuleId;
-    const diff = differences(ruleShape(def), ruleShapeOf(have, trunkNames));
-    changes.push({
-      action: diff.length ? 'update' : 'unchanged',
-      kind: 'dispatch rule',
-      name: def.name,
-      id: have.sipDispatchRuleId,
-      ...(diff.length ? { differences: diff } : {}),
-    });
-  }
+  plan(
+    'dispatch rule',
+    defs.dispatchRules,
+    haveRules,
+    (r) => r.sipDispatchRuleId,
+    ruleShape,
+    (r) => ruleShapeOf(r, trunkNames),
+  );
   // What callbridge created and no longer defines. Rules go before the trunks they refer to.
   const wanted = new Set([
     ...defs.inboundTrunks.map((d) => d.name),
