@@ -1,6 +1,7 @@
 // The local LiveKit stack, kept running for development: Redis, livekit-server and livekit-sip on
 // the committed ports (livekit.yaml, sip/livekit/livekit-sip.yaml), SIP provisioned with the lab
-// definitions, and the agent worker. Ctrl-C stops everything.
+// definitions, the call guard (livekit-server's webhooks) and the agent worker. Ctrl-C stops
+// everything.
 //
 //   npm run stack              then, in another terminal:  npm run dev-room
 //   npm run stack -- --no-agent   (run the worker yourself: npm run agent -- dev)
@@ -12,17 +13,34 @@ import { describeChange, provision } from '../sip/livekit/provision.js';
 import { loadUseCases } from '../sip/use-cases.js';
 import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
 import { type AgentWorker, startAgentWorker } from './lib/agent-worker.js';
-import { startLocalStack } from './lib/local-stack.js';
+import { defaultPorts, localStackCredentials, startLocalStack } from './lib/local-stack.js';
+import { startCallGuardServer } from '../sip/livekit/call-guard.js';
 
 const { values } = parseArgs({ options: { 'no-agent': { type: 'boolean', default: false } } });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-const stack = await startLocalStack({ log: (l) => say(`  ${l}`) });
+const ports = defaultPorts();
+const creds = localStackCredentials();
+const guard = await startCallGuardServer({
+  httpUrl: `http://127.0.0.1:${ports.http}`,
+  apiKey: creds.apiKey,
+  apiSecret: creds.apiSecret,
+  log: (msg, fields) => say(`  call guard: ${msg} ${JSON.stringify(fields)}`),
+});
+const stack = await startLocalStack({
+  ports,
+  webhookUrls: [guard.url],
+  log: (l) => say(`  ${l}`),
+}).catch(async (e: unknown) => {
+  await guard.stop();
+  throw e;
+});
 let worker: AgentWorker | undefined;
 const stop = async () => {
   say('stopping…');
   await worker?.stop();
   await stack.stop();
+  await guard.stop();
   process.exit(0);
 };
 process.once('SIGINT', () => void stop());
@@ -56,5 +74,6 @@ try {
   process.stderr.write(`stack: ${(e as Error).message}\n`);
   await worker?.stop();
   await stack.stop();
+  await guard.stop();
   process.exit(1);
 }

@@ -9,8 +9,14 @@ import { sipDefinitions, type SipDefinitions } from '../../sip/livekit/definitio
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
 import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
 import bundledUseCases from '../../sip/use-cases.json' with { type: 'json' };
+import { type CallGuard, startCallGuardServer } from '../../sip/livekit/call-guard.js';
 import { type AgentWorker, startAgentWorker } from './agent-worker.js';
-import { freePorts, type LocalStack, startLocalStack } from './local-stack.js';
+import {
+  freePorts,
+  type LocalStack,
+  localStackCredentials,
+  startLocalStack,
+} from './local-stack.js';
 
 export const AGENT_NAME = 'callbridge-agent';
 
@@ -21,6 +27,8 @@ export interface LiveKitLab {
   defs: SipDefinitions;
   provisioned: ProvisionResult;
   worker: AgentWorker | undefined;
+  /** The call guard livekit-server sends its webhooks to. */
+  guard: CallGuard;
   logDir: string;
   stop(): Promise<void>;
 }
@@ -29,9 +37,24 @@ export async function startLiveKitLab(opts: {
   worker: boolean;
   maxCalls?: number;
   idleProcesses?: number;
+  /** How long a call room may lack its agent before the call guard ends the AI leg. */
+  guardGraceMs?: number;
 }): Promise<LiveKitLab> {
   const logDir = mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
-  const stack = await startLocalStack({ ports: await freePorts(), logDir });
+  const ports = await freePorts();
+  const { apiKey, apiSecret } = localStackCredentials();
+  const guard = await startCallGuardServer({
+    httpUrl: `http://127.0.0.1:${ports.http}`,
+    apiKey,
+    apiSecret,
+    graceMs: opts.guardGraceMs,
+  });
+  const stack = await startLocalStack({ ports, logDir, webhookUrls: [guard.url] }).catch(
+    async (e: unknown) => {
+      await guard.stop();
+      throw e;
+    },
+  );
   let worker: AgentWorker | undefined;
   try {
     const useCases = loadUseCases(undefined, bundledUseCases);
@@ -67,14 +90,17 @@ export async function startLiveKitLab(opts: {
       provisioned,
       worker,
       logDir,
+      guard: guard.guard,
       async stop() {
         await worker?.stop();
         await stack.stop();
+        await guard.stop();
       },
     };
   } catch (e) {
     await worker?.stop();
     await stack.stop();
+    await guard.stop();
     throw e;
   }
 }

@@ -128,6 +128,8 @@ export interface StartOptions {
   logDir?: string;
   /** Start-up budget per server. */
   timeoutMs?: number;
+  /** Where livekit-server posts its webhooks (signed with the stack's key): the call guard. */
+  webhookUrls?: string[];
   log?: (line: string) => void;
 }
 
@@ -164,6 +166,9 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   livekitConfig.port = ports.http;
   livekitConfig.redis = { ...(livekitConfig.redis as object), address: redisAddress };
   livekitConfig.rtc = { ...(livekitConfig.rtc as object), udp_port: ports.rtcUdp };
+  if (opts.webhookUrls?.length) {
+    livekitConfig.webhook = { api_key: apiKey, urls: opts.webhookUrls };
+  }
 
   const sipConfig = parse(readFileSync(LIVEKIT_SIP_YAML, 'utf8')) as Record<string, unknown>;
   Object.assign(sipConfig, {

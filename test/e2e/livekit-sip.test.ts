@@ -168,6 +168,9 @@ describe('a SIP call through the lab trunk', () => {
       },
       15_000,
     );
+    // A call that ended normally is not the call guard's business.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(lab.guard.ended).toEqual([]);
   }, 60_000);
 });
 
