@@ -50,6 +50,8 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
       stdio: ['ignore', fd, fd],
       env: {
         ...process.env,
+        // Readiness is read from the worker's "registered worker" line (info level).
+        LOG_LEVEL: 'info',
         AGENT_HTTP_HOST: '127.0.0.1',
         AGENT_HTTP_PORT: String(await freeTcpPort()),
         // Its Prometheus endpoint on a port of its own (loopback by default): several workers

@@ -1,8 +1,9 @@
-// A call driven through the SMA handler the way Chime drives it, with the legs simulated: no SIP,
-// no audio. It numbers events, carries TransactionAttributes from each answer to the next event,
-// runs each returned action list and reports its outcome (ACTION_SUCCESSFUL after the last action,
-// ACTION_FAILED on the first failure, HANGUP for each leg that goes). It is the model the local lab's
-// real executor follows, and what `npm start` (until the lab exists) and the flow tests run.
+// A call driven through the SMA handler the way Chime drives it. It numbers events, carries
+// TransactionAttributes from each answer to the next event, runs each returned action list and
+// reports its outcome (ACTION_SUCCESSFUL after the last action, ACTION_FAILED on the first
+// failure, HANGUP for each leg that goes), one invocation at a time. The legs are simulated (no
+// SIP, no audio: `npm start` today and the flow tests) unless a `media` carries the actions out
+// for real (the lab: sip/lab/livekit-media.ts).
 //
 // Where Chime's documentation leaves an order open (a Hangup action of LEG-B produces both a HANGUP
 // event and ACTION_SUCCESSFUL), `hangupEventFirst` picks one, so tests can cover both.
@@ -37,6 +38,30 @@ export interface SimulatedCallOptions {
   numberAnswers?: (number: string) => boolean;
   hangupEventFirst?: boolean;
   onStep?: (step: TimelineStep) => void;
+  /** Carries out bridges and hang-ups for real; without it the legs are simulated. */
+  media?: ChimeMedia;
+}
+
+export interface BridgeRequest {
+  type: 'AWS' | 'PSTN';
+  /** AWS: the user part of the Request-URI (the LiveKit number); PSTN: the number dialled. */
+  uri: string;
+  callerId: string;
+  /** The action's SipHeaders. */
+  headers: Record<string, string>;
+  timeoutS: number;
+  /** The new leg (LEG-B). */
+  leg: ChimeLeg;
+}
+
+/** What carries a call's actions out: real SIP legs and audio in the lab. */
+export interface ChimeMedia {
+  /** Places LEG-B; resolves true once it is answered, false when it is not. */
+  bridge(req: BridgeRequest): Promise<boolean>;
+  /** Hangs a leg up (LEG-A: the caller; LEG-B: the bridged leg). */
+  hangup(leg: ChimeLeg): Promise<void>;
+  /** Says text to the caller (Speak), resolving when it has been said. */
+  speak?(text: string): Promise<void>;
 }
 
 type Outcome =
@@ -49,6 +74,8 @@ export class SimulatedChimeCall {
   private sequence = 0;
   private legCounter = 0;
   private readonly now: () => number;
+  /** Chime invokes the handler for one call at a time: every entry point queues here. */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: SimulatedCallOptions) {
     this.now = opts.now ?? Date.now;
@@ -72,9 +99,17 @@ export class SimulatedChimeCall {
     return { ...this.attributes };
   }
 
-  async startInbound(): Promise<void> {
-    this.addLeg('LEG-A', this.opts.dialed, this.opts.caller, 'Inbound');
-    await this.run(await this.invoke('NEW_INBOUND_CALL'));
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(fn, fn);
+    this.serial = next.catch(() => {});
+    return next;
+  }
+
+  startInbound(): Promise<void> {
+    return this.exclusive(async () => {
+      this.addLeg('LEG-A', this.opts.dialed, this.opts.caller, 'Inbound');
+      await this.run(await this.invoke('NEW_INBOUND_CALL'));
+    });
   }
 
   /** A call we place (CreateSipMediaApplicationCall) that the callee answers. */
@@ -89,14 +124,16 @@ export class SimulatedChimeCall {
   }
 
   /** UpdateSipMediaApplicationCall reaching the handler. */
-  async update(args: Record<string, string>): Promise<void> {
-    if (this.ended) return;
-    await this.run(
-      await this.invoke('CALL_UPDATE_REQUESTED', {
-        Type: 'CallUpdateRequest',
-        Parameters: { Arguments: args },
-      }),
-    );
+  update(args: Record<string, string>): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.ended) return;
+      await this.run(
+        await this.invoke('CALL_UPDATE_REQUESTED', {
+          Type: 'CallUpdateRequest',
+          Parameters: { Arguments: args },
+        }),
+      );
+    });
   }
 
   /** The agent's transfer request, with the contract's arguments. */
@@ -110,11 +147,18 @@ export class SimulatedChimeCall {
   }
 
   /** The far end of a leg hangs up (the caller, the agent's SIP leg, or the person). */
-  async remoteHangup(tag: 'LEG-A' | 'LEG-B'): Promise<void> {
-    const leg = tag === 'LEG-A' ? this.legA : this.legB;
-    if (!leg || leg.Status === 'Disconnected') return;
-    leg.Status = 'Disconnected';
-    await this.run(await this.invoke('HANGUP', this.hangupData(leg)));
+  remoteHangup(tag: 'LEG-A' | 'LEG-B', callId?: string): Promise<void> {
+    return this.exclusive(async () => {
+      const leg =
+        callId !== undefined
+          ? this.legs.find((l) => l.CallId === callId)
+          : tag === 'LEG-A'
+            ? this.legA
+            : this.legB;
+      if (!leg || leg.Status === 'Disconnected') return;
+      leg.Status = 'Disconnected';
+      await this.run(await this.invoke('HANGUP', this.hangupData(leg)));
+    });
   }
 
   private addLeg(
@@ -174,7 +218,7 @@ export class SimulatedChimeCall {
     let queue = [...first];
     while (queue.length > 0 && !this.ended) {
       const action = queue.shift()!;
-      const outcome = this.execute(action);
+      const outcome = await this.execute(action);
       const data = {
         Type: action.Type,
         Parameters: { ...action.Parameters, ...this.callIdOf(action) },
@@ -207,7 +251,7 @@ export class SimulatedChimeCall {
     return action.Type === 'CallAndBridge' && this.legA ? { CallId: this.legA.CallId } : {};
   }
 
-  private execute(action: Action): Outcome {
+  private async execute(action: Action): Promise<Outcome> {
     const p = action.Parameters ?? {};
     switch (action.Type) {
       case 'CallAndBridge':
@@ -217,10 +261,16 @@ export class SimulatedChimeCall {
         if (!leg)
           return { ok: false, errorType: 'InvalidActionParameter', errorMessage: 'Invalid CallId' };
         leg.Status = 'Disconnected';
+        await this.opts.media?.hangup(leg);
         return { ok: true, hungUp: leg };
       }
       case 'Speak':
+        await this.opts.media?.speak?.(String(p['Text'] ?? ''));
+        return { ok: true };
       case 'Pause':
+        if (this.opts.media)
+          await new Promise((r) => setTimeout(r, Number(p['DurationInMilliseconds'] ?? 0)));
+        return { ok: true };
       case 'PlayAudio':
         return { ok: true };
       default:
@@ -232,18 +282,38 @@ export class SimulatedChimeCall {
     }
   }
 
-  private bridge(p: Record<string, unknown>): Outcome {
+  private async bridge(p: Record<string, unknown>): Promise<Outcome> {
     const endpoint = (p['Endpoints'] as Record<string, string>[] | undefined)?.[0];
     const callerId = String(p['CallerIdNumber'] ?? '');
     if (!endpoint)
       return { ok: false, errorType: 'MissingRequiredActionParameter', errorMessage: 'Endpoints' };
-    const answers =
-      endpoint['BridgeEndpointType'] === 'AWS'
-        ? (this.opts.agentAnswers ?? true)
-        : (this.opts.numberAnswers?.(endpoint['Uri'] ?? '') ?? true);
-    if (!answers)
+    const type = endpoint['BridgeEndpointType'] === 'AWS' ? 'AWS' : 'PSTN';
+    const uri = endpoint['Uri'] ?? '';
+    let answers: boolean;
+    let leg: ChimeLeg | undefined;
+    if (this.opts.media) {
+      leg = this.addLeg('LEG-B', uri, callerId, 'Outbound');
+      leg.Status = 'Disconnected'; // until it answers
+      answers = await this.opts.media.bridge({
+        type,
+        uri,
+        callerId,
+        headers: (p['SipHeaders'] as Record<string, string> | undefined) ?? {},
+        timeoutS: Number(p['CallTimeoutSeconds'] ?? 30),
+        leg,
+      });
+    } else {
+      answers =
+        type === 'AWS'
+          ? (this.opts.agentAnswers ?? true)
+          : (this.opts.numberAnswers?.(uri) ?? true);
+    }
+    if (!answers) {
+      if (leg) this.legs.splice(this.legs.indexOf(leg), 1); // a leg that never was
       return { ok: false, errorType: 'CallNotAnswered', errorMessage: 'Call not answered' };
-    this.addLeg('LEG-B', endpoint['Uri'] ?? '', callerId, 'Outbound');
+    }
+    if (leg) leg.Status = 'Connected';
+    else this.addLeg('LEG-B', uri, callerId, 'Outbound');
     return { ok: true };
   }
 }

@@ -51,9 +51,11 @@ export interface DialOptions {
 export interface HeardFrame {
   at: number;
   rms: number;
+  /** Who it came from: the SIP leg, or another participant of the calling room. */
+  from: string;
 }
 
-const SIP_IDENTITY = 'sip-leg';
+export const SIP_IDENTITY = 'sip-leg';
 /** The caller's voice goes into the room at 16 kHz; livekit-sip narrows it to the call's codec. */
 const VOICE_RATE = 16000;
 const EAR_IDENTITY = 'ear';
@@ -129,8 +131,7 @@ export class SipLeg {
       if (p.identity === SIP_IDENTITY) this.markEnded();
     });
     this.room.on(RoomEvent.TrackSubscribed, (track, _pub, p) => {
-      if (p.identity === SIP_IDENTITY && track.kind === TrackKind.KIND_AUDIO)
-        void this.listen(track);
+      if (track.kind === TrackKind.KIND_AUDIO) void this.listen(track, p.identity);
     });
     await this.room.connect(this.lk.url, await token.toJwt(), {
       autoSubscribe: true,
@@ -161,12 +162,13 @@ export class SipLeg {
     this.resolveEnded(this.endedAt);
   }
 
-  private async listen(track: RemoteTrack): Promise<void> {
+  private async listen(track: RemoteTrack, from: string): Promise<void> {
     const stream = new AudioStream(track, { sampleRate: this.sampleRate, numChannels: 1 });
     for await (const frame of stream) {
       const at = performance.now();
       const level = rms(frame);
-      this.heard.push({ at, rms: level });
+      this.heard.push({ at, rms: level, from });
+      if (from !== SIP_IDENTITY) continue;
       if (level >= this.threshold && this.firstAudioAt === undefined) {
         this.firstAudioAt = at;
         this.resolveFirstAudio(at);
@@ -187,9 +189,25 @@ export class SipLeg {
     return withTimeout(this.ended, timeoutMs, 'the call did not end');
   }
 
-  /** Milliseconds of audio (not silence) heard since `since` (performance.now() time). */
-  audibleMsSince(since: number, frameMs = 10): number {
-    return this.heard.filter((h) => h.at >= since && h.rms >= this.threshold).length * frameMs;
+  /** Milliseconds of audio (not silence) heard since `since` (performance.now()), from anyone or `from`. */
+  audibleMsSince(since: number, from?: string, frameMs = 10): number {
+    return (
+      this.heard.filter(
+        (h) => h.at >= since && h.rms >= this.threshold && (from === undefined || h.from === from),
+      ).length * frameMs
+    );
+  }
+
+  /** The calling room's LiveKit access and name, for others who join the caller (a person). */
+  get access(): LiveKitAccess {
+    return this.lk;
+  }
+
+  /** Ends the SIP call only (BYE to the far end); the caller stays in the room. */
+  async dropSipCall(): Promise<void> {
+    const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
+    await rooms.removeParticipant(this.roomName, SIP_IDENTITY).catch(() => {});
+    this.markEnded();
   }
 
   /**

@@ -1,0 +1,111 @@
+// A whole call on real parts: the real SMA handler (DynamoDB API on dynalite) driven as Chime
+// drives it, its CallAndBridge to the agent carried out as a SIP call through LiveKit, the agent
+// greeting the caller, a transfer (the SMA hangs up the AI leg and bridges to the queue), the
+// Connect stand-in's person speaking to the caller, and the caller hanging up.
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
+import {
+  LOCAL_AWS_ENV,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../scripts/lib/local-dynamodb.js';
+import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
+import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
+import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
+
+let lab: LiveKitLab;
+let db: LocalDynamo;
+let handler: (event: unknown) => Promise<unknown>;
+
+beforeAll(async () => {
+  db = await startLocalDynamo({ table: LOCAL_SMA_ENV.CALLS_TABLE });
+  Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
+    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    LOG_LEVEL: 'warn',
+  });
+  ({ handler } = await import('../../lambdas/sma/index.js'));
+  lab = await startLiveKitLab({ worker: true });
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+  await db?.stop();
+});
+
+const until = async (what: string, ok: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+it('answers with the agent, transfers to a person the caller hears, and ends cleanly', async () => {
+  const tx = crypto.randomUUID();
+  const media = new LiveKitChimeMedia({
+    lk: { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
+    outboundTrunkId: lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
+  });
+  const call = new SimulatedChimeCall({
+    handler,
+    call: { transactionId: tx, smaId: 'local-sma', region: 'us-east-1', accountId: '000000000000' },
+    caller: '+12065550100',
+    dialed: lab.useCases.defaultUseCase.dialedNumbers[0]!,
+    media,
+  });
+  media.attach(call);
+  try {
+    await call.startInbound();
+    // CallAndBridge AWS went through LiveKit and the agent answered: the caller hears the greeting.
+    expect(call.timeline.map((s) => s.type)).toEqual(['NEW_INBOUND_CALL', 'ACTION_SUCCESSFUL']);
+    const leg = media.sip!;
+    await leg.waitFirstAudio(5000);
+
+    await call.requestTransfer('general', Date.now());
+    // The SMA hung up the AI leg and bridged to the queue; the person's words reach the caller.
+    await until('the person heard', () => leg.audibleMsSince(0, 'connect-agent') >= 1000, 10_000);
+    const bridges = call.timeline
+      .flatMap((s) => s.actions)
+      .filter((a) => a.Type === 'CallAndBridge')
+      .map((a) => (a.Parameters!['Endpoints'] as { BridgeEndpointType: string }[])[0]!);
+    expect(bridges.map((b) => b.BridgeEndpointType)).toEqual(['AWS', 'PSTN']);
+
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
+
+    // The journal holds every event; the state item says how the call ended.
+    const res = await db.client.send(
+      new QueryCommand({
+        TableName: LOCAL_SMA_ENV.CALLS_TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
+        ConsistentRead: true,
+      }),
+    );
+    const items = (res.Items ?? []).map((i) => unmarshall(i));
+    expect(items.filter((i) => String(i['sk']).startsWith('event#'))).toHaveLength(
+      call.timeline.length,
+    );
+    expect(items.find((i) => i['sk'] === 'state')).toMatchObject({
+      Disposition: 'transferred',
+      TransferOutcome: 'connected',
+    });
+
+    // Nothing is left in a room.
+    const rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
+    const busy = async () => {
+      let n = 0;
+      for (const r of await rooms.listRooms()) n += (await rooms.listParticipants(r.name)).length;
+      return n;
+    };
+    const end = Date.now() + 15_000;
+    while ((await busy()) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(await busy()).toBe(0);
+  } finally {
+    await media.close();
+  }
+}, 90_000);
