@@ -39,6 +39,8 @@ export async function startLiveKitLab(opts: {
   idleProcesses?: number;
   /** How long a call room may lack its agent before the call guard ends the AI leg. */
   guardGraceMs?: number;
+  /** More environment for the worker (e.g. AWS_ENDPOINT_URL_CHIME_SDK_VOICE of the stand-in). */
+  workerEnv?: Record<string, string>;
 }): Promise<LiveKitLab> {
   const logDir = mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
   const ports = await freePorts();
@@ -79,6 +81,7 @@ export async function startLiveKitLab(opts: {
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
+          ...opts.workerEnv,
         },
       });
     }

@@ -89,10 +89,6 @@ export class SipLeg {
   private readonly threshold: number;
   private source: AudioSource | undefined;
   private readonly sampleRate: number;
-  /** What the caller says next, in 20 ms frames; silence is sent when it is empty. */
-  private readonly speech: AudioFrame[] = [];
-  private speechDone: (() => void) | undefined;
-  private pumping = true;
 
   private constructor(
     private readonly lk: LiveKitAccess,
@@ -137,6 +133,7 @@ export class SipLeg {
       autoSubscribe: true,
       dynacast: false,
     });
+    await this.publishVoice();
     const sip = new SipClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
     this.invitedAt = performance.now();
     // Not waitUntilAnswered: the answer is timed from the SIP participant's own status change.
@@ -210,46 +207,27 @@ export class SipLeg {
     this.markEnded();
   }
 
-  /**
-   * The caller's line, as a phone sends it: a continuous 20 ms stream from the moment of dialling,
-   * silence when nobody speaks (so media flows as soon as the call is answered, as it does from
-   * the phone network), paced in real time by an audio source that holds at most 100 ms.
-   */
+  /** The caller's voice track, published before dialling so the line is ready when answered. */
   private async publishVoice(): Promise<void> {
-    const rate = VOICE_RATE;
-    this.source = new AudioSource(rate, 1, 100);
+    this.source = new AudioSource(VOICE_RATE, 1, 100);
     const track = LocalAudioTrack.createAudioTrack('caller', this.source);
     const opts = new TrackPublishOptions();
     opts.source = TrackSource.SOURCE_MICROPHONE;
     await this.room.localParticipant?.publishTrack(track, opts);
-    const source = this.source;
-    const n = rate / 50;
-    void (async () => {
-      while (this.pumping) {
-        const next = this.speech.shift();
-        if (!next && this.speechDone) {
-          this.speechDone();
-          this.speechDone = undefined;
-        }
-        try {
-          await source.captureFrame(next ?? new AudioFrame(new Int16Array(n), rate, 1, n));
-        } catch {
-          return; // closed
-        }
-      }
-    })();
   }
 
-  /** Says PCM (mono, at `sampleRate`) into the call; resolves when it has been sent. */
+  /** Says PCM (mono, at `sampleRate`) into the call, in real time; resolves when it was sent. */
   async say(samples: Int16Array, sampleRate: number): Promise<void> {
+    const source = this.source;
+    if (!source) throw new Error('the caller has no voice track');
     const pcm = sampleRate === VOICE_RATE ? samples : resamplePcm(samples, sampleRate, VOICE_RATE);
     const n = VOICE_RATE / 50;
     for (let i = 0; i < pcm.length; i += n) {
       const chunk = new Int16Array(n);
       chunk.set(pcm.subarray(i, i + n));
-      this.speech.push(new AudioFrame(chunk, VOICE_RATE, 1, n));
+      await source.captureFrame(new AudioFrame(chunk, VOICE_RATE, 1, n));
     }
-    await new Promise<void>((resolve) => (this.speechDone = resolve));
+    await source.waitForPlayout();
   }
 
   /** Hangs up (removes the SIP participant: livekit-sip sends BYE) and leaves the room. */
@@ -257,8 +235,6 @@ export class SipLeg {
     const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
     await rooms.deleteRoom(this.roomName).catch(() => {});
     this.markEnded();
-    this.pumping = false;
-    this.speechDone?.();
     await this.source?.close().catch(() => {});
     await this.room.disconnect().catch(() => {});
   }

@@ -16,10 +16,16 @@ import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.
 import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
 import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
 import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
+import { SIP_IDENTITY, type SipLeg } from '../../sip/lab/sip-leg.js';
+import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
+import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
 
 let lab: LiveKitLab;
 let db: LocalDynamo;
 let handler: (event: unknown) => Promise<unknown>;
+let voiceApi: VoiceApiServer;
+/** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
+const calls = new Map<string, SimulatedChimeCall>();
 
 beforeAll(async () => {
   db = await startLocalDynamo({ table: LOCAL_SMA_ENV.CALLS_TABLE });
@@ -28,23 +34,27 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   });
   ({ handler } = await import('../../lambdas/sma/index.js'));
-  lab = await startLiveKitLab({ worker: true });
+  voiceApi = await startVoiceApiServer({
+    onUpdate: (_sma, tx, args) => {
+      const call = calls.get(tx);
+      if (!call || call.ended) return false;
+      void call.update(args); // Chime invokes the handler asynchronously after the 202
+      return true;
+    },
+  });
+  lab = await startLiveKitLab({
+    worker: true,
+    workerEnv: { AWS_ENDPOINT_URL_CHIME_SDK_VOICE: voiceApi.endpoint },
+  });
 }, 120_000);
 
 afterAll(async () => {
   await lab?.stop();
+  await voiceApi?.stop();
   await db?.stop();
 });
 
-const until = async (what: string, ok: () => boolean, ms: number) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
-it('answers with the agent, transfers to a person the caller hears, and ends cleanly', async () => {
+function newCall(): { call: SimulatedChimeCall; media: LiveKitChimeMedia; tx: string } {
   const tx = crypto.randomUUID();
   const media = new LiveKitChimeMedia({
     lk: { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
@@ -58,6 +68,20 @@ it('answers with the agent, transfers to a person the caller hears, and ends cle
     media,
   });
   media.attach(call);
+  calls.set(tx, call);
+  return { call, media, tx };
+}
+
+const until = async (what: string, ok: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+it('answers with the agent, transfers to a person the caller hears, and ends cleanly', async () => {
+  const { call, media, tx } = newCall();
   try {
     await call.startInbound();
     // CallAndBridge AWS went through LiveKit and the agent answered: the caller hears the greeting.
@@ -109,3 +133,39 @@ it('answers with the agent, transfers to a person the caller hears, and ends cle
     await media.close();
   }
 }, 90_000);
+
+it('the caller asks the agent for a person: the agent requests the transfer and the person answers', async () => {
+  const { call, media } = newCall();
+  try {
+    await call.startInbound();
+    const leg = media.sip!;
+    await leg.waitFirstAudio(5000);
+    // Let the greeting finish, then ask, in a voice other than the agent's.
+    await until('the greeting to end', () => quietFor(leg, 800), 15_000);
+    const ask = await synthesizeToPcm('I would like to talk to a person please.', { voice: 'rms' });
+    const askedAt = performance.now();
+    await leg.say(ask.samples, ask.sampleRate);
+    // The agent's transfer_to_human reached the Voice API stand-in and the SMA bridged the queue.
+    await until(
+      'the person heard',
+      () => leg.audibleMsSince(askedAt, 'connect-agent') >= 1000,
+      20_000,
+    );
+    const update = voiceApi.requests.find((r) => r.operation === 'update' && r.status === 202);
+    expect((update?.body as { Arguments: Record<string, string> }).Arguments).toMatchObject({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+    });
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
+  } finally {
+    await media.close();
+  }
+}, 90_000);
+
+/** The agent has been silent for `ms` (nothing audible from the SIP leg). */
+function quietFor(leg: SipLeg, ms: number): boolean {
+  const last = leg.heard.filter((h) => h.from === SIP_IDENTITY && h.rms >= 64).at(-1);
+  return last !== undefined && performance.now() - last.at >= ms;
+}
