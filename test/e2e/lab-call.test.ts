@@ -54,11 +54,17 @@ afterAll(async () => {
   await db?.stop();
 });
 
-function newCall(): { call: SimulatedChimeCall; media: LiveKitChimeMedia; tx: string } {
+function newCall(queueAnswers = true): {
+  call: SimulatedChimeCall;
+  media: LiveKitChimeMedia;
+  tx: string;
+} {
   const tx = crypto.randomUUID();
   const media = new LiveKitChimeMedia({
     lk: { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
     outboundTrunkId: lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
+    queueAnswers: () => queueAnswers,
+    queueRingMs: 300,
   });
   const call = new SimulatedChimeCall({
     handler,
@@ -102,15 +108,7 @@ it('answers with the agent, transfers to a person the caller hears, and ends cle
     expect(call.ended).toBe(true);
 
     // The journal holds every event; the state item says how the call ended.
-    const res = await db.client.send(
-      new QueryCommand({
-        TableName: LOCAL_SMA_ENV.CALLS_TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
-        ConsistentRead: true,
-      }),
-    );
-    const items = (res.Items ?? []).map((i) => unmarshall(i));
+    const items = await journal(tx);
     expect(items.filter((i) => String(i['sk']).startsWith('event#'))).toHaveLength(
       call.timeline.length,
     );
@@ -118,17 +116,8 @@ it('answers with the agent, transfers to a person the caller hears, and ends cle
       Disposition: 'transferred',
       TransferOutcome: 'connected',
     });
-
     // Nothing is left in a room.
-    const rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
-    const busy = async () => {
-      let n = 0;
-      for (const r of await rooms.listRooms()) n += (await rooms.listParticipants(r.name)).length;
-      return n;
-    };
-    const end = Date.now() + 15_000;
-    while ((await busy()) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-    expect(await busy()).toBe(0);
+    await expect(roomsInUse()).resolves.toBe(0);
   } finally {
     await media.close();
   }
@@ -163,6 +152,69 @@ it('the caller asks the agent for a person: the agent requests the transfer and 
     await media.close();
   }
 }, 90_000);
+
+it('no one in the queue answers: the caller hears the apology and the call ends cleanly', async () => {
+  const { call, media, tx } = newCall(false);
+  try {
+    await call.startInbound();
+    const leg = media.sip!;
+    await leg.waitFirstAudio(5000);
+    await call.requestTransfer('general', Date.now());
+    // The queue and its fallback did not answer: Chime's own voice says the apology, then LEG-A
+    // is hung up (the caller's room goes with it).
+    expect(call.ended).toBe(true);
+    expect(leg.audibleMsSince(0, 'chime-speak')).toBeGreaterThanOrEqual(1000);
+    const state = (await journal(tx)).find((i) => i['sk'] === 'state');
+    expect(state).toMatchObject({ Disposition: 'failed' });
+    await expect(roomsInUse()).resolves.toBe(0);
+  } finally {
+    await media.close();
+  }
+}, 90_000);
+
+it('the caller hangs up while the agent is speaking: everything is torn down', async () => {
+  const { call, media, tx } = newCall();
+  try {
+    await call.startInbound();
+    await media.sip!.waitFirstAudio(5000); // mid-greeting
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
+    const state = (await journal(tx)).find((i) => i['sk'] === 'state');
+    expect(state).toMatchObject({ Phase: 'ended' });
+    await expect(roomsInUse()).resolves.toBe(0);
+  } finally {
+    await media.close();
+  }
+}, 90_000);
+
+async function journal(tx: string): Promise<Record<string, unknown>[]> {
+  const res = await db.client.send(
+    new QueryCommand({
+      TableName: LOCAL_SMA_ENV.CALLS_TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
+      ConsistentRead: true,
+    }),
+  );
+  return (res.Items ?? []).map((i) => unmarshall(i));
+}
+
+/** Participants left in any room, once things have had up to 15 s to settle. */
+async function roomsInUse(): Promise<number> {
+  const rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
+  const count = async () => {
+    let n = 0;
+    for (const r of await rooms.listRooms()) n += (await rooms.listParticipants(r.name)).length;
+    return n;
+  };
+  const end = Date.now() + 15_000;
+  let n = await count();
+  while (n > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    n = await count();
+  }
+  return n;
+}
 
 /** The agent has been silent for `ms` (nothing audible from the SIP leg). */
 function quietFor(leg: SipLeg, ms: number): boolean {
