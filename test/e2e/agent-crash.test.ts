@@ -1,43 +1,29 @@
-// The agent dies mid-call (its worker and job processes killed outright): the caller must not be
-// left on a silent line. The call guard, fed by livekit-server's webhooks, ends the AI leg once the
-// room has been without an agent for the grace period, so the phone side sees the hang-up (in
-// production, Chime's LEG-B HANGUP, and the SMA sends the caller to a person).
+// The agent dies mid-call (its worker and job processes killed outright): the caller must reach a
+// person, not sit on a silent line. The call guard, fed by livekit-server's webhooks, ends the AI
+// leg once the room has been without an agent for the grace period; Chime reports LEG-B's
+// HANGUP; the SMA bridges the caller to the default queue.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildCallHeaders } from '../../sip/headers.js';
-import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
-import { SipLeg } from '../../sip/lab/sip-leg.js';
 import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import { type LocalSma, newLabCall, roomsInUse, startLocalSma, until } from '../helpers/lab.js';
 
 let lab: LiveKitLab;
+let sma: LocalSma;
 
 beforeAll(async () => {
+  sma = await startLocalSma();
   lab = await startLiveKitLab({ worker: true, guardGraceMs: 2000 });
 }, 120_000);
 
 afterAll(async () => {
   await lab?.stop();
+  await sma?.db.stop();
 });
 
-it('ends the AI leg when the agent is killed mid-call, and only then', async () => {
-  const useCase = lab.useCases.defaultUseCase;
-  const tx = '5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d';
-  const leg = await SipLeg.dial(
-    { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
-    {
-      outboundTrunkId: lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
-      to: useCase.livekitNumber,
-      from: '+15550100999',
-      headers: buildCallHeaders({
-        transactionId: tx,
-        applicationId: 'sma-app-e2e',
-        region: 'us-east-1',
-        useCase: useCase.id,
-        traceparent: `00-${tx.replaceAll('-', '')}-1111111111111111-01`,
-      }),
-    },
-  );
+it('sends the caller to a person when the agent is killed mid-call, and only then', async () => {
+  const { call, media, tx } = newLabCall(lab, sma);
   try {
-    await leg.waitAnswered(20_000);
+    await call.startInbound();
+    const leg = media.sip!;
     await leg.waitFirstAudio(5_000);
     // While the agent is there, the guard leaves the call alone.
     await new Promise((r) => setTimeout(r, 2500));
@@ -46,13 +32,23 @@ it('ends the AI leg when the agent is killed mid-call, and only then', async () 
 
     const killedAt = performance.now();
     await lab.worker!.kill();
-    // livekit-server notices a vanished participant after its 15 s ping timeout.
+    // livekit-server notices a vanished participant after its 15 s ping timeout; then the grace.
     const endedAt = await leg.waitEnded(30_000);
-    // Not before the grace period: LiveKit may hand the job to another worker meanwhile.
     expect(endedAt - killedAt).toBeGreaterThanOrEqual(2000);
     expect(lab.guard.ended).toHaveLength(1);
-    expect(lab.guard.ended[0]).toMatch(new RegExp(`^call_\\${useCase.livekitNumber}_`));
+    // The SMA took LEG-B's hang-up as the AI leg failing and bridged the caller to the queue.
+    await until(
+      'the person heard',
+      () => leg.audibleMsSince(endedAt, 'connect-agent') >= 1000,
+      15_000,
+    );
+    const state = (await sma.journal(tx)).find((i) => i['sk'] === 'state');
+    expect(state).toMatchObject({ TransferReason: 'agent_error', TransferOutcome: 'connected' });
+
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
+    await expect(roomsInUse(lab)).resolves.toBe(0);
   } finally {
-    await leg.hangUp();
+    await media.close();
   }
-}, 60_000);
+}, 90_000);

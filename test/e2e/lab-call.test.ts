@@ -2,38 +2,22 @@
 // drives it, its CallAndBridge to the agent carried out as a SIP call through LiveKit, the agent
 // greeting the caller, a transfer (the SMA hangs up the AI leg and bridges to the queue), the
 // Connect stand-in's person speaking to the caller, and the caller hanging up.
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
-import {
-  LOCAL_AWS_ENV,
-  type LocalDynamo,
-  startLocalDynamo,
-} from '../../scripts/lib/local-dynamodb.js';
-import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
-import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
-import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
-import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
-import { SIP_IDENTITY, type SipLeg } from '../../sip/lab/sip-leg.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
+import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import type { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
+import { SIP_IDENTITY, type SipLeg } from '../../sip/lab/sip-leg.js';
+import { type LocalSma, newLabCall, roomsInUse, startLocalSma, until } from '../helpers/lab.js';
 
 let lab: LiveKitLab;
-let db: LocalDynamo;
-let handler: (event: unknown) => Promise<unknown>;
+let sma: LocalSma;
 let voiceApi: VoiceApiServer;
 /** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
 const calls = new Map<string, SimulatedChimeCall>();
 
 beforeAll(async () => {
-  db = await startLocalDynamo({ table: LOCAL_SMA_ENV.CALLS_TABLE });
-  Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
-    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-    LOG_LEVEL: 'warn',
-  });
-  ({ handler } = await import('../../lambdas/sma/index.js'));
+  sma = await startLocalSma();
   voiceApi = await startVoiceApiServer({
     onUpdate: (_sma, tx, args) => {
       const call = calls.get(tx);
@@ -51,40 +35,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab?.stop();
   await voiceApi?.stop();
-  await db?.stop();
+  await sma?.db.stop();
 });
 
-function newCall(queueAnswers = true): {
-  call: SimulatedChimeCall;
-  media: LiveKitChimeMedia;
-  tx: string;
-} {
-  const tx = crypto.randomUUID();
-  const media = new LiveKitChimeMedia({
-    lk: { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
-    outboundTrunkId: lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
-    queueAnswers: () => queueAnswers,
-    queueRingMs: 300,
-  });
-  const call = new SimulatedChimeCall({
-    handler,
-    call: { transactionId: tx, smaId: 'local-sma', region: 'us-east-1', accountId: '000000000000' },
-    caller: '+12065550100',
-    dialed: lab.useCases.defaultUseCase.dialedNumbers[0]!,
-    media,
-  });
-  media.attach(call);
-  calls.set(tx, call);
-  return { call, media, tx };
-}
-
-const until = async (what: string, ok: () => boolean, ms: number) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const newCall = (queueAnswers = true) => newLabCall(lab, sma, { queueAnswers, calls });
 
 it('answers with the agent, transfers to a person the caller hears, and ends cleanly', async () => {
   const { call, media, tx } = newCall();
@@ -108,7 +62,7 @@ it('answers with the agent, transfers to a person the caller hears, and ends cle
     expect(call.ended).toBe(true);
 
     // The journal holds every event; the state item says how the call ended.
-    const items = await journal(tx);
+    const items = await sma.journal(tx);
     expect(items.filter((i) => String(i['sk']).startsWith('event#'))).toHaveLength(
       call.timeline.length,
     );
@@ -117,7 +71,7 @@ it('answers with the agent, transfers to a person the caller hears, and ends cle
       TransferOutcome: 'connected',
     });
     // Nothing is left in a room.
-    await expect(roomsInUse()).resolves.toBe(0);
+    await expect(roomsInUse(lab)).resolves.toBe(0);
   } finally {
     await media.close();
   }
@@ -164,9 +118,9 @@ it('no one in the queue answers: the caller hears the apology and the call ends 
     // is hung up (the caller's room goes with it).
     expect(call.ended).toBe(true);
     expect(leg.audibleMsSince(0, 'chime-speak')).toBeGreaterThanOrEqual(1000);
-    const state = (await journal(tx)).find((i) => i['sk'] === 'state');
+    const state = (await sma.journal(tx)).find((i) => i['sk'] === 'state');
     expect(state).toMatchObject({ Disposition: 'failed' });
-    await expect(roomsInUse()).resolves.toBe(0);
+    await expect(roomsInUse(lab)).resolves.toBe(0);
   } finally {
     await media.close();
   }
@@ -179,42 +133,13 @@ it('the caller hangs up while the agent is speaking: everything is torn down', a
     await media.sip!.waitFirstAudio(5000); // mid-greeting
     await media.callerHangsUp();
     expect(call.ended).toBe(true);
-    const state = (await journal(tx)).find((i) => i['sk'] === 'state');
+    const state = (await sma.journal(tx)).find((i) => i['sk'] === 'state');
     expect(state).toMatchObject({ Phase: 'ended' });
-    await expect(roomsInUse()).resolves.toBe(0);
+    await expect(roomsInUse(lab)).resolves.toBe(0);
   } finally {
     await media.close();
   }
 }, 90_000);
-
-async function journal(tx: string): Promise<Record<string, unknown>[]> {
-  const res = await db.client.send(
-    new QueryCommand({
-      TableName: LOCAL_SMA_ENV.CALLS_TABLE,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
-      ConsistentRead: true,
-    }),
-  );
-  return (res.Items ?? []).map((i) => unmarshall(i));
-}
-
-/** Participants left in any room, once things have had up to 15 s to settle. */
-async function roomsInUse(): Promise<number> {
-  const rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
-  const count = async () => {
-    let n = 0;
-    for (const r of await rooms.listRooms()) n += (await rooms.listParticipants(r.name)).length;
-    return n;
-  };
-  const end = Date.now() + 15_000;
-  let n = await count();
-  while (n > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    n = await count();
-  }
-  return n;
-}
 
 /** The agent has been silent for `ms` (nothing audible from the SIP leg). */
 function quietFor(leg: SipLeg, ms: number): boolean {
