@@ -87,13 +87,18 @@ it('the caller asks the agent for a person: the agent requests the transfer and 
     await until('the greeting to end', () => quietFor(leg, 800), 15_000);
     const ask = await synthesizeToPcm('I would like to talk to a person please.', { voice: 'rms' });
     const askedAt = performance.now();
-    await leg.say(ask.samples, ask.sampleRate);
+    // Said again once if the agent did not catch it (it asks again), as a caller would.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (attempt > 0) await until('the agent to finish', () => quietFor(leg, 800), 15_000);
+      await leg.say(ask.samples, ask.sampleRate);
+      const end = Date.now() + 12_000;
+      while (Date.now() < end && leg.audibleMsSince(askedAt, 'connect-agent') < 1000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (leg.audibleMsSince(askedAt, 'connect-agent') >= 1000) break;
+    }
     // The agent's transfer_to_human reached the Voice API stand-in and the SMA bridged the queue.
-    await until(
-      'the person heard',
-      () => leg.audibleMsSince(askedAt, 'connect-agent') >= 1000,
-      20_000,
-    );
+    expect(leg.audibleMsSince(askedAt, 'connect-agent')).toBeGreaterThanOrEqual(1000);
     const update = voiceApi.requests.find((r) => r.operation === 'update' && r.status === 202);
     expect((update?.body as { Arguments: Record<string, string> }).Arguments).toMatchObject({
       action: 'transfer',
@@ -140,6 +145,58 @@ it('the caller hangs up while the agent is speaking: everything is torn down', a
     await media.close();
   }
 }, 90_000);
+
+it('the agent answers the question, the caller says goodbye, and both legs end', async () => {
+  const { call, media, tx } = newCall();
+  try {
+    await call.startInbound();
+    const leg = media.sip!;
+    await leg.waitFirstAudio(5000);
+    const speak = async (text: string) => {
+      await until('the agent to finish speaking', () => quietFor(leg, 800), 20_000);
+      const pcm = await synthesizeToPcm(text, { voice: 'rms' });
+      const at = performance.now();
+      await leg.say(pcm.samples, pcm.sampleRate);
+      return at;
+    };
+    // Offline recognition of 8 kHz phone audio misses now and then; a caller would say it again,
+    // and so does this one (once). The agent asks again when it did not understand.
+    const answered = async (text: string) => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const at = await speak(text);
+        const end = Date.now() + 15_000;
+        while (Date.now() < end && leg.audibleMsSince(at, SIP_IDENTITY) < 3000) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        if (leg.audibleMsSince(at, SIP_IDENTITY) >= 3000) return true;
+      }
+      return false;
+    };
+    // The answer: several seconds of the agent speaking after the question.
+    expect(await answered('My trash was not picked up this week.')).toBe(true);
+    // end_call → UpdateSipMediaApplicationCall(action=hangup) → the SMA hangs up both legs.
+    for (let attempt = 0; attempt < 2 && !call.ended; attempt++) {
+      await speak('No thanks, that is all. Goodbye.');
+      const end = Date.now() + 15_000;
+      while (Date.now() < end && !call.ended) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(call.ended).toBe(true);
+    const hangup = voiceApi.requests.find(
+      (r) =>
+        r.status === 202 &&
+        (r.body as { Arguments: Record<string, string> }).Arguments.action === 'hangup',
+    );
+    expect(hangup).toBeDefined();
+    const items = await sma.journal(tx);
+    expect(items.filter((i) => String(i['sk']).startsWith('event#'))).toHaveLength(
+      call.timeline.length,
+    );
+    expect(items.find((i) => i['sk'] === 'state')).toMatchObject({ Disposition: 'ai_completed' });
+    await expect(roomsInUse(lab)).resolves.toBe(0);
+  } finally {
+    await media.close();
+  }
+}, 120_000);
 
 /** The agent has been silent for `ms` (nothing audible from the SIP leg). */
 function quietFor(leg: SipLeg, ms: number): boolean {
