@@ -1,0 +1,43 @@
+// DynamoDB goes away mid-call: call control goes on from TransactionAttributes alone. The caller
+// is still transferred to a person and the call ends cleanly; the journal writes that failed are
+// counted, not fatal (ARCHITECTURE.md, failure rules).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import { type LocalSma, newLabCall, roomsInUse, startLocalSma, until } from '../helpers/lab.js';
+
+let lab: LiveKitLab;
+let sma: LocalSma;
+
+beforeAll(async () => {
+  sma = await startLocalSma();
+  lab = await startLiveKitLab({ worker: true });
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+it('transfers the caller and ends the call after DynamoDB stops mid-call', async () => {
+  const { call, media, tx } = newLabCall(lab, sma);
+  try {
+    await call.startInbound();
+    const leg = media.sip!;
+    await leg.waitFirstAudio(5_000);
+    const before = (await sma.journal(tx)).length;
+    expect(before).toBeGreaterThan(0);
+
+    await sma.db.stop(); // the table is gone from here on
+
+    await call.requestTransfer('general', Date.now());
+    await until('the person heard', () => leg.audibleMsSince(0, 'connect-agent') >= 1000, 15_000);
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
+    const types = call.timeline.map((s) => s.type);
+    expect(types.slice(2)).toEqual(
+      expect.arrayContaining(['CALL_UPDATE_REQUESTED', 'HANGUP', 'ACTION_SUCCESSFUL']),
+    );
+    await expect(roomsInUse(lab)).resolves.toBe(0);
+  } finally {
+    await media.close();
+  }
+}, 90_000);
