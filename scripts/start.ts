@@ -4,11 +4,14 @@
 //
 //   npm start [-- --scenario transfer|agent-hangup|agent-down|queue-down|all]
 import { parseArgs } from 'node:util';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_SMA_ENV } from '../lambdas/sma/config.js';
 import { SimulatedChimeCall, type TimelineStep } from '../sip/chime/simulated-call.js';
-import { LOCAL_AWS_ENV, startLocalDynamo, type LocalDynamo } from './lib/local-dynamodb.js';
+import {
+  LOCAL_AWS_ENV,
+  callItems,
+  startLocalDynamo,
+  type LocalDynamo,
+} from './lib/local-dynamodb.js';
 
 interface Scenario {
   title: string;
@@ -83,18 +86,6 @@ function describeEvent(step: TimelineStep): string {
   return step.type;
 }
 
-async function journalOf(db: LocalDynamo, tx: string) {
-  const res = await db.client.send(
-    new QueryCommand({
-      TableName: LOCAL_SMA_ENV.CALLS_TABLE,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
-      ConsistentRead: true,
-    }),
-  );
-  return (res.Items ?? []).map((i) => unmarshall(i));
-}
-
 async function runScenario(
   name: string,
   db: LocalDynamo,
@@ -122,7 +113,7 @@ async function runScenario(
   await call.startInbound();
   await sc.script(call);
 
-  const items = await journalOf(db, tx);
+  const items = await callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx);
   const state = items.find((i) => i['sk'] === 'state') ?? {};
   const events = items.filter((i) => String(i['sk']).startsWith('event#'));
   const bridged = call.timeline

@@ -5,9 +5,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LocalStackError, ROOT, logTail } from './local-stack.js';
+import { freePort } from './net.js';
 
 export interface AgentWorker {
   pid: number;
@@ -29,17 +29,9 @@ export interface AgentWorkerOptions {
   timeoutMs?: number;
 }
 
-async function freeTcpPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return typeof addr === 'object' && addr ? addr.port : 0;
-}
-
 /** Starts `agent/main.ts start` and resolves once the worker has registered with LiveKit. */
 export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentWorker> {
-  const metricsPort = await freeTcpPort();
+  const metricsPort = await freePort('tcp');
   const fd = openSync(opts.logFile, 'w');
   const child: ChildProcess = spawn(
     process.execPath,
@@ -53,7 +45,7 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
         // Readiness is read from the worker's "registered worker" line (info level).
         LOG_LEVEL: 'info',
         AGENT_HTTP_HOST: '127.0.0.1',
-        AGENT_HTTP_PORT: String(await freeTcpPort()),
+        AGENT_HTTP_PORT: String(await freePort('tcp')),
         // Its Prometheus endpoint on a port of its own (loopback by default): several workers
         // on one machine (tests, the lab) would otherwise collide on 9464.
         OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),

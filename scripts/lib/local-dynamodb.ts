@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import dynalite from 'dynalite';
 import { ensureCallsTable } from '../../lambdas/sma/table.js';
 
@@ -72,4 +73,21 @@ export async function startLocalDynamo(
     server.closeAllConnections?.();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
+}
+
+/** Every item of one call (its state and its journal), read consistently. */
+export async function callItems(
+  client: DynamoDBClient,
+  table: string,
+  transactionId: string,
+): Promise<Record<string, unknown>[]> {
+  const res = await client.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `call#${transactionId}` } },
+      ConsistentRead: true,
+    }),
+  );
+  return (res.Items ?? []).map((i) => unmarshall(i));
 }

@@ -21,7 +21,7 @@ import {
   TrackSource,
 } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient, SipClient } from 'livekit-server-sdk';
-import { SILENCE_RMS, resamplePcm } from '../../agent/audio.js';
+import { SILENCE_RMS, frameRms, resamplePcm } from '../../agent/audio.js';
 
 export interface LiveKitAccess {
   /** ws:// URL */
@@ -59,12 +59,6 @@ export const SIP_IDENTITY = 'sip-leg';
 /** The caller's voice goes into the room at 16 kHz; livekit-sip narrows it to the call's codec. */
 const VOICE_RATE = 16000;
 const EAR_IDENTITY = 'ear';
-
-function rms(f: AudioFrame): number {
-  let sum = 0;
-  for (const v of f.data) sum += v * v;
-  return f.data.length ? Math.sqrt(sum / f.data.length) : 0;
-}
 
 export const httpUrl = (url: string) => url.replace(/^ws/, 'http');
 
@@ -163,7 +157,7 @@ export class SipLeg {
     const stream = new AudioStream(track, { sampleRate: this.sampleRate, numChannels: 1 });
     for await (const frame of stream) {
       const at = performance.now();
-      const level = rms(frame);
+      const level = frameRms(frame);
       this.heard.push({ at, rms: level, from });
       if (from !== SIP_IDENTITY) continue;
       if (level >= this.threshold && this.firstAudioAt === undefined) {

@@ -5,6 +5,7 @@
 import { AudioStream, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frameRms } from '../../agent/audio.js';
 import { createDevRoom } from '../../scripts/lib/dev-room.js';
 import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
 import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/definitions.js';
@@ -188,9 +189,7 @@ describe('dev rooms', () => {
       agentIdentity = p.identity;
       void (async () => {
         for await (const f of new AudioStream(track, { sampleRate: 16000, numChannels: 1 })) {
-          let s = 0;
-          for (const v of f.data) s += v * v;
-          if (Math.sqrt(s / f.data.length) > 200) audible += 10;
+          if (frameRms(f) > 200) audible += 10;
         }
       })();
     });

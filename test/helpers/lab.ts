@@ -1,13 +1,12 @@
 // What the end-to-end lab suites share: the real SMA handler on dynalite, calls driven through it
 // with their legs on the real LiveKit stack, and the checks on what is left behind.
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
 import type { LiveKitLab } from '../../scripts/lib/livekit-lab.js';
 import {
   LOCAL_AWS_ENV,
   type LocalDynamo,
+  callItems,
   startLocalDynamo,
 } from '../../scripts/lib/local-dynamodb.js';
 import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
@@ -32,17 +31,7 @@ export async function startLocalSma(): Promise<LocalSma> {
   return {
     db,
     handler,
-    async journal(tx) {
-      const res = await db.client.send(
-        new QueryCommand({
-          TableName: LOCAL_SMA_ENV.CALLS_TABLE,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
-          ConsistentRead: true,
-        }),
-      );
-      return (res.Items ?? []).map((i) => unmarshall(i));
-    },
+    journal: (tx) => callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx),
   };
 }
 

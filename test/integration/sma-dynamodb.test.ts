@@ -1,14 +1,14 @@
 // The SMA handler's real entry point (lambdas/sma/index.ts, configured from the environment as in
 // Lambda) against the real DynamoDB API (dynalite on loopback, started and stopped here).
 import { createServer, type Server, type Socket } from 'node:net';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCallJournal, type JournalEntry } from '../../lambdas/sma/journal.js';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
 import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
 import {
   LOCAL_AWS_ENV,
+  callItems,
   startLocalDynamo,
   type LocalDynamo,
 } from '../../scripts/lib/local-dynamodb.js';
@@ -34,15 +34,7 @@ afterAll(async () => {
 });
 
 async function items(tx: string) {
-  const res = await db.client.send(
-    new QueryCommand({
-      TableName: TABLE,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: `call#${tx}` } },
-      ConsistentRead: true,
-    }),
-  );
-  return (res.Items ?? []).map((i) => unmarshall(i) as Json);
+  return (await callItems(db.client, TABLE, tx)) as Json[];
 }
 
 function call(tx: string, h: (e: unknown) => Promise<unknown> = handler) {
