@@ -16,6 +16,11 @@ export interface AgentWorker {
   metricsUrl: string;
   /** Rejects when the worker exits before `stop()`. */
   readonly failed: Promise<never>;
+  /**
+   * Resolves once `n` job processes have loaded (prewarmed) since start. The framework loads them
+   * one at a time, so a burst of calls larger than the loaded pool waits seconds per call.
+   */
+  waitPrewarmed(n: number, timeoutMs?: number): Promise<void>;
   /** Kills the worker and all its job processes at once (SIGKILL): a crash, for failure tests. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -108,6 +113,19 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
     logFile: opts.logFile,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     failed,
+    async waitPrewarmed(n, prewarmTimeoutMs = 120_000) {
+      const end = Date.now() + prewarmTimeoutMs;
+      const loaded = () => readFileSync(opts.logFile, 'utf8').split('"msg":"prewarmed"').length - 1;
+      while (loaded() < n) {
+        if (exited !== undefined || Date.now() > end) {
+          throw new LocalStackError(
+            `agent worker: ${loaded()} of ${n} job processes loaded` +
+              (exited !== undefined ? ` (worker exited: ${exited})` : ` in ${prewarmTimeoutMs} ms`),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     kill: () => stopWith('SIGKILL', 0),
     // SIGTERM lets the framework close its sessions; what is still running after 5 s is killed.
     stop: () => stopWith('SIGTERM', 5000),

@@ -14,6 +14,7 @@ import { type AgentWorker, startAgentWorker } from './agent-worker.js';
 import {
   freePorts,
   type LocalStack,
+  type StackPorts,
   localStackCredentials,
   startLocalStack,
 } from './local-stack.js';
@@ -35,6 +36,10 @@ export interface LiveKitLab {
 
 export async function startLiveKitLab(opts: {
   worker: boolean;
+  /** Where the servers and the worker log (default: a fresh temporary directory). */
+  logDir?: string;
+  /** The stack's ports (default: free ones). */
+  ports?: StackPorts;
   maxCalls?: number;
   idleProcesses?: number;
   /** How long a call room may lack its agent before the call guard ends the AI leg. */
@@ -42,8 +47,8 @@ export async function startLiveKitLab(opts: {
   /** More environment for the worker (e.g. AWS_ENDPOINT_URL_CHIME_SDK_VOICE of the stand-in). */
   workerEnv?: Record<string, string>;
 }): Promise<LiveKitLab> {
-  const logDir = mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
-  const ports = await freePorts();
+  const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
+  const ports = opts.ports ?? (await freePorts());
   const { apiKey, apiSecret } = localStackCredentials();
   const guard = await startCallGuardServer({
     httpUrl: `http://127.0.0.1:${ports.http}`,

@@ -7,12 +7,32 @@
 //
 // Where Chime's documentation leaves an order open (a Hangup action of LEG-B produces both a HANGUP
 // event and ACTION_SUCCESSFUL), `hangupEventFirst` picks one, so tests can cover both.
+//
+// Invocations go as Chime makes them (./lambda-invoker.ts): a handler that is slow gets the same
+// event again after 5 s, one that stays silent for 20 s or fails twice ends the call (CALL_DROPPED
+// in the timeline). Actions are checked as Chime checks them (./action-rules.ts) before they run.
+import {
+  type Action,
+  type ActionFailure,
+  MAX_ACTIONS_PER_ANSWER,
+  audioOf,
+  checkAction,
+  playAudioFailure,
+  targetLeg,
+  tooManyActions,
+  unsupportedAction,
+} from './action-rules.js';
 import { chimeEvent, type ChimeCallIdentity, type ChimeLeg } from './events.js';
+import {
+  CHIME_INVOKE_TIMING,
+  type InvokeFailure,
+  invokeLikeChime,
+  whyDropped,
+} from './lambda-invoker.js';
+import type { ChimeMedia } from './media.js';
 
-interface Action {
-  Type: string;
-  Parameters?: Record<string, unknown>;
-}
+export { AudioSourceError, type BridgeRequest, type ChimeMedia } from './media.js';
+
 interface Answer {
   Actions?: Action[];
   TransactionAttributes?: Record<string, string>;
@@ -24,6 +44,10 @@ export interface TimelineStep {
   actionData?: Record<string, unknown>;
   actions: Action[];
   atMs: number;
+  /** How many times the handler got this event, when more than once (Chime's retries). */
+  attempts?: number;
+  /** CALL_DROPPED: why Chime ended the call. */
+  reason?: string;
 }
 
 export interface SimulatedCallOptions {
@@ -40,32 +64,13 @@ export interface SimulatedCallOptions {
   onStep?: (step: TimelineStep) => void;
   /** Carries out bridges and hang-ups for real; without it the legs are simulated. */
   media?: ChimeMedia;
+  /** No answer after this long: the same event again (Chime: 5 s). */
+  retryAfterMs?: number;
+  /** No answer after this long: the call ends (Chime: 20 s). */
+  giveUpAfterMs?: number;
 }
 
-export interface BridgeRequest {
-  type: 'AWS' | 'PSTN';
-  /** AWS: the user part of the Request-URI (the LiveKit number); PSTN: the number dialled. */
-  uri: string;
-  callerId: string;
-  /** The action's SipHeaders. */
-  headers: Record<string, string>;
-  timeoutS: number;
-  /** The new leg (LEG-B). */
-  leg: ChimeLeg;
-}
-
-/** What carries a call's actions out: real SIP legs and audio in the lab. */
-export interface ChimeMedia {
-  /** Places LEG-B; resolves true once it is answered, false when it is not. */
-  bridge(req: BridgeRequest): Promise<boolean>;
-  /** Hangs a leg up (LEG-A: the caller; LEG-B: the bridged leg). */
-  hangup(leg: ChimeLeg): Promise<void>;
-  /** Says text to the caller (Speak), resolving when it has been said. */
-  speak?(text: string): Promise<void>;
-}
-
-type Outcome =
-  { ok: true; hungUp?: ChimeLeg } | { ok: false; errorType: string; errorMessage: string };
+type Outcome = { ok: true; hungUp?: ChimeLeg } | ActionFailure;
 
 export class SimulatedChimeCall {
   readonly timeline: TimelineStep[] = [];
@@ -76,6 +81,8 @@ export class SimulatedChimeCall {
   private readonly now: () => number;
   /** Chime invokes the handler for one call at a time: every entry point queues here. */
   private serial: Promise<unknown> = Promise.resolve();
+  /** Chime ended the call because the handler did not answer: nothing is invoked any more. */
+  private dropped = false;
 
   constructor(private readonly opts: SimulatedCallOptions) {
     this.now = opts.now ?? Date.now;
@@ -120,6 +127,7 @@ export class SimulatedChimeCall {
       Parameters: { Arguments: args },
     });
     await this.invoke('RINGING');
+    // After a drop invoke() answers [] without invoking, so nothing below reaches the handler.
     await this.run(await this.invoke('CALL_ANSWERED'));
   }
 
@@ -189,59 +197,105 @@ export class SimulatedChimeCall {
   }
 
   private async invoke(type: string, actionData?: Record<string, unknown>): Promise<Action[]> {
+    if (this.dropped) return [];
     this.sequence += 1;
+    const sequence = this.sequence;
     const event = chimeEvent({
       call: this.opts.call,
-      sequence: this.sequence,
+      sequence,
       type,
       legs: this.legs,
       attributes: this.attributes,
       actionData,
     });
-    const answer = (await this.opts.handler(event)) as Answer;
+    const result = await invokeLikeChime(this.opts.handler, event, {
+      ...CHIME_INVOKE_TIMING,
+      retryAfterMs: this.opts.retryAfterMs ?? CHIME_INVOKE_TIMING.retryAfterMs,
+      giveUpAfterMs: this.opts.giveUpAfterMs ?? CHIME_INVOKE_TIMING.giveUpAfterMs,
+    });
+    if (!result.ok) {
+      await this.drop(sequence, result);
+      return [];
+    }
+    const answer = result.answer as Answer;
     // Chime keeps the map it was given: returned keys replace the whole map.
     if (answer?.TransactionAttributes) this.attributes = { ...answer.TransactionAttributes };
     const actions = Array.isArray(answer?.Actions) ? answer.Actions : [];
-    const step: TimelineStep = {
-      sequence: this.sequence,
+    this.record({
+      sequence,
       type,
       actionData,
       actions: [...actions],
       atMs: this.now(),
-    };
-    this.timeline.push(step);
-    this.opts.onStep?.(step);
+      ...(result.attempts > 1 ? { attempts: result.attempts } : {}),
+    });
     return actions;
   }
 
+  private record(step: TimelineStep): void {
+    this.timeline.push(step);
+    this.opts.onStep?.(step);
+  }
+
+  /**
+   * Chime hangs up when the handler has not answered in 20 s or failed past its retry (480). The
+   * guide says the call ends (timeouts.html, unexpected-hangups.html) and nothing of a HANGUP event
+   * for it; HANGUP is "a user or the application hung up", and the application here is the handler
+   * that could not be reached. So no HANGUP is sent: the legs go, the drop is recorded, and the
+   * handler hears nothing more of this call.
+   */
+  private async drop(sequence: number, result: InvokeFailure): Promise<void> {
+    this.dropped = true;
+    const live = this.legs.filter((l) => l.Status === 'Connected').reverse(); // LEG-B first
+    for (const leg of live) leg.Status = 'Disconnected';
+    for (const leg of live) await this.opts.media?.hangup(leg).catch(() => {});
+    this.record({
+      sequence,
+      type: 'CALL_DROPPED',
+      actions: [],
+      atMs: this.now(),
+      reason: whyDropped(result, this.opts.giveUpAfterMs ?? CHIME_INVOKE_TIMING.giveUpAfterMs),
+      ...(result.attempts > 1 ? { attempts: result.attempts } : {}),
+    });
+  }
+
   private async run(first: Action[]): Promise<void> {
-    let queue = [...first];
+    let queue: Action[] = [];
+    let rejected: ActionFailure | undefined;
+    const take = (list: Action[]) => {
+      queue = [...list];
+      // Chime takes at most 10 actions per answer; a longer list fails as a whole, at its first.
+      rejected = list.length > MAX_ACTIONS_PER_ANSWER ? tooManyActions(list.length) : undefined;
+    };
+    take(first);
     while (queue.length > 0 && !this.ended) {
       const action = queue.shift()!;
-      const outcome = await this.execute(action);
+      const outcome = rejected ?? (await this.execute(action));
       const data = {
         Type: action.Type,
         Parameters: { ...action.Parameters, ...this.callIdOf(action) },
       };
       if (!outcome.ok) {
-        queue = await this.invoke('ACTION_FAILED', {
-          ...data,
-          ErrorType: outcome.errorType,
-          ErrorMessage: outcome.errorMessage,
-        });
+        take(
+          await this.invoke('ACTION_FAILED', {
+            ...data,
+            ErrorType: outcome.errorType,
+            ErrorMessage: outcome.errorMessage,
+          }),
+        );
         continue;
       }
       const first = this.opts.hangupEventFirst ?? true;
       if (outcome.hungUp && first) {
         const replaced = await this.invoke('HANGUP', this.hangupData(outcome.hungUp));
-        if (replaced.length > 0) queue = replaced;
+        if (replaced.length > 0) take(replaced);
       }
       if (queue.length === 0 && !this.ended) {
-        queue = await this.invoke('ACTION_SUCCESSFUL', data);
+        take(await this.invoke('ACTION_SUCCESSFUL', data));
       }
       if (outcome.hungUp && !first) {
         const replaced = await this.invoke('HANGUP', this.hangupData(outcome.hungUp));
-        if (replaced.length > 0) queue = replaced;
+        if (replaced.length > 0) take(replaced);
       }
     }
   }
@@ -252,41 +306,41 @@ export class SimulatedChimeCall {
   }
 
   private async execute(action: Action): Promise<Outcome> {
+    const failure = checkAction(action, this.legs);
+    if (failure) return failure;
     const p = action.Parameters ?? {};
+    const media = this.opts.media;
     switch (action.Type) {
       case 'CallAndBridge':
         return this.bridge(p);
       case 'Hangup': {
-        const leg = this.legs.find((l) => l.CallId === p['CallId'] && l.Status === 'Connected');
-        if (!leg)
-          return { ok: false, errorType: 'InvalidActionParameter', errorMessage: 'Invalid CallId' };
+        const leg = targetLeg(p, this.legs)!; // checkAction found it up
         leg.Status = 'Disconnected';
-        await this.opts.media?.hangup(leg);
+        await media?.hangup(leg);
         return { ok: true, hungUp: leg };
       }
       case 'Speak':
-        await this.opts.media?.speak?.(String(p['Text'] ?? ''));
+        await media?.speak?.(String(p['Text']));
         return { ok: true };
       case 'Pause':
-        if (this.opts.media)
-          await new Promise((r) => setTimeout(r, Number(p['DurationInMilliseconds'] ?? 0)));
+        if (media) await new Promise((r) => setTimeout(r, Number(p['DurationInMilliseconds'])));
         return { ok: true };
-      case 'PlayAudio':
-        return { ok: true };
+      case 'PlayAudio': {
+        if (!media?.playAudio) return { ok: true };
+        const { source, repeat } = audioOf(p);
+        return media.playAudio(source, repeat).then(
+          () => ({ ok: true }) as const,
+          (err: unknown) => playAudioFailure(err),
+        );
+      }
       default:
-        return {
-          ok: false,
-          errorType: 'InvalidActionParameter',
-          errorMessage: `Unsupported action ${action.Type}`,
-        };
+        return unsupportedAction(action.Type);
     }
   }
 
   private async bridge(p: Record<string, unknown>): Promise<Outcome> {
-    const endpoint = (p['Endpoints'] as Record<string, string>[] | undefined)?.[0];
-    const callerId = String(p['CallerIdNumber'] ?? '');
-    if (!endpoint)
-      return { ok: false, errorType: 'MissingRequiredActionParameter', errorMessage: 'Endpoints' };
+    const endpoint = (p['Endpoints'] as Record<string, string>[])[0]!; // checkAction: exactly one
+    const callerId = String(p['CallerIdNumber']);
     const type = endpoint['BridgeEndpointType'] === 'AWS' ? 'AWS' : 'PSTN';
     const uri = endpoint['Uri'] ?? '';
     let answers: boolean;

@@ -34,7 +34,14 @@ export interface VoiceApiHandlers {
 export interface VoiceApiServer {
   endpoint: string;
   /** Requests received, in order (for tests and the lab's timeline). */
-  requests: { operation: 'update' | 'create'; path: string; status: number; body: unknown }[];
+  requests: {
+    operation: 'update' | 'create';
+    path: string;
+    status: number;
+    body: unknown;
+    /** performance.now() when it was answered. */
+    at: number;
+  }[];
   /** Answer the next `n` requests with 429, whatever the rate (0 stops forcing it). */
   throttleNext(n: number): void;
   stop(): Promise<void>;
@@ -87,7 +94,8 @@ export async function startVoiceApiServer(
       const create = update ? null : CREATE.exec(path);
       const operation = update ? 'update' : 'create';
       let body: unknown;
-      const record = (status: number) => requests.push({ operation, path, status, body });
+      const record = (status: number) =>
+        requests.push({ operation, path, status, body, at: performance.now() });
       if (req.method !== 'POST' || (!update && !create)) {
         record(404);
         return fail(res, 404, 'NotFoundException', 'Unknown operation');

@@ -4,10 +4,12 @@
 // brings in the Connect stand-in, a participant answering as a live agent; Speak is Chime's voice
 // in the room; Hangup ends the leg it names. A leg that ends by itself (the agent's side hangs up)
 // is reported to the call as Chime reports it: a HANGUP event.
+import { fileURLToPath } from 'node:url';
 import type { BridgeRequest, ChimeMedia, SimulatedChimeCall } from '../chime/simulated-call.js';
 import type { ChimeLeg } from '../chime/events.js';
 import { type LiveKitAccess, SipLeg } from './sip-leg.js';
 import { VoiceParticipant } from './voice-participant.js';
+import { readWavObject } from './wav.js';
 
 export const CONNECT_GREETING = 'Hello, this is the 311 team. How can I help you today?';
 
@@ -19,7 +21,11 @@ export interface LiveKitMediaOptions {
   queueAnswers?: (number: string) => boolean;
   /** How long an unanswered PSTN bridge rings before CallNotAnswered (default 2 s in the lab). */
   queueRingMs?: number;
+  /** The lab's S3 for PlayAudio: object `<audioRoot>/<bucket>/<key>` (default sip/lab/audio). */
+  audioRoot?: string;
 }
+
+const AUDIO_ROOT = fileURLToPath(new URL('./audio', import.meta.url));
 
 export class LiveKitChimeMedia implements ChimeMedia {
   /** The caller's side: their room, ear and voice, and the SIP leg to the agent. */
@@ -106,10 +112,27 @@ export class LiveKitChimeMedia implements ChimeMedia {
     }
   }
 
-  /** The caller hangs up: their side leaves, and Chime reports LEG-A's HANGUP. */
+  /** PlayAudio: Chime's player in the caller's room. A missing object fails even before a room. */
+  async playAudio(source: { bucket: string; key: string }, repeat: number): Promise<void> {
+    const pcm = await readWavObject(this.opts.audioRoot ?? AUDIO_ROOT, source);
+    if (!this.sip) return;
+    const chime = await VoiceParticipant.join(this.opts.lk, this.sip.roomName, 'chime-audio');
+    try {
+      for (let i = 0; i < repeat; i++) await chime.play(pcm.samples, pcm.sampleRate);
+    } finally {
+      await chime.leave();
+    }
+  }
+
+  /**
+   * The caller hangs up. Chime reports LEG-A's HANGUP first, and the SMA hangs up LEG-B; only then
+   * does the caller's room go. (Taking the room down first would end the AI leg by itself, and
+   * the SMA would rightly read that as the agent failing and bridge a caller who is gone.)
+   */
   async callerHangsUp(): Promise<void> {
-    await this.sip?.hangUp();
     await this.call?.remoteHangup('LEG-A');
+    await this.person?.leave();
+    await this.sip?.hangUp();
   }
 
   /** Leaves everything (end of a scenario). */

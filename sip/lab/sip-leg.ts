@@ -80,7 +80,8 @@ export class SipLeg {
   private resolveEnded!: (t: number) => void;
   private readonly firstAudio: Promise<number>;
   private resolveFirstAudio!: (t: number) => void;
-  private readonly threshold: number;
+  /** RMS from which a frame counts as audio. */
+  readonly threshold: number;
   private source: AudioSource | undefined;
   private readonly sampleRate: number;
 

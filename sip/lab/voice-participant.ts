@@ -10,6 +10,7 @@ import {
   TrackSource,
 } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
+import { resamplePcm } from '../../agent/audio.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import type { LiveKitAccess } from './sip-leg.js';
 
@@ -44,10 +45,16 @@ export class VoiceParticipant {
   /** Says the text, in real time; resolves when the last frame has been sent. */
   async say(text: string): Promise<void> {
     const pcm = await synthesizeToPcm(text, { voice: this.voice, sampleRate: 16000 });
+    await this.play(pcm.samples, 16000);
+  }
+
+  /** Plays mono PCM at `sampleRate`, in real time; resolves when the last frame has been sent. */
+  async play(samples: Int16Array, sampleRate: number): Promise<void> {
+    const pcm = resamplePcm(samples, sampleRate, 16000);
     const n = 320;
-    for (let i = 0; i < pcm.samples.length; i += n) {
+    for (let i = 0; i < pcm.length; i += n) {
       const chunk = new Int16Array(n);
-      chunk.set(pcm.samples.subarray(i, i + n));
+      chunk.set(pcm.subarray(i, i + n));
       await this.source.captureFrame(new AudioFrame(chunk, 16000, 1, n));
     }
     await this.source.waitForPlayout();

@@ -3,24 +3,20 @@
 // leg once the room has been without an agent for the grace period; Chime reports LEG-B's
 // HANGUP; the SMA bridges the caller to the default queue.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
-import { type LocalSma, newLabCall, roomsInUse, startLocalSma, until } from '../helpers/lab.js';
+import { type Lab, startLab, until } from '../../scripts/lib/lab.js';
 
-let lab: LiveKitLab;
-let sma: LocalSma;
+let lab: Lab;
 
 beforeAll(async () => {
-  sma = await startLocalSma();
-  lab = await startLiveKitLab({ worker: true, guardGraceMs: 2000 });
+  lab = await startLab({ guardGraceMs: 2000 });
 }, 120_000);
 
 afterAll(async () => {
   await lab?.stop();
-  await sma?.db.stop();
 });
 
 it('sends the caller to a person when the agent is killed mid-call, and only then', async () => {
-  const { call, media, tx } = newLabCall(lab, sma);
+  const { call, media, tx } = lab.newCall();
   try {
     await call.startInbound();
     const leg = media.sip!;
@@ -28,26 +24,26 @@ it('sends the caller to a person when the agent is killed mid-call, and only the
     // While the agent is there, the guard leaves the call alone.
     await new Promise((r) => setTimeout(r, 2500));
     expect(leg.endedAt).toBeUndefined();
-    expect(lab.guard.ended).toEqual([]);
+    expect(lab.livekit.guard.ended).toEqual([]);
 
     const killedAt = performance.now();
-    await lab.worker!.kill();
+    await lab.livekit.worker!.kill();
     // livekit-server notices a vanished participant after its 15 s ping timeout; then the grace.
     const endedAt = await leg.waitEnded(30_000);
     expect(endedAt - killedAt).toBeGreaterThanOrEqual(2000);
-    expect(lab.guard.ended).toHaveLength(1);
+    expect(lab.livekit.guard.ended).toHaveLength(1);
     // The SMA took LEG-B's hang-up as the AI leg failing and bridged the caller to the queue.
     await until(
       'the person heard',
       () => leg.audibleMsSince(endedAt, 'connect-agent') >= 1000,
       15_000,
     );
-    const state = (await sma.journal(tx)).find((i) => i['sk'] === 'state');
+    const state = (await lab.sma.journal(tx)).find((i) => i['sk'] === 'state');
     expect(state).toMatchObject({ TransferReason: 'agent_error', TransferOutcome: 'connected' });
 
     await media.callerHangsUp();
     expect(call.ended).toBe(true);
-    await expect(roomsInUse(lab)).resolves.toBe(0);
+    await expect(lab.participantsLeft()).resolves.toBe(0);
   } finally {
     await media.close();
   }

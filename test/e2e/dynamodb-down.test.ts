@@ -2,15 +2,12 @@
 // is still transferred to a person and the call ends cleanly; the journal writes that failed are
 // counted, not fatal (ARCHITECTURE.md, failure rules).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
-import { type LocalSma, newLabCall, roomsInUse, startLocalSma, until } from '../helpers/lab.js';
+import { type Lab, startLab, until } from '../../scripts/lib/lab.js';
 
-let lab: LiveKitLab;
-let sma: LocalSma;
+let lab: Lab;
 
 beforeAll(async () => {
-  sma = await startLocalSma();
-  lab = await startLiveKitLab({ worker: true });
+  lab = await startLab();
 }, 120_000);
 
 afterAll(async () => {
@@ -18,15 +15,15 @@ afterAll(async () => {
 });
 
 it('transfers the caller and ends the call after DynamoDB stops mid-call', async () => {
-  const { call, media, tx } = newLabCall(lab, sma);
+  const { call, media, tx } = lab.newCall();
   try {
     await call.startInbound();
     const leg = media.sip!;
     await leg.waitFirstAudio(5_000);
-    const before = (await sma.journal(tx)).length;
+    const before = (await lab.sma.journal(tx)).length;
     expect(before).toBeGreaterThan(0);
 
-    await sma.db.stop(); // the table is gone from here on
+    await lab.sma.db.stop(); // the table is gone from here on
 
     await call.requestTransfer('general', Date.now());
     await until('the person heard', () => leg.audibleMsSince(0, 'connect-agent') >= 1000, 15_000);
@@ -36,7 +33,7 @@ it('transfers the caller and ends the call after DynamoDB stops mid-call', async
     expect(types.slice(2)).toEqual(
       expect.arrayContaining(['CALL_UPDATE_REQUESTED', 'HANGUP', 'ACTION_SUCCESSFUL']),
     );
-    await expect(roomsInUse(lab)).resolves.toBe(0);
+    await expect(lab.participantsLeft()).resolves.toBe(0);
   } finally {
     await media.close();
   }

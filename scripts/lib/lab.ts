@@ -1,0 +1,186 @@
+// The whole local lab in one process tree: the real SMA handler (DynamoDB API on dynalite), the
+// Chime SDK Voice API stand-in the agent's transfer requests reach, the real LiveKit stack with
+// SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
+// drives them, their legs carried out on LiveKit (sip/lab/livekit-media.ts). `npm start`, the
+// end-to-end suites and the lab benchmark all start it here.
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
+import { SimulatedChimeCall, type TimelineStep } from '../../sip/chime/simulated-call.js';
+import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
+import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
+import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
+import { type LiveKitLab, startLiveKitLab } from './livekit-lab.js';
+import type { StackPorts } from './local-stack.js';
+import { LOCAL_AWS_ENV, type LocalDynamo, callItems, startLocalDynamo } from './local-dynamodb.js';
+import { freePort } from './net.js';
+
+export interface LocalSma {
+  db: LocalDynamo;
+  handler: (event: unknown) => Promise<unknown>;
+  /** The handler's own metrics (Prometheus text format), as an operator would scrape them. */
+  metricsUrl: string;
+  /** The call's DynamoDB items (state and journal). */
+  journal(tx: string): Promise<Record<string, unknown>[]>;
+}
+
+/**
+ * The Lambda entry point of the SMA, configured for the lab, against dynalite in this process.
+ * Its metrics are served for scraping on a free loopback port. The handler module reads its
+ * configuration once, at import: one SMA per process.
+ */
+export async function startLocalSma(): Promise<LocalSma> {
+  const db = await startLocalDynamo({ table: LOCAL_SMA_ENV.CALLS_TABLE });
+  const metricsPort = await freePort('tcp');
+  Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
+    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    OTEL_METRICS_EXPORTER: 'prometheus',
+    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+    OTEL_TRACES_EXPORTER: process.env.OTEL_TRACES_EXPORTER ?? 'none',
+  });
+  const { handler } = await import('../../lambdas/sma/index.js');
+  return {
+    db,
+    handler,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    journal: (tx) => callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx),
+  };
+}
+
+export interface LabCall {
+  call: SimulatedChimeCall;
+  media: LiveKitChimeMedia;
+  /** The call's TransactionId. */
+  tx: string;
+}
+
+export interface LabCallOptions {
+  /** Does the Connect stand-in's queue answer? (default yes) */
+  queueAnswers?: boolean;
+  caller?: string;
+  /** The number dialled (default: the default use case's first number). */
+  dialed?: string;
+  /** Each SMA invocation, as it is answered. */
+  onStep?: (step: TimelineStep) => void;
+}
+
+export interface Lab {
+  livekit: LiveKitLab;
+  sma: LocalSma;
+  voiceApi: VoiceApiServer;
+  /** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
+  calls: Map<string, SimulatedChimeCall>;
+  newCall(opts?: LabCallOptions): LabCall;
+  /** Participants left in any room, once things have had up to `settleMs` to settle. */
+  participantsLeft(settleMs?: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface LabOptions {
+  /** The stack's ports (default: free ones; `npm start -- --keep` uses the committed ones). */
+  ports?: StackPorts;
+  logDir?: string;
+  /** Calls the agent worker takes at once, and job processes it keeps loaded. */
+  maxCalls?: number;
+  idleProcesses?: number;
+  guardGraceMs?: number;
+  /** Worker environment on top of the lab's (e.g. cloud speech keys). */
+  workerEnv?: Record<string, string>;
+}
+
+export const LAB_CALLER = '+12065550100';
+
+export async function startLab(opts: LabOptions = {}): Promise<Lab> {
+  const sma = await startLocalSma();
+  const calls = new Map<string, SimulatedChimeCall>();
+  const voiceApi = await startVoiceApiServer({
+    onUpdate: (_sma, tx, args) => {
+      const call = calls.get(tx);
+      if (!call || call.ended) return false;
+      void call.update(args); // Chime invokes the handler asynchronously, after the 202
+      return true;
+    },
+  });
+  let livekit: LiveKitLab;
+  try {
+    livekit = await startLiveKitLab({
+      worker: true,
+      ports: opts.ports,
+      logDir: opts.logDir,
+      maxCalls: opts.maxCalls,
+      idleProcesses: opts.idleProcesses,
+      guardGraceMs: opts.guardGraceMs,
+      workerEnv: { ...opts.workerEnv, AWS_ENDPOINT_URL_CHIME_SDK_VOICE: voiceApi.endpoint },
+    });
+  } catch (e) {
+    await voiceApi.stop();
+    await sma.db.stop();
+    throw e;
+  }
+  const lk = {
+    url: livekit.stack.url,
+    apiKey: livekit.stack.apiKey,
+    apiSecret: livekit.stack.apiSecret,
+  };
+  const rooms = new RoomServiceClient(livekit.stack.httpUrl, lk.apiKey, lk.apiSecret);
+
+  return {
+    livekit,
+    sma,
+    voiceApi,
+    calls,
+    newCall(callOpts = {}) {
+      const tx = crypto.randomUUID();
+      const media = new LiveKitChimeMedia({
+        lk,
+        outboundTrunkId: livekit.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
+        queueAnswers: () => callOpts.queueAnswers ?? true,
+        queueRingMs: 300,
+      });
+      const call = new SimulatedChimeCall({
+        handler: sma.handler,
+        call: {
+          transactionId: tx,
+          smaId: 'local-sma',
+          region: 'us-east-1',
+          accountId: '000000000000',
+        },
+        caller: callOpts.caller ?? LAB_CALLER,
+        dialed: callOpts.dialed ?? livekit.useCases.defaultUseCase.dialedNumbers[0]!,
+        media,
+        onStep: callOpts.onStep,
+      });
+      media.attach(call);
+      calls.set(tx, call);
+      return { call, media, tx };
+    },
+    async participantsLeft(settleMs = 15_000) {
+      const count = async () => {
+        let n = 0;
+        for (const r of await rooms.listRooms()) n += (await rooms.listParticipants(r.name)).length;
+        return n;
+      };
+      const end = Date.now() + settleMs;
+      let n = await count();
+      while (n > 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 200));
+        n = await count();
+      }
+      return n;
+    },
+    async stop() {
+      await livekit.stop();
+      await voiceApi.stop();
+      await sma.db.stop();
+    },
+  };
+}
+
+export const until = async (what: string, ok: () => boolean, ms: number): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};

@@ -1,0 +1,92 @@
+// A silent observer of a call's LiveKit room, for the lab's timeline: it finds the room whose SIP
+// participant carries the call's `sma.transactionId` (the contract's header mapping), joins it
+// hidden (nobody sees, hears or waits for it) and records the transcription the agent publishes on
+// `lk.transcription`: what the agent said, and what its speech recognition heard from the caller.
+import { Room, type TextStreamReader } from '@livekit/rtc-node';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
+import { type LiveKitAccess, httpUrl } from './sip-leg.js';
+
+export interface TranscriptLine {
+  /** performance.now() when the line began: the agent starting to say it, or the final result. */
+  at: number;
+  /** The agent's words, or the caller's as the agent's recognition heard them. */
+  speaker: 'agent' | 'caller';
+  text: string;
+}
+
+const TOPIC_TRANSCRIPTION = 'lk.transcription';
+const ATTRIBUTE_FINAL = 'lk.transcription_final';
+
+export class CallObserver {
+  readonly lines: TranscriptLine[] = [];
+  roomName: string | undefined;
+  private room: Room | undefined;
+  private sipIdentity: string | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly lk: LiveKitAccess,
+    private readonly onLine?: (line: TranscriptLine) => void,
+  ) {}
+
+  /** Finds the call's room (polling, up to `timeoutMs`) and joins it; false when not found. */
+  async attach(transactionId: string, timeoutMs = 10_000): Promise<boolean> {
+    const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end && !this.closed) {
+      for (const r of await rooms.listRooms().catch(() => [])) {
+        if (!r.name.startsWith('call_')) continue;
+        const people = await rooms.listParticipants(r.name).catch(() => []);
+        // Only the SIP participant carries the mapped X-Sma-Transaction-Id.
+        const sip = people.find((p) => p.attributes['sma.transactionId'] === transactionId);
+        if (sip) {
+          this.roomName = r.name;
+          this.sipIdentity = sip.identity;
+          await this.join(r.name);
+          return true;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  private async join(roomName: string): Promise<void> {
+    const token = new AccessToken(this.lk.apiKey, this.lk.apiSecret, {
+      identity: `lab-observer-${Math.random().toString(36).slice(2, 8)}`,
+    });
+    token.addGrant({
+      roomJoin: true,
+      room: roomName,
+      hidden: true,
+      canPublish: false,
+      canSubscribe: false,
+    });
+    const room = new Room();
+    room.registerTextStreamHandler(TOPIC_TRANSCRIPTION, (reader, from) => {
+      void this.read(reader, from.identity);
+    });
+    await room.connect(this.lk.url, await token.toJwt(), { autoSubscribe: false, dynacast: false });
+    this.room = room;
+    if (this.closed) await this.leave();
+  }
+
+  private async read(reader: TextStreamReader, sender: string): Promise<void> {
+    const at = performance.now();
+    const attributes = reader.info.attributes ?? {};
+    const text = (await reader.readAll().catch(() => '')).trim();
+    const speaker = sender === this.sipIdentity ? 'caller' : 'agent';
+    // The agent's own words arrive as one stream per reply; the caller's as interim and final
+    // results, of which only the final one is what the agent went on.
+    if (!text || (speaker === 'caller' && attributes[ATTRIBUTE_FINAL] !== 'true')) return;
+    const line: TranscriptLine = { at, speaker, text };
+    this.lines.push(line);
+    this.onLine?.(line);
+  }
+
+  async leave(): Promise<void> {
+    this.closed = true;
+    await this.room?.disconnect().catch(() => {});
+    this.room = undefined;
+  }
+}

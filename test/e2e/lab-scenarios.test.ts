@@ -1,0 +1,89 @@
+// Whole calls on real parts, driven by the bundled scenario files: the real SMA handler (DynamoDB
+// API on dynalite) driven as Chime drives it, its CallAndBridge to the agent carried out as a SIP
+// call through LiveKit, the agent (offline speech) talking with the scripted caller, transfers to
+// the Connect stand-in's person, and the clean end of every leg and room.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Lab, startLab } from '../../scripts/lib/lab.js';
+import { type CallResult, runScriptedCall } from '../../scripts/lib/scripted-caller.js';
+import { loadScenario, parseScenario } from '../../sip/lab/scenario.js';
+
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await startLab();
+  await lab.livekit.worker!.waitPrewarmed(1);
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+/** The call's result, with the checks that failed in the message when it did not hold. */
+function expectHeld(r: CallResult): void {
+  const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail ?? ''})`);
+  expect(failed, `${r.scenario}: ${failed.join('; ')}`).toEqual([]);
+  expect(r.ok).toBe(true);
+}
+
+const updatesOf = (tx: string) =>
+  lab.voiceApi.requests
+    .filter((r) => r.path.endsWith(`/calls/${tx}`) && r.status === 202)
+    .map((r) => (r.body as { Arguments: Record<string, string> }).Arguments);
+
+it('ask-then-transfer: the agent answers, then hands the caller to a person they hear', async () => {
+  const r = await runScriptedCall(lab, loadScenario('ask-then-transfer'));
+  expectHeld(r);
+  // The agent's transfer_to_human reached the Voice API stand-in with the contract's arguments.
+  expect(updatesOf(r.tx)).toEqual([
+    expect.objectContaining({ action: 'transfer', queue: 'general', reason: 'caller_asked' }),
+  ]);
+  const sma = r.timeline.filter((e) => e.source === 'sma').map((e) => e.text);
+  expect(sma.findIndex((t) => t.includes('CallAndBridge AWS'))).toBeLessThan(
+    sma.findIndex((t) => t.includes('CallAndBridge PSTN')),
+  );
+  // Both sides of the conversation are in the timeline: the agent's words and what it heard.
+  expect(r.timeline.some((e) => e.source === 'agent' && /311/.test(e.text))).toBe(true);
+  expect(r.timeline.some((e) => e.source === 'heard')).toBe(true);
+  expect(r.ttfaMs).toBeGreaterThan(0);
+  expect(r.ctdMs).toBeGreaterThan(0);
+  expect(r.e2eMs).toBeGreaterThan(r.ctdMs!);
+}, 120_000);
+
+it('goodbye: the agent ends the call through the SMA once the caller is done', async () => {
+  const r = await runScriptedCall(lab, loadScenario('goodbye'));
+  expectHeld(r);
+  expect(updatesOf(r.tx)).toEqual([expect.objectContaining({ action: 'hangup' })]);
+  expect(r.ctdMs).toBeNull();
+}, 120_000);
+
+it('queue-down: no one answers in the queue; the caller hears an apology and the call ends', async () => {
+  const r = await runScriptedCall(lab, loadScenario('queue-down'));
+  expectHeld(r);
+  expect(r.timeline.some((e) => e.source === 'sma' && e.text.includes('Speak'))).toBe(true);
+}, 120_000);
+
+it('hang-up-mid-greeting: everything is torn down', async () => {
+  const r = await runScriptedCall(lab, loadScenario('hang-up-mid-greeting'));
+  expectHeld(r);
+}, 60_000);
+
+it('reports an expectation that does not hold, and still ends the call cleanly', async () => {
+  const scenario = parseScenario(
+    [
+      'name: waits-for-nobody',
+      'description: Expects a person without asking for one.',
+      'steps:',
+      '  - greeting: { withinMs: 3000 }',
+      '  - listen: { hears: person, atLeastMs: 500, withinMs: 1500 }',
+    ].join('\n'),
+    'inline',
+  );
+  const r = await runScriptedCall(lab, scenario);
+  expect(r.ok).toBe(false);
+  expect(r.checks.filter((c) => !c.ok).map((c) => c.what)).toEqual([
+    'hears the person for 500 ms within 1500 ms',
+  ]);
+  // The caller hung up at the end of the script; nothing is left behind.
+  expect(r.checks.find((c) => c.what === 'both legs ended')?.ok).toBe(true);
+  expect(r.checks.find((c) => c.what.startsWith('no one is left'))?.ok).toBe(true);
+}, 60_000);
