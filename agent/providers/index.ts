@@ -29,6 +29,8 @@ export interface SpeechProviders {
   forSession(useCase: UseCase): SessionProviders;
   /** Renders a line to frames (the greeting cache). */
   renderSpeech: RenderSpeech;
+  /** Resolves when the background warm-up after loading (recognizer priming) is done. */
+  settled(): Promise<void>;
 }
 
 /** Timing that keeps replies quick on a phone line (silence before the turn may end). */
@@ -78,6 +80,7 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
     }),
     renderSpeech: async (text, uc) =>
       pcmToFrames(await synthesizeToPcm(text, { voice: uc.voice.local })),
+    settled: () => model.ready(),
   };
 }
 
@@ -120,6 +123,7 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
       turnHandling: turnHandling(detector),
     }),
     renderSpeech: (text, uc) => collect(makeTts(uc), text),
+    settled: () => Promise.resolve(),
   };
 }
 

@@ -17,8 +17,9 @@ export interface AgentWorker {
   /** Rejects when the worker exits before `stop()`. */
   readonly failed: Promise<never>;
   /**
-   * Resolves once `n` job processes have loaded (prewarmed) since start. The framework loads them
-   * one at a time, so a burst of calls larger than the loaded pool waits seconds per call.
+   * Resolves once `n` job processes have loaded since start, background warm-up included (a
+   * process takes calls before that, but its warm-up competes for the CPU). The framework loads
+   * them one at a time, so a burst of calls larger than the loaded pool waits seconds per call.
    */
   waitPrewarmed(n: number, timeoutMs?: number): Promise<void>;
   /** Kills the worker and all its job processes at once (SIGKILL): a crash, for failure tests. */
@@ -115,7 +116,8 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
     failed,
     async waitPrewarmed(n, prewarmTimeoutMs = 120_000) {
       const end = Date.now() + prewarmTimeoutMs;
-      const loaded = () => readFileSync(opts.logFile, 'utf8').split('"msg":"prewarmed"').length - 1;
+      const loaded = () =>
+        readFileSync(opts.logFile, 'utf8').split('"msg":"job process settled"').length - 1;
       while (loaded() < n) {
         if (exited !== undefined || Date.now() > end) {
           throw new LocalStackError(

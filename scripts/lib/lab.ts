@@ -11,7 +11,12 @@ import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
 import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
 import { type LiveKitLab, startLiveKitLab } from './livekit-lab.js';
 import type { StackPorts } from './local-stack.js';
-import { LOCAL_AWS_ENV, type LocalDynamo, callItems, startLocalDynamo } from './local-dynamodb.js';
+import {
+  LOCAL_AWS_ENV,
+  type LocalDynamo,
+  callItems,
+  startLocalDynamoProcess,
+} from './local-dynamodb.js';
 import { freePort } from './net.js';
 
 export interface LocalSma {
@@ -24,12 +29,13 @@ export interface LocalSma {
 }
 
 /**
- * The Lambda entry point of the SMA, configured for the lab, against dynalite in this process.
+ * The Lambda entry point of the SMA, configured for the lab, against dynalite in a process of its
+ * own (in this one, it would compete with the callers' ears for the event loop).
  * Its metrics are served for scraping on a free loopback port. The handler module reads its
  * configuration once, at import: one SMA per process.
  */
 export async function startLocalSma(): Promise<LocalSma> {
-  const db = await startLocalDynamo({ table: LOCAL_SMA_ENV.CALLS_TABLE });
+  const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
   const metricsPort = await freePort('tcp');
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,

@@ -48,6 +48,7 @@ const VOICES: Record<Who, string[]> = {
   agent: [SIP_IDENTITY],
   person: ['connect-agent'],
   chime: ['chime-speak', 'chime-audio'],
+  anyone: [SIP_IDENTITY, 'connect-agent', 'chime-speak', 'chime-audio'],
 };
 /** Audible speech that counts as "the person's words reached the caller". */
 const PERSON_WORDS_MS = 500;
@@ -99,7 +100,7 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     return [ok, ok ? 'ended' : 'still up'];
   };
 
-  try {
+  const script = async () => {
     note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
     await call.startInbound();
     const leg = media.sip;
@@ -152,19 +153,30 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
         }
       }
     }
+  };
+
+  // However the far end behaves, a call's run ends: the script has a budget, and so has each
+  // step of tearing down.
+  const budgetMs = scriptBudgetMs(scenario);
+  try {
+    const finished = await Promise.race([
+      script().then(() => true),
+      sleep(budgetMs).then(() => false),
+    ]);
+    if (!finished) check(`the script ran to its end within ${budgetMs} ms`, false, 'it did not');
   } catch (e) {
     check('the call ran', false, (e as Error).message);
   } finally {
     if (!call.ended) {
       note('caller', 'hangs up (end of script)');
-      await media.callerHangsUp().catch(() => {});
+      await bounded(media.callerHangsUp(), 20_000);
     }
     const deadline = performance.now() + 5000;
     while (!call.ended && performance.now() < deadline) await sleep(50);
     clearInterval(endedWatch);
     if (call.ended) endedAt ??= performance.now();
-    await observer.leave();
-    await media.close();
+    await bounded(observer.leave(), 10_000);
+    await bounded(media.close(), 10_000);
     lab.calls.delete(tx);
   }
 
@@ -239,6 +251,24 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     checks,
     timeline,
   };
+}
+
+/** Long enough for every step to use all its time (and a repeated line), plus the answer. */
+function scriptBudgetMs(scenario: Scenario): number {
+  let ms = 90_000; // the SMA's AI ring timeout and a queue's, at their defaults
+  for (const step of scenario.steps) {
+    if ('greeting' in step) ms += step.greeting.withinMs + 10_000;
+    else if ('say' in step) ms += 2 * (QUIET_WAIT_MS + 30_000 + (step.then?.withinMs ?? 0));
+    else if ('listen' in step) ms += step.listen.withinMs;
+    else if ('pause' in step) ms += step.pause;
+    else ms += step.hangUp.afterMs + 20_000;
+  }
+  return ms;
+}
+
+/** Waits for `p` at most `ms`; what it does after that, or a failure, no longer matters here. */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  await Promise.race([p.catch(() => {}), sleep(ms)]);
 }
 
 function ttfaOf(leg: SipLeg | undefined): number | null {

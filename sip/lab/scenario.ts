@@ -25,8 +25,11 @@ export const DEFAULT_SCENARIO = 'ask-then-transfer';
 
 const ms = (max: number) => z.number().int().min(0).max(max);
 
-/** Who the caller hears: the AI agent, the person in the queue, or Chime's own voice (Speak). */
-export const Who = z.enum(['agent', 'person', 'chime']);
+/**
+ * Who the caller hears: the AI agent, the person in the queue, Chime's own voice (Speak,
+ * PlayAudio), or anyone of them (a caller who must not be left on a silent line).
+ */
+export const Who = z.enum(['agent', 'person', 'chime', 'anyone']);
 export type Who = z.infer<typeof Who>;
 
 const Hears = z.strictObject({

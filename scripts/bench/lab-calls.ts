@@ -1,0 +1,107 @@
+// The local lab's benchmark: whole calls at the caller's ear, on this machine.
+//   1. `--calls` calls of the default scenario one after another: TTFA, CTD and E2E (median, p95)
+//      against the targets (every call's expectations hold; TTFA p95 ≤ 400 ms; CTD p95 ≤ 1.5 s).
+//   2. Capacity: for each K in `--sweep`, K calls of `--sweep-scenario` in progress together,
+//      arriving `--ramp-ms` apart; the median TTFA against the one-call median, and the largest K
+//      whose median stays within twice it.
+//
+//   npm run bench:lab [-- --calls 20 --sweep 1,2,4,6,8,10 --ramp-ms 1000 --sweep-scenario goodbye]
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SCENARIO, loadScenario } from '../../sip/lab/scenario.js';
+import { startLab } from '../lib/lab.js';
+import { fmtMs, printSummary, runCalls, spread } from '../lib/lab-run.js';
+import { ROOT } from '../lib/local-stack.js';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '20' },
+    sweep: { type: 'string', default: '1,2,4,6,8,10' },
+    'ramp-ms': { type: 'string', default: '1000' },
+    scenario: { type: 'string', default: DEFAULT_SCENARIO },
+    'sweep-scenario': { type: 'string', default: 'goodbye' },
+  },
+});
+const calls = Number(values.calls);
+const sweep = values.sweep
+  .split(',')
+  .filter(Boolean)
+  .map(Number)
+  .filter((k) => Number.isInteger(k) && k > 0);
+const rampMs = Number(values['ramp-ms']);
+const scenario = loadScenario(values.scenario);
+const sweepScenario = loadScenario(values['sweep-scenario']);
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+const maxK = Math.max(1, ...sweep);
+const logDir = join(ROOT, '.lab', 'logs', 'bench');
+mkdirSync(logDir, { recursive: true });
+const lab = await startLab({ logDir, maxCalls: maxK + 2, idleProcesses: maxK });
+let failures = 0;
+try {
+  await lab.livekit.worker!.waitPrewarmed(maxK);
+  say(`callbridge lab benchmark (logs: ${logDir}; ${maxK} job processes loaded)`);
+
+  if (calls > 0) {
+    const run = { scenario, calls, concurrent: 1, timelines: false };
+    const report = await runCalls(lab, run);
+    printSummary(say, run, report);
+    const ttfa = spread(report.results.map((r) => r.ttfaMs));
+    const ctd = spread(report.results.map((r) => r.ctdMs));
+    const held = report.results.filter((r) => r.ok).length;
+    const mark = (ok: boolean) => (ok ? '✓' : '✗');
+    say('  targets:');
+    say(`    ${mark(held === calls)} every call's expectations hold (${held}/${calls})`);
+    say(`    ${mark((ttfa.p95 ?? Infinity) <= 400)} TTFA p95 ≤ 400 ms (${fmtMs(ttfa.p95)})`);
+    say(`    ${mark((ctd.p95 ?? Infinity) <= 1500)} CTD p95 ≤ 1.5 s (${fmtMs(ctd.p95)})`);
+    for (const r of report.results.filter((x) => !x.ok)) {
+      failures += 1;
+      const why = r.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail ?? ''})`);
+      say(`    call ${r.tx.slice(0, 8)}: ${why.join('; ')}`);
+    }
+  }
+
+  if (sweep.length > 0) {
+    say(
+      `\ncapacity: K calls of ${sweepScenario.name} in progress together, arriving ${rampMs} ms apart`,
+    );
+    say('     K   held   TTFA median   TTFA p95   × one-call median   agent TTFA (mean)');
+    let base: number | null = null;
+    let placed = calls;
+    await lab.livekit.worker!.waitPrewarmed(maxK + placed);
+    let carried = 0;
+    for (const k of sweep) {
+      const report = await runCalls(lab, {
+        scenario: sweepScenario,
+        calls: k,
+        concurrent: k,
+        rampMs,
+        timelines: false,
+      });
+      const s = spread(report.results.map((r) => r.ttfaMs));
+      const held = report.results.filter((r) => r.ok).length;
+      base ??= s.median;
+      const ratio = base && s.median !== null ? s.median / base : null;
+      if (ratio !== null && ratio <= 2 && held === k) carried = Math.max(carried, k);
+      const agent = /TTFA (\S+ m?s)/.exec(report.telemetry)?.[1] ?? '—';
+      say(
+        `  ${String(k).padStart(4)}   ${`${held}/${k}`.padEnd(5)}  ${fmtMs(s.median).padStart(11)}` +
+          `   ${fmtMs(s.p95).padStart(8)}   ${(ratio === null ? '—' : ratio.toFixed(2)).padStart(17)}` +
+          `   ${agent.padStart(17)}`,
+      );
+      // Each call took a loaded job process and the worker loads a new one: let it have all of
+      // them back before the next step, so every step starts from the same pool.
+      placed += k;
+      await lab.livekit.worker!.waitPrewarmed(maxK + placed);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    say(
+      `  this machine carries ${carried} simultaneous calls with every call's expectations held ` +
+        'and the median TTFA within twice the one-call median',
+    );
+  }
+} finally {
+  await lab.stop();
+}
+process.exit(failures > 0 ? 1 : 0);
