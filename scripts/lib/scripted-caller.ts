@@ -104,7 +104,14 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
     await call.startInbound();
     const leg = media.sip;
-    if (leg) void observer.attach(tx).catch(() => false);
+    // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
+    // while the agent is starting to speak would compete with what TTFA measures.
+    if (leg)
+      void leg
+        .waitFirstAudio(3000)
+        .catch(() => {})
+        .then(() => observer.attach(tx))
+        .catch(() => false);
     const pcmCache = new Map<string, Awaited<ReturnType<typeof synthesizeToPcm>>>();
 
     for (const step of scenario.steps) {

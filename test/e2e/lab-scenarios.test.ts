@@ -42,7 +42,7 @@ it('ask-then-transfer: the agent answers, then hands the caller to a person they
     sma.findIndex((t) => t.includes('CallAndBridge PSTN')),
   );
   // Both sides of the conversation are in the timeline: the agent's words and what it heard.
-  expect(r.timeline.some((e) => e.source === 'agent' && /311/.test(e.text))).toBe(true);
+  expect(r.timeline.some((e) => e.source === 'agent' && /pickup/i.test(e.text))).toBe(true);
   expect(r.timeline.some((e) => e.source === 'heard')).toBe(true);
   expect(r.ttfaMs).toBeGreaterThan(0);
   expect(r.ctdMs).toBeGreaterThan(0);
