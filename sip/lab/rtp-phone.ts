@@ -18,6 +18,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { AudioFrame } from '@livekit/rtc-node';
 import { SILENCE_RMS, frameRms, resamplePcm } from '../../agent/audio.js';
+import { withTimeout } from './sip-leg.js';
 
 // ---------------------------------------------------------------------------------------------
 // G.711 (ITU-T G.711): µ-law and A-law, 8 kHz, one byte per sample.
@@ -914,14 +915,4 @@ export class RtpPhone {
     }
     this.ended.resolve(this.endedAt);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

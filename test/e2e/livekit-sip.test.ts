@@ -12,6 +12,7 @@ import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/defin
 import { provision } from '../../sip/livekit/provision.js';
 import { SipLeg } from '../../sip/lab/sip-leg.js';
 import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import { waitFor } from '../helpers/e2e.js';
 
 let lab: LiveKitLab;
 let rooms: RoomServiceClient;
@@ -24,16 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab?.stop();
 });
-
-const until = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe('provisioning against livekit-server', () => {
   it('creates everything on the first run, then a second run changes nothing', async () => {
@@ -127,7 +118,7 @@ describe('a SIP call through the lab trunk', () => {
       await leg.waitFirstAudio(5_000);
 
       // The agent's room: one per call, named by the dispatch rule's prefix and the called number.
-      const callRoom = await until('the call room', async () =>
+      const callRoom = await waitFor('the call room', async () =>
         (await rooms.listRooms()).find((r) => r.name.startsWith(`call_${useCase.livekitNumber}_`)),
       );
       const participants = await rooms.listParticipants(callRoom.name);
@@ -148,7 +139,7 @@ describe('a SIP call through the lab trunk', () => {
       expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
 
       // The greeting, not a click: more than a second of audible audio within 4 s of the answer.
-      await until(
+      await waitFor(
         'a second of greeting audio',
         async () => (leg.audibleMsSince(answeredAt) >= 1000 ? true : undefined),
         4_000,
@@ -157,7 +148,7 @@ describe('a SIP call through the lab trunk', () => {
       await leg.hangUp();
     }
     // Hanging up tears the call room down: no SIP participant or agent is left in it.
-    await until(
+    await waitFor(
       'the call room to empty',
       async () => {
         const left = await rooms.listRooms();
@@ -195,7 +186,7 @@ describe('dev rooms', () => {
     });
     try {
       await room.connect(lab.stack.url, dev.token, { autoSubscribe: true, dynacast: false });
-      await until('a second of greeting in the dev room', async () =>
+      await waitFor('a second of greeting in the dev room', async () =>
         audible >= 1000 ? true : undefined,
       );
       const agent = (await rooms.listParticipants(dev.room)).find(

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
 import { RtpPhone, SipCallError } from '../../sip/lab/rtp-phone.js';
 import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import { waitFor } from '../helpers/e2e.js';
 
 let lab: LiveKitLab;
 let rooms: RoomServiceClient;
@@ -20,16 +21,6 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-const until = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 /** The call rooms that still have someone in them. */
 async function busyCallRooms(): Promise<string[]> {
   const busy = [];
@@ -41,7 +32,7 @@ async function busyCallRooms(): Promise<string[]> {
 
 /** The call room whose SIP participant carries this transaction id, and that participant. */
 const callRoomOf = (transactionId: string) =>
-  until(`the call room of ${transactionId}`, async () => {
+  waitFor(`the call room of ${transactionId}`, async () => {
     for (const r of (await rooms.listRooms()).filter((r) => r.name.startsWith('call_'))) {
       const participants = await rooms.listParticipants(r.name);
       const sip = participants.find(
@@ -53,7 +44,7 @@ const callRoomOf = (transactionId: string) =>
   });
 
 const callRoomsEmpty = () =>
-  until(
+  waitFor(
     'the call rooms to empty',
     async () => ((await busyCallRooms()).length ? undefined : true),
     15_000,
@@ -105,7 +96,7 @@ describe('an RTP phone calling livekit-sip directly', () => {
       expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
 
       // The greeting, not a click: more than a second of audible audio within 4 s of the answer.
-      await until(
+      await waitFor(
         'a second of greeting audio',
         async () => (phone.audibleMsSince(answeredAt) > 1000 ? true : undefined),
         4_000,

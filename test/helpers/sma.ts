@@ -10,6 +10,8 @@ import { decide, type DecideConfig, type Decision } from '../../lambdas/sma/deci
 import { parseEvent, type SmaEvent } from '../../lambdas/sma/events.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
 import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
+import type { ChimeCallIdentity } from '../../sip/chime/events.js';
+import { SimulatedChimeCall, type SimulatedCallOptions } from '../../sip/chime/simulated-call.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TEST_VC_ARN = 'arn:aws:chime:us-east-1:111122223333:vc/abcdefghij0123456789';
@@ -87,4 +89,19 @@ export function testHandler(opts: { journal?: CallJournal; now?: () => number } 
     now: opts.now ?? Date.now,
   });
   return { handler, metrics };
+}
+
+/** A call driven through `handler` as Chime drives it, from +12065550100 to +12025550131. */
+export function simulateCall(
+  call: ChimeCallIdentity,
+  handler: (e: unknown) => Promise<unknown>,
+  opts: Partial<SimulatedCallOptions> = {},
+): SimulatedChimeCall {
+  return new SimulatedChimeCall({
+    handler,
+    call,
+    caller: '+12065550100',
+    dialed: '+12025550131',
+    ...opts,
+  });
 }

@@ -3,13 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChimeLeg } from '../../../sip/chime/events.js';
-import {
-  AudioSourceError,
-  type ChimeMedia,
-  SimulatedChimeCall,
-} from '../../../sip/chime/simulated-call.js';
+import { AudioSourceError, type ChimeMedia } from '../../../sip/chime/simulated-call.js';
 import { LiveKitChimeMedia } from '../../../sip/lab/livekit-media.js';
 import { parseWav, readWavObject } from '../../../sip/lab/wav.js';
+import { simulateCall } from '../../helpers/sma.js';
 
 const CALL = {
   transactionId: 'c0ffee00-5a1e-4c4b-9d2a-7e1f00c0ffee',
@@ -58,18 +55,10 @@ function fakeMedia(playAudio?: ChimeMedia['playAudio']) {
   };
 }
 
-function simulate(
+const simulate = (
   handler: (e: unknown) => Promise<unknown>,
-  opts: Partial<ConstructorParameters<typeof SimulatedChimeCall>[0]> = {},
-) {
-  return new SimulatedChimeCall({
-    handler,
-    call: CALL,
-    caller: '+12065550100',
-    dialed: '+12025550131',
-    ...opts,
-  });
-}
+  opts: Parameters<typeof simulateCall>[2] = {},
+) => simulateCall(CALL, handler, opts);
 
 /** A RIFF/WAVE file: a `fmt ` chunk (PCM16 mono 8 kHz unless told), optional chunks, `data`. */
 function wavBytes(

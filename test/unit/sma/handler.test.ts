@@ -6,7 +6,14 @@ import { createHandler } from '../../../lambdas/sma/handler.js';
 import type { CallJournal, JournalEntry } from '../../../lambdas/sma/journal.js';
 import { createLogger } from '../../../lambdas/sma/logger.js';
 import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
-import { fixture, testConfig, testHandler, testInstruments, type Json } from '../../helpers/sma.js';
+import {
+  fixture,
+  simulateCall,
+  testConfig,
+  testHandler,
+  testInstruments,
+  type Json,
+} from '../../helpers/sma.js';
 
 const CALL = {
   transactionId: 'f3c6a0de-8d7e-4d1f-9c43-5d8b2f1e7a10',
@@ -15,18 +22,10 @@ const CALL = {
   accountId: '111122223333',
 };
 
-function simulate(
+const simulate = (
   handler: (e: unknown) => Promise<unknown>,
-  opts: Partial<ConstructorParameters<typeof SimulatedChimeCall>[0]> = {},
-) {
-  return new SimulatedChimeCall({
-    handler,
-    call: CALL,
-    caller: '+12065550100',
-    dialed: '+12025550131',
-    ...opts,
-  });
-}
+  opts: Parameters<typeof simulateCall>[2] = {},
+) => simulateCall(CALL, handler, opts);
 
 const bridges = (sim: SimulatedChimeCall) =>
   sim.timeline
