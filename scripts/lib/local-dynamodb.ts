@@ -55,8 +55,12 @@ export async function startLocalDynamoProcess(opts: { table?: string } = {}): Pr
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
   return connect(`http://127.0.0.1:${line.toString().trim()}`, opts.table, async () => {
+    // Stopping twice (a test stops DynamoDB mid-call, then the lab stops) must not wait for an
+    // exit that has already happened: a killed process has a signalCode, not an exitCode.
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
     child.kill();
-    if (child.exitCode === null) await once(child, 'exit');
+    await exited;
   });
 }
 

@@ -1,7 +1,8 @@
 // Ten calls at once on this two-core machine: every caller hears someone (their own agent through
 // the real SIP path, or, should the AI leg not be answered in time, a person: the failure rules),
 // every call ends cleanly with its own journal, and nothing is left in any room. How fast they
-// are answered under this load is the lab benchmark's business, not a test's.
+// are answered, and how their audio holds up at ten calls on two cores (it degrades: see the
+// README's capacity figures), is the lab benchmark's business, not a test's.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Lab, startLab } from '../../scripts/lib/lab.js';
 import { runCalls } from '../../scripts/lib/lab-run.js';
