@@ -184,6 +184,10 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     if (call.ended) endedAt ??= performance.now();
     await bounded(observer.leave(), 10_000);
     await bounded(media.close(), 10_000);
+    // A leg that ended with the teardown is reported to the handler like any other: let those
+    // invocations finish, so the timeline and the journal are compared when both are final.
+    await sleep(200);
+    await bounded(call.settled(), 25_000);
     lab.calls.delete(tx);
   }
 

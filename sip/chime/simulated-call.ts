@@ -106,6 +106,15 @@ export class SimulatedChimeCall {
     return { ...this.attributes };
   }
 
+  /** Resolves once no invocation is running or queued (what the journal holds is then final). */
+  async settled(): Promise<void> {
+    let current: Promise<unknown>;
+    do {
+      current = this.serial;
+      await current;
+    } while (current !== this.serial);
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.serial.then(fn, fn);
     this.serial = next.catch(() => {});
