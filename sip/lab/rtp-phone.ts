@@ -8,8 +8,9 @@
 // Hand-written on purpose: of the pure-Node SIP packages on npm, `sip` (0.0.x) has had no
 // maintained release for years, `sip.js` and `jssip` speak SIP over WebSocket for browsers, and
 // `drachtio-srf` needs its own SIP server process. A UAC that places one call, needs no digest
-// auth and only G.711 is a few hundred lines of RFC 3261 / 3550 / 4566 and G.711, all exercised
-// by tests, which is less than wrapping any of those.
+// auth and only G.711 is a few hundred lines of RFC 3261 / 3550 / 4566 and G.711 (this file,
+// ./sip-message.ts, ./rtp-sdp.ts and ./g711.ts), all exercised by tests, which is less than
+// wrapping any of those.
 //
 // Scope: one call per instance, UDP only, the lab's SIP server as the only next hop (requests in
 // the dialog go to `sipAddress` whatever the Contact's host, as a Voice Connector sends everything
@@ -18,346 +19,28 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { AudioFrame } from '@livekit/rtc-node';
 import { SILENCE_RMS, frameRms, resamplePcm } from '../../agent/audio.js';
+import { RTP_RATE, decodeG711, encodeG711, type G711 } from './g711.js';
+import {
+  buildRtpPacket,
+  buildSdpOffer,
+  parseRtpPacket,
+  parseSdpAnswer,
+  type SdpAnswer,
+} from './rtp-sdp.js';
 import { withTimeout } from './sip-leg.js';
+import {
+  formatSipMessage,
+  parseCSeq,
+  parseNameAddr,
+  parseSipMessage,
+  sipHeader,
+  type SipRequest,
+  type SipResponse,
+} from './sip-message.js';
 
-// ---------------------------------------------------------------------------------------------
-// G.711 (ITU-T G.711): µ-law and A-law, 8 kHz, one byte per sample.
-
-export type G711 = 'PCMU' | 'PCMA';
-export const RTP_RATE = 8000;
+// 20 ms packets of 8 kHz G.711.
 const FRAME_MS = 20;
 const FRAME_SAMPLES = (RTP_RATE * FRAME_MS) / 1000;
-const STATIC_PAYLOAD: Record<G711, number> = { PCMU: 0, PCMA: 8 };
-
-const MULAW_BIAS = 0x84;
-const MULAW_CLIP = 32635;
-
-export function mulawEncode(sample: number): number {
-  const sign = sample < 0 ? 0x80 : 0;
-  const m = Math.min(Math.abs(sample), MULAW_CLIP) + MULAW_BIAS;
-  // The segment is the position of the highest set bit above bit 7.
-  let exponent = 7;
-  while (exponent > 0 && (m & (0x80 << exponent)) === 0) exponent--;
-  const mantissa = (m >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
-
-export function mulawDecode(byte: number): number {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = ((((u & 0x0f) << 3) + MULAW_BIAS) << exponent) - MULAW_BIAS;
-  return u & 0x80 ? -magnitude : magnitude;
-}
-
-export function alawEncode(sample: number): number {
-  // A-law works on 13 bits; even bits are inverted on the wire (the 0x55 mask).
-  let v = sample >> 3;
-  let mask = 0xd5;
-  if (v < 0) {
-    mask = 0x55;
-    v = -v - 1;
-  }
-  let segment = 0;
-  while (segment < 8 && v >= 0x20 << segment) segment++;
-  if (segment >= 8) return 0x7f ^ mask;
-  const mantissa = segment < 2 ? (v >> 1) & 0x0f : (v >> segment) & 0x0f;
-  return ((segment << 4) | mantissa) ^ mask;
-}
-
-export function alawDecode(byte: number): number {
-  const a = byte ^ 0x55;
-  const segment = (a & 0x70) >> 4;
-  let t = ((a & 0x0f) << 4) + 8;
-  if (segment >= 1) t = (t + 0x100) << (segment - 1);
-  return a & 0x80 ? t : -t;
-}
-
-const DECODE: Record<G711, Int16Array> = {
-  PCMU: Int16Array.from({ length: 256 }, (_, b) => mulawDecode(b)),
-  PCMA: Int16Array.from({ length: 256 }, (_, b) => alawDecode(b)),
-};
-
-export function encodeG711(pcm: Int16Array, codec: G711): Buffer {
-  const encode = codec === 'PCMU' ? mulawEncode : alawEncode;
-  const out = Buffer.allocUnsafe(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = encode(pcm[i]!);
-  return out;
-}
-
-export function decodeG711(payload: Uint8Array, codec: G711): Int16Array {
-  const table = DECODE[codec];
-  const out = new Int16Array(payload.length);
-  for (let i = 0; i < payload.length; i++) out[i] = table[payload[i]!]!;
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// RTP (RFC 3550): fixed 12-byte header, no CSRCs or extensions sent; both skipped when received.
-
-export interface RtpPacket {
-  payloadType: number;
-  marker: boolean;
-  sequence: number;
-  timestamp: number;
-  ssrc: number;
-  payload: Buffer;
-}
-
-export function buildRtpPacket(p: RtpPacket): Buffer {
-  const head = Buffer.alloc(12);
-  head[0] = 0x80; // version 2
-  head[1] = (p.marker ? 0x80 : 0) | (p.payloadType & 0x7f);
-  head.writeUInt16BE(p.sequence & 0xffff, 2);
-  head.writeUInt32BE(p.timestamp >>> 0, 4);
-  head.writeUInt32BE(p.ssrc >>> 0, 8);
-  return Buffer.concat([head, p.payload]);
-}
-
-export function parseRtpPacket(buf: Buffer): RtpPacket | undefined {
-  if (buf.length < 12 || buf[0]! >> 6 !== 2) return undefined;
-  let start = 12 + (buf[0]! & 0x0f) * 4;
-  if (buf[0]! & 0x10) {
-    if (buf.length < start + 4) return undefined;
-    start += 4 + buf.readUInt16BE(start + 2) * 4;
-  }
-  const padding = buf[0]! & 0x20 ? buf[buf.length - 1]! : 0;
-  if (start > buf.length - padding) return undefined;
-  return {
-    payloadType: buf[1]! & 0x7f,
-    marker: (buf[1]! & 0x80) !== 0,
-    sequence: buf.readUInt16BE(2),
-    timestamp: buf.readUInt32BE(4),
-    ssrc: buf.readUInt32BE(8),
-    payload: buf.subarray(start, buf.length - padding),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// SDP (RFC 4566 / 3264): an audio-only offer, and the parts of the answer a phone needs.
-
-export interface SdpOffer {
-  address: string;
-  port: number;
-  sessionId: number;
-  /** In order of preference. */
-  codecs: G711[];
-  /** RFC 4733 DTMF payload type offered, or none. */
-  telephoneEvent?: number;
-}
-
-export function buildSdpOffer(o: SdpOffer): string {
-  const pts = [...o.codecs.map((c) => STATIC_PAYLOAD[c])];
-  const lines = [
-    'v=0',
-    `o=- ${o.sessionId} ${o.sessionId} IN IP4 ${o.address}`,
-    's=callbridge rtp phone',
-    `c=IN IP4 ${o.address}`,
-    't=0 0',
-  ];
-  const attrs = o.codecs.map((c) => `a=rtpmap:${STATIC_PAYLOAD[c]} ${c}/${RTP_RATE}`);
-  if (o.telephoneEvent !== undefined) {
-    pts.push(o.telephoneEvent);
-    attrs.push(`a=rtpmap:${o.telephoneEvent} telephone-event/${RTP_RATE}`);
-    attrs.push(`a=fmtp:${o.telephoneEvent} 0-16`);
-  }
-  lines.push(`m=audio ${o.port} RTP/AVP ${pts.join(' ')}`, ...attrs, 'a=ptime:20', 'a=sendrecv');
-  return lines.join('\r\n') + '\r\n';
-}
-
-export interface SdpAnswer {
-  address: string;
-  port: number;
-  codec: G711;
-  payloadType: number;
-  telephoneEvent?: number;
-}
-
-export class SdpError extends Error {
-  override name = 'SdpError';
-}
-
-/** The first audio stream of an answer; its codec is the first G.711 format the answer lists. */
-export function parseSdpAnswer(sdp: string): SdpAnswer {
-  let sessionAddress: string | undefined;
-  let media: { port: number; formats: number[]; address?: string } | undefined;
-  const rtpmap = new Map<number, string>();
-  // Which block the line belongs to: session level, the (first) audio stream, or another stream.
-  let section: 'session' | 'audio' | 'other' = 'session';
-  for (const line of sdp.split(/\r?\n/)) {
-    const c = /^c=IN IP[46] ([^\s/]+)/.exec(line);
-    if (c && section === 'session') sessionAddress = c[1];
-    if (c && section === 'audio') media!.address = c[1];
-    const m = /^m=(\w+) (\d+)(?:\/\d+)? [\w/]+((?: \d+)*)/.exec(line);
-    if (m) {
-      section = m[1] === 'audio' && !media ? 'audio' : 'other';
-      if (section === 'audio') {
-        media = {
-          port: Number(m[2]),
-          formats: m[3]!.trim().split(/\s+/).filter(Boolean).map(Number),
-        };
-      }
-    }
-    const a = /^a=rtpmap:(\d+) ([\w.-]+)\/(\d+)/.exec(line);
-    if (a && section === 'audio') rtpmap.set(Number(a[1]), `${a[2]!.toUpperCase()}/${a[3]}`);
-  }
-  if (!media) throw new SdpError('the answer has no audio stream');
-  if (media.port === 0) throw new SdpError('the answer rejected the audio stream (port 0)');
-  const address = media.address ?? sessionAddress;
-  if (!address) throw new SdpError('the answer has no connection address');
-  const nameOf = (pt: number) =>
-    rtpmap.get(pt) ?? (pt === 0 ? 'PCMU/8000' : pt === 8 ? 'PCMA/8000' : undefined);
-  const payloadType = media.formats.find((pt) => /^PCM[UA]\/8000$/.test(nameOf(pt) ?? ''));
-  if (payloadType === undefined) throw new SdpError('the answer chose no G.711 codec');
-  const telephoneEvent = media.formats.find((pt) => nameOf(pt) === 'TELEPHONE-EVENT/8000');
-  return {
-    address,
-    port: media.port,
-    codec: nameOf(payloadType)!.slice(0, 4) as G711,
-    payloadType,
-    ...(telephoneEvent !== undefined ? { telephoneEvent } : {}),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// SIP messages (RFC 3261 §7): parsed into lower-case full header names, values in order.
-
-interface SipBase {
-  /** Lower-case full names (compact forms expanded); list headers split at their commas. */
-  headers: Map<string, string[]>;
-  body: string;
-}
-export interface SipRequest extends SipBase {
-  kind: 'request';
-  method: string;
-  uri: string;
-}
-export interface SipResponse extends SipBase {
-  kind: 'response';
-  status: number;
-  reason: string;
-}
-export type SipMessage = SipRequest | SipResponse;
-
-// RFC 3261 §7.3.3 and the IANA registry's compact forms.
-const COMPACT: Record<string, string> = {
-  a: 'accept-contact',
-  b: 'referred-by',
-  c: 'content-type',
-  d: 'request-disposition',
-  e: 'content-encoding',
-  f: 'from',
-  i: 'call-id',
-  j: 'reject-contact',
-  k: 'supported',
-  l: 'content-length',
-  m: 'contact',
-  o: 'event',
-  r: 'refer-to',
-  s: 'subject',
-  t: 'to',
-  u: 'allow-events',
-  v: 'via',
-  x: 'session-expires',
-  y: 'identity',
-};
-/** Headers whose comma-separated values are separate entries (§7.3.1). */
-const LIST_HEADERS = new Set(['via', 'contact', 'route', 'record-route']);
-
-/** Splits at commas outside quotes and angle brackets. */
-function splitList(value: string): string[] {
-  const out: string[] = [];
-  let quoted = false;
-  let angle = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (ch === '"' && value[i - 1] !== '\\') quoted = !quoted;
-    else if (!quoted && ch === '<') angle = true;
-    else if (!quoted && ch === '>') angle = false;
-    else if (!quoted && !angle && ch === ',') {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out.filter((v) => v !== '');
-}
-
-/** A SIP message from one UDP datagram, or undefined if it is not one (keep-alives, junk). */
-export function parseSipMessage(data: Buffer | string): SipMessage | undefined {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  let end = buf.indexOf('\r\n\r\n');
-  let sep = 4;
-  if (end < 0) {
-    end = buf.indexOf('\n\n');
-    sep = 2;
-  }
-  if (end < 0) return undefined;
-  // Folded lines (a line starting with white space continues the previous one, §7.3.1).
-  const lines = buf
-    .subarray(0, end)
-    .toString('utf8')
-    .replace(/\r?\n[ \t]+/g, ' ')
-    .split(/\r?\n/);
-  const start = lines.shift() ?? '';
-  const headers = new Map<string, string[]>();
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const raw = line.slice(0, colon).trim().toLowerCase();
-    const name = COMPACT[raw] ?? raw;
-    const value = line.slice(colon + 1).trim();
-    const values = LIST_HEADERS.has(name) ? splitList(value) : [value];
-    headers.set(name, [...(headers.get(name) ?? []), ...values]);
-  }
-  const declared = Number(headers.get('content-length')?.[0]);
-  const rest = buf.subarray(end + sep);
-  const body = (Number.isInteger(declared) ? rest.subarray(0, declared) : rest).toString('utf8');
-  const response = /^SIP\/2\.0 (\d{3}) ?(.*)$/.exec(start);
-  if (response) {
-    const [, status, reason] = response;
-    return { kind: 'response', status: Number(status), reason: reason ?? '', headers, body };
-  }
-  const request = /^([A-Z]+) (\S+) SIP\/2\.0$/.exec(start);
-  if (request) return { kind: 'request', method: request[1]!, uri: request[2]!, headers, body };
-  return undefined;
-}
-
-/** The first value of a header, by full or compact name. */
-export function sipHeader(msg: SipMessage, name: string): string | undefined {
-  const n = name.toLowerCase();
-  return msg.headers.get(COMPACT[n] ?? n)?.[0];
-}
-
-/** A name-addr or addr-spec (`"Bob" <sip:bob@host>;tag=1`): its URI and header parameters. */
-export function parseNameAddr(value: string): { uri: string; params: Record<string, string> } {
-  const lt = value.indexOf('<');
-  const gt = value.indexOf('>', lt);
-  const uri = lt >= 0 && gt > lt ? value.slice(lt + 1, gt) : value.split(';')[0]!.trim();
-  const tail =
-    lt >= 0 && gt > lt ? value.slice(gt + 1) : value.slice(value.indexOf(';') + 1 || value.length);
-  const params: Record<string, string> = {};
-  for (const p of tail.split(';')) {
-    const [k, v] = p.split('=');
-    if (k?.trim()) params[k.trim().toLowerCase()] = v?.trim() ?? '';
-  }
-  return { uri, params };
-}
-
-export function parseCSeq(value: string | undefined): { seq: number; method: string } | undefined {
-  const m = /^(\d+)\s+([A-Z]+)$/.exec(value?.trim() ?? '');
-  return m ? { seq: Number(m[1]), method: m[2]! } : undefined;
-}
-
-/** Start line, headers and body with a correct Content-Length (bytes, not characters). */
-export function formatSipMessage(start: string, headers: [string, string][], body = ''): Buffer {
-  const lines = [start, ...headers.map(([k, v]) => `${k}: ${v}`)];
-  lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The phone.
 
 export interface RtpCallOptions {
   /** host:port of the SIP server (livekit-sip), e.g. the lab's `stack.sipAddress`. */

@@ -2,21 +2,14 @@
 // person, not sit on a silent line. The call guard, fed by livekit-server's webhooks, ends the AI
 // leg once the room has been without an agent for the grace period; Chime reports LEG-B's
 // HANGUP; the SMA bridges the caller to the default queue.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, startLab, until } from '../../scripts/lib/lab.js';
+import { expect, it } from 'vitest';
+import { labForSuite } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ guardGraceMs: 2000 });
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = labForSuite({ guardGraceMs: 2000 });
 
 it('sends the caller to a person when the agent is killed mid-call, and only then', async () => {
-  const { call, media, tx } = lab.newCall();
+  const { call, media, tx } = lab().newCall();
   try {
     await call.startInbound();
     const leg = media.sip!;
@@ -24,26 +17,26 @@ it('sends the caller to a person when the agent is killed mid-call, and only the
     // While the agent is there, the guard leaves the call alone.
     await new Promise((r) => setTimeout(r, 2500));
     expect(leg.endedAt).toBeUndefined();
-    expect(lab.livekit.guard.ended).toEqual([]);
+    expect(lab().livekit.guard.ended).toEqual([]);
 
     const killedAt = performance.now();
-    await lab.livekit.worker!.kill();
+    await lab().livekit.worker!.kill();
     // livekit-server notices a vanished participant after its 15 s ping timeout; then the grace.
     const endedAt = await leg.waitEnded(30_000);
     expect(endedAt - killedAt).toBeGreaterThanOrEqual(2000);
-    expect(lab.livekit.guard.ended).toHaveLength(1);
+    expect(lab().livekit.guard.ended).toHaveLength(1);
     // The SMA took LEG-B's hang-up as the AI leg failing and bridged the caller to the queue.
     await until(
       'the person heard',
       () => leg.audibleMsSince(endedAt, 'connect-agent') >= 1000,
       15_000,
     );
-    const state = (await lab.sma.journal(tx)).find((i) => i['sk'] === 'state');
+    const state = (await lab().sma.journal(tx)).find((i) => i['sk'] === 'state');
     expect(state).toMatchObject({ TransferReason: 'agent_error', TransferOutcome: 'connected' });
 
     await media.callerHangsUp();
     expect(call.ended).toBe(true);
-    await expect(lab.participantsLeft()).resolves.toBe(0);
+    await expect(lab().participantsLeft()).resolves.toBe(0);
   } finally {
     await media.close();
   }

@@ -3,26 +3,17 @@
 // every call ends cleanly with its own journal, and nothing is left in any room. How fast they
 // are answered, and how their audio holds up at ten calls on two cores (it degrades: see the
 // README's capacity figures), is the lab benchmark's business, not a test's.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, startLab } from '../../scripts/lib/lab.js';
+import { expect, it } from 'vitest';
+import { labForSuite } from '../helpers/lab.js';
 import { runCalls } from '../../scripts/lib/lab-run.js';
 import { loadScenario } from '../../sip/lab/scenario.js';
 
 const CALLS = 10;
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ maxCalls: CALLS + 2, idleProcesses: CALLS });
-  // A loaded job process waits for each call (the framework loads them one at a time).
-  await lab.livekit.worker!.waitPrewarmed(CALLS, 240_000);
-}, 300_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
+// A loaded job process waits for each call (the framework loads them one at a time).
+const lab = labForSuite({ maxCalls: CALLS + 2, idleProcesses: CALLS, prewarmed: CALLS }, 300_000);
 
 it(`carries ${CALLS} calls at once, each to a clean end with its journal`, async () => {
-  const { results } = await runCalls(lab, {
+  const { results } = await runCalls(lab(), {
     scenario: loadScenario('never-silent'),
     calls: CALLS,
     concurrent: CALLS,
@@ -37,7 +28,7 @@ it(`carries ${CALLS} calls at once, each to a clean end with its journal`, async
     const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail ?? ''})`);
     expect(failed, `call ${r.tx.slice(0, 8)}: ${failed.join('; ')}`).toEqual([]);
     // Answered by the agent, or sent to a person because the AI leg failed: nothing else.
-    const state = (await lab.sma.journal(r.tx)).find((i) => i['sk'] === 'state')!;
+    const state = (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'state')!;
     if (state['Disposition'] !== 'ai_completed') {
       expect(state).toMatchObject({ Disposition: 'transferred', TransferOutcome: 'connected' });
       expect(['agent_unavailable', 'agent_error']).toContain(state['TransferReason']);
@@ -48,5 +39,5 @@ it(`carries ${CALLS} calls at once, each to a clean end with its journal`, async
   // The calls overlapped: each was still up when the last one started.
   const lastStart = Math.max(...results.map((r) => r.startedAt));
   expect(results.every((r) => r.startedAt + (r.e2eMs ?? 0) > lastStart)).toBe(true);
-  await expect(lab.participantsLeft()).resolves.toBe(0);
+  await expect(lab().participantsLeft()).resolves.toBe(0);
 }, 300_000);

@@ -1,29 +1,22 @@
 // DynamoDB goes away mid-call: call control goes on from TransactionAttributes alone. The caller
 // is still transferred to a person and the call ends cleanly; the journal writes that failed are
 // counted, not fatal (ARCHITECTURE.md, failure rules).
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, startLab, until } from '../../scripts/lib/lab.js';
+import { expect, it } from 'vitest';
+import { labForSuite } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab();
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = labForSuite();
 
 it('transfers the caller and ends the call after DynamoDB stops mid-call', async () => {
-  const { call, media, tx } = lab.newCall();
+  const { call, media, tx } = lab().newCall();
   try {
     await call.startInbound();
     const leg = media.sip!;
     await leg.waitFirstAudio(5_000);
-    const before = (await lab.sma.journal(tx)).length;
+    const before = (await lab().sma.journal(tx)).length;
     expect(before).toBeGreaterThan(0);
 
-    await lab.sma.db.stop(); // the table is gone from here on
+    await lab().sma.db.stop(); // the table is gone from here on
 
     await call.requestTransfer('general', Date.now());
     await until('the person heard', () => leg.audibleMsSince(0, 'connect-agent') >= 1000, 15_000);
@@ -33,7 +26,7 @@ it('transfers the caller and ends the call after DynamoDB stops mid-call', async
     expect(types.slice(2)).toEqual(
       expect.arrayContaining(['CALL_UPDATE_REQUESTED', 'HANGUP', 'ACTION_SUCCESSFUL']),
     );
-    await expect(lab.participantsLeft()).resolves.toBe(0);
+    await expect(lab().participantsLeft()).resolves.toBe(0);
   } finally {
     await media.close();
   }

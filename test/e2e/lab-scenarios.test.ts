@@ -2,21 +2,12 @@
 // API on dynalite) driven as Chime drives it, its CallAndBridge to the agent carried out as a SIP
 // call through LiveKit, the agent (offline speech) talking with the scripted caller, transfers to
 // the Connect stand-in's person, and the clean end of every leg and room.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Lab, startLab } from '../../scripts/lib/lab.js';
+import { expect, it } from 'vitest';
+import { labForSuite } from '../helpers/lab.js';
 import { type CallResult, runScriptedCall } from '../../scripts/lib/scripted-caller.js';
 import { loadScenario, parseScenario } from '../../sip/lab/scenario.js';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab();
-  await lab.livekit.worker!.waitPrewarmed(1);
-}, 180_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = labForSuite({ prewarmed: 1 });
 
 /** The call's result, with the checks that failed in the message when it did not hold. */
 function expectHeld(r: CallResult): void {
@@ -26,12 +17,12 @@ function expectHeld(r: CallResult): void {
 }
 
 const updatesOf = (tx: string) =>
-  lab.voiceApi.requests
-    .filter((r) => r.path.endsWith(`/calls/${tx}`) && r.status === 202)
+  lab()
+    .voiceApi.requests.filter((r) => r.path.endsWith(`/calls/${tx}`) && r.status === 202)
     .map((r) => (r.body as { Arguments: Record<string, string> }).Arguments);
 
 it('ask-then-transfer: the agent answers, then hands the caller to a person they hear', async () => {
-  const r = await runScriptedCall(lab, loadScenario('ask-then-transfer'));
+  const r = await runScriptedCall(lab(), loadScenario('ask-then-transfer'));
   expectHeld(r);
   // The agent's transfer_to_human reached the Voice API stand-in with the contract's arguments.
   expect(updatesOf(r.tx)).toEqual([
@@ -50,20 +41,20 @@ it('ask-then-transfer: the agent answers, then hands the caller to a person they
 }, 120_000);
 
 it('goodbye: the agent ends the call through the SMA once the caller is done', async () => {
-  const r = await runScriptedCall(lab, loadScenario('goodbye'));
+  const r = await runScriptedCall(lab(), loadScenario('goodbye'));
   expectHeld(r);
   expect(updatesOf(r.tx)).toEqual([expect.objectContaining({ action: 'hangup' })]);
   expect(r.ctdMs).toBeNull();
 }, 120_000);
 
 it('queue-down: no one answers in the queue; the caller hears an apology and the call ends', async () => {
-  const r = await runScriptedCall(lab, loadScenario('queue-down'));
+  const r = await runScriptedCall(lab(), loadScenario('queue-down'));
   expectHeld(r);
   expect(r.timeline.some((e) => e.source === 'sma' && e.text.includes('Speak'))).toBe(true);
 }, 120_000);
 
 it('hang-up-mid-greeting: everything is torn down', async () => {
-  const r = await runScriptedCall(lab, loadScenario('hang-up-mid-greeting'));
+  const r = await runScriptedCall(lab(), loadScenario('hang-up-mid-greeting'));
   expectHeld(r);
 }, 60_000);
 
@@ -78,7 +69,7 @@ it('reports an expectation that does not hold, and still ends the call cleanly',
     ].join('\n'),
     'inline',
   );
-  const r = await runScriptedCall(lab, scenario);
+  const r = await runScriptedCall(lab(), scenario);
   expect(r.ok).toBe(false);
   expect(r.checks.filter((c) => !c.ok).map((c) => c.what)).toEqual([
     'hears the person for 500 ms within 1500 ms',

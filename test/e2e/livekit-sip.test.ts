@@ -3,100 +3,95 @@
 // as attributes, is dispatched to the agent by name, and the calling side hears the greeting.
 // Also: provisioning is idempotent and updates in place; dev rooms get the agent.
 import { AudioStream, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
-import { RoomServiceClient } from 'livekit-server-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { liveKitLabForSuite } from '../helpers/lab.js';
 import { frameRms } from '../../agent/audio.js';
 import { createDevRoom } from '../../scripts/lib/dev-room.js';
 import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
 import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision } from '../../sip/livekit/provision.js';
 import { SipLeg } from '../../sip/lab/sip-leg.js';
-import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
-import { waitFor } from '../helpers/e2e.js';
+import { AGENT_NAME } from '../../scripts/lib/livekit-lab.js';
+import { waitFor } from '../helpers/wait.js';
 
-let lab: LiveKitLab;
-let rooms: RoomServiceClient;
-
-beforeAll(async () => {
-  lab = await startLiveKitLab({ worker: true });
-  rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = liveKitLabForSuite();
 
 describe('provisioning against livekit-server', () => {
   it('creates everything on the first run, then a second run changes nothing', async () => {
     // beforeAll provisioned an empty server.
-    expect(lab.provisioned.changes.map((c) => c.action)).toEqual(['create', 'create', 'create']);
-    const again = await provision(lab.sip, lab.defs);
+    expect(lab().provisioned.changes.map((c) => c.action)).toEqual(['create', 'create', 'create']);
+    const again = await provision(lab().sip, lab().defs);
     expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
-    expect(again.ids).toEqual(lab.provisioned.ids);
+    expect(again.ids).toEqual(lab().provisioned.ids);
   });
 
   it('updates a changed definition in place, keeping its id; --dry-run changes nothing', async () => {
-    const trunk = lab.defs.inboundTrunks[0]!;
+    const trunk = lab().defs.inboundTrunks[0]!;
     const changed: SipDefinitions = {
-      ...lab.defs,
+      ...lab().defs,
       inboundTrunks: [{ ...trunk, allowedAddresses: [...trunk.allowedAddresses, '10.1.2.0/24'] }],
     };
-    const dry = await provision(lab.sip, changed, { dryRun: true });
+    const dry = await provision(lab().sip, changed, { dryRun: true });
     expect(dry.applied).toBe(false);
     const planned = dry.changes.find((c) => c.name === trunk.name)!;
     expect(planned.action).toBe('update');
     expect(planned.differences?.join()).toContain('10.1.2.0/24');
-    const [before] = await lab.sip.listSipInboundTrunk();
+    const [before] = await lab().sip.listSipInboundTrunk();
     expect(before!.allowedAddresses).not.toContain('10.1.2.0/24');
 
-    const applied = await provision(lab.sip, changed);
+    const applied = await provision(lab().sip, changed);
     expect(applied.changes.filter((c) => c.action !== 'unchanged')).toHaveLength(1);
-    const trunks = await lab.sip.listSipInboundTrunk();
+    const trunks = await lab().sip.listSipInboundTrunk();
     expect(trunks).toHaveLength(1);
-    expect(trunks[0]!.sipTrunkId).toBe(lab.provisioned.ids[trunk.name]);
+    expect(trunks[0]!.sipTrunkId).toBe(lab().provisioned.ids[trunk.name]);
     expect(trunks[0]!.allowedAddresses).toContain('10.1.2.0/24');
 
     // Back to the committed definitions, again in place.
-    const restored = await provision(lab.sip, lab.defs);
+    const restored = await provision(lab().sip, lab().defs);
     expect(restored.changes.find((c) => c.name === trunk.name)?.action).toBe('update');
-    expect((await lab.sip.listSipInboundTrunk())[0]!.allowedAddresses).toEqual(
+    expect((await lab().sip.listSipInboundTrunk())[0]!.allowedAddresses).toEqual(
       trunk.allowedAddresses,
     );
-    const last = await provision(lab.sip, lab.defs);
+    const last = await provision(lab().sip, lab().defs);
     expect(last.changes.every((c) => c.action === 'unchanged')).toBe(true);
   });
 
   it('deletes what it created and no longer defines, and leaves foreign objects alone', async () => {
-    const foreign = await lab.sip.createSipOutboundTrunk('someone-else', 'sip.example.net', ['*'], {
-      transport: 1 as never,
-    });
+    const foreign = await lab().sip.createSipOutboundTrunk(
+      'someone-else',
+      'sip.example.net',
+      ['*'],
+      {
+        transport: 1 as never,
+      },
+    );
     const extra: SipDefinitions = {
-      ...lab.defs,
+      ...lab().defs,
       outboundTrunks: [
-        ...lab.defs.outboundTrunks,
+        ...lab().defs.outboundTrunks,
         { name: 'callbridge-extra', address: '127.0.0.1:5999', transport: 'udp', numbers: ['*'] },
       ],
     };
-    await provision(lab.sip, extra);
-    expect((await lab.sip.listSipOutboundTrunk()).map((t) => t.name).sort()).toEqual([
+    await provision(lab().sip, extra);
+    expect((await lab().sip.listSipOutboundTrunk()).map((t) => t.name).sort()).toEqual([
       'callbridge-extra',
       LAB_OUTBOUND_TRUNK,
       'someone-else',
     ]);
-    const back = await provision(lab.sip, lab.defs);
+    const back = await provision(lab().sip, lab().defs);
     expect(back.changes.find((c) => c.name === 'callbridge-extra')?.action).toBe('delete');
-    expect((await lab.sip.listSipOutboundTrunk()).map((t) => t.name).sort()).toEqual([
+    expect((await lab().sip.listSipOutboundTrunk()).map((t) => t.name).sort()).toEqual([
       LAB_OUTBOUND_TRUNK,
       'someone-else',
     ]);
-    await lab.sip.deleteSipTrunk(foreign.sipTrunkId);
+    await lab().sip.deleteSipTrunk(foreign.sipTrunkId);
   });
 });
 
 describe('a SIP call through the lab trunk', () => {
   it('arrives on the inbound trunk with the contract attributes, gets the agent, and the caller hears the greeting', async () => {
-    const useCase = lab.useCases.defaultUseCase;
-    const outbound = lab.provisioned.ids[LAB_OUTBOUND_TRUNK]!;
+    const useCase = lab().useCases.defaultUseCase;
+    const outbound = lab().provisioned.ids[LAB_OUTBOUND_TRUNK]!;
     const values = {
       transactionId: '7d2f6a3c-1b4e-4c8a-9f0d-2e5b6c7d8e9f',
       applicationId: 'sma-app-e2e',
@@ -105,7 +100,7 @@ describe('a SIP call through the lab trunk', () => {
       traceparent: '00-7d2f6a3c1b4e4c8a9f0d2e5b6c7d8e9f-9f0d2e5b6c7d8e9f-01',
     };
     const leg = await SipLeg.dial(
-      { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
+      { url: lab().stack.url, apiKey: lab().stack.apiKey, apiSecret: lab().stack.apiSecret },
       {
         outboundTrunkId: outbound,
         to: useCase.livekitNumber,
@@ -119,9 +114,11 @@ describe('a SIP call through the lab trunk', () => {
 
       // The agent's room: one per call, named by the dispatch rule's prefix and the called number.
       const callRoom = await waitFor('the call room', async () =>
-        (await rooms.listRooms()).find((r) => r.name.startsWith(`call_${useCase.livekitNumber}_`)),
+        (await lab().rooms.listRooms()).find((r) =>
+          r.name.startsWith(`call_${useCase.livekitNumber}_`),
+        ),
       );
-      const participants = await rooms.listParticipants(callRoom.name);
+      const participants = await lab().rooms.listParticipants(callRoom.name);
       const sipParticipant = participants.find((p) => p.attributes['sip.callID'] !== undefined)!;
       expect(sipParticipant.attributes).toMatchObject({
         [CallAttribute.transactionId]: values.transactionId,
@@ -129,8 +126,8 @@ describe('a SIP call through the lab trunk', () => {
         [CallAttribute.region]: values.region,
         [CallAttribute.useCase]: values.useCase,
         [CallAttribute.traceparent]: values.traceparent,
-        'sip.trunkID': lab.provisioned.ids[`callbridge-in-${useCase.id}`],
-        'sip.ruleID': lab.provisioned.ids['callbridge-agent'],
+        'sip.trunkID': lab().provisioned.ids[`callbridge-in-${useCase.id}`],
+        'sip.ruleID': lab().provisioned.ids['callbridge-agent'],
         'sip.trunkPhoneNumber': useCase.livekitNumber,
         'sip.phoneNumber': '+15550100999',
         'sip.callStatus': 'active',
@@ -151,10 +148,10 @@ describe('a SIP call through the lab trunk', () => {
     await waitFor(
       'the call room to empty',
       async () => {
-        const left = await rooms.listRooms();
+        const left = await lab().rooms.listRooms();
         const busy = [];
         for (const r of left.filter((r) => r.name.startsWith('call_'))) {
-          if ((await rooms.listParticipants(r.name)).length > 0) busy.push(r.name);
+          if ((await lab().rooms.listParticipants(r.name)).length > 0) busy.push(r.name);
         }
         return busy.length === 0 ? true : undefined;
       },
@@ -162,15 +159,15 @@ describe('a SIP call through the lab trunk', () => {
     );
     // A call that ended normally is not the call guard's business.
     await new Promise((r) => setTimeout(r, 3500));
-    expect(lab.guard.ended).toEqual([]);
+    expect(lab().guard.ended).toEqual([]);
   }, 60_000);
 });
 
 describe('dev rooms', () => {
   it('dispatch the agent into a room where a participant hears its greeting', async () => {
     const dev = await createDevRoom(
-      { url: lab.stack.url, apiKey: lab.stack.apiKey, apiSecret: lab.stack.apiSecret },
-      { agentName: AGENT_NAME, useCase: lab.useCases.defaultUseCase.id, identity: 'tester' },
+      { url: lab().stack.url, apiKey: lab().stack.apiKey, apiSecret: lab().stack.apiSecret },
+      { agentName: AGENT_NAME, useCase: lab().useCases.defaultUseCase.id, identity: 'tester' },
     );
     const room = new Room();
     let audible = 0;
@@ -185,17 +182,19 @@ describe('dev rooms', () => {
       })();
     });
     try {
-      await room.connect(lab.stack.url, dev.token, { autoSubscribe: true, dynacast: false });
+      await room.connect(lab().stack.url, dev.token, { autoSubscribe: true, dynacast: false });
       await waitFor('a second of greeting in the dev room', async () =>
         audible >= 1000 ? true : undefined,
       );
-      const agent = (await rooms.listParticipants(dev.room)).find(
+      const agent = (await lab().rooms.listParticipants(dev.room)).find(
         (p) => p.identity === agentIdentity,
       );
       expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
     } finally {
       await room.disconnect();
-      await rooms.deleteRoom(dev.room).catch(() => {});
+      await lab()
+        .rooms.deleteRoom(dev.room)
+        .catch(() => {});
     }
   }, 30_000);
 });

@@ -2,30 +2,20 @@
 // contract's X- headers on the INVITE, RTP from the answer on. It must reach the agent through the
 // production inbound trunk and dispatch rule, carry the mapped attributes, and bring the greeting
 // back as RTP; hanging up from either side must leave no one in the call room.
-import { RoomServiceClient } from 'livekit-server-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { liveKitLabForSuite } from '../helpers/lab.js';
 import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
 import { RtpPhone, SipCallError } from '../../sip/lab/rtp-phone.js';
-import { AGENT_NAME, type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
-import { waitFor } from '../helpers/e2e.js';
+import { AGENT_NAME } from '../../scripts/lib/livekit-lab.js';
+import { waitFor } from '../helpers/wait.js';
 
-let lab: LiveKitLab;
-let rooms: RoomServiceClient;
-
-beforeAll(async () => {
-  lab = await startLiveKitLab({ worker: true });
-  rooms = new RoomServiceClient(lab.stack.httpUrl, lab.stack.apiKey, lab.stack.apiSecret);
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
+const lab = liveKitLabForSuite();
 
 /** The call rooms that still have someone in them. */
 async function busyCallRooms(): Promise<string[]> {
   const busy = [];
-  for (const r of (await rooms.listRooms()).filter((r) => r.name.startsWith('call_'))) {
-    if ((await rooms.listParticipants(r.name)).length > 0) busy.push(r.name);
+  for (const r of (await lab().rooms.listRooms()).filter((r) => r.name.startsWith('call_'))) {
+    if ((await lab().rooms.listParticipants(r.name)).length > 0) busy.push(r.name);
   }
   return busy;
 }
@@ -33,8 +23,8 @@ async function busyCallRooms(): Promise<string[]> {
 /** The call room whose SIP participant carries this transaction id, and that participant. */
 const callRoomOf = (transactionId: string) =>
   waitFor(`the call room of ${transactionId}`, async () => {
-    for (const r of (await rooms.listRooms()).filter((r) => r.name.startsWith('call_'))) {
-      const participants = await rooms.listParticipants(r.name);
+    for (const r of (await lab().rooms.listRooms()).filter((r) => r.name.startsWith('call_'))) {
+      const participants = await lab().rooms.listParticipants(r.name);
       const sip = participants.find(
         (p) => p.attributes[CallAttribute.transactionId] === transactionId,
       );
@@ -51,7 +41,7 @@ const callRoomsEmpty = () =>
   );
 
 function contractHeaders(transactionId: string) {
-  const useCase = lab.useCases.defaultUseCase;
+  const useCase = lab().useCases.defaultUseCase;
   const values = {
     transactionId,
     applicationId: 'sma-app-e2e',
@@ -64,10 +54,10 @@ function contractHeaders(transactionId: string) {
 
 describe('an RTP phone calling livekit-sip directly', () => {
   it('is answered by the agent with the contract attributes, hears the greeting, and hangs up cleanly', async () => {
-    const useCase = lab.useCases.defaultUseCase;
+    const useCase = lab().useCases.defaultUseCase;
     const { values, headers } = contractHeaders('3c1e9a7b-5d2f-4e8a-b6c0-1f2e3d4c5b6a');
     const phone = await RtpPhone.call({
-      sipAddress: lab.stack.sipAddress,
+      sipAddress: lab().stack.sipAddress,
       to: useCase.livekitNumber,
       from: '+15550100999',
       headers,
@@ -87,7 +77,7 @@ describe('an RTP phone calling livekit-sip directly', () => {
         [CallAttribute.region]: values.region,
         [CallAttribute.useCase]: values.useCase,
         [CallAttribute.traceparent]: values.traceparent,
-        'sip.trunkID': lab.provisioned.ids[`callbridge-in-${useCase.id}`],
+        'sip.trunkID': lab().provisioned.ids[`callbridge-in-${useCase.id}`],
         'sip.trunkPhoneNumber': useCase.livekitNumber,
         'sip.phoneNumber': '+15550100999',
         'sip.callStatus': 'active',
@@ -109,14 +99,14 @@ describe('an RTP phone calling livekit-sip directly', () => {
     await callRoomsEmpty();
     // A call that ended normally is not the call guard's business.
     await new Promise((r) => setTimeout(r, 3500));
-    expect(lab.guard.ended).toEqual([]);
+    expect(lab().guard.ended).toEqual([]);
   }, 60_000);
 
   it('ends when the far end hangs up (its BYE answered) and the room empties', async () => {
-    const useCase = lab.useCases.defaultUseCase;
+    const useCase = lab().useCases.defaultUseCase;
     const transactionId = '8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d';
     const phone = await RtpPhone.call({
-      sipAddress: lab.stack.sipAddress,
+      sipAddress: lab().stack.sipAddress,
       to: useCase.livekitNumber,
       from: '+15550100998',
       headers: contractHeaders(transactionId).headers,
@@ -125,7 +115,7 @@ describe('an RTP phone calling livekit-sip directly', () => {
       await phone.waitAnswered(20_000);
       const { room } = await callRoomOf(transactionId);
       // What the call guard does when the agent dies: the room goes, livekit-sip sends BYE.
-      await rooms.deleteRoom(room.name);
+      await lab().rooms.deleteRoom(room.name);
       await phone.waitEnded(10_000);
       expect(phone.endedBy).toBe('remote');
     } finally {
@@ -139,7 +129,7 @@ describe('an RTP phone calling livekit-sip directly', () => {
     // final response (its "flood" protection) and ignores the CANCEL: the caller hears ringing
     // until it gives up.
     const phone = await RtpPhone.call({
-      sipAddress: lab.stack.sipAddress,
+      sipAddress: lab().stack.sipAddress,
       to: '+19995550100',
       from: '+15550100999',
       answerTimeoutMs: 2_000,

@@ -1,4 +1,4 @@
-// What the suites against the real stack share.
+// Waiting in tests for something that happens in its own time.
 
 /** Polls `fn` every 100 ms until it returns a value (not undefined); fails after `ms`. */
 export async function waitFor<T>(
@@ -12,5 +12,14 @@ export async function waitFor<T>(
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Polls `ok` every `everyMs` until it holds; fails after `ms`. */
+export async function until(what: string, ok: () => boolean, ms = 10_000, everyMs = 50) {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

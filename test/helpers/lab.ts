@@ -1,0 +1,44 @@
+// One lab per suite, started before the suite's tests and stopped after: the whole lab
+// (scripts/lib/lab.ts), or only LiveKit with the agent (scripts/lib/livekit-lab.ts).
+import { afterAll, beforeAll } from 'vitest';
+import { type Lab, type LabOptions, startLab } from '../../scripts/lib/lab.js';
+import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+
+/**
+ * Starts the lab in `beforeAll` (and waits for `prewarmed` job processes to settle) and stops it
+ * in `afterAll`. Returns the suite's lab, for use inside tests.
+ */
+export function labForSuite(
+  opts: LabOptions & { prewarmed?: number } = {},
+  startTimeoutMs = 180_000,
+): () => Lab {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await startLab(opts);
+    // Within the hook's own timeout, so a slow load fails with the worker's message, not vitest's.
+    const loadMs = Math.round(startTimeoutMs * 0.8);
+    if (opts.prewarmed) await lab.livekit.worker!.waitPrewarmed(opts.prewarmed, loadMs);
+  }, startTimeoutMs);
+  afterAll(async () => {
+    await lab?.stop();
+  });
+  return () => {
+    if (!lab) throw new Error('the lab is not started (use it inside a test)');
+    return lab;
+  };
+}
+
+/** The LiveKit stack, provisioned, with the agent worker, for the suite. */
+export function liveKitLabForSuite(): () => LiveKitLab {
+  let lab: LiveKitLab | undefined;
+  beforeAll(async () => {
+    lab = await startLiveKitLab({ worker: true });
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.stop();
+  });
+  return () => {
+    if (!lab) throw new Error('the lab is not started (use it inside a test)');
+    return lab;
+  };
+}
