@@ -90,7 +90,7 @@ try {
       const ratio = base && s.median !== null ? s.median / base : null;
       const byAgent = report.results.filter((r) => r.ttfaMs !== null).length;
       if (ratio !== null && ratio <= 2 && byAgent === k) carried = Math.max(carried, k);
-      const agent = /TTFA (\S+ m?s)/.exec(report.telemetry)?.[1] ?? '—';
+      const agent = fmtMs(report.components.ttfaMs);
       say(
         `  ${String(k).padStart(4)}   ${`${held}/${k}`.padEnd(5)}  ${fmtMs(s.median).padStart(11)}` +
           `   ${fmtMs(s.p95).padStart(8)}   ${(ratio === null ? '—' : ratio.toFixed(2)).padStart(17)}` +

@@ -25,10 +25,20 @@ export interface RunOptions {
   timelines?: boolean;
 }
 
+/** The components' own figures (means, ms), null where they recorded nothing. */
+export interface ComponentFigures {
+  /** The agent: SIP answer → first audio sent. */
+  ttfaMs: number | null;
+  /** The SMA: requestedAt → the person's leg connected. */
+  ctdMs: number | null;
+  /** The SMA: LEG-A start → call end. */
+  e2eMs: number | null;
+}
+
 export interface RunReport {
   results: CallResult[];
-  /** The components' means over the run, when they recorded anything. */
-  telemetry: string;
+  /** The components' means over the run. */
+  components: ComponentFigures;
 }
 
 export const fmtMs = (ms: number | null) =>
@@ -54,14 +64,14 @@ export async function runCalls(lab: Lab, o: RunOptions): Promise<RunReport> {
       let telemetry = '';
       if (before) {
         await new Promise((r) => setTimeout(r, 300)); // the job process relays its measurements
-        telemetry = telemetryLine(before, await scrapeAll(lab), '');
+        telemetry = describeComponents(componentsBetween(before, await scrapeAll(lab)));
       }
       if (o.timelines ?? true) printCall(say, result, index, o.calls, telemetry);
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrent, o.calls) }, worker));
   await new Promise((r) => setTimeout(r, 300));
-  return { results, telemetry: telemetryLine(runBefore, await scrapeAll(lab), 'mean ') };
+  return { results, components: componentsBetween(runBefore, await scrapeAll(lab)) };
 }
 
 function printCall(
@@ -118,25 +128,29 @@ export function printSummary(say: (line?: string) => void, o: RunOptions, report
             `max ${fmtMs(s.max)} (${s.n} calls)`,
     );
   }
-  if (report.telemetry) say(`  components' telemetry, ${report.telemetry}`);
+  const telemetry = describeComponents(report.components);
+  if (telemetry) say(`  components' telemetry, mean ${telemetry}`);
 }
 
-/** The components' own view, between two scrapes: the agent's TTFA, the SMA's CTD and E2E. */
-function telemetryLine(
+/** The components' own view between two scrapes: the agent's TTFA, the SMA's CTD and E2E. */
+function componentsBetween(
   before: Record<string, HistogramTotals>,
   after: Record<string, HistogramTotals>,
-  what: string,
-): string {
-  const part = (name: string, label: string, by: string) => {
-    const ms = meanMsBetween(before[name], after[name]);
-    return ms === null ? undefined : `${label} ${fmtMs(ms)} (${by})`;
+): ComponentFigures {
+  return {
+    ttfaMs: meanMsBetween(before[TTFA], after[TTFA]),
+    ctdMs: meanMsBetween(before[CTD], after[CTD]),
+    e2eMs: meanMsBetween(before[E2E], after[E2E]),
   };
+}
+
+function describeComponents(f: ComponentFigures): string {
   const parts = [
-    part(TTFA, 'TTFA', 'agent: SIP answer → first audio sent'),
-    part(CTD, 'CTD', 'SMA: requestedAt → person connected'),
-    part(E2E, 'E2E', 'SMA: LEG-A start → call end'),
-  ].filter((p) => p !== undefined);
-  return parts.length ? `${what}${parts.join(' · ')}` : '';
+    f.ttfaMs !== null && `TTFA ${fmtMs(f.ttfaMs)} (agent: SIP answer → first audio sent)`,
+    f.ctdMs !== null && `CTD ${fmtMs(f.ctdMs)} (SMA: requestedAt → person connected)`,
+    f.e2eMs !== null && `E2E ${fmtMs(f.e2eMs)} (SMA: LEG-A start → call end)`,
+  ].filter((p) => p !== false);
+  return parts.join(' · ');
 }
 
 async function scrapeAll(lab: Lab): Promise<Record<string, HistogramTotals>> {

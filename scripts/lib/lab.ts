@@ -3,7 +3,6 @@
 // SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
 // drives them, their legs carried out on LiveKit (sip/lab/livekit-media.ts). `npm start`, the
 // end-to-end suites and the lab benchmark all start it here.
-import { RoomServiceClient } from 'livekit-server-sdk';
 import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
 import { SimulatedChimeCall, type TimelineStep } from '../../sip/chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
@@ -85,8 +84,11 @@ export interface Lab {
   /** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
   calls: Map<string, SimulatedChimeCall>;
   newCall(opts?: LabCallOptions): LabCall;
-  /** Participants left in any room, once things have had up to `settleMs` to settle. */
-  participantsLeft(settleMs?: number): Promise<number>;
+  /**
+   * Participants left in these rooms (default: every room), once things have had up to
+   * `settleMs` (default 15 s) to settle. A room that is gone counts as empty.
+   */
+  participantsLeft(rooms?: (string | undefined)[], settleMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -135,12 +137,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await sma.db.stop();
     throw e;
   }
-  const lk = {
-    url: livekit.stack.url,
-    apiKey: livekit.stack.apiKey,
-    apiSecret: livekit.stack.apiSecret,
-  };
-  const rooms = new RoomServiceClient(livekit.stack.httpUrl, lk.apiKey, lk.apiSecret);
+  const { rooms } = livekit;
 
   return {
     livekit,
@@ -150,7 +147,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     newCall(callOpts = {}) {
       const tx = crypto.randomUUID();
       const media = new LiveKitChimeMedia({
-        lk,
+        lk: livekit.stack,
         outboundTrunkId: livekit.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
         queueAnswers: () => callOpts.queueAnswers ?? true,
         queueRingMs: 300,
@@ -172,10 +169,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       calls.set(tx, call);
       return { call, media, tx };
     },
-    async participantsLeft(settleMs = 15_000) {
+    async participantsLeft(names, settleMs = 15_000) {
       const count = async () => {
+        const wanted = names ?? (await rooms.listRooms()).map((r) => r.name);
         let n = 0;
-        for (const r of await rooms.listRooms()) n += (await rooms.listParticipants(r.name)).length;
+        for (const name of wanted) {
+          if (name) n += (await rooms.listParticipants(name).catch(() => [])).length;
+        }
         return n;
       };
       const end = Date.now() + settleMs;
@@ -193,11 +193,3 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     },
   };
 }
-
-export const until = async (what: string, ok: () => boolean, ms: number): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};

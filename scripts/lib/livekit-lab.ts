@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SipClient } from 'livekit-server-sdk';
+import { RoomServiceClient, SipClient } from 'livekit-server-sdk';
 import { sipDefinitions, type SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
 import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
@@ -24,6 +24,7 @@ export const AGENT_NAME = 'callbridge-agent';
 export interface LiveKitLab {
   stack: LocalStack;
   sip: SipClient;
+  rooms: RoomServiceClient;
   useCases: UseCaseCatalog;
   defs: SipDefinitions;
   provisioned: ProvisionResult;
@@ -93,6 +94,7 @@ export async function startLiveKitLab(opts: {
     return {
       stack,
       sip,
+      rooms: new RoomServiceClient(stack.httpUrl, stack.apiKey, stack.apiSecret),
       useCases,
       defs,
       provisioned,

@@ -9,11 +9,10 @@
 // It also keeps a timeline: SMA events and actions, the Voice API requests, what each side said
 // (the agent's side from the transcription it publishes in its room) and what the ear heard.
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
-import { RoomServiceClient } from 'livekit-server-sdk';
 import type { TimelineStep } from '../../sip/chime/simulated-call.js';
 import { CallObserver } from '../../sip/lab/call-observer.js';
 import type { Expectation, Scenario, Who } from '../../sip/lab/scenario.js';
-import { SIP_IDENTITY, type SipLeg, httpUrl } from '../../sip/lab/sip-leg.js';
+import { SIP_IDENTITY, type SipLeg } from '../../sip/lab/sip-leg.js';
 import type { Lab } from './lab.js';
 
 export interface TimelineEntry {
@@ -64,9 +63,7 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     checks.push({ what, ok, detail });
     return ok;
   };
-  const lk = lab.livekit.stack;
-  const access = { url: lk.url, apiKey: lk.apiKey, apiSecret: lk.apiSecret };
-  const observer = new CallObserver(access, (l) =>
+  const observer = new CallObserver(lab.livekit.stack, (l) =>
     note(l.speaker === 'agent' ? 'agent' : 'heard', l.text, l.at),
   );
 
@@ -247,7 +244,7 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
       state['TransferOutcome'] === transferOutcome,
       String(state['TransferOutcome']),
     );
-  const left = await participantsIn(lab, [leg?.roomName, observer.roomName]);
+  const left = await lab.participantsLeft([leg?.roomName, observer.roomName]);
   check("no one is left in the call's rooms", left === 0, `${left} participants`);
 
   timeline.sort((a, b) => a.at - b.at);
@@ -297,25 +294,6 @@ async function quiet(leg: SipLeg, ms: number): Promise<boolean> {
     if (performance.now() > end) return false;
     await sleep(Math.min(100, ms - since + 5));
   }
-}
-
-/** Participants still in these rooms, after up to 15 s to settle. */
-async function participantsIn(lab: Lab, names: (string | undefined)[]): Promise<number> {
-  const lk = lab.livekit.stack;
-  const rooms = new RoomServiceClient(httpUrl(lk.url), lk.apiKey, lk.apiSecret);
-  const wanted = names.filter((n): n is string => n !== undefined);
-  const count = async () => {
-    let n = 0;
-    for (const name of wanted) n += (await rooms.listParticipants(name).catch(() => [])).length;
-    return n;
-  };
-  const end = Date.now() + 15_000;
-  let n = await count();
-  while (n > 0 && Date.now() < end) {
-    await sleep(200);
-    n = await count();
-  }
-  return n;
 }
 
 export function describe(e: Expectation): string {
