@@ -63,8 +63,13 @@ function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<n
 }
 
 export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
+  const phases = new CallPhases();
   await ctx.connect();
+  phases.mark('connected');
   const participant = await ctx.waitForParticipant();
+  phases.mark('participant');
+  // Watched from here, so the answer's time is when it happened, even while the session starts.
+  const answered = whenAnswered(ctx.room, participant);
   const call = readCallContext(participant.attributes, deps.config.useCases);
   const log = deps.logger.child({
     room: ctx.room.name,
@@ -131,8 +136,9 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
       inputOptions: { participantIdentity: participant.identity, closeOnDisconnect: true },
     }),
   );
+  phases.mark('sessionStarted');
   if (session.output.audio) latency.attach(session, session.output.audio);
-  const answeredAt = await whenAnswered(ctx.room, participant);
+  const answeredAt = await answered;
   if (answeredAt === undefined) {
     log.info({ reason: 'caller_left_before_answer' }, 'call not answered');
     return;
@@ -141,4 +147,19 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   const cached = deps.greetings.stream(call.useCase);
   if (!cached) log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
   session.say(call.useCase.greeting, { audio: cached, allowInterruptions: true });
+  log.info({ ...phases.since(), answeredMs: answeredAt - phases.start }, 'call set up');
+}
+
+/** Milliseconds from the job's start to each step of setting up the call (logged once per call). */
+class CallPhases {
+  readonly start = Date.now();
+  private readonly at: Record<string, number> = {};
+
+  mark(name: string): void {
+    this.at[name] = Date.now() - this.start;
+  }
+
+  since(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.at).map(([k, v]) => [`${k}Ms`, v]));
+  }
 }

@@ -12,9 +12,8 @@ import type { UseCase } from '../../sip/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
-import { resamplePcm } from '../audio.js';
 import { FliteTTS, pcmToFrames, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
-import { PocketSphinxSTT } from './pocketsphinx-stt.js';
+import { PocketSphinxSTT, TELEPHONE_CEPSTRAL_MEAN } from './pocketsphinx-stt.js';
 
 export interface SessionProviders {
   vad: VAD;
@@ -29,8 +28,6 @@ export interface SpeechProviders {
   forSession(useCase: UseCase): SessionProviders;
   /** Renders a line to frames (the greeting cache). */
   renderSpeech: RenderSpeech;
-  /** Resolves when the background warm-up after loading (recognizer priming) is done. */
-  settled(): Promise<void>;
 }
 
 /** Timing that keeps replies quick on a phone line (silence before the turn may end). */
@@ -55,18 +52,12 @@ async function collect(t: tts.TTS, text: string): Promise<AudioFrame[]> {
   return frames;
 }
 
-/** Telephone-band speech (8 kHz content at 16 kHz) that primes each PocketSphinx decoder. */
-async function telephonePrimer(): Promise<Int16Array> {
-  const pcm = await synthesizeToPcm(PRIMER_TEXT, { voice: 'rms' });
-  return resamplePcm(resamplePcm(pcm.samples, pcm.sampleRate, 8000), 8000, 16000);
-}
-
-const PRIMER_TEXT =
-  'Hello, I am calling about a problem on my street. Can you help me with that today?';
-
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {
-  const [vad, prime] = await Promise.all([loadVad(), telephonePrimer(), warmUpFlite()]);
-  const model = await PocketSphinxSTT.loadModel({ prime });
+  const [vad, model] = await Promise.all([
+    loadVad(),
+    PocketSphinxSTT.loadModel({ cepstralMean: TELEPHONE_CEPSTRAL_MEAN }),
+    warmUpFlite(),
+  ]);
   const detector = new inference.TurnDetector({ version: 'v1-mini' });
   logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
   return {
@@ -80,7 +71,6 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
     }),
     renderSpeech: async (text, uc) =>
       pcmToFrames(await synthesizeToPcm(text, { voice: uc.voice.local })),
-    settled: () => model.ready(),
   };
 }
 
@@ -123,7 +113,6 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
       turnHandling: turnHandling(detector),
     }),
     renderSpeech: (text, uc) => collect(makeTts(uc), text),
-    settled: () => Promise.resolve(),
   };
 }
 

@@ -6,7 +6,8 @@
 // koffi worker thread, shared by every session of the process, and each is held only while a
 // caller is speaking. The search also runs on koffi's worker threads, off the event loop that
 // carries the calls' audio.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
 
@@ -27,13 +28,22 @@ export interface PocketSphinxOptions {
   /** More PocketSphinx arguments. */
   extraArgs?: string[];
   /**
-   * Speech (16 kHz mono) each new decoder hears once before its first caller. Streaming decoding
-   * normalises the cepstrum from the utterances it has heard so far ("live" CMN), so a fresh
-   * decoder misreads its first utterance; priming it with speech from the same kind of line
-   * (telephone band) fixes that.
+   * The cepstral mean each decoder starts from. Streaming decoding normalises the cepstrum by the
+   * mean of what it has heard so far ("live" CMN), starting from the acoustic model's default,
+   * which is far from telephone-band speech: a fresh decoder misreads its first utterances. The
+   * mean measured on the same kind of line (TELEPHONE_CEPSTRAL_MEAN) fixes that at no cost.
    */
-  prime?: Int16Array;
+  cepstralMean?: readonly number[];
 }
+
+/**
+ * The cepstral mean of telephone-band speech (8 kHz content at 16 kHz) for the en-us model, as a
+ * decoder leaves it after hearing about five seconds of such speech (`npm run
+ * pocketsphinx:mean` measures it again, for another model or line).
+ */
+export const TELEPHONE_CEPSTRAL_MEAN: readonly number[] = [
+  43.85, 31.31, -21.52, 53.55, -13.77, 4.07, 20.06, -26.19, 3.51, -18.74, 10.47, 15.49, -10.96,
+];
 
 type Decoder = unknown;
 
@@ -47,6 +57,9 @@ interface Native {
   feed(d: Decoder, pcm: Int16Array, whole?: boolean): Promise<void>;
   /** Ends the utterance (the second search pass runs here) and returns its hypothesis. */
   finish(d: Decoder): Promise<string>;
+  /** The decoder's current cepstral mean (what live CMN has learned). */
+  cepstralMean(d: Decoder): number[];
+  free(d: Decoder): void;
 }
 
 function loadLibraries(): { ps: LibraryHandle; sb: LibraryHandle } {
@@ -76,6 +89,9 @@ function loadNative(): Native {
     'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
   );
   const getHyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)');
+  const getFeat = ps.func('void *ps_get_feat(void *ps)');
+  const psFree = ps.func('int ps_free(void *ps)');
+  const cmnLiveGet = sb.func('void cmn_live_get(void *cmn, _Out_ float *vec)');
   // koffi keeps only the callback of an async call alive, not its arguments: the callback holds
   // `args` so an audio buffer cannot be collected while the worker thread reads it.
   const onWorker = <T>(fn: { async: (...a: unknown[]) => void }, ...args: unknown[]) =>
@@ -107,7 +123,36 @@ function loadNative(): Native {
       await onWorker<number>(endUtt, d);
       return ((await onWorker<string | null>(getHyp, d, [0])) as string | null) ?? '';
     },
+    cepstralMean(d) {
+      // feat_t's cepsize and cmn_struct, at their offsets in libsphinxbase3 (5prealpha) on 64-bit
+      // Linux. No public getter exists; callers check the result against a known mean.
+      const feat = getFeat(d);
+      const size = koffi.decode(feat, FEAT_CEPSIZE_OFFSET, 'int32') as number;
+      const cmn = koffi.decode(feat, FEAT_CMN_STRUCT_OFFSET, 'void *');
+      const mean = new Float32Array(size);
+      cmnLiveGet(cmn, mean);
+      return [...mean].map((v) => Math.round(v * 100) / 100);
+    },
+    free(d) {
+      psFree(d);
+    },
   };
+}
+
+const FEAT_CEPSIZE_OFFSET = 16;
+const FEAT_CMN_STRUCT_OFFSET = 88;
+
+/**
+ * The model's feat.params with `-cmninit` replaced, in a temporary directory: the model's own file
+ * would override a `-cmninit` argument.
+ */
+function featParamsWithMean(hmm: string, mean: readonly number[]): string {
+  const own = readFileSync(join(hmm, 'feat.params'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('-cmninit'));
+  const path = join(mkdtempSync(join(tmpdir(), 'callbridge-pocketsphinx-')), 'feat.params');
+  writeFileSync(path, [...own, `-cmninit ${mean.join(',')}`, ''].join('\n'));
+  return path;
 }
 
 export class PocketSphinxModel {
@@ -119,7 +164,8 @@ export class PocketSphinxModel {
     private readonly native: Native,
     private readonly args: string[],
     private readonly maxDecoders: number,
-    private readonly prime: Int16Array | undefined,
+    /** The acoustic model's directory. */
+    readonly hmm: string,
   ) {}
 
   /** Loads the model (about half a second per decoder): call it at prewarm. */
@@ -135,45 +181,52 @@ export class PocketSphinxModel {
       }
     }
     const args = ['-hmm', hmm, '-lm', lm, '-dict', dict];
+    if (opts.cepstralMean) args.push('-featparams', featParamsWithMean(hmm, opts.cepstralMean));
     args.push(...(opts.extraArgs ?? []));
     const max = Math.max(1, opts.maxDecoders ?? 4);
-    const model = new PocketSphinxModel(loadNative(), args, max, opts.prime);
+    const model = new PocketSphinxModel(loadNative(), args, max, hmm);
     const initial = await Promise.all(
-      Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () => model.create(false)),
+      Array.from({ length: Math.max(1, opts.decoders ?? 1) }, () => model.create()),
     );
-    // Priming the first decoders (about a second of CPU each) goes on in the background: the
-    // process is ready for a call without it, and the caller's first utterance comes after the
-    // greeting, by which time it is done. acquire() waits for it in any case.
-    model.warming = Promise.all(initial.map((d) => model.primeDecoder(d))).then(() => {
-      model.idle.push(...initial);
-    });
+    model.idle.push(...initial);
     return model;
   }
 
-  private warming: Promise<void> = Promise.resolve();
-
-  private async primeDecoder(d: Decoder): Promise<void> {
-    if (!this.prime) return;
-    this.native.start(d);
-    await this.native.feed(d, this.prime);
-    await this.native.finish(d);
-  }
-
-  private async create(prime = true): Promise<Decoder> {
+  private async create(): Promise<Decoder> {
     this.created += 1;
-    const d = await this.native.init(this.args);
-    if (prime) await this.primeDecoder(d);
-    return d;
+    return this.native.init(this.args);
   }
 
-  /** Resolves once the decoders made at load are primed. */
-  ready(): Promise<void> {
-    return this.warming;
+  /**
+   * The cepstral mean a fresh decoder has after hearing `pcm` (16 kHz mono) as one streamed
+   * utterance: what `cepstralMean` should be for audio like it.
+   */
+  async measureCepstralMean(pcm: Int16Array): Promise<number[]> {
+    const d = await this.native.init(this.args);
+    try {
+      this.native.start(d);
+      for (let i = 0; i < pcm.length; i += 1600) {
+        await this.native.feed(d, pcm.subarray(i, i + 1600));
+      }
+      await this.native.finish(d);
+      return this.native.cepstralMean(d);
+    } finally {
+      this.native.free(d);
+    }
+  }
+
+  /** The cepstral mean a fresh decoder of this model starts from. */
+  async initialCepstralMean(): Promise<number[]> {
+    const d = await this.native.init(this.args);
+    try {
+      return this.native.cepstralMean(d);
+    } finally {
+      this.native.free(d);
+    }
   }
 
   /** A decoder for one utterance: an idle one, a new one while under the limit, or the next freed. */
   async acquire(): Promise<Decoder> {
-    await this.warming;
     const idle = this.idle.pop();
     if (idle !== undefined) return idle;
     if (this.created < this.maxDecoders) return this.create();

@@ -23,6 +23,7 @@ export {
   DEBIAN_PACKAGES,
   PocketSphinxModel,
   PocketSphinxUnavailableError,
+  TELEPHONE_CEPSTRAL_MEAN,
   type PocketSphinxOptions,
 } from './pocketsphinx-native.js';
 

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildAgentOnce } from '../build-agent.js';
 import { LocalStackError, ROOT, logTail } from './local-stack.js';
 import { freePort } from './net.js';
 
@@ -35,30 +36,30 @@ export interface AgentWorkerOptions {
   timeoutMs?: number;
 }
 
-/** Starts `agent/main.ts start` and resolves once the worker has registered with LiveKit. */
+/**
+ * Starts the worker from the current sources, bundled as in production (`npm run build:agent`),
+ * and resolves once it has registered with LiveKit.
+ */
 export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentWorker> {
+  const main = await buildAgentOnce(join(ROOT, '.lab', 'agent-bundles'));
   const metricsPort = await freePort('tcp');
   const fd = openSync(opts.logFile, 'w');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'agent', 'main.ts'), 'start'],
-    {
-      cwd: ROOT,
-      detached: true, // its own process group: job processes die with it
-      stdio: ['ignore', fd, fd],
-      env: {
-        ...process.env,
-        // Readiness is read from the worker's "registered worker" line (info level).
-        LOG_LEVEL: 'info',
-        AGENT_HTTP_HOST: '127.0.0.1',
-        AGENT_HTTP_PORT: String(await freePort('tcp')),
-        // Its Prometheus endpoint on a port of its own (loopback by default): several workers
-        // on one machine (tests, the lab) would otherwise collide on 9464.
-        OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
-        ...opts.env,
-      },
+  const child: ChildProcess = spawn(process.execPath, [main, 'start'], {
+    cwd: ROOT,
+    detached: true, // its own process group: job processes die with it
+    stdio: ['ignore', fd, fd],
+    env: {
+      ...process.env,
+      // Readiness is read from the worker's "registered worker" line (info level).
+      LOG_LEVEL: 'info',
+      AGENT_HTTP_HOST: '127.0.0.1',
+      AGENT_HTTP_PORT: String(await freePort('tcp')),
+      // Its Prometheus endpoint on a port of its own (loopback by default): several workers
+      // on one machine (tests, the lab) would otherwise collide on 9464.
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+      ...opts.env,
     },
-  );
+  });
   closeSync(fd);
   const pid = child.pid as number;
   let stopping = false;
@@ -116,8 +117,7 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
     failed,
     async waitPrewarmed(n, prewarmTimeoutMs = 120_000) {
       const end = Date.now() + prewarmTimeoutMs;
-      const loaded = () =>
-        readFileSync(opts.logFile, 'utf8').split('"msg":"job process settled"').length - 1;
+      const loaded = () => readFileSync(opts.logFile, 'utf8').split('"msg":"prewarmed"').length - 1;
       while (loaded() < n) {
         if (exited !== undefined || Date.now() > end) {
           throw new LocalStackError(

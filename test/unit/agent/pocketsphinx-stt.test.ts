@@ -7,8 +7,10 @@ import { resampleFrames, resamplePcm } from '../../../agent/audio.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import {
+  PocketSphinxModel,
   PocketSphinxSTT,
   PocketSphinxUnavailableError,
+  TELEPHONE_CEPSTRAL_MEAN,
 } from '../../../agent/providers/pocketsphinx-stt.js';
 
 initializeLogger({ pretty: false, level: 'error' });
@@ -69,11 +71,10 @@ describe('PocketSphinxSTT', () => {
 
   it('streams with a VAD: start, end, then the transcript decoded while the caller spoke', async () => {
     const vad = await silero.VAD.load({ minSilenceDuration: 300, sampleRate: 16000 });
-    const primer = await synthesizeToPcm('Hello, I am calling about a problem on my street.', {
-      voice: 'rms',
-    });
-    const prime = resamplePcm(resamplePcm(primer.samples, primer.sampleRate, 8000), 8000, 16000);
-    const streaming = new PocketSphinxSTT(await PocketSphinxSTT.loadModel({ prime }), vad);
+    const streaming = new PocketSphinxSTT(
+      await PocketSphinxSTT.loadModel({ cepstralMean: TELEPHONE_CEPSTRAL_MEAN }),
+      vad,
+    );
     expect(streaming.capabilities.streaming).toBe(true);
     const stream = streaming.stream();
     const frames = [
@@ -94,5 +95,44 @@ describe('PocketSphinxSTT', () => {
       stt.SpeechEventType.FINAL_TRANSCRIPT,
     ]);
     expect(events[2]!.text).toMatch(/hall|open/);
+  });
+
+  describe('the cepstral mean a decoder starts from', () => {
+    // Telephone-band speech as one streamed utterance: live CMN, as in a call.
+    async function telephone(text: string): Promise<Int16Array> {
+      const pcm = await synthesizeToPcm(text, { voice: 'rms' });
+      return resamplePcm(resamplePcm(pcm.samples, pcm.sampleRate, 8000), 8000, 16000);
+    }
+    async function firstUtterance(model: PocketSphinxModel, pcm: Int16Array): Promise<string> {
+      const u = await model.begin();
+      for (let i = 0; i < pcm.length; i += 1600) u.feed(pcm.subarray(i, i + 1600));
+      return u.finish();
+    }
+    const line = 'my trash was not picked up this week';
+
+    it("with the model's default, a fresh decoder misreads telephone speech; with the telephone mean it does not", async () => {
+      const pcm = await telephone(line);
+      const plain = await firstUtterance(await PocketSphinxModel.load(), pcm);
+      const tuned = await firstUtterance(
+        await PocketSphinxModel.load({ cepstralMean: TELEPHONE_CEPSTRAL_MEAN }),
+        pcm,
+      );
+      console.log(`default mean: "${plain}"; telephone mean: "${tuned}"`);
+      expect(words(tuned)).toEqual(words(line));
+      expect(words(plain)).not.toEqual(words(line));
+    });
+
+    it('the telephone mean is what a decoder learns from telephone speech (measured again)', async () => {
+      const model = await PocketSphinxModel.load();
+      const speech = await telephone(
+        'Hello, I am calling about a problem on my street. Can you help me with that today?',
+      );
+      const measured = await model.measureCepstralMean(speech);
+      expect(measured).toHaveLength(TELEPHONE_CEPSTRAL_MEAN.length);
+      measured.forEach((v, i) => expect(v).toBeCloseTo(TELEPHONE_CEPSTRAL_MEAN[i]!, 0));
+      // And differs from where a decoder starts by default, so the reading is a real one.
+      const initial = await model.initialCepstralMean();
+      expect(initial[1]).toBeCloseTo(-5.29, 1);
+    });
   });
 });
