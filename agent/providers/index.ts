@@ -13,6 +13,7 @@ import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
 import { FliteTTS, pcmToFrames, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
+import { CallVad } from './call-vad.js';
 import { PocketSphinxSTT, TELEPHONE_CEPSTRAL_MEAN } from './pocketsphinx-stt.js';
 
 export interface SessionProviders {
@@ -33,9 +34,14 @@ export interface SpeechProviders {
 /** Timing that keeps replies quick on a phone line (silence before the turn may end). */
 export const TURN_TIMING = { vadMinSilenceMs: 300, endpointingMinMs: 200, endpointingMaxMs: 2500 };
 
-function turnHandling(detector: inference.TurnDetector): SessionProviders['turnHandling'] {
+/**
+ * The turn handling of one session. The bundled `v1-mini` end-of-turn model runs in the worker's
+ * inference process, which the detector finds through the job's context: it is made per session,
+ * inside the job (made at prewarm, it has no executor and predicts "turn over" every time).
+ */
+function turnHandling(): SessionProviders['turnHandling'] {
   return {
-    turnDetection: detector,
+    turnDetection: new inference.TurnDetector({ version: 'v1-mini' }),
     endpointing: { minDelay: TURN_TIMING.endpointingMinMs, maxDelay: TURN_TIMING.endpointingMaxMs },
     interruption: { enabled: true, mode: 'vad' },
   };
@@ -58,17 +64,19 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
     PocketSphinxSTT.loadModel({ cepstralMean: TELEPHONE_CEPSTRAL_MEAN }),
     warmUpFlite(),
   ]);
-  const detector = new inference.TurnDetector({ version: 'v1-mini' });
   logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
   return {
     kind: 'local',
-    forSession: (uc) => ({
-      vad,
-      stt: new PocketSphinxSTT(model, vad),
-      llm: new DialogueLLM(uc),
-      tts: new FliteTTS({ voice: uc.voice.local }),
-      turnHandling: turnHandling(detector),
-    }),
+    forSession: (uc) => {
+      const callVad = new CallVad(vad);
+      return {
+        vad: callVad,
+        stt: new PocketSphinxSTT(model, callVad),
+        llm: new DialogueLLM(uc),
+        tts: new FliteTTS({ voice: uc.voice.local }),
+        turnHandling: turnHandling(),
+      };
+    },
     renderSpeech: async (text, uc) =>
       pcmToFrames(await synthesizeToPcm(text, { voice: uc.voice.local })),
   };
@@ -79,7 +87,6 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
   const deepgram = await import('@livekit/agents-plugin-deepgram');
   const openai = await import('@livekit/agents-plugin-openai');
   const vad = await loadVad();
-  const detector = new inference.TurnDetector({ version: 'v1-mini' });
   // One STT per session: the framework subscribes to an STT's events and never unsubscribes.
   const makeStt = () =>
     new deepgram.STT({
@@ -110,7 +117,7 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
         baseURL: config.openai.baseURL,
       }),
       tts: makeTts(uc),
-      turnHandling: turnHandling(detector),
+      turnHandling: turnHandling(),
     }),
     renderSpeech: (text, uc) => collect(makeTts(uc), text),
   };

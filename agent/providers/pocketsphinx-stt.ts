@@ -1,7 +1,7 @@
 // Offline speech-to-text: PocketSphinx in-process (./pocketsphinx-native.ts), streaming. The stream
-// runs the session's VAD over the caller's audio and decodes each utterance while it is spoken, so
-// when the caller stops only the last few hundred milliseconds remain to decode: the answer is
-// ready about when the VAD says the caller is done.
+// follows VAD events over the caller's audio (the session's own VAD stream, given a CallVad) and
+// decodes each utterance while it is spoken, so when the caller stops only the last few hundred
+// milliseconds remain to decode: the answer is ready about when the VAD says the caller is done.
 import {
   normalizeLanguage,
   stt,
@@ -13,6 +13,7 @@ import {
 } from '@livekit/agents';
 import { combineAudioFrames, type AudioFrame } from '@livekit/rtc-node';
 import { firstChannel, resampleFrames } from '../audio.js';
+import { CallVad } from './call-vad.js';
 import {
   PocketSphinxModel,
   type PocketSphinxOptions,
@@ -114,6 +115,31 @@ class PocketSphinxStream extends stt.SpeechStream {
   protected override async monitorMetrics(): Promise<void> {}
 
   protected async run(): Promise<void> {
+    try {
+      if (this.vad instanceof CallVad) await this.followCallVad(this.vad);
+      else await this.runOwnVad();
+    } finally {
+      if (this.utterance) await (await this.utterance).finish().catch(() => '');
+    }
+  }
+
+  /** The session's VAD stream already runs over this audio: decode by its events. */
+  private async followCallVad(vad: CallVad): Promise<void> {
+    const ended = new AbortController();
+    const drain = async () => {
+      try {
+        for await (const frame of this.input) void frame; // the events carry the audio
+      } finally {
+        ended.abort();
+      }
+    };
+    const recognize = async () => {
+      for await (const ev of vad.follow(ended.signal)) await this.onVad(ev);
+    };
+    await Promise.all([drain(), recognize()]);
+  }
+
+  private async runOwnVad(): Promise<void> {
     const vadStream = this.vad.stream();
     const forward = async () => {
       try {
@@ -128,11 +154,7 @@ class PocketSphinxStream extends stt.SpeechStream {
     const recognize = async () => {
       for await (const ev of vadStream) await this.onVad(ev);
     };
-    try {
-      await Promise.all([forward(), recognize()]);
-    } finally {
-      if (this.utterance) await (await this.utterance).finish().catch(() => '');
-    }
+    await Promise.all([forward(), recognize()]);
   }
 
   private feed(frames: AudioFrame[]): void {
