@@ -11,7 +11,7 @@ import {
   type VAD,
   type VADEvent,
 } from '@livekit/agents';
-import { combineAudioFrames, type AudioFrame } from '@livekit/rtc-node';
+import { AudioResampler, combineAudioFrames, type AudioFrame } from '@livekit/rtc-node';
 import { firstChannel, resampleFrames } from '../audio.js';
 import { CallVad } from './call-vad.js';
 import {
@@ -100,6 +100,7 @@ class PocketSphinxStream extends stt.SpeechStream {
   label = 'pocketsphinx.SpeechStream';
   private utterance: Promise<Utterance> | undefined;
   private speechSeconds = 0;
+  private utteranceResampler: AudioResampler | undefined;
 
   constructor(
     owner: PocketSphinxSTT,
@@ -157,8 +158,25 @@ class PocketSphinxStream extends stt.SpeechStream {
     await Promise.all([forward(), recognize()]);
   }
 
-  private feed(frames: AudioFrame[]): void {
-    const pcm = toDecoderPcm(frames);
+  /**
+   * Feeds an utterance's frames to its decoder at 16 kHz. Frames at another rate (a VAD stream fed
+   * at the session's input rate) go through one resampler per utterance, flushed at its end:
+   * resampling each event's few frames on their own would break the audio at every seam.
+   */
+  private feed(frames: AudioFrame[], last = false): void {
+    let mono = frames.map(firstChannel);
+    const rate = mono[0]?.sampleRate;
+    if (rate !== undefined && rate !== RATE) {
+      this.utteranceResampler ??= new AudioResampler(rate, RATE, 1);
+      mono = mono.flatMap((f) => this.utteranceResampler!.push(f));
+    }
+    if (last && this.utteranceResampler) {
+      mono.push(...this.utteranceResampler.flush());
+      this.utteranceResampler.close();
+      this.utteranceResampler = undefined;
+    }
+    if (mono.length === 0) return;
+    const pcm = combineAudioFrames(mono).data;
     this.speechSeconds += pcm.length / RATE;
     void this.utterance?.then((u) => u.feed(pcm));
   }
@@ -167,6 +185,8 @@ class PocketSphinxStream extends stt.SpeechStream {
     if (ev.type === VADEventType.START_OF_SPEECH) {
       this.output.put({ type: stt.SpeechEventType.START_OF_SPEECH });
       this.speechSeconds = 0;
+      this.utteranceResampler?.close();
+      this.utteranceResampler = undefined;
       this.utterance = this.shared.begin();
       this.feed(ev.frames); // the speech so far, with the VAD's prefix padding
     } else if (ev.type === VADEventType.INFERENCE_DONE && this.utterance && ev.speaking) {
@@ -174,6 +194,7 @@ class PocketSphinxStream extends stt.SpeechStream {
     } else if (ev.type === VADEventType.END_OF_SPEECH && this.utterance) {
       const speechEndTime = Date.now() - ev.silenceDuration - ev.inferenceDuration;
       this.output.put({ type: stt.SpeechEventType.END_OF_SPEECH, speechEndTime });
+      this.feed([], true);
       const utterance = await this.utterance;
       this.utterance = undefined;
       const text = (await utterance.finish()).trim();
