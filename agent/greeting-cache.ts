@@ -3,14 +3,79 @@
 // greeting is missing from the cache (rendering failed at prewarm, or a use case added since).
 // A few fixed lines (the hand-off line, the provider-trouble line) are kept the same way, so they
 // play even when the TTS provider is what failed.
-import type { AudioFrame } from '@livekit/rtc-node';
+//
+// The framework loads a job process per call, and each would render the same lines again (half a
+// second of CPU with Flite; a TTS API request per line and per call in the cloud). A RenderedLines
+// store in a directory shared by one worker's job processes renders each line once per worker.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AudioFrame, combineAudioFrames } from '@livekit/rtc-node';
 import type { UseCase } from '../sip/use-cases.js';
 import { dropLeadingSilence } from './audio.js';
 
 export type RenderSpeech = (text: string, useCase: UseCase) => Promise<AudioFrame[]>;
 
+/** Rendered lines kept by key: the worker's job processes share them. */
+export interface RenderedLines {
+  get(key: string): AudioFrame[] | undefined;
+  put(key: string, frames: AudioFrame[]): void;
+}
+
+/**
+ * Rendered lines as files in `dir` (mono 16-bit PCM after a 4-byte sample rate), written whole
+ * under a temporary name and renamed, so a process never reads a half-written line. A file that
+ * cannot be read or written is a miss: the line is rendered in memory as before.
+ */
+export class RenderedLinesDir implements RenderedLines {
+  constructor(private readonly dir: string) {}
+
+  private path(key: string): string {
+    return join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.pcm`);
+  }
+
+  get(key: string): AudioFrame[] | undefined {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.path(key));
+    } catch {
+      return undefined;
+    }
+    if (buf.length < 6 || (buf.length - 4) % 2 !== 0) return undefined;
+    const rate = buf.readUInt32LE(0);
+    const samples = new Int16Array(new Uint8Array(buf.subarray(4)).buffer);
+    const perFrame = Math.round(rate / 50); // 20 ms
+    const frames: AudioFrame[] = [];
+    for (let i = 0; i < samples.length; i += perFrame) {
+      const data = samples.slice(i, i + perFrame);
+      frames.push(new AudioFrame(data, rate, 1, data.length));
+    }
+    return frames;
+  }
+
+  put(key: string, frames: AudioFrame[]): void {
+    const first = frames[0];
+    if (!first || frames.some((f) => f.channels !== 1 || f.sampleRate !== first.sampleRate)) return;
+    const pcm = combineAudioFrames(frames).data;
+    const buf = Buffer.alloc(4 + pcm.byteLength);
+    buf.writeUInt32LE(first.sampleRate, 0);
+    Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).copy(buf, 4);
+    const path = this.path(key);
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(tmp, buf);
+      renameSync(tmp, path);
+    } catch {
+      // a cache: the line stays in this process's memory either way
+    }
+  }
+}
+
 export class GreetingCache {
   private readonly frames = new Map<string, AudioFrame[]>();
+
+  constructor(private readonly shared?: RenderedLines) {}
 
   static key(useCase: UseCase, text: string): string {
     return `${useCase.id}|${useCase.voice.local}|${useCase.voice.cloud ?? ''}|${text}`;
@@ -28,10 +93,15 @@ export class GreetingCache {
     const failures: { id: string; error: Error }[] = [];
     for (const uc of useCases) {
       for (const text of [uc.greeting, ...lines]) {
+        const key = GreetingCache.key(uc, text);
         try {
-          // The engine's lead-in silence would be the first thing the caller hears.
-          const frames = dropLeadingSilence(await render(text, uc));
-          if (frames.length > 0) this.frames.set(GreetingCache.key(uc, text), frames);
+          let frames = this.shared?.get(key);
+          if (!frames) {
+            // The engine's lead-in silence would be the first thing the caller hears.
+            frames = dropLeadingSilence(await render(text, uc));
+            if (frames.length > 0) this.shared?.put(key, frames);
+          }
+          if (frames.length > 0) this.frames.set(key, frames);
         } catch (error) {
           failures.push({ id: uc.id, error: error as Error });
         }

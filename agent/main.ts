@@ -2,6 +2,9 @@
 // dispatch rule (or a dev-room command) sends it to. Prewarm loads what every call needs (VAD,
 // STT model, turn detector, each use case's greeting audio) before the worker takes jobs.
 //   node --import tsx agent/main.ts start|dev   (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
 import { pino } from 'pino';
@@ -13,12 +16,14 @@ import {
 } from '../otel/agent-worker.js';
 import { runCall, type CallDeps } from './call-session.js';
 import { loadAgentConfig } from './config.js';
-import { GreetingCache } from './greeting-cache.js';
+import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
 import { PROVIDER_TROUBLE_LINE } from './provider-failures.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { HANDOFF_LINE } from './tools/transfer-to-human.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
+/** Where the worker's job processes share rendered greetings: set by the main process. */
+const RENDERED_LINES_DIR = 'CALLBRIDGE_RENDERED_LINES_DIR';
 const logger = pino({
   name: 'agent',
   level: config.logLevel,
@@ -31,7 +36,8 @@ async function prewarm(proc: JobProcess): Promise<void> {
   const telemetry = await startAgentJobTelemetry(config.telemetry, logger);
   proc.userData.telemetry = telemetry;
   const providers = await loadSpeechProviders(config, logger);
-  const greetings = new GreetingCache();
+  const linesDir = process.env[RENDERED_LINES_DIR];
+  const greetings = new GreetingCache(linesDir ? new RenderedLinesDir(linesDir) : undefined);
   const failures = await greetings.warm(config.useCases.all, providers.renderSpeech, [
     HANDOFF_LINE,
     PROVIDER_TROUBLE_LINE,
@@ -86,5 +92,9 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
   await startAgentWorkerTelemetry(config.telemetry, logger);
+  // A directory of this worker's own, so a restart renders the lines afresh (new voices, text).
+  const linesDir = mkdtempSync(join(tmpdir(), 'callbridge-lines-'));
+  process.env[RENDERED_LINES_DIR] = linesDir; // job processes inherit it
+  process.on('exit', () => rmSync(linesDir, { recursive: true, force: true }));
   cli.runApp(new ServerOptions(serverOptions()));
 }

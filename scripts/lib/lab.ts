@@ -34,6 +34,7 @@ export interface LocalSma {
  * configuration once, at import: one SMA per process.
  */
 export async function startLocalSma(): Promise<LocalSma> {
+  Object.assign(process.env, QUIET_SDK); // before the first AWS client (dynalite's) is made
   const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
   const metricsPort = await freePort('tcp');
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
