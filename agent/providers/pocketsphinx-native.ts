@@ -6,7 +6,8 @@
 // koffi worker thread, shared by every session of the process, and each is held only while a
 // caller is speaking. The search also runs on koffi's worker threads, off the event loop that
 // carries the calls' audio.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
@@ -143,15 +144,22 @@ const FEAT_CEPSIZE_OFFSET = 16;
 const FEAT_CMN_STRUCT_OFFSET = 88;
 
 /**
- * The model's feat.params with `-cmninit` replaced, in a temporary directory: the model's own file
- * would override a `-cmninit` argument.
+ * The model's feat.params with `-cmninit` replaced (the model's own file would override a
+ * `-cmninit` argument), in the temporary directory under a name given by its content: every job
+ * process of a worker uses the same file, written once.
  */
 function featParamsWithMean(hmm: string, mean: readonly number[]): string {
   const own = readFileSync(join(hmm, 'feat.params'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() && !line.startsWith('-cmninit'));
-  const path = join(mkdtempSync(join(tmpdir(), 'callbridge-pocketsphinx-')), 'feat.params');
-  writeFileSync(path, [...own, `-cmninit ${mean.join(',')}`, ''].join('\n'));
+  const text = [...own, `-cmninit ${mean.join(',')}`, ''].join('\n');
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const path = join(tmpdir(), `callbridge-pocketsphinx-feat-${hash}.params`);
+  if (!existsSync(path)) {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  }
   return path;
 }
 
