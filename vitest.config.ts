@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: the unit and integration files run side by side; the end-to-end files, each of
-// which starts a whole local stack (and one places ten calls at once to see every caller hears
-// someone), run one at a time, so a suite never measures another's load on this 2-core machine.
+// Two groups, one after the other. The unit and integration files run side by side first. Then
+// the end-to-end files, one at a time and alone on the machine: each starts a whole local stack,
+// and one places ten calls at once to see that every caller hears someone, which on these two
+// cores must not share the CPU with another file (beside a speech-model unit file, its calls'
+// audio was starved and callers heard nothing).
 const shared = { testTimeout: 20_000, hookTimeout: 60_000 };
 
 export default defineConfig({
@@ -14,6 +16,7 @@ export default defineConfig({
           ...shared,
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -22,6 +25,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
