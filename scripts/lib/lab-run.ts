@@ -21,7 +21,7 @@ export interface RunOptions {
   rampMs?: number;
   /** Where the report goes, line by line (default: nowhere). */
   say?: (line?: string) => void;
-  /** Print every call's timeline (default true); without it, calls run without the observer. */
+  /** Print every call's timeline (default true). */
   timelines?: boolean;
 }
 
@@ -59,7 +59,7 @@ export async function runCalls(lab: Lab, o: RunOptions): Promise<RunReport> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       // One call at a time: the components' figures between two scrapes are this call's.
       const before = o.concurrent === 1 ? await scrapeAll(lab) : undefined;
-      const result = await runScriptedCall(lab, o.scenario, { observe: o.timelines ?? true });
+      const result = await runScriptedCall(lab, o.scenario);
       results.push(result);
       let telemetry = '';
       if (before) {
