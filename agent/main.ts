@@ -36,11 +36,8 @@ async function prewarm(proc: JobProcess): Promise<void> {
   const telemetry = await startAgentJobTelemetry(config.telemetry, logger);
   proc.userData.telemetry = telemetry;
   const providers = await loadSpeechProviders(config, logger);
-  // Shared through a directory only when CALLBRIDGE_SHARE_RENDERED_LINES=true: with it, the
-  // ten-call test failed in CI (a caller heard nothing) and the cause is not yet known.
   const linesDir = process.env[RENDERED_LINES_DIR];
-  const share = linesDir && process.env.CALLBRIDGE_SHARE_RENDERED_LINES === 'true';
-  const greetings = new GreetingCache(share ? new RenderedLinesDir(linesDir) : undefined);
+  const greetings = new GreetingCache(linesDir ? new RenderedLinesDir(linesDir) : undefined);
   const failures = await greetings.warm(config.useCases.all, providers.renderSpeech, [
     HANDOFF_LINE,
     PROVIDER_TROUBLE_LINE,
@@ -95,9 +92,13 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
   await startAgentWorkerTelemetry(config.telemetry, logger);
-  // A directory of this worker's own, so a restart renders the lines afresh (new voices, text).
-  const linesDir = mkdtempSync(join(tmpdir(), 'callbridge-lines-'));
-  process.env[RENDERED_LINES_DIR] = linesDir; // job processes inherit it
-  process.on('exit', () => rmSync(linesDir, { recursive: true, force: true }));
+  // Rendered greetings shared by the job processes, only with CALLBRIDGE_SHARE_RENDERED_LINES=true:
+  // with it, the ten-call test failed in CI (a caller heard nothing), cause not yet known. A
+  // directory of this worker's own, so a restart renders the lines afresh (new voices, text).
+  if (process.env.CALLBRIDGE_SHARE_RENDERED_LINES === 'true') {
+    const linesDir = mkdtempSync(join(tmpdir(), 'callbridge-lines-'));
+    process.env[RENDERED_LINES_DIR] = linesDir; // job processes inherit it
+    process.on('exit', () => rmSync(linesDir, { recursive: true, force: true }));
+  }
   cli.runApp(new ServerOptions(serverOptions()));
 }

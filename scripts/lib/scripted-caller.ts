@@ -54,16 +54,7 @@ const PERSON_WORDS_MS = 500;
 /** How long a caller waits for a silent line to let them speak before giving up. */
 const QUIET_WAIT_MS = 20_000;
 
-/**
- * Runs one call of `scenario`. `observe` (default true) puts the hidden observer in the call's
- * room, for the agent's and the recognizer's lines in the timeline; load runs that print no
- * timeline leave it out, since production has no such extra participant in a call.
- */
-export async function runScriptedCall(
-  lab: Lab,
-  scenario: Scenario,
-  { observe = true }: { observe?: boolean } = {},
-): Promise<CallResult> {
+export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<CallResult> {
   const timeline: TimelineEntry[] = [];
   const checks: Check[] = [];
   const note = (source: string, text: string, at = performance.now()) =>
@@ -112,7 +103,7 @@ export async function runScriptedCall(
     const leg = media.sip;
     // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
     // while the agent is starting to speak would compete with what TTFA measures.
-    if (leg && observe)
+    if (leg)
       void leg
         .waitFirstAudio(3000)
         .catch(() => {})
