@@ -40,17 +40,48 @@ export function frameRms(f: AudioFrame): number {
 export const SILENCE_RMS = 64;
 
 /**
- * The frames from speech onset on (optionally keeping `keepFrames` quiet frames before it). TTS
- * engines start each utterance with up to a quarter second of silence, which the caller would
- * otherwise wait through before the first word. The onset itself is soft (at most −54 dBFS), so
- * starting there does not click. Silence-only input is returned whole.
+ * The length of the frames the agent's speech goes to the room in. Every frame costs a trip through
+ * the framework's streams and rtc-node's FFI whatever its length: 100 ms frames cost a fifth of
+ * 20 ms ones (0.4 s less CPU in a 25 s call, measured). They delay nothing: the audio is rendered
+ * whole before it plays, the room's audio source queues 200 ms, and WebRTC takes 10 ms at a time.
  */
-export function dropLeadingSilence(
-  frames: AudioFrame[],
-  keepFrames = 0,
-  threshold = SILENCE_RMS,
-): AudioFrame[] {
-  const onset = frames.findIndex((f) => frameRms(f) >= threshold);
-  if (onset <= keepFrames || onset < 0) return frames;
-  return frames.slice(onset - keepFrames);
+export const SPEECH_FRAME_MS = 100;
+
+/** Mono PCM as frames of `frameMs` (the last may be shorter), each owning its buffer. */
+export function pcmFrames(samples: Int16Array, rate: number, frameMs: number): AudioFrame[] {
+  const n = Math.max(1, Math.round((rate * frameMs) / 1000));
+  const frames: AudioFrame[] = [];
+  for (let i = 0; i < samples.length; i += n) {
+    const data = samples.slice(i, i + n);
+    frames.push(new AudioFrame(data, rate, 1, data.length));
+  }
+  return frames;
+}
+
+/** The window speech onset is looked for in: fine enough to keep no audible lead-in. */
+const ONSET_WINDOW_MS = 20;
+
+/**
+ * Where speech starts in mono PCM: the first sample of the first 20 ms window at or above
+ * `threshold` RMS, or 0 when there is none (silence-only audio is kept whole).
+ */
+export function speechOnset(samples: Int16Array, rate: number, threshold = SILENCE_RMS): number {
+  const n = Math.max(1, Math.round((rate * ONSET_WINDOW_MS) / 1000));
+  for (let i = 0; i < samples.length; i += n) {
+    const end = Math.min(samples.length, i + n);
+    let sum = 0;
+    for (let j = i; j < end; j++) sum += samples[j]! * samples[j]!;
+    if (Math.sqrt(sum / (end - i)) >= threshold) return i;
+  }
+  return 0;
+}
+
+/**
+ * Speech ready to play: from its onset on, in SPEECH_FRAME_MS frames. TTS engines start each
+ * utterance with up to a quarter second of silence, which the caller would otherwise wait through
+ * before the first word. The onset itself is soft (at most −54 dBFS), so starting there does not
+ * click.
+ */
+export function speechFrames(samples: Int16Array, rate: number): AudioFrame[] {
+  return pcmFrames(samples.subarray(speechOnset(samples, rate)), rate, SPEECH_FRAME_MS);
 }

@@ -8,6 +8,7 @@ import { contextFromTraceparent } from '../otel/traceparent.js';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { AgentInstruments } from '../otel/instruments.js';
+import { CallAudioInput } from './call-audio-input.js';
 import { createCallAgent } from './call-agent.js';
 import { readCallContext, LiveKitSipAttribute, type CallContext } from './call-context.js';
 import { ChimeCallControl, type CallControl } from './call-control.js';
@@ -125,7 +126,9 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
       });
     },
   });
+  const callerAudio = new CallAudioInput(ctx.room, participant.identity, CALL_AUDIO_RATE);
   session.on(voice.AgentSessionEventTypes.Close, () => {
+    void callerAudio.close();
     deps.instruments.activeCalls.add(-1, attrs);
     const transcript = session.history.items
       .filter((i) => i.type === 'message')
@@ -138,6 +141,9 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
     ctx.shutdown('call_ended');
   });
 
+  // The caller's audio in 40 ms frames (the framework's input would take 10 ms ones). The session
+  // does not close an input it was given: the Close handler above does.
+  session.input.audio = callerAudio;
   // The framework's session spans are started inside this context: parented to the call's trace.
   await context.with(contextFromTraceparent(call.traceparent), () =>
     session.start({
@@ -146,7 +152,7 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
       inputOptions: {
         participantIdentity: participant.identity,
         closeOnDisconnect: true,
-        audioSampleRate: CALL_AUDIO_RATE,
+        audioEnabled: false, // the input above stands in for the framework's
       },
       outputOptions: { audioSampleRate: CALL_AUDIO_RATE },
     }),

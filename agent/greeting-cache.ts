@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioFrame, combineAudioFrames } from '@livekit/rtc-node';
 import type { UseCase } from '../sip/use-cases.js';
-import { dropLeadingSilence } from './audio.js';
+import { firstChannel, pcmFrames, SPEECH_FRAME_MS, speechFrames } from './audio.js';
 
 export type RenderSpeech = (text: string, useCase: UseCase) => Promise<AudioFrame[]>;
 
@@ -44,13 +44,7 @@ export class RenderedLinesDir implements RenderedLines {
     if (buf.length < 6 || (buf.length - 4) % 2 !== 0) return undefined;
     const rate = buf.readUInt32LE(0);
     const samples = new Int16Array(new Uint8Array(buf.subarray(4)).buffer);
-    const perFrame = Math.round(rate / 50); // 20 ms
-    const frames: AudioFrame[] = [];
-    for (let i = 0; i < samples.length; i += perFrame) {
-      const data = samples.slice(i, i + perFrame);
-      frames.push(new AudioFrame(data, rate, 1, data.length));
-    }
-    return frames;
+    return pcmFrames(samples, rate, SPEECH_FRAME_MS);
   }
 
   put(key: string, frames: AudioFrame[]): void {
@@ -98,7 +92,10 @@ export class GreetingCache {
           let frames = this.shared?.get(key);
           if (!frames) {
             // The engine's lead-in silence would be the first thing the caller hears.
-            frames = dropLeadingSilence(await render(text, uc));
+            const rendered = await render(text, uc);
+            if (rendered.length === 0) continue;
+            const pcm = combineAudioFrames(rendered.map(firstChannel));
+            frames = speechFrames(pcm.data, pcm.sampleRate);
             if (frames.length > 0) this.shared?.put(key, frames);
           }
           if (frames.length > 0) this.frames.set(key, frames);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { APIError, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
-import { dropLeadingSilence, resamplePcm } from '../audio.js';
+import { pcmFrames, resamplePcm, speechFrames } from '../audio.js';
 
 /** The WASI build's voices (`flite -lv`, less the time-only `awb_time`) and their sample rates. */
 export const FLITE_VOICES = {
@@ -256,19 +256,9 @@ function resample(pcm: FlitePcm, rate: number): FlitePcm {
   };
 }
 
-/**
- * Splits PCM into frames of `frameMs` (the last may be shorter), each owning its buffer. Linear,
- * unlike the framework's AudioByteStream, which re-copies its whole buffer per frame (~100 ms for
- * 5 s of 16 kHz audio) and needs initializeLogger() first.
- */
+/** Splits PCM into frames of `frameMs` (the last may be shorter), each owning its buffer. */
 export function pcmToFrames(pcm: Omit<FlitePcm, 'timing'>, frameMs = 20): AudioFrame[] {
-  const n = Math.round((pcm.sampleRate * frameMs) / 1000);
-  const frames: AudioFrame[] = [];
-  for (let i = 0; i < pcm.samples.length; i += n) {
-    const data = pcm.samples.slice(i, i + n);
-    frames.push(new AudioFrame(data, pcm.sampleRate, 1, data.length));
-  }
-  return frames;
+  return pcmFrames(pcm.samples, pcm.sampleRate, frameMs);
 }
 
 /** The framework's TTS over Flite. Not streaming: the session feeds it one sentence at a time. */
@@ -331,9 +321,8 @@ export class FliteChunkedStream extends tts.ChunkedStream {
     try {
       // Each sentence starts with Flite's ~200 ms lead-in silence; the previous sentence's trailing
       // silence already makes the pause between sentences.
-      const frames = dropLeadingSilence(
-        pcmToFrames(await getEngine().synth(plainText(this.inputText), this.opts, signal)),
-      );
+      const pcm = await getEngine().synth(plainText(this.inputText), this.opts, signal);
+      const frames = speechFrames(pcm.samples, pcm.sampleRate);
       const requestId = shortuuid();
       frames.forEach((frame, i) => {
         if (signal.aborted || this.queue.closed) return; // close() closed it; put() would throw

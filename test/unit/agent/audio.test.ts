@@ -1,33 +1,45 @@
-import { AudioFrame } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
-import { dropLeadingSilence, frameRms } from '../../../agent/audio.js';
-import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { frameRms, pcmFrames, speechFrames, speechOnset } from '../../../agent/audio.js';
+import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 
-const frame = (level: number) => new AudioFrame(new Int16Array(320).fill(level), 16000, 1, 320);
+/** 16 kHz PCM: 20 ms windows at the given constant levels. */
+const pcm = (...levels: number[]) => {
+  const out = new Int16Array(levels.length * 320);
+  levels.forEach((level, i) => out.fill(level, i * 320, (i + 1) * 320));
+  return out;
+};
 
-describe('dropLeadingSilence', () => {
-  it('starts at the onset, or the asked number of quiet frames before it', () => {
-    const frames = [frame(0), frame(3), frame(10), frame(2000), frame(0), frame(1500)];
-    expect(dropLeadingSilence(frames).map(frameRms)).toEqual([2000, 0, 1500]);
-    expect(dropLeadingSilence(frames, 1).map(frameRms)).toEqual([10, 2000, 0, 1500]);
+describe('speechOnset', () => {
+  it('is the first 20 ms window at speech level', () => {
+    expect(speechOnset(pcm(0, 3, 10, 2000, 0, 1500), 16000)).toBe(3 * 320);
+    expect(speechOnset(pcm(900, 0), 16000)).toBe(0);
   });
 
-  it('leaves speech that starts at once, and silence-only audio, whole', () => {
-    const speech = [frame(900), frame(0)];
-    expect(dropLeadingSilence(speech)).toBe(speech);
-    const silence = [frame(0), frame(1), frame(0)];
-    expect(dropLeadingSilence(silence)).toBe(silence);
+  it('keeps silence-only audio whole', () => {
+    expect(speechOnset(pcm(0, 1, 0), 16000)).toBe(0);
+  });
+});
+
+describe('speechFrames', () => {
+  it('starts at the onset and cuts 100 ms frames, the last one shorter', () => {
+    const samples = pcm(0, 0, ...new Array<number>(12).fill(1000)); // 40 ms quiet, 240 ms speech
+    const frames = speechFrames(samples, 16000);
+    expect(frames.map((f) => f.samplesPerChannel)).toEqual([1600, 1600, 640]);
+    expect(frameRms(frames[0]!)).toBe(1000);
+    frames[0]!.data[0] = 7; // each frame owns its buffer
+    expect(samples[640]).toBe(1000);
   });
 
-  it("removes Flite's lead-in, so the first frame is speech", async () => {
-    const pcm = await synthesizeToPcm('Hello, you have reached Springfield 311.', {
+  it("removes Flite's lead-in, so the first frame starts with speech", async () => {
+    const tts = await synthesizeToPcm('Hello, you have reached Springfield 311.', {
       voice: 'kal16',
     });
-    const frames = pcmToFrames(pcm);
-    const leadIn = frames.findIndex((f) => frameRms(f) >= 64);
-    expect(leadIn).toBeGreaterThan(2); // the engine's own silence, 60 ms or more
-    const trimmed = dropLeadingSilence(frames);
-    expect(frameRms(trimmed[0]!)).toBeGreaterThanOrEqual(64);
-    expect(trimmed.length).toBe(frames.length - leadIn);
+    const onset = speechOnset(tts.samples, tts.sampleRate);
+    expect(onset).toBeGreaterThanOrEqual(0.06 * tts.sampleRate); // the engine's own silence
+    const frames = speechFrames(tts.samples, tts.sampleRate);
+    const first20ms = pcmFrames(frames[0]!.data, tts.sampleRate, 20)[0]!;
+    expect(frameRms(first20ms)).toBeGreaterThanOrEqual(64);
+    const played = frames.reduce((n, f) => n + f.samplesPerChannel, 0);
+    expect(played).toBe(tts.samples.length - onset);
   });
 });
