@@ -32,16 +32,20 @@ const logger = pino({
 
 async function prewarm(proc: JobProcess): Promise<void> {
   const started = Date.now();
+  const cost = new StepCost(); // a job process is loaded per call: what loading it costs, by step
   // Each job process exports its call's spans; its metrics go to the worker's main process.
   const telemetry = await startAgentJobTelemetry(config.telemetry, logger);
   proc.userData.telemetry = telemetry;
+  cost.mark('telemetry');
   const providers = await loadSpeechProviders(config, logger);
+  cost.mark('providers');
   const linesDir = process.env[RENDERED_LINES_DIR];
   const greetings = new GreetingCache(linesDir ? new RenderedLinesDir(linesDir) : undefined);
   const failures = await greetings.warm(config.useCases.all, providers.renderSpeech, [
     HANDOFF_LINE,
     PROVIDER_TROUBLE_LINE,
   ]);
+  cost.mark('greetings');
   for (const f of failures)
     logger.warn({ useCase: f.id, err: f.error }, 'greeting not cached; live TTS will say it');
   const deps: CallDeps = {
@@ -53,7 +57,27 @@ async function prewarm(proc: JobProcess): Promise<void> {
   };
   proc.userData.deps = deps;
   // The process takes calls from here (benchmarks wait for this line).
-  logger.info({ ms: Date.now() - started }, 'prewarmed');
+  logger.info({ ms: Date.now() - started, cpuMs: cost.steps }, 'prewarmed');
+}
+
+/**
+ * CPU milliseconds (all the process's threads) spent since the process started, by step: `imports`
+ * is loading the modules, before prewarm.
+ */
+class StepCost {
+  readonly steps: Record<string, number> = {};
+  private last = 0;
+
+  constructor() {
+    this.mark('imports');
+  }
+
+  mark(step: string): void {
+    const { user, system } = process.cpuUsage();
+    const now = Math.round((user + system) / 1000);
+    this.steps[step] = now - this.last;
+    this.last = now;
+  }
 }
 
 export default defineAgent({

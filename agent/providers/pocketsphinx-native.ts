@@ -46,6 +46,14 @@ export const TELEPHONE_CEPSTRAL_MEAN: readonly number[] = [
   43.85, 31.31, -21.52, 53.55, -13.77, 4.07, 20.06, -26.19, 3.51, -18.74, 10.47, 15.49, -10.96,
 ];
 
+/**
+ * Search pruning: at most 3000 active HMMs and 5 word exits per frame, and a 10-frame phonetic
+ * lookahead. A quarter less decoding CPU (179 -> 135 ms per second of telephone speech) with the
+ * same words on the lab's and the tests' phrases (measured); tighter settings (-topn 2, no
+ * second pass, -ds 2) cost another tenth to a half and began to misread them.
+ */
+const SEARCH_ARGS = ['-maxhmmpf', '3000', '-maxwpf', '5', '-pl_window', '10'];
+
 type Decoder = unknown;
 
 interface Native {
@@ -188,7 +196,7 @@ export class PocketSphinxModel {
         );
       }
     }
-    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict];
+    const args = ['-hmm', hmm, '-lm', lm, '-dict', dict, ...SEARCH_ARGS];
     if (opts.cepstralMean) args.push('-featparams', featParamsWithMean(hmm, opts.cepstralMean));
     args.push(...(opts.extraArgs ?? []));
     const max = Math.max(1, opts.maxDecoders ?? 4);
