@@ -2,10 +2,12 @@
 //   1. `--calls` calls of the default scenario one after another: TTFA, CTD and E2E (median, p95)
 //      against the targets (every call's expectations hold; TTFA p95 ≤ 400 ms; CTD p95 ≤ 1.5 s).
 //   2. Capacity: for each K in `--sweep`, K calls of `--sweep-scenario` in progress together,
-//      arriving `--ramp-ms` apart; the median TTFA against the one-call median, and the largest K
-//      whose median stays within twice it.
+//      arriving `--ramp-ms` apart, `--rounds` times; the median TTFA of all of a K's calls against
+//      the one-call median, and the largest K whose median stays within twice it. (The median of
+//      one round of four or five calls moves by half the one-call median from run to run.)
 //
-//   npm run bench:lab [-- --calls 20 --sweep 1,2,4,6,8,10 --ramp-ms 1000 --sweep-scenario goodbye]
+//   npm run bench:lab [-- --calls 20 --sweep 1,2,4,6,8,10 --ramp-ms 1000 --rounds 2
+//                        --sweep-scenario goodbye]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '20' },
     sweep: { type: 'string', default: '1,2,4,6,8,10' },
     'ramp-ms': { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '2' },
     scenario: { type: 'string', default: DEFAULT_SCENARIO },
     'sweep-scenario': { type: 'string', default: 'goodbye' },
   },
@@ -30,6 +33,11 @@ const sweep = values.sweep
   .map(Number)
   .filter((k) => Number.isInteger(k) && k > 0);
 const rampMs = Number(values['ramp-ms']);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`--rounds must be a whole number of at least 1 (got ${values.rounds})\n`);
+  process.exit(2);
+}
 const scenario = loadScenario(values.scenario);
 const sweepScenario = loadScenario(values['sweep-scenario']);
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -66,7 +74,8 @@ try {
 
   if (sweep.length > 0) {
     say(
-      `\ncapacity: K calls of ${sweepScenario.name} in progress together, arriving ${rampMs} ms apart`,
+      `\ncapacity: K calls of ${sweepScenario.name} in progress together, arriving ${rampMs} ms ` +
+        `apart, ${rounds} round(s) per K`,
     );
     say('     K   held   TTFA median   TTFA p95   × one-call median   agent TTFA (mean)');
     say('         (held: every expectation of the scenario; failed checks are listed under a row)');
@@ -85,37 +94,46 @@ try {
     let carried = 0;
     let overloaded = false;
     for (const k of sweep) {
-      const report = await runCalls(lab, {
-        scenario: sweepScenario,
-        calls: k,
-        concurrent: k,
-        rampMs,
-        timelines: false,
-      });
-      const s = spread(report.results.map((r) => r.ttfaMs));
-      const held = report.results.filter((r) => r.ok).length;
+      const results: Awaited<ReturnType<typeof runCalls>>['results'] = [];
+      const agentTtfa: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const report = await runCalls(lab, {
+          scenario: sweepScenario,
+          calls: k,
+          concurrent: k,
+          rampMs,
+          timelines: false,
+        });
+        results.push(...report.results);
+        if (report.components.ttfaMs !== null) agentTtfa.push(report.components.ttfaMs);
+        // Each call took a loaded job process and the worker loads a new one: let it have all of
+        // them back before the next round, so every round starts from the same pool.
+        placed += k;
+        await lab.livekit.worker!.waitPrewarmed(maxK + placed);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      const n = k * rounds;
+      const s = spread(results.map((r) => r.ttfaMs));
+      const held = results.filter((r) => r.ok).length;
       const ratio = base && s.median !== null ? s.median / base : null;
-      const byAgent = report.results.filter((r) => r.ttfaMs !== null).length;
+      const byAgent = results.filter((r) => r.ttfaMs !== null).length;
       // Carried: every K up to this one stayed within twice the one-call median, every call
       // answered by the agent (a later K that passes by chance after one that failed does not).
-      if (ratio !== null && ratio <= 2 && byAgent === k && !overloaded) carried = k;
+      if (ratio !== null && ratio <= 2 && byAgent === n && !overloaded) carried = k;
       else overloaded = true;
-      const agent = fmtMs(report.components.ttfaMs);
+      const agent = fmtMs(
+        agentTtfa.length ? agentTtfa.reduce((a, b) => a + b, 0) / agentTtfa.length : null,
+      );
       say(
-        `  ${String(k).padStart(4)}   ${`${held}/${k}`.padEnd(5)}  ${fmtMs(s.median).padStart(11)}` +
+        `  ${String(k).padStart(4)}   ${`${held}/${n}`.padEnd(5)}  ${fmtMs(s.median).padStart(11)}` +
           `   ${fmtMs(s.p95).padStart(8)}   ${(ratio === null ? '—' : ratio.toFixed(2)).padStart(17)}` +
           `   ${agent.padStart(17)}`,
       );
       const failed = new Map<string, number>();
-      for (const r of report.results)
+      for (const r of results)
         for (const c of r.checks.filter((x) => !x.ok))
           failed.set(c.what, (failed.get(c.what) ?? 0) + 1);
-      for (const [what, n] of failed) say(`           ${n}× ✗ ${what}`);
-      // Each call took a loaded job process and the worker loads a new one: let it have all of
-      // them back before the next step, so every step starts from the same pool.
-      placed += k;
-      await lab.livekit.worker!.waitPrewarmed(maxK + placed);
-      await new Promise((r) => setTimeout(r, 2000));
+      for (const [what, times] of failed) say(`           ${times}× ✗ ${what}`);
     }
     say(
       `  this machine carries ${carried} simultaneous calls, every one answered by the agent, ` +
