@@ -40,7 +40,6 @@ export class CallAudioInput extends voice.AudioInput {
     private readonly room: Room,
     private readonly identity: string,
     private readonly sampleRate: number,
-    private readonly frameMs = CALLER_FRAME_MS,
   ) {
     super();
     room.on(RoomEvent.TrackSubscribed, this.#onSubscribed);
@@ -93,7 +92,7 @@ export class CallAudioInput extends voice.AudioInput {
       const frames = new AudioStream(track, {
         sampleRate: this.sampleRate,
         numChannels: 1,
-        frameSizeMs: this.frameMs,
+        frameSizeMs: CALLER_FRAME_MS,
       });
       const stream = frames.pipeThrough(
         new TransformStream<AudioFrame, AudioFrame>({

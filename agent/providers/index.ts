@@ -4,7 +4,7 @@
 //   rule-based dialogue engine behind the LLM interface, Flite TTS.
 // Both use the bundled `v1-mini` turn detector and VAD-based interruptions (barge-in), set
 // explicitly so nothing reaches LiveKit Cloud for turn detection or interruption.
-import type { AudioFrame } from '@livekit/rtc-node';
+import { AudioFrame } from '@livekit/rtc-node';
 import { inference, type llm, type stt, type tts, type VAD, type voice } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ import type { UseCase } from '../../sip/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
-import { FliteTTS, pcmToFrames, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
+import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { CallVad } from './call-vad.js';
 import { PocketSphinxSTT, TELEPHONE_CEPSTRAL_MEAN } from './pocketsphinx-stt.js';
 
@@ -77,8 +77,11 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
         turnHandling: turnHandling(),
       };
     },
-    renderSpeech: async (text, uc) =>
-      pcmToFrames(await synthesizeToPcm(text, { voice: uc.voice.local })),
+    // One frame of the whole line: the greeting cache trims and frames it for playing.
+    renderSpeech: async (text, uc) => {
+      const pcm = await synthesizeToPcm(text, { voice: uc.voice.local });
+      return [new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)];
+    },
   };
 }
 

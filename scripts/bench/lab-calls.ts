@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIO, loadScenario } from '../../sip/lab/scenario.js';
 import { startLab } from '../lib/lab.js';
 import { fmtMs, printSummary, runCalls, spread } from '../lib/lab-run.js';
+import type { CallResult } from '../lib/scripted-caller.js';
 import { ROOT } from '../lib/local-stack.js';
 
 const { values } = parseArgs({
@@ -94,7 +95,7 @@ try {
     let carried = 0;
     let overloaded = false;
     for (const k of sweep) {
-      const results: Awaited<ReturnType<typeof runCalls>>['results'] = [];
+      const results: CallResult[] = [];
       const agentTtfa: number[] = [];
       for (let round = 0; round < rounds; round++) {
         const report = await runCalls(lab, {
@@ -112,20 +113,19 @@ try {
         await lab.livekit.worker!.waitPrewarmed(maxK + placed);
         await new Promise((r) => setTimeout(r, 2000));
       }
-      const n = k * rounds;
       const s = spread(results.map((r) => r.ttfaMs));
       const held = results.filter((r) => r.ok).length;
       const ratio = base && s.median !== null ? s.median / base : null;
       const byAgent = results.filter((r) => r.ttfaMs !== null).length;
       // Carried: every K up to this one stayed within twice the one-call median, every call
       // answered by the agent (a later K that passes by chance after one that failed does not).
-      if (ratio !== null && ratio <= 2 && byAgent === n && !overloaded) carried = k;
+      if (ratio !== null && ratio <= 2 && byAgent === results.length && !overloaded) carried = k;
       else overloaded = true;
       const agent = fmtMs(
         agentTtfa.length ? agentTtfa.reduce((a, b) => a + b, 0) / agentTtfa.length : null,
       );
       say(
-        `  ${String(k).padStart(4)}   ${`${held}/${n}`.padEnd(5)}  ${fmtMs(s.median).padStart(11)}` +
+        `  ${String(k).padStart(4)}   ${`${held}/${results.length}`.padEnd(5)}  ${fmtMs(s.median).padStart(11)}` +
           `   ${fmtMs(s.p95).padStart(8)}   ${(ratio === null ? '—' : ratio.toFixed(2)).padStart(17)}` +
           `   ${agent.padStart(17)}`,
       );
