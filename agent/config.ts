@@ -33,6 +33,11 @@ const envSchema = z.object({
    * of cores, at most 4). Each holds the speech models (~150 MB with the local providers).
    */
   AGENT_IDLE_PROCESSES: z.coerce.number().int().min(0).max(64).optional(),
+  /**
+   * How much lower (in `nice` steps) a job process's CPU priority is while it loads as a spare,
+   * until it is given a call (agent/spare-priority.ts). 0 loads spares at the worker's priority.
+   */
+  AGENT_SPARE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** The worker's health/status HTTP server (framework defaults: 0.0.0.0, port 8081 in start). */
   AGENT_HTTP_HOST: z.string().min(1).optional(),
   AGENT_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -51,6 +56,7 @@ export interface AgentConfig {
   transferRetryBudgetMs: number;
   maxCalls: number | undefined;
   idleProcesses: number | undefined;
+  spareNice: number;
   http: { host: string | undefined; port: number | undefined };
   logLevel: string;
   /** OTEL_* variables (otel/config.ts): exporters, the Prometheus endpoint, the environment. */
@@ -103,6 +109,7 @@ export function loadAgentConfig(
     transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
     maxCalls: e.AGENT_MAX_CALLS,
     idleProcesses: e.AGENT_IDLE_PROCESSES,
+    spareNice: e.AGENT_SPARE_NICE,
     http: { host: e.AGENT_HTTP_HOST, port: e.AGENT_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
     telemetry,

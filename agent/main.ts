@@ -19,6 +19,7 @@ import { loadAgentConfig } from './config.js';
 import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
 import { PROVIDER_TROUBLE_LINE } from './provider-failures.js';
 import { loadSpeechProviders } from './providers/index.js';
+import { lowerSparePriority, takeCallPriority, type SparePriority } from './spare-priority.js';
 import { HANDOFF_LINE } from './tools/transfer-to-human.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
@@ -83,6 +84,8 @@ class StepCost {
 export default defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => {
+    // A spare loaded at a lower CPU priority (spare-priority.ts): the call gets the worker's.
+    if (!takeCallPriority()) logger.warn('the call runs at the spare job process priority');
     // The job process exits right after its shutdown callbacks: the call's spans go out first.
     const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
     ctx.addShutdownCallback(() => telemetry.flush());
@@ -96,6 +99,8 @@ export default defineAgent({
  * calls, and LiveKit sends each call to the least loaded worker. livekit.yaml's
  * `agents.target_load` must then be 1.0. Without it, the framework's CPU load applies.
  */
+let sparePriority: SparePriority | undefined;
+
 function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
   const base = {
     agent: fileURLToPath(import.meta.url),
@@ -103,6 +108,8 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
     ...(config.http.host ? { host: config.http.host } : {}),
     ...(config.http.port ? { port: config.http.port } : {}),
     ...(config.idleProcesses !== undefined ? { numIdleProcesses: config.idleProcesses } : {}),
+    // A spare loading at low priority on a busy machine takes longer than the framework's 10 s.
+    ...(sparePriority?.enabled ? { initializeProcessTimeout: 60_000 } : {}),
   };
   const maxCalls = config.maxCalls;
   if (maxCalls === undefined) return base;
@@ -116,6 +123,18 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
   await startAgentWorkerTelemetry(config.telemetry, logger);
+  sparePriority = lowerSparePriority(
+    config.spareNice,
+    new URL('./spare-preload.mjs', import.meta.url),
+  );
+  logger.info(
+    sparePriority.enabled
+      ? { spareNice: sparePriority.spareNice, callNice: sparePriority.callNice }
+      : { reason: sparePriority.reason },
+    sparePriority.enabled
+      ? 'spare job processes load at a lower CPU priority'
+      : 'spare job processes load at the worker priority',
+  );
   // Rendered greetings shared by the job processes, only with CALLBRIDGE_SHARE_RENDERED_LINES=true:
   // with it, the ten-call test failed in CI (a caller heard nothing), cause not yet known. A
   // directory of this worker's own, so a restart renders the lines afresh (new voices, text).

@@ -22,7 +22,11 @@ export const AGENT_DIST = join(root, 'dist', 'agent');
 
 async function bundle(outdir: string, write: boolean) {
   return build({
-    entryPoints: { main: join(root, 'agent', 'main.ts') },
+    entryPoints: {
+      main: join(root, 'agent', 'main.ts'),
+      // The job processes' first module (agent/spare-priority.ts).
+      'spare-preload': join(root, 'agent', 'spare-preload.ts'),
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,

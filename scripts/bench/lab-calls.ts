@@ -129,11 +129,19 @@ try {
           `   ${fmtMs(s.p95).padStart(8)}   ${(ratio === null ? '—' : ratio.toFixed(2)).padStart(17)}` +
           `   ${agent.padStart(17)}`,
       );
-      const failed = new Map<string, number>();
+      // Each failed check once, with how often and what went wrong (its distinct details).
+      const failed = new Map<string, { times: number; details: Set<string> }>();
       for (const r of results)
-        for (const c of r.checks.filter((x) => !x.ok))
-          failed.set(c.what, (failed.get(c.what) ?? 0) + 1);
-      for (const [what, times] of failed) say(`           ${times}× ✗ ${what}`);
+        for (const c of r.checks.filter((x) => !x.ok)) {
+          const f = failed.get(c.what) ?? { times: 0, details: new Set<string>() };
+          f.times += 1;
+          if (c.detail) f.details.add(c.detail);
+          failed.set(c.what, f);
+        }
+      for (const [what, f] of failed) {
+        const why = f.details.size ? `: ${[...f.details].slice(0, 3).join('; ')}` : '';
+        say(`           ${f.times}× ✗ ${what}${why}`);
+      }
     }
     say(
       `  this machine carries ${carried} simultaneous calls, every one answered by the agent, ` +

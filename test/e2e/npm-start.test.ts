@@ -11,7 +11,7 @@ const start = (args: string[], timeout: number) =>
     cwd: ROOT,
     encoding: 'utf8',
     timeout,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: process.env,
   });
 
 it('runs a scenario on the real lab and ends stdout with the calls as JSON', () => {
@@ -35,6 +35,9 @@ it('runs a scenario on the real lab and ends stdout with the calls as JSON', () 
   expect(run.stdout).toContain('✓ no one is left in the call');
   expect(run.stdout).toMatch(/at the caller's ear:\s+TTFA \d+ ms/);
   expect(run.stdout).toMatch(/components' telemetry: TTFA \d+ ms \(agent/);
+  // …and nothing else: no SDK chatter among the timeline's lines (rtc-node logs at debug level
+  // outside NODE_ENV=production, and the lab sets it to info).
+  expect(run.stdout).not.toContain('"name":"lk-rtc"');
 }, 300_000);
 
 it('refuses bad options and scenarios before starting anything', () => {
