@@ -93,14 +93,15 @@ export default defineAgent({
   },
 });
 
+/** Set in the worker's main process, before its options are made. */
+let sparePriority: SparePriority | undefined;
+
 /**
  * With AGENT_MAX_CALLS the worker's load is its share of calls in progress: deterministic, so a
  * machine that also runs other work (the lab: servers, caller, all on two cores) still takes
  * calls, and LiveKit sends each call to the least loaded worker. livekit.yaml's
  * `agents.target_load` must then be 1.0. Without it, the framework's CPU load applies.
  */
-let sparePriority: SparePriority | undefined;
-
 function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
   const base = {
     agent: fileURLToPath(import.meta.url),
