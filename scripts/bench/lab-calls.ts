@@ -4,8 +4,8 @@
 //   2. Capacity: for each K in `--sweep`, K calls of `--sweep-scenario` in progress together,
 //      arriving `--ramp-ms` apart, `--rounds` times; the median TTFA of all of a K's calls against
 //      the one-call median, and the largest K whose median stays within twice it with every call
-//      holding its expectations. (The median of
-//      one round of four or five calls moves by half the one-call median from run to run.)
+//      holding its expectations. (The median of one round of four or five calls moves by half
+//      the one-call median from run to run.)
 //
 //   npm run bench:lab [-- --calls 20 --sweep 1,2,4,6,8,10 --ramp-ms 1000 --rounds 2
 //                        --sweep-scenario goodbye]
