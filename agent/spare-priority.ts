@@ -23,18 +23,27 @@ const SPARE_NICE_ENV = 'CALLBRIDGE_SPARE_NICE';
 /** The nice a job process takes back for its call: the worker's own. */
 const CALL_NICE_ENV = 'CALLBRIDGE_CALL_NICE';
 
-/** Sets every thread of this process to `nice`; false when a thread refused. */
+/**
+ * Sets every thread of this process to `nice`; false when a thread refused. A thread that one of
+ * them starts while the list is being walked may inherit the old nice: the walk repeats until it
+ * changes nothing.
+ */
 function setProcessNice(nice: number): boolean {
-  let ok = true;
-  for (const tid of threadIds()) {
-    try {
-      if (getPriority(tid) !== nice) setPriority(tid, nice);
-    } catch (err) {
-      // A thread that ended since the listing is not a refusal.
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') ok = false;
+  for (let pass = 0; pass < 5; pass++) {
+    let changed = false;
+    for (const tid of threadIds()) {
+      try {
+        if (getPriority(tid) === nice) continue;
+        setPriority(tid, nice);
+        changed = true;
+      } catch (err) {
+        // A thread that ended since the listing is not a refusal.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return false;
+      }
     }
+    if (!changed) return true;
   }
-  return ok;
+  return true;
 }
 
 /** This process's threads (Linux); elsewhere, 0: `setpriority` then applies to the whole process. */

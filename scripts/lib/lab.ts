@@ -8,7 +8,7 @@ import { SimulatedChimeCall, type TimelineStep } from '../../sip/chime/simulated
 import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
 import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
 import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
-import { rtcLogsAtInfo } from '../../sip/lab/rtc-log.js';
+import { quietRtcLogs } from '../../sip/lab/rtc-log.js';
 import { type LiveKitLab, startLiveKitLab } from './livekit-lab.js';
 import type { StackPorts } from './local-stack.js';
 import {
@@ -114,7 +114,7 @@ export interface LabOptions {
 export const LAB_CALLER = '+12065550100';
 
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
-  rtcLogsAtInfo();
+  quietRtcLogs();
   const sma = await startLocalSma();
   const calls = new Map<string, SimulatedChimeCall>();
   const voiceApi = await startVoiceApiServer({

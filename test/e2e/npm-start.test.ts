@@ -35,8 +35,8 @@ it('runs a scenario on the real lab and ends stdout with the calls as JSON', () 
   expect(run.stdout).toContain('✓ no one is left in the call');
   expect(run.stdout).toMatch(/at the caller's ear:\s+TTFA \d+ ms/);
   expect(run.stdout).toMatch(/components' telemetry: TTFA \d+ ms \(agent/);
-  // …and nothing else: no SDK chatter among the timeline's lines (rtc-node logs at debug level
-  // outside NODE_ENV=production, and the lab sets it to info).
+  // …and nothing else: no SDK chatter among the timeline's lines (rtc-node's debug lines outside
+  // NODE_ENV=production, and its error for a data stream cut when the observer leaves).
   expect(run.stdout).not.toContain('"name":"lk-rtc"');
 }, 300_000);
 
