@@ -19,7 +19,7 @@ import { loadAgentConfig } from './config.js';
 import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
 import { PROVIDER_TROUBLE_LINE } from './provider-failures.js';
 import { loadSpeechProviders } from './providers/index.js';
-import { lowerSparePriority, takeCallPriority, type SparePriority } from './spare-priority.js';
+import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
 import { HANDOFF_LINE } from './tools/transfer-to-human.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
@@ -57,6 +57,8 @@ async function prewarm(proc: JobProcess): Promise<void> {
     logger,
   };
   proc.userData.deps = deps;
+  // Loaded at a lower CPU priority (spare-priority.ts), it waits for its call at the worker's.
+  if (!takeWorkerPriority()) logger.warn('the job process keeps the spare priority');
   // The process takes calls from here (benchmarks wait for this line).
   logger.info({ ms: Date.now() - started, cpuMs: cost.steps }, 'prewarmed');
 }
@@ -84,8 +86,6 @@ class StepCost {
 export default defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => {
-    // A spare loaded at a lower CPU priority (spare-priority.ts): the call gets the worker's.
-    if (!takeCallPriority()) logger.warn('the call runs at the spare job process priority');
     // The job process exits right after its shutdown callbacks: the call's spans go out first.
     const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
     ctx.addShutdownCallback(() => telemetry.flush());

@@ -5,7 +5,9 @@
 // greetings). In a burst, that loading runs on the same cores as the calls that just began, and
 // every caller's first audio waits behind it. So a spare loads at a higher `nice` (by default 10:
 // about a tenth of a busy call thread's share of a contended core, all of an idle one) and takes
-// the worker's own priority back when it is given a call.
+// the worker's own priority back once loaded: then it sleeps until its call, so its priority costs
+// nobody anything, and the call's first steps (taking the job, joining the room) do not wait
+// behind every busy thread, as they would if it stayed low until the call's entry.
 //
 // Taking the priority back is raising it, which Linux allows only with CAP_SYS_NICE (or an
 // RLIMIT_NICE that permits it). The worker checks that before it lowers anything: without it,
@@ -20,7 +22,7 @@ import { getPriority, setPriority } from 'node:os';
 
 /** The nice a spare loads at (set by the worker for its job processes). */
 const SPARE_NICE_ENV = 'CALLBRIDGE_SPARE_NICE';
-/** The nice a job process takes back for its call: the worker's own. */
+/** The nice a job process takes back once loaded: the worker's own. */
 const CALL_NICE_ENV = 'CALLBRIDGE_CALL_NICE';
 
 /**
@@ -103,10 +105,10 @@ function mayRaisePriority(nice: number): boolean {
 }
 
 /**
- * In a job process given a call: takes the worker's priority back (a no-op when the process was
- * not lowered). False when it could not: the call then runs at the spare's priority.
+ * In a job process, once loaded: takes the worker's priority back (a no-op when the process was
+ * not lowered). False when it could not: its call would then run at the spare's priority.
  */
-export function takeCallPriority(env: NodeJS.ProcessEnv = process.env): boolean {
+export function takeWorkerPriority(env: NodeJS.ProcessEnv = process.env): boolean {
   const target = env[CALL_NICE_ENV];
   if (target === undefined) return true;
   return setProcessNice(Number(target));

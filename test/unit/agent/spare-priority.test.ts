@@ -1,7 +1,7 @@
-// Spare job processes load at a lower CPU priority and take the worker's back for their call
+// Spare job processes load at a lower CPU priority and take the worker's back once loaded
 // (agent/spare-priority.ts). Real processes: a stand-in for the framework's job process (a script
 // named as its entry), started with the environment the worker gives its children, reports the
-// nice of each of its threads while loading and once given its call.
+// nice of each of its threads while loading and once loaded.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +19,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 const nices = () => readdirSync('/proc/self/task').map(
   (t) => Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[16]));
 `;
-/** Loads (reports), is given a call (takeCallPriority), starts a thread, reports again. */
+/** Loads (reports), is loaded (takeWorkerPriority), starts a thread (its call's), reports again. */
 const JOB_PROCESS = `${THREAD_NICES}
 const loading = nices();
-const { takeCallPriority } = await import(${JSON.stringify(pathToFileURL(MODULE).href)});
-const took = takeCallPriority();
+const { takeWorkerPriority } = await import(${JSON.stringify(pathToFileURL(MODULE).href)});
+const took = takeWorkerPriority();
 const { Worker } = await import('node:worker_threads');
 const w = new Worker('setInterval(() => {}, 1000)', { eval: true });
 await new Promise((r) => w.once('online', r));
@@ -118,7 +118,7 @@ describe.runIf(process.getuid?.() === 0)(
       childEnv = env;
     });
 
-    it('loads with every thread at the spare nice, and runs its call with all of them at the worker’s', () => {
+    it('loads with every thread at the spare nice, then takes the worker’s for all of them and its call', () => {
       expect(childEnv.NODE_OPTIONS).toContain('spare-preload.mjs');
       const { loading, took, call } = runNode('job_proc_lazy_main.mjs', childEnv);
       expect(loading.length).toBeGreaterThan(1); // the runtime's threads started before the preload
