@@ -29,11 +29,16 @@ export function firstChannel(f: AudioFrame): AudioFrame {
   return new AudioFrame(data, f.sampleRate, 1, data.length);
 }
 
+/** Root mean square of PCM samples (0 for none). */
+export function pcmRms(samples: Int16Array): number {
+  let sum = 0;
+  for (const v of samples) sum += v * v;
+  return samples.length ? Math.sqrt(sum / samples.length) : 0;
+}
+
 /** Root mean square of a frame's samples (all channels). */
 export function frameRms(f: AudioFrame): number {
-  let sum = 0;
-  for (const v of f.data) sum += v * v;
-  return f.data.length ? Math.sqrt(sum / f.data.length) : 0;
+  return pcmRms(f.data);
 }
 
 /** −54 dBFS: below any speech onset, above TTS engines' digital near-silence. */
@@ -68,10 +73,7 @@ const ONSET_WINDOW_MS = 20;
 export function speechOnset(samples: Int16Array, rate: number, threshold = SILENCE_RMS): number {
   const n = Math.max(1, Math.round((rate * ONSET_WINDOW_MS) / 1000));
   for (let i = 0; i < samples.length; i += n) {
-    const end = Math.min(samples.length, i + n);
-    let sum = 0;
-    for (let j = i; j < end; j++) sum += samples[j]! * samples[j]!;
-    if (Math.sqrt(sum / (end - i)) >= threshold) return i;
+    if (pcmRms(samples.subarray(i, i + n)) >= threshold) return i;
   }
   return 0;
 }

@@ -34,8 +34,8 @@ const envSchema = z.object({
    */
   AGENT_IDLE_PROCESSES: z.coerce.number().int().min(0).max(64).optional(),
   /**
-   * How much lower (in `nice` steps) a job process's CPU priority is while it loads as a spare,
-   * until it is given a call (agent/spare-priority.ts). 0 loads spares at the worker's priority.
+   * How much lower (in `nice` steps) a job process's CPU priority is while it loads as a spare
+   * (agent/spare-priority.ts). 0 loads spares at the worker's priority.
    */
   AGENT_SPARE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** The worker's health/status HTTP server (framework defaults: 0.0.0.0, port 8081 in start). */

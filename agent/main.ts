@@ -128,14 +128,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     config.spareNice,
     new URL('./spare-preload.mjs', import.meta.url),
   );
-  logger.info(
-    sparePriority.enabled
-      ? { spareNice: sparePriority.spareNice, callNice: sparePriority.callNice }
-      : { reason: sparePriority.reason },
-    sparePriority.enabled
-      ? 'spare job processes load at a lower CPU priority'
-      : 'spare job processes load at the worker priority',
-  );
+  if (sparePriority.enabled) {
+    const { spareNice, callNice } = sparePriority;
+    logger.info({ spareNice, callNice }, 'spare job processes load at a lower CPU priority');
+  } else {
+    logger.info(
+      { reason: sparePriority.reason },
+      'spare job processes load at the worker priority',
+    );
+  }
   // Rendered greetings shared by the job processes, only with CALLBRIDGE_SHARE_RENDERED_LINES=true:
   // with it, the ten-call test failed in CI (a caller heard nothing), cause not yet known. A
   // directory of this worker's own, so a restart renders the lines afresh (new voices, text).

@@ -8,8 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { APIError, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
-import { AudioFrame } from '@livekit/rtc-node';
-import { pcmFrames, resamplePcm, speechFrames } from '../audio.js';
+import { resamplePcm, speechFrames } from '../audio.js';
 
 /** The WASI build's voices (`flite -lv`, less the time-only `awb_time`) and their sample rates. */
 export const FLITE_VOICES = {
@@ -254,11 +253,6 @@ function resample(pcm: FlitePcm, rate: number): FlitePcm {
     samples: resamplePcm(pcm.samples, pcm.sampleRate, rate),
     timing: pcm.timing,
   };
-}
-
-/** Splits PCM into frames of `frameMs` (the last may be shorter), each owning its buffer. */
-export function pcmToFrames(pcm: Omit<FlitePcm, 'timing'>, frameMs = 20): AudioFrame[] {
-  return pcmFrames(pcm.samples, pcm.sampleRate, frameMs);
 }
 
 /** The framework's TTS over Flite. Not streaming: the session feeds it one sentence at a time. */

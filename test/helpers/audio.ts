@@ -2,6 +2,12 @@
 // in real time (like a phone line) and records them, and an input fed from PCM.
 import { voice } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
+import { pcmFrames } from '../../agent/audio.js';
+
+/** Mono PCM (as Flite renders it) in 20 ms frames, as a phone line or a microphone brings it. */
+export function pcmToFrames(pcm: { samples: Int16Array; sampleRate: number }): AudioFrame[] {
+  return pcmFrames(pcm.samples, pcm.sampleRate, 20);
+}
 
 export interface Played {
   frame: AudioFrame;

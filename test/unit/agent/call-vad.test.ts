@@ -6,7 +6,8 @@ import type { AudioFrame } from '@livekit/rtc-node';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resampleFrames } from '../../../agent/audio.js';
 import { CallVad } from '../../../agent/providers/call-vad.js';
-import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { pcmToFrames } from '../../helpers/audio.js';
 import {
   PocketSphinxSTT,
   TELEPHONE_CEPSTRAL_MEAN,

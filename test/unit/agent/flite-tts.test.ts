@@ -8,10 +8,10 @@ import {
   FLITE_VOICES,
   FliteTTS,
   FliteVoiceError,
-  pcmToFrames,
   synthesizeToPcm,
   warmUpFlite,
 } from '../../../agent/providers/flite-tts.js';
+import { pcmToFrames } from '../../helpers/audio.js';
 
 initializeLogger({ pretty: false, level: 'warn' });
 

@@ -5,7 +5,8 @@ import * as silero from '@livekit/agents-plugin-silero';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { resampleFrames, resamplePcm } from '../../../agent/audio.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { pcmToFrames } from '../../helpers/audio.js';
 import {
   PocketSphinxModel,
   PocketSphinxSTT,

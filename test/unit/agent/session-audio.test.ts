@@ -10,10 +10,10 @@ import { readCallContext } from '../../../agent/call-context.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { GreetingCache } from '../../../agent/greeting-cache.js';
 import { LatencyRecorder } from '../../../agent/latency.js';
-import { FliteTTS, pcmToFrames, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { FliteTTS, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 import { parseUseCases } from '../../../sip/use-cases.js';
-import { RecordingAudioOutput, rms } from '../../helpers/audio.js';
+import { RecordingAudioOutput, pcmToFrames, rms } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 initializeLogger({ pretty: false, level: 'error' });
