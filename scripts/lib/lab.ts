@@ -1,13 +1,12 @@
 // The whole local lab in one process tree: the real SMA handler (DynamoDB API on dynalite), the
 // Chime SDK Voice API stand-in the agent's transfer requests reach, the real LiveKit stack with
 // SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
-// drives them, their legs carried out on LiveKit (sip/lab/livekit-media.ts). `npm start`, the
-// end-to-end suites and the lab benchmark all start it here.
+// drives them, their legs carried out as Chime carries them (sip/lab/voice-connector-media.ts).
+// `npm start`, the end-to-end suites and the lab benchmark all start it here.
 import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
 import { SimulatedChimeCall, type TimelineStep } from '../../sip/chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
-import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
-import { LiveKitChimeMedia } from '../../sip/lab/livekit-media.js';
+import { VoiceConnectorMedia } from '../../sip/lab/voice-connector-media.js';
 import { quietRtcLogs } from '../../sip/lab/rtc-log.js';
 import { type LiveKitLab, startLiveKitLab } from './livekit-lab.js';
 import type { StackPorts } from './local-stack.js';
@@ -69,7 +68,7 @@ const QUIET_SDK = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 export interface LabCall {
   call: SimulatedChimeCall;
-  media: LiveKitChimeMedia;
+  media: VoiceConnectorMedia;
   /** The call's TransactionId. */
   tx: string;
 }
@@ -154,9 +153,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     calls,
     newCall(callOpts = {}) {
       const tx = crypto.randomUUID();
-      const media = new LiveKitChimeMedia({
-        lk: livekit.stack,
-        outboundTrunkId: livekit.provisioned.ids[LAB_OUTBOUND_TRUNK]!,
+      const media = new VoiceConnectorMedia({
+        sipAddress: livekit.stack.sipAddress,
         queueAnswers: () => callOpts.queueAnswers ?? true,
         queueRingMs: 300,
       });

@@ -12,7 +12,7 @@ import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import type { TimelineStep } from '../../sip/chime/simulated-call.js';
 import { CallObserver } from '../../sip/lab/call-observer.js';
 import type { Expectation, Scenario, Who } from '../../sip/lab/scenario.js';
-import { SIP_IDENTITY, type SipLeg } from '../../sip/lab/sip-leg.js';
+import type { Voice, VoiceConnectorMedia } from '../../sip/lab/voice-connector-media.js';
 import type { Lab } from './lab.js';
 
 export interface TimelineEntry {
@@ -42,12 +42,12 @@ export interface CallResult {
   timeline: TimelineEntry[];
 }
 
-/** The ear's identities for each side the caller can hear (sip/lab/livekit-media.ts). */
-const VOICES: Record<Who, string[]> = {
-  agent: [SIP_IDENTITY],
-  person: ['connect-agent'],
-  chime: ['chime-speak', 'chime-audio'],
-  anyone: [SIP_IDENTITY, 'connect-agent', 'chime-speak', 'chime-audio'],
+/** Who a scenario's `hears` means, among the voices on the caller's line. */
+const VOICES: Record<Who, Voice[]> = {
+  agent: ['agent'],
+  person: ['person'],
+  chime: ['chime'],
+  anyone: ['agent', 'person', 'chime'],
 };
 /** Audible speech that counts as "the person's words reached the caller". */
 const PERSON_WORDS_MS = 500;
@@ -79,8 +79,7 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     if (call.ended && endedAt === undefined) endedAt = performance.now();
   }, 20);
 
-  const heardFrom = (who: Who, since: number) =>
-    VOICES[who].reduce((ms, id) => ms + (media.sip?.audibleMsSince(since, id) ?? 0), 0);
+  const heardFrom = (who: Who, since: number) => media.audibleMsSince(since, VOICES[who]);
 
   const expect = async (e: Expectation, since: number): Promise<[boolean, string]> => {
     const end = since + e.withinMs;
@@ -100,15 +99,13 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
   const script = async () => {
     note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
     await call.startInbound();
-    const leg = media.sip;
     // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
     // while the agent is starting to speak would compete with what TTFA measures.
-    if (leg)
-      void leg
-        .waitFirstAudio(3000)
-        .catch(() => {})
-        .then(() => observer.attach(tx))
-        .catch(() => false);
+    void media
+      .waitFirstAudio(3000)
+      .catch(() => {})
+      .then(() => observer.attach(tx))
+      .catch(() => false);
     const pcmCache = new Map<string, Awaited<ReturnType<typeof synthesizeToPcm>>>();
 
     for (const step of scenario.steps) {
@@ -117,12 +114,12 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
         break;
       }
       if ('greeting' in step) {
-        const ok = await leg
-          ?.waitFirstAudio(step.greeting.withinMs + 10_000)
+        const ok = await media
+          .waitFirstAudio(step.greeting.withinMs + 10_000)
           .then(() => true)
           .catch(() => false);
-        const ttfa = ttfaOf(leg);
-        const held = ok === true && ttfa !== null && ttfa <= step.greeting.withinMs;
+        const ttfa = ttfaOf(media);
+        const held = ok && ttfa !== null && ttfa <= step.greeting.withinMs;
         if (!check(`hears the greeting within ${step.greeting.withinMs} ms`, held, fmt(ttfa)))
           break;
       } else if ('say' in step) {
@@ -132,13 +129,13 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
         let held = step.then === undefined;
         let detail = '';
         for (let attempt = 0; attempt < (step.repeatIfNotHeard ? 2 : 1); attempt++) {
-          if (leg && !(await quiet(leg, step.afterQuietMs))) {
+          if (!(await quiet(media, step.afterQuietMs))) {
             detail = `the line was not quiet for ${step.afterQuietMs} ms within ${QUIET_WAIT_MS} ms`;
             break;
           }
           const at = performance.now();
           note('caller', `${attempt > 0 ? '(again) ' : ''}"${step.say}"`, at);
-          await leg?.say(pcm.samples, pcm.sampleRate);
+          await media.say(pcm.samples, pcm.sampleRate);
           if (!step.then) break;
           [held, detail] = await expect(step.then, at);
           if (held) break;
@@ -189,8 +186,7 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
   }
 
   // What the ear measured.
-  const leg = media.sip;
-  const ttfaMs = ttfaOf(leg);
+  const ttfaMs = ttfaOf(media);
   const transfer = lab.voiceApi.requests.find(
     (r) =>
       r.path.endsWith(`/calls/${tx}`) &&
@@ -204,20 +200,18 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
       'requestedAt'
     ] ?? state['TransferRequestedAt'],
   );
-  const personHeard = leg?.heard.find(
-    (h) => VOICES.person.includes(h.from) && h.rms >= leg.threshold,
-  );
+  const personHeardAt = media.firstAudibleAt('person');
   const ctdMs =
-    Number.isFinite(requestedEpoch) && personHeard
-      ? Math.round(performance.timeOrigin + personHeard.at - requestedEpoch)
+    Number.isFinite(requestedEpoch) && personHeardAt !== undefined
+      ? Math.round(performance.timeOrigin + personHeardAt - requestedEpoch)
       : null;
   const e2eMs = endedAt !== undefined ? Math.round(endedAt - startedAt) : null;
 
-  if (leg?.answeredAt !== undefined) note('ear', 'the AI leg is answered', leg.answeredAt);
-  if (leg?.firstAudioAt !== undefined) note('ear', 'first audio of the agent', leg.firstAudioAt);
+  if (media.answeredAt !== undefined) note('ear', 'the AI leg is answered', media.answeredAt);
+  if (media.firstAudioAt !== undefined) note('ear', 'first audio of the agent', media.firstAudioAt);
   if (transfer)
     note('voice-api', `UpdateSipMediaApplicationCall ${argsOf(transfer.body)} → 202`, transfer.at);
-  if (personHeard) note('ear', 'first words of the person', personHeard.at);
+  if (personHeardAt !== undefined) note('ear', 'first words of the person', personHeardAt);
   for (const r of lab.voiceApi.requests)
     if (r.path.endsWith(`/calls/${tx}`) && r !== transfer)
       note('voice-api', `UpdateSipMediaApplicationCall ${argsOf(r.body)} → ${r.status}`, r.at);
@@ -244,8 +238,8 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
       state['TransferOutcome'] === transferOutcome,
       String(state['TransferOutcome']),
     );
-  const left = await lab.participantsLeft([leg?.roomName, observer.roomName]);
-  check("no one is left in the call's rooms", left === 0, `${left} participants`);
+  const left = await lab.participantsLeft([observer.roomName]);
+  check("no one is left in the call's room", left === 0, `${left} participants`);
 
   timeline.sort((a, b) => a.at - b.at);
   return {
@@ -279,17 +273,16 @@ async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
   await Promise.race([p.catch(() => {}), sleep(ms)]);
 }
 
-function ttfaOf(leg: SipLeg | undefined): number | null {
-  if (leg?.answeredAt === undefined || leg.firstAudioAt === undefined) return null;
-  return Math.round(leg.firstAudioAt - leg.answeredAt);
+function ttfaOf(line: VoiceConnectorMedia): number | null {
+  if (line.answeredAt === undefined || line.firstAudioAt === undefined) return null;
+  return Math.round(line.firstAudioAt - line.answeredAt);
 }
 
 /** Waits until nothing audible has reached the caller for `ms`; false after QUIET_WAIT_MS. */
-async function quiet(leg: SipLeg, ms: number): Promise<boolean> {
+async function quiet(line: VoiceConnectorMedia, ms: number): Promise<boolean> {
   const end = performance.now() + QUIET_WAIT_MS;
   for (;;) {
-    const last = leg.heard.findLast((h) => h.rms >= leg.threshold);
-    const since = performance.now() - (last?.at ?? 0);
+    const since = performance.now() - (line.lastAudibleAt() ?? 0);
     if (since >= ms) return true;
     if (performance.now() > end) return false;
     await sleep(Math.min(100, ms - since + 5));

@@ -12,7 +12,7 @@ it('sends the caller to a person when the agent is killed mid-call, and only the
   const { call, media, tx } = lab().newCall();
   try {
     await call.startInbound();
-    const leg = media.sip!;
+    const leg = media.agent!;
     await leg.waitFirstAudio(5_000);
     // While the agent is there, the guard leaves the call alone.
     await new Promise((r) => setTimeout(r, 2500));
@@ -28,7 +28,7 @@ it('sends the caller to a person when the agent is killed mid-call, and only the
     // The SMA took LEG-B's hang-up as the AI leg failing and bridged the caller to the queue.
     await until(
       'the person heard',
-      () => leg.audibleMsSince(endedAt, 'connect-agent') >= 1000,
+      () => media.audibleMsSince(endedAt, ['person']) >= 1000,
       15_000,
     );
     const state = (await lab().sma.journal(tx)).find((i) => i['sk'] === 'state');

@@ -11,7 +11,7 @@ it('transfers the caller and ends the call after DynamoDB stops mid-call', async
   const { call, media, tx } = lab().newCall();
   try {
     await call.startInbound();
-    const leg = media.sip!;
+    const leg = media.agent!;
     await leg.waitFirstAudio(5_000);
     const before = (await lab().sma.journal(tx)).length;
     expect(before).toBeGreaterThan(0);
@@ -19,7 +19,7 @@ it('transfers the caller and ends the call after DynamoDB stops mid-call', async
     await lab().sma.db.stop(); // the table is gone from here on
 
     await call.requestTransfer('general', Date.now());
-    await until('the person heard', () => leg.audibleMsSince(0, 'connect-agent') >= 1000, 15_000);
+    await until('the person heard', () => media.audibleMsSince(0, ['person']) >= 1000, 15_000);
     await media.callerHangsUp();
     expect(call.ended).toBe(true);
     const types = call.timeline.map((s) => s.type);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AudioSourceError } from '../../../sip/chime/simulated-call.js';
-import { LiveKitChimeMedia } from '../../../sip/lab/livekit-media.js';
+import { VoiceConnectorMedia } from '../../../sip/lab/voice-connector-media.js';
 import {
   type Action,
   LEG_A,
@@ -83,11 +83,7 @@ describe('SimulatedChimeCall running PlayAudio', () => {
     try {
       await mkdir(join(root, 'callbridge-lab-audio'));
       await writeFile(join(root, 'callbridge-lab-audio', 'welcome.wav'), wavBytes([1, 2, 3]));
-      const media = new LiveKitChimeMedia({
-        lk: { url: 'ws://127.0.0.1:9', apiKey: 'k', apiSecret: 's' },
-        outboundTrunkId: 'unused',
-        audioRoot: root,
-      });
+      const media = new VoiceConnectorMedia({ sipAddress: '127.0.0.1:9', audioRoot: root });
       const { handler, ofType } = answering([playAudio('welcome.wav'), playAudio('missing.wav')]);
       const sim = simulate(handler, { media });
 

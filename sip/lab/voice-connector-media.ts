@@ -1,0 +1,281 @@
+// The lab's Chime legs, carried out as Chime carries them in production. The caller (LEG-A) is
+// the scripted caller itself, in this process: a mouth and an ear, no network. CallAndBridge `AWS`
+// places LEG-B as Chime's Voice Connector does: a SIP INVITE with the action's SipHeaders
+// straight to the local livekit-sip (./rtp-phone.ts), G.711 RTP both ways, so it arrives through
+// the same inbound trunk, header mapping and dispatch rule as production's calls. CallAndBridge
+// `PSTN` rings the Connect stand-in, whose live agent answers at once; Speak and PlayAudio are
+// Chime's own voice on the caller's line. A leg that ends by itself (livekit-sip sends BYE) is
+// reported to the call as Chime reports it: a HANGUP event.
+//
+// Earlier, the caller was a WebRTC participant in a room of its own, and LEG-B a call from that
+// room through an outbound trunk back into livekit-sip: a second SIP leg and a second room per
+// call, Opus both ways twice, that production never runs on the agent's machine. That calling side
+// cost about as much CPU as the product's own SIP and media path (README, "The local lab").
+import { fileURLToPath } from 'node:url';
+import { pcmRms, resamplePcm, SILENCE_RMS } from '../../agent/audio.js';
+import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
+import type { ChimeLeg } from '../chime/events.js';
+import type { BridgeRequest, ChimeMedia, SimulatedChimeCall } from '../chime/simulated-call.js';
+import { RTP_RATE } from './g711.js';
+import { RtpPhone } from './rtp-phone.js';
+import { readWavObject } from './wav.js';
+
+export const CONNECT_GREETING = 'Hello, this is the 311 team. How can I help you today?';
+
+/** Who the caller can hear: the AI agent (over SIP), the person a transfer reaches, or Chime. */
+export type Voice = 'agent' | 'person' | 'chime';
+
+export interface EarFrame {
+  /** performance.now() when it reached the caller's ear. */
+  at: number;
+  rms: number;
+  /** The frame's length. */
+  ms: number;
+  from: Voice;
+}
+
+export interface VoiceConnectorMediaOptions {
+  /** host:port of livekit-sip (the Voice Connector's origination target). */
+  sipAddress: string;
+  /** Does the human queue at this number answer? (Failure scenarios say no.) */
+  queueAnswers?: (number: string) => boolean;
+  /** How long an unanswered PSTN bridge rings before CallNotAnswered (default 2 s in the lab). */
+  queueRingMs?: number;
+  /** The lab's S3 for PlayAudio: object `<audioRoot>/<bucket>/<key>` (default sip/lab/audio). */
+  audioRoot?: string;
+}
+
+const AUDIO_ROOT = fileURLToPath(new URL('./audio', import.meta.url));
+const FRAME_MS = 20;
+const FRAME_SAMPLES = (RTP_RATE * FRAME_MS) / 1000;
+/** Flite voices: the person's, and Chime's for Speak (both other than the agent's). */
+const PERSON_VOICE = 'slt';
+const CHIME_VOICE = 'awb';
+
+export class VoiceConnectorMedia implements ChimeMedia {
+  /** LEG-B to the AI agent, once placed. */
+  agent: RtpPhone | undefined;
+  /** performance.now() when the person started speaking (CTD ends when the caller hears it). */
+  personSpeaksAt: number | undefined;
+  /** RMS from which a frame counts as audio, not silence (the agent's speech onset). */
+  readonly threshold = SILENCE_RMS;
+  /** What the caller heard from everyone but the agent (the agent's frames are its phone's). */
+  private readonly local: EarFrame[] = [];
+  private call: SimulatedChimeCall | undefined;
+  private readonly kinds = new Map<string, 'agent' | 'person'>();
+  private readonly droppedByUs = new Set<string>();
+  /** Voices playing on the caller's line, each stopped when its leg (or the caller) goes. */
+  private readonly playing = new Map<Voice, AbortController>();
+  private bridged: 'agent' | 'person' | undefined;
+  private callerGone = false;
+
+  constructor(private readonly opts: VoiceConnectorMediaOptions) {}
+
+  /** The call whose legs these are (for the HANGUP of a leg that ends by itself). */
+  attach(call: SimulatedChimeCall): void {
+    this.call = call;
+  }
+
+  // --- Chime's actions ---
+
+  async bridge(req: BridgeRequest): Promise<boolean> {
+    if (this.callerGone) return false;
+    return req.type === 'AWS' ? this.bridgeAgent(req) : this.bridgePerson(req);
+  }
+
+  private async bridgeAgent(req: BridgeRequest): Promise<boolean> {
+    let phone: RtpPhone;
+    try {
+      phone = await RtpPhone.call({
+        sipAddress: this.opts.sipAddress,
+        to: req.uri,
+        from: req.callerId,
+        headers: req.headers,
+        answerTimeoutMs: req.timeoutS * 1000,
+      });
+    } catch {
+      return false;
+    }
+    this.agent = phone;
+    try {
+      // The phone gives up (CANCEL) at the ring timeout; a little more covers the final response.
+      await phone.waitAnswered(req.timeoutS * 1000 + 2000);
+    } catch {
+      await phone.hangUp();
+      return false;
+    }
+    const callId = req.leg.CallId;
+    this.kinds.set(callId, 'agent');
+    this.bridged = 'agent';
+    void phone.waitEnded(24 * 3600_000).then(() => {
+      if (this.bridged === 'agent') this.bridged = undefined;
+      if (!this.droppedByUs.has(callId) && !this.callerGone)
+        void this.call?.remoteHangup('LEG-B', callId);
+    });
+    return true;
+  }
+
+  private async bridgePerson(req: BridgeRequest): Promise<boolean> {
+    const answers = this.opts.queueAnswers?.(req.uri) ?? true;
+    if (!answers) {
+      await sleep(this.opts.queueRingMs ?? 2000);
+      return false;
+    }
+    this.kinds.set(req.leg.CallId, 'person');
+    this.bridged = 'person';
+    this.personSpeaksAt = performance.now();
+    void this.speakAs('person', CONNECT_GREETING, PERSON_VOICE).catch(() => {});
+    return true;
+  }
+
+  async hangup(leg: ChimeLeg): Promise<void> {
+    if (leg.ParticipantTag === 'LEG-A') return this.dropEverything();
+    this.droppedByUs.add(leg.CallId);
+    const kind = this.kinds.get(leg.CallId);
+    if (this.bridged === kind) this.bridged = undefined;
+    if (kind === 'agent') await this.agent?.hangUp();
+    else this.playing.get('person')?.abort();
+  }
+
+  /** Speak: Chime's voice on the caller's line; resolves when it has been said. */
+  async speak(text: string): Promise<void> {
+    await this.speakAs('chime', text, CHIME_VOICE);
+  }
+
+  /** PlayAudio: Chime plays the object to the caller. A missing object fails before anything. */
+  async playAudio(source: { bucket: string; key: string }, repeat: number): Promise<void> {
+    const pcm = await readWavObject(this.opts.audioRoot ?? AUDIO_ROOT, source);
+    for (let i = 0; i < repeat && !this.callerGone; i++)
+      await this.play('chime', pcm.samples, pcm.sampleRate);
+  }
+
+  // --- the caller's side ---
+
+  /** Says PCM (mono, at `sampleRate`) into the line, in real time; resolves when it was said. */
+  async say(samples: Int16Array, sampleRate: number): Promise<void> {
+    if (this.bridged === 'agent' && this.agent) return this.agent.say(samples, sampleRate);
+    // The Connect stand-in's person does not listen, and an unbridged line carries it nowhere:
+    // the caller still takes the time to say it.
+    await sleep((samples.length / sampleRate) * 1000);
+  }
+
+  /**
+   * The caller hangs up. Chime reports LEG-A's HANGUP first, and the SMA hangs up LEG-B; only then
+   * does the rest go. (Dropping LEG-B first would look to the SMA like the agent failing, and it
+   * would bridge a caller who is gone.)
+   */
+  async callerHangsUp(): Promise<void> {
+    await this.call?.remoteHangup('LEG-A');
+    await this.dropEverything();
+  }
+
+  /** Ends whatever is still up (end of a scenario). */
+  async close(): Promise<void> {
+    await this.dropEverything();
+  }
+
+  // --- the caller's ear ---
+
+  /** The answer of the AI leg (performance.now()), as the caller's phone saw its 200 OK. */
+  get answeredAt(): number | undefined {
+    return this.agent?.answeredAt;
+  }
+
+  /** The first audible frame of the agent. */
+  get firstAudioAt(): number | undefined {
+    return this.agent?.firstAudioAt;
+  }
+
+  /** Resolves with the agent's first audible frame; rejects without one within `timeoutMs`. */
+  async waitFirstAudio(timeoutMs: number): Promise<number> {
+    const end = performance.now() + timeoutMs;
+    while (!this.agent && performance.now() < end) await sleep(20);
+    if (!this.agent) throw new Error(`no AI leg within ${timeoutMs} ms`);
+    return this.agent.waitFirstAudio(Math.max(0, end - performance.now()));
+  }
+
+  /** Milliseconds of audio (not silence) from `who` that reached the caller since `since`. */
+  audibleMsSince(since: number, who: readonly Voice[]): number {
+    let ms = 0;
+    for (const f of this.frames(who)) if (f.at >= since && f.rms >= this.threshold) ms += f.ms;
+    return ms;
+  }
+
+  /** When the caller last heard anything audible, from anyone. */
+  lastAudibleAt(): number | undefined {
+    let last: number | undefined;
+    for (const f of this.frames(['agent', 'person', 'chime']))
+      if (f.rms >= this.threshold && (last === undefined || f.at > last)) last = f.at;
+    return last;
+  }
+
+  /** The first audible frame from `who`. */
+  firstAudibleAt(who: Voice): number | undefined {
+    for (const f of this.frames([who])) if (f.rms >= this.threshold) return f.at;
+    return undefined;
+  }
+
+  private *frames(who: readonly Voice[]): Iterable<{ at: number; rms: number; ms: number }> {
+    if (who.includes('agent')) yield* this.agent?.heard ?? [];
+    for (const f of this.local) if (who.includes(f.from)) yield f;
+  }
+
+  // --- voices on the line ---
+
+  private async speakAs(from: Voice, text: string, voice: string): Promise<void> {
+    if (this.callerGone) return;
+    const pcm = await synthesize(text, voice);
+    await this.play(from, pcm.samples, pcm.sampleRate);
+  }
+
+  /**
+   * Plays PCM to the caller as `from`, one 20 ms frame at a time in real time, each frame entering
+   * the ear when it would be heard; stops early when that voice's leg or the caller goes.
+   */
+  private async play(from: Voice, samples: Int16Array, sampleRate: number): Promise<void> {
+    if (this.callerGone) return;
+    const pcm = resamplePcm(samples, sampleRate, RTP_RATE);
+    const stop = new AbortController();
+    this.playing.get(from)?.abort();
+    this.playing.set(from, stop);
+    const start = performance.now();
+    for (let i = 0, n = 0; i < pcm.length && !stop.signal.aborted; i += FRAME_SAMPLES, n++) {
+      const wait = start + n * FRAME_MS - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (stop.signal.aborted) break;
+      const frame = pcm.subarray(i, i + FRAME_SAMPLES);
+      this.local.push({
+        at: performance.now(),
+        rms: pcmRms(frame),
+        ms: (frame.length * 1000) / RTP_RATE,
+        from,
+      });
+    }
+    if (this.playing.get(from) === stop) this.playing.delete(from);
+  }
+
+  private async dropEverything(): Promise<void> {
+    this.callerGone = true;
+    this.bridged = undefined;
+    for (const stop of this.playing.values()) stop.abort();
+    await this.agent?.hangUp();
+  }
+}
+
+/** Rendered lines by voice and text: the lab says the same few lines on every call. */
+const rendered = new Map<string, Promise<{ samples: Int16Array; sampleRate: number }>>();
+const RENDERED_MAX = 32;
+
+function synthesize(text: string, voice: string) {
+  const key = `${voice}\n${text}`;
+  let pcm = rendered.get(key);
+  if (!pcm) {
+    pcm = synthesizeToPcm(text, { voice, sampleRate: RTP_RATE });
+    pcm.catch(() => rendered.delete(key));
+    if (rendered.size >= RENDERED_MAX) rendered.delete(rendered.keys().next().value!);
+    rendered.set(key, pcm);
+  }
+  return pcm;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
