@@ -21,7 +21,10 @@ export interface RunOptions {
   rampMs?: number;
   /** Where the report goes, line by line (default: nowhere). */
   say?: (line?: string) => void;
-  /** Print every call's timeline (default true). */
+  /**
+   * Print every call's timeline (default true). Without timelines, no observer joins the calls'
+   * rooms to read what the agent said and heard.
+   */
   timelines?: boolean;
 }
 
@@ -59,7 +62,7 @@ export async function runCalls(lab: Lab, o: RunOptions): Promise<RunReport> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       // One call at a time: the components' figures between two scrapes are this call's.
       const before = o.concurrent === 1 ? await scrapeAll(lab) : undefined;
-      const result = await runScriptedCall(lab, o.scenario);
+      const result = await runScriptedCall(lab, o.scenario, { observe: o.timelines ?? true });
       results.push(result);
       let telemetry = '';
       if (before) {

@@ -54,7 +54,19 @@ const PERSON_WORDS_MS = 500;
 /** How long a caller waits for a silent line to let them speak before giving up. */
 const QUIET_WAIT_MS = 20_000;
 
-export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<CallResult> {
+export interface ScriptedCallOptions {
+  /**
+   * Join the call's room to read what the agent said and heard, for the timeline (default true).
+   * Load runs leave it out: production has no such participant.
+   */
+  observe?: boolean;
+}
+
+export async function runScriptedCall(
+  lab: Lab,
+  scenario: Scenario,
+  opts: ScriptedCallOptions = {},
+): Promise<CallResult> {
   const timeline: TimelineEntry[] = [];
   const checks: Check[] = [];
   const note = (source: string, text: string, at = performance.now()) =>
@@ -100,11 +112,12 @@ export async function runScriptedCall(lab: Lab, scenario: Scenario): Promise<Cal
     note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
     await call.startInbound();
     // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
-    // while the agent is starting to speak would compete with what TTFA measures.
+    // while the agent is starting to speak would compete with what TTFA measures. Not joining, it
+    // still finds the room, which must be empty at the end.
     void media
       .waitFirstAudio(3000)
       .catch(() => {})
-      .then(() => observer.attach(tx))
+      .then(() => observer.attach(tx, 10_000, opts.observe ?? true))
       .catch(() => false);
     const pcmCache = new Map<string, Awaited<ReturnType<typeof synthesizeToPcm>>>();
 

@@ -29,8 +29,12 @@ export class CallObserver {
     private readonly onLine?: (line: TranscriptLine) => void,
   ) {}
 
-  /** Finds the call's room (polling, up to `timeoutMs`) and joins it; false when not found. */
-  async attach(transactionId: string, timeoutMs = 10_000): Promise<boolean> {
+  /**
+   * Finds the call's room (polling, up to `timeoutMs`) and, unless `join` is false, joins it;
+   * false when not found. Without joining it only learns the room's name (load runs, where a
+   * participant per call would add to what they measure).
+   */
+  async attach(transactionId: string, timeoutMs = 10_000, join = true): Promise<boolean> {
     const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
     const end = Date.now() + timeoutMs;
     while (Date.now() < end && !this.closed) {
@@ -42,7 +46,7 @@ export class CallObserver {
         if (sip) {
           this.roomName = r.name;
           this.sipIdentity = sip.identity;
-          await this.join(r.name);
+          if (join) await this.join(r.name);
           return true;
         }
       }

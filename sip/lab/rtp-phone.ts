@@ -17,8 +17,7 @@
 // to its origination target). Times are performance.now() milliseconds.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { AudioFrame } from '@livekit/rtc-node';
-import { SILENCE_RMS, frameRms, resamplePcm } from '../../agent/audio.js';
+import { SILENCE_RMS, pcmRms, resamplePcm } from '../../agent/audio.js';
 import { RTP_RATE, decodeG711, encodeG711, type G711 } from './g711.js';
 import {
   buildRtpPacket,
@@ -514,7 +513,7 @@ export class RtpPhone {
     // Before the answer there is no codec yet; DTMF and comfort noise are not audio here.
     if (!media || !packet || packet.payloadType !== media.payloadType) return;
     const pcm = decodeG711(packet.payload, media.codec);
-    const rms = frameRms(new AudioFrame(pcm, RTP_RATE, 1, pcm.length));
+    const rms = pcmRms(pcm);
     this.heard.push({ at, rms, ms: (pcm.length * 1000) / RTP_RATE });
     if (rms >= this.threshold && this.firstAudioAt === undefined) {
       this.firstAudioAt = at;
