@@ -8,11 +8,14 @@
 //   E2E   the call arriving (NEW_INBOUND_CALL) → both legs ended.
 // It also keeps a timeline: SMA events and actions, the Voice API requests, what each side said
 // (the agent's side from the transcription it publishes in its room) and what the ear heard.
-import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import type { TimelineStep } from '../../sip/chime/simulated-call.js';
 import { CallObserver } from '../../sip/lab/call-observer.js';
 import type { Expectation, Scenario, Who } from '../../sip/lab/scenario.js';
-import type { Voice, VoiceConnectorMedia } from '../../sip/lab/voice-connector-media.js';
+import {
+  type Voice,
+  type VoiceConnectorMedia,
+  renderPhoneLine,
+} from '../../sip/lab/voice-connector-media.js';
 import type { Lab } from './lab.js';
 
 export interface TimelineEntry {
@@ -119,7 +122,6 @@ export async function runScriptedCall(
       .catch(() => {})
       .then(() => observer.attach(tx, 10_000, opts.observe ?? true))
       .catch(() => false);
-    const pcmCache = new Map<string, Awaited<ReturnType<typeof synthesizeToPcm>>>();
 
     for (const step of scenario.steps) {
       if (endedAt !== undefined && !('listen' in step && 'callEnds' in step.listen)) {
@@ -136,9 +138,7 @@ export async function runScriptedCall(
         if (!check(`hears the greeting within ${step.greeting.withinMs} ms`, held, fmt(ttfa)))
           break;
       } else if ('say' in step) {
-        const pcm =
-          pcmCache.get(step.say) ?? (await synthesizeToPcm(step.say, { voice: scenario.voice }));
-        pcmCache.set(step.say, pcm);
+        const pcm = await renderPhoneLine(step.say, scenario.voice);
         let held = step.then === undefined;
         let detail = '';
         for (let attempt = 0; attempt < (step.repeatIfNotHeard ? 2 : 1); attempt++) {

@@ -224,7 +224,7 @@ export class VoiceConnectorMedia implements ChimeMedia {
 
   private async speakAs(from: Voice, text: string, voice: string): Promise<void> {
     if (this.callerGone) return;
-    const pcm = await synthesize(text, voice);
+    const pcm = await renderPhoneLine(text, voice);
     await this.play(from, pcm.samples, pcm.sampleRate);
   }
 
@@ -264,9 +264,14 @@ export class VoiceConnectorMedia implements ChimeMedia {
 
 /** Rendered lines by voice and text: the lab says the same few lines on every call. */
 const rendered = new Map<string, Promise<{ samples: Int16Array; sampleRate: number }>>();
-const RENDERED_MAX = 32;
+const RENDERED_MAX = 64;
 
-function synthesize(text: string, voice: string) {
+/**
+ * `text` said by Flite's `voice` at the phone's 8 kHz, rendered once per lab process: callers,
+ * the person and Chime say the same few lines on every call, and in load runs rendering them for
+ * each call would be Flite's work beside the calls the run measures.
+ */
+export function renderPhoneLine(text: string, voice: string) {
   const key = `${voice}\n${text}`;
   let pcm = rendered.get(key);
   if (!pcm) {
