@@ -84,14 +84,12 @@ try {
     // The one-call median: from the calls one after another when there were any (20 samples),
     // else from five calls of the sweep's scenario one after another.
     let base: number | null = seqMedian;
-    let placed = calls;
-    await lab.livekit.worker!.waitPrewarmed(maxK + placed);
+    await lab.livekit.worker!.waitPrewarmed(maxK);
     if (base === null) {
       const one = { scenario: sweepScenario, calls: 5, concurrent: 1, timelines: false };
       base = spread((await runCalls(lab, one)).results.map((r) => r.ttfaMs)).median;
       say(`  one-call median TTFA over 5 calls one after another: ${fmtMs(base)}`);
-      placed += 5;
-      await lab.livekit.worker!.waitPrewarmed(maxK + placed);
+      await lab.livekit.worker!.waitPrewarmed(maxK);
     }
     let carried = 0;
     let overloaded = false;
@@ -110,8 +108,7 @@ try {
         if (report.components.ttfaMs !== null) agentTtfa.push(report.components.ttfaMs);
         // Each call took a loaded job process and the worker loads a new one: let it have all of
         // them back before the next round, so every round starts from the same pool.
-        placed += k;
-        await lab.livekit.worker!.waitPrewarmed(maxK + placed);
+        await lab.livekit.worker!.waitPrewarmed(maxK);
         await new Promise((r) => setTimeout(r, 2000));
       }
       const s = spread(results.map((r) => r.ttfaMs));

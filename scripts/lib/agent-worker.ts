@@ -18,9 +18,11 @@ export interface AgentWorker {
   /** Rejects when the worker exits before `stop()`. */
   readonly failed: Promise<never>;
   /**
-   * Resolves once `n` job processes have loaded since start, background warm-up included (a
-   * process takes calls before that, but its warm-up competes for the CPU). The framework loads
-   * them one at a time, so a burst of calls larger than the loaded pool waits seconds per call.
+   * Resolves once `n` loaded job processes wait for a call: loaded since start (background
+   * warm-up included: a process takes calls before that, but its warm-up competes for the CPU)
+   * less those that took a job. The framework loads them one at a time, so a burst of calls
+   * larger than the loaded pool waits seconds per call. Counted from the worker's log, so a call
+   * that never reached the worker (its AI leg failed first) takes none.
    */
   waitPrewarmed(n: number, timeoutMs?: number): Promise<void>;
   /** Kills the worker and all its job processes at once (SIGKILL): a crash, for failure tests. */
@@ -117,11 +119,15 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
     failed,
     async waitPrewarmed(n, prewarmTimeoutMs = 120_000) {
       const end = Date.now() + prewarmTimeoutMs;
-      const loaded = () => readFileSync(opts.logFile, 'utf8').split('"msg":"prewarmed"').length - 1;
-      while (loaded() < n) {
+      const count = (log: string, msg: string) => log.split(`"msg":"${msg}"`).length - 1;
+      const waiting = () => {
+        const log = readFileSync(opts.logFile, 'utf8');
+        return count(log, 'prewarmed') - count(log, 'received job request');
+      };
+      while (waiting() < n) {
         if (exited !== undefined || Date.now() > end) {
           throw new LocalStackError(
-            `agent worker: ${loaded()} of ${n} job processes loaded` +
+            `agent worker: ${waiting()} of ${n} job processes loaded and waiting` +
               (exited !== undefined ? ` (worker exited: ${exited})` : ` in ${prewarmTimeoutMs} ms`),
           );
         }
