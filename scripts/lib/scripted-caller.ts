@@ -120,7 +120,7 @@ export async function runScriptedCall(
     void media
       .waitFirstAudio(3000)
       .catch(() => {})
-      .then(() => observer.attach(tx, 10_000, opts.observe ?? true))
+      .then(() => observer.attach(tx, { join: opts.observe ?? true }))
       .catch(() => false);
 
     for (const step of scenario.steps) {

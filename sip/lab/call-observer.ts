@@ -34,7 +34,10 @@ export class CallObserver {
    * false when not found. Without joining it only learns the room's name (load runs, where a
    * participant per call would add to what they measure).
    */
-  async attach(transactionId: string, timeoutMs = 10_000, join = true): Promise<boolean> {
+  async attach(
+    transactionId: string,
+    { timeoutMs = 10_000, join = true }: { timeoutMs?: number; join?: boolean } = {},
+  ): Promise<boolean> {
     const rooms = new RoomServiceClient(httpUrl(this.lk.url), this.lk.apiKey, this.lk.apiSecret);
     const end = Date.now() + timeoutMs;
     while (Date.now() < end && !this.closed) {

@@ -18,6 +18,7 @@ import type { ChimeLeg } from '../chime/events.js';
 import type { BridgeRequest, ChimeMedia, SimulatedChimeCall } from '../chime/simulated-call.js';
 import { RTP_RATE } from './g711.js';
 import { RtpPhone } from './rtp-phone.js';
+import { withTimeout } from './sip-leg.js';
 import { readWavObject } from './wav.js';
 
 export const CONNECT_GREETING = 'Hello, this is the 311 team. How can I help you today?';
@@ -55,10 +56,11 @@ const CHIME_VOICE = 'awb';
 export class VoiceConnectorMedia implements ChimeMedia {
   /** LEG-B to the AI agent, once placed. */
   agent: RtpPhone | undefined;
-  /** performance.now() when the person started speaking (CTD ends when the caller hears it). */
-  personSpeaksAt: number | undefined;
   /** RMS from which a frame counts as audio, not silence (the agent's speech onset). */
-  readonly threshold = SILENCE_RMS;
+  private readonly threshold = SILENCE_RMS;
+  /** Resolves with LEG-B to the agent once it is placed. */
+  private readonly agentPlaced: Promise<RtpPhone>;
+  private resolveAgentPlaced!: (phone: RtpPhone) => void;
   /** What the caller heard from everyone but the agent (the agent's frames are its phone's). */
   private readonly local: EarFrame[] = [];
   private call: SimulatedChimeCall | undefined;
@@ -69,7 +71,9 @@ export class VoiceConnectorMedia implements ChimeMedia {
   private bridged: 'agent' | 'person' | undefined;
   private callerGone = false;
 
-  constructor(private readonly opts: VoiceConnectorMediaOptions) {}
+  constructor(private readonly opts: VoiceConnectorMediaOptions) {
+    this.agentPlaced = new Promise((r) => (this.resolveAgentPlaced = r));
+  }
 
   /** The call whose legs these are (for the HANGUP of a leg that ends by itself). */
   attach(call: SimulatedChimeCall): void {
@@ -97,6 +101,7 @@ export class VoiceConnectorMedia implements ChimeMedia {
       return false;
     }
     this.agent = phone;
+    this.resolveAgentPlaced(phone);
     try {
       // The phone gives up (CANCEL) at the ring timeout; a little more covers the final response.
       await phone.waitAnswered(req.timeoutS * 1000 + 2000);
@@ -123,7 +128,6 @@ export class VoiceConnectorMedia implements ChimeMedia {
     }
     this.kinds.set(req.leg.CallId, 'person');
     this.bridged = 'person';
-    this.personSpeaksAt = performance.now();
     void this.speakAs('person', CONNECT_GREETING, PERSON_VOICE).catch(() => {});
     return true;
   }
@@ -189,9 +193,8 @@ export class VoiceConnectorMedia implements ChimeMedia {
   /** Resolves with the agent's first audible frame; rejects without one within `timeoutMs`. */
   async waitFirstAudio(timeoutMs: number): Promise<number> {
     const end = performance.now() + timeoutMs;
-    while (!this.agent && performance.now() < end) await sleep(20);
-    if (!this.agent) throw new Error(`no AI leg within ${timeoutMs} ms`);
-    return this.agent.waitFirstAudio(Math.max(0, end - performance.now()));
+    const phone = await withTimeout(this.agentPlaced, timeoutMs, 'no AI leg');
+    return phone.waitFirstAudio(Math.max(0, end - performance.now()));
   }
 
   /** Milliseconds of audio (not silence) from `who` that reached the caller since `since`. */
@@ -201,12 +204,13 @@ export class VoiceConnectorMedia implements ChimeMedia {
     return ms;
   }
 
-  /** When the caller last heard anything audible, from anyone. */
+  /** When the caller last heard anything audible, from anyone (searched from the end). */
   lastAudibleAt(): number | undefined {
-    let last: number | undefined;
-    for (const f of this.frames(['agent', 'person', 'chime']))
-      if (f.rms >= this.threshold && (last === undefined || f.at > last)) last = f.at;
-    return last;
+    const audible = (f: { rms: number }) => f.rms >= this.threshold;
+    const agent = this.agent?.heard.findLast(audible)?.at;
+    const other = this.local.findLast(audible)?.at;
+    if (agent === undefined || other === undefined) return agent ?? other;
+    return Math.max(agent, other);
   }
 
   /** The first audible frame from `who`. */
