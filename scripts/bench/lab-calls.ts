@@ -93,14 +93,10 @@ try {
       say(`  one-call median TTFA over 5 calls one after another: ${fmtMs(base)}`);
       await lab.livekit.worker!.waitPrewarmed(maxK);
     }
-    // Each capacity counts a K only when every K before it in the sweep counted too: a later K
-    // that passes by chance after one that failed does not.
+    // A capacity reaches K only from the K before it in the sweep: a later K that passes by
+    // chance after one that failed does not count.
     const capacity = { firstAudio: 0, conversations: 0 };
-    const stopped = { firstAudio: false, conversations: false };
-    const count = (which: keyof typeof capacity, k: number, ok: boolean) => {
-      if (ok && !stopped[which]) capacity[which] = k;
-      else stopped[which] = true;
-    };
+    let previousK = 0;
     for (const k of sweep) {
       const results: CallResult[] = [];
       const agentTtfa: number[] = [];
@@ -124,8 +120,10 @@ try {
       const ratio = base && s.median !== null ? s.median / base : null;
       const byAgent = results.filter((r) => r.ttfaMs !== null).length;
       const withinTwice = ratio !== null && ratio <= 2 && byAgent === results.length;
-      count('firstAudio', k, withinTwice);
-      count('conversations', k, withinTwice && held === results.length);
+      if (withinTwice && capacity.firstAudio === previousK) capacity.firstAudio = k;
+      if (withinTwice && held === results.length && capacity.conversations === previousK)
+        capacity.conversations = k;
+      previousK = k;
       const agent = fmtMs(
         agentTtfa.length ? agentTtfa.reduce((a, b) => a + b, 0) / agentTtfa.length : null,
       );

@@ -197,10 +197,15 @@ export class VoiceConnectorMedia implements ChimeMedia {
     return phone.waitFirstAudio(Math.max(0, end - performance.now()));
   }
 
-  /** Milliseconds of audio (not silence) from `who` that reached the caller since `since`. */
+  /**
+   * Milliseconds of audio (not silence) from `who` that reached the caller since `since`. Each ear
+   * is read from its end back to `since`: the scripted caller asks every 50 ms while it waits.
+   */
   audibleMsSince(since: number, who: readonly Voice[]): number {
     let ms = 0;
-    for (const f of this.frames(who)) if (f.at >= since && f.rms >= this.threshold) ms += f.ms;
+    const count = (f: { rms: number; ms: number }) => (ms += f.rms >= this.threshold ? f.ms : 0);
+    if (who.includes('agent')) for (const f of newest(this.agent?.heard ?? [], since)) count(f);
+    for (const f of newest(this.local, since)) if (who.includes(f.from)) count(f);
     return ms;
   }
 
@@ -285,6 +290,11 @@ export function renderPhoneLine(text: string, voice: string) {
     rendered.set(key, pcm);
   }
   return pcm;
+}
+
+/** The frames of an ear (in the order they were heard) from `since` on, newest first. */
+function* newest<T extends { at: number }>(frames: readonly T[], since: number): Iterable<T> {
+  for (let i = frames.length - 1; i >= 0 && frames[i]!.at >= since; i--) yield frames[i]!;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
