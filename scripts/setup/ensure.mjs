@@ -4,7 +4,7 @@
 //
 //   node scripts/setup/ensure.mjs [--quiet] [--livekit]
 //
-// --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip, lk) through
+// --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip) through
 // scripts/setup/livekit-tools.sh: built once with Go at pinned tags, then a fast check.
 //
 // Everything it prints goes to stderr, so commands whose stdout is data (sma:replay) stay clean.
@@ -51,7 +51,6 @@ function ensureNpmPackages() {
   const fresh = !existsSync(join(root, 'node_modules'));
   const args = fresh ? ['ci'] : ['install'];
   say(`installing npm packages (npm ${args[0]})…`);
-  const started = Date.now();
   const res = spawnSync('npm', [...args, '--loglevel=error', '--no-audit', '--no-fund'], {
     cwd: root,
     stdio: ['ignore', process.stderr, process.stderr],
@@ -61,7 +60,7 @@ function ensureNpmPackages() {
   });
   if (res.status !== 0) fail(`npm ${args[0]} failed (see the output above).`);
   writeFileSync(stamp, want);
-  return `npm packages installed in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  return 'npm packages installed';
 }
 
 /**
@@ -105,7 +104,15 @@ function ensureLiveKitTools() {
   return res.stdout.trim().replace(/^livekit-tools: /, 'LiveKit stack: ');
 }
 
+/** Runs one step and prints what it did with its time, so a slow first run shows where it goes. */
+function step(run) {
+  const started = process.hrtime.bigint();
+  const what = run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  say(`${what} (${seconds.toFixed(1)} s)`);
+}
+
 checkNode();
-say(ensureNpmPackages());
-say(ensureDebianPackages());
-if (livekit) say(ensureLiveKitTools());
+step(ensureNpmPackages);
+step(ensureDebianPackages);
+if (livekit) step(ensureLiveKitTools);

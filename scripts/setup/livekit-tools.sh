@@ -8,10 +8,11 @@
 # Go's module and build caches (GOMODCACHE, GOCACHE) are left at their defaults so they are
 # shared across clones; only the built binaries go into the repo.
 #
-# Usage: scripts/setup/livekit-tools.sh [--force] [--no-lk]
+# Usage: scripts/setup/livekit-tools.sh [--force] [--lk]
 #   --force   rebuild every binary even when its stamp matches the pin
-#   --no-lk   skip the lk CLI (its cgo WebRTC audio code is the slowest part of a cold build);
-#             same as LIVEKIT_TOOLS_NO_LK=1
+#   --lk      also build the lk CLI (its cgo WebRTC audio code makes it the slowest build, about
+#             15 minutes on 2 cores); no test and no lab call needs it, only joining a dev room
+#             from a terminal (npm run dev-room -- --with-lk)
 set -euo pipefail
 
 # ---- pins --------------------------------------------------------------------------------
@@ -36,8 +37,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 TOOLS_BIN="$REPO_ROOT/.tools/bin"
 FORCE=0
-WITH_LK=1
-if [[ "${LIVEKIT_TOOLS_NO_LK:-0}" == 1 ]]; then WITH_LK=0; fi
+WITH_LK=0
 
 INSTALLED=()
 SKIPPED=()
@@ -174,7 +174,7 @@ main() {
   for arg in "$@"; do
     case "$arg" in
     --force) FORCE=1 ;;
-    --no-lk) WITH_LK=0 ;;
+    --lk) WITH_LK=1 ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
       return 0
@@ -212,7 +212,7 @@ main() {
     CGO_ENABLED=1 install_go_binary lk "$LIVEKIT_CLI_MODULE" "$LIVEKIT_CLI_VERSION" ./cmd/lk \
       "" portaudio_system
   else
-    SKIPPED+=("lk(--no-lk)")
+    SKIPPED+=("lk(not asked for)")
   fi
 
   local elapsed
