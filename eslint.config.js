@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/**', '**/*.mjs'],
+    files: ['scripts/**', 'lab/**', 'test/**', '**/*.mjs'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,9 +1,9 @@
 // What the agent knows about the call it is in, read once from the SIP participant's attributes
-// (the header contract in sip/headers.ts, plus LiveKit's own sip.* attributes). A participant
+// (the header contract in contracts/headers.ts, plus LiveKit's own sip.* attributes). A participant
 // without SMA attributes is a developer in a dev room: same agent, but no phone call to control.
 import * as z from 'zod';
-import { CallAttribute } from '../sip/headers.js';
-import type { UseCase, UseCaseCatalog } from '../sip/use-cases.js';
+import { CallAttribute } from '../contracts/headers.js';
+import type { UseCase, UseCaseCatalog } from '../contracts/use-cases.js';
 import { parseTraceparent } from '../otel/traceparent.js';
 
 /** LiveKit SIP's own participant attributes (livekit/protocol livekit/attrs.go). */

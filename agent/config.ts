@@ -2,7 +2,7 @@
 // missing or malformed variable stops start-up with a message naming it. Secrets (API keys) are
 // kept here and never logged.
 import * as z from 'zod';
-import { loadUseCases, type UseCaseCatalog } from '../sip/use-cases.js';
+import { loadUseCases, type UseCaseCatalog } from '../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
 
 export class AgentConfigError extends Error {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioFrame, combineAudioFrames } from '@livekit/rtc-node';
-import type { UseCase } from '../sip/use-cases.js';
+import type { UseCase } from '../contracts/use-cases.js';
 import { firstChannel, pcmFrames, SPEECH_FRAME_MS, speechFrames } from './audio.js';
 
 export type RenderSpeech = (text: string, useCase: UseCase) => Promise<AudioFrame[]>;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
 import { pino } from 'pino';
-import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
+import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import {
   startAgentJobTelemetry,
   startAgentWorkerTelemetry,

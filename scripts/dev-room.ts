@@ -6,10 +6,10 @@
 // without them, the local stack of `npm start -- --keep` (livekit.yaml). An agent worker must be
 // running for that server (`npm run agent -- dev`, or the lab's): the dispatch waits for one.
 import { parseArgs } from 'node:util';
-import { loadUseCases } from '../sip/use-cases.js';
-import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
-import { createDevRoom } from './lib/dev-room.js';
-import { localStackCredentials } from './lib/local-stack.js';
+import { loadUseCases } from '../contracts/use-cases.js';
+import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
+import { createDevRoom } from '../sip/livekit/dev-room.js';
+import { localStackCredentials } from '../lab/stack/local-stack.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -9,11 +9,11 @@
 // prints only "unchanged" lines. Exit status: 0 done, 1 a failure (nothing half-explained), 2 usage.
 import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
-import { loadUseCases } from '../sip/use-cases.js';
-import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
+import { loadUseCases } from '../contracts/use-cases.js';
+import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import { type Profile, sipDefinitions } from '../sip/livekit/definitions.js';
 import { describeChange, provision } from '../sip/livekit/provision.js';
-import { defaultPorts, localStackCredentials } from './lib/local-stack.js';
+import { defaultPorts, localStackCredentials } from '../lab/stack/local-stack.js';
 
 function usage(msg: string): never {
   process.stderr.write(`provision: ${msg}\n`);

@@ -10,7 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { LOCAL_SMA_ENV } from '../lambdas/sma/config.js';
-import { LOCAL_AWS_ENV, startLocalDynamo } from './lib/local-dynamodb.js';
+import { LOCAL_AWS_ENV, startLocalDynamo } from '../lab/stack/local-dynamodb.js';
 
 type Json = Record<string, unknown>;
 

@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
 import { sipDefinitions } from '../sip/livekit/definitions.js';
 import { describeChange, provision } from '../sip/livekit/provision.js';
-import { loadUseCases } from '../sip/use-cases.js';
-import bundledUseCases from '../sip/use-cases.json' with { type: 'json' };
-import { type AgentWorker, startAgentWorker } from './lib/agent-worker.js';
-import { defaultPorts, localStackCredentials, startLocalStack } from './lib/local-stack.js';
+import { loadUseCases } from '../contracts/use-cases.js';
+import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
+import { type AgentWorker, startAgentWorker } from '../lab/stack/agent-worker.js';
+import { defaultPorts, localStackCredentials, startLocalStack } from '../lab/stack/local-stack.js';
 import { startCallGuardServer } from '../sip/livekit/call-guard.js';
 
 const { values } = parseArgs({ options: { 'no-agent': { type: 'boolean', default: false } } });

@@ -6,7 +6,7 @@
 // every call's expectations held.
 //
 //   npm start                                  the default scenario, once
-//   npm start -- goodbye                       a bundled scenario (sip/lab/scenarios/), or a file
+//   npm start -- goodbye                       a bundled scenario (lab/caller/scenarios/), or a file
 //   npm start -- --calls 20 --concurrent 5     20 calls, 5 at a time
 //   npm start -- --concurrent 10 --calls 10 --ramp-ms 1000   calls arriving a second apart
 //   npm start -- --keep                        keep the stack up afterwards (npm run dev-room)
@@ -19,14 +19,14 @@ import {
   type Scenario,
   ScenarioError,
   loadScenario,
-} from '../sip/lab/scenario.js';
-import { startLab } from './lib/lab.js';
-import { ROOT, defaultPorts } from './lib/local-stack.js';
-import { printSummary, runCalls } from './lib/lab-run.js';
-import type { CallResult } from './lib/scripted-caller.js';
+} from '../lab/caller/scenario.js';
+import { startLab } from '../lab/lab.js';
+import { ROOT, defaultPorts } from '../lab/stack/local-stack.js';
+import { printSummary, runCalls } from '../lab/lab-run.js';
+import type { CallResult } from '../lab/caller/scripted-caller.js';
 
 const USAGE = `usage: npm start -- [scenario name or file] [--calls N] [--concurrent K] [--ramp-ms MS] [--keep] [--json]
-  scenarios: sip/lab/scenarios/*.yaml (default ${DEFAULT_SCENARIO})`;
+  scenarios: lab/caller/scenarios/*.yaml (default ${DEFAULT_SCENARIO})`;
 
 interface Options {
   scenario: Scenario;

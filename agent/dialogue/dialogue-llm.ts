@@ -3,7 +3,7 @@
 // tool calls (FunctionCall) that the framework executes.
 import { randomUUID } from 'node:crypto';
 import { llm, DEFAULT_API_CONNECT_OPTIONS, type APIConnectOptions } from '@livekit/agents';
-import type { UseCase } from '../../sip/use-cases.js';
+import type { UseCase } from '../../contracts/use-cases.js';
 import { nextReply, type Reply, type Turn } from './engine.js';
 
 export function turnsOf(chatCtx: llm.ChatContext): Turn[] {

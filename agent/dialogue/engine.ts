@@ -8,7 +8,7 @@
 //   5. a frequent question matches  -> its answer (keywords, most matches wins);
 //   6. a yes after we offered a person -> transfer_to_human;
 //   7. nothing understood           -> ask again; the second time in a row, transfer (not_understood).
-import type { UseCase } from '../../sip/use-cases.js';
+import type { UseCase } from '../../contracts/use-cases.js';
 import { ToolOutcome } from '../tools/outcome.js';
 
 export interface Turn {

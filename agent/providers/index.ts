@@ -8,7 +8,7 @@ import { AudioFrame } from '@livekit/rtc-node';
 import { inference, type llm, type stt, type tts, type VAD, type voice } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { Logger } from 'pino';
-import type { UseCase } from '../../sip/use-cases.js';
+import type { UseCase } from '../../contracts/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';

@@ -1,7 +1,7 @@
 // The SMA handler's configuration: read once at cold start from the environment, validated, typed.
 // A missing or malformed variable stops start-up with a message naming it.
 import * as z from 'zod';
-import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
+import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
 import type { DecideConfig } from './decide/index.js';
 

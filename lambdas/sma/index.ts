@@ -2,7 +2,7 @@
 // validates the configuration once and builds the clients and telemetry; `handler` is what Chime
 // invokes. Telemetry is flushed before each answer: a frozen environment exports nothing.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import bundledUseCases from '../../sip/use-cases.json' with { type: 'json' };
+import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
 import { startSmaTelemetry } from '../../otel/sma.js';
 import { loadSmaConfig } from './config.js';
 import { createHandler } from './handler.js';

@@ -18,9 +18,9 @@ import { resamplePcm } from '../../agent/audio.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers/index.js';
 import { createAgentInstruments } from '../../otel/instruments.js';
-import useCasesJson from '../../sip/use-cases.json' with { type: 'json' };
+import useCasesJson from '../../contracts/use-cases.json' with { type: 'json' };
 import { PushAudioInput, RecordingAudioOutput } from '../../test/helpers/audio.js';
-import { summary } from './stats.js';
+import { summary } from '../../lab/stats.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,11 +14,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SCENARIO, loadScenario } from '../../sip/lab/scenario.js';
-import { startLab } from '../lib/lab.js';
-import { fmtMs, printSummary, runCalls, spread } from '../lib/lab-run.js';
-import type { CallResult } from '../lib/scripted-caller.js';
-import { ROOT } from '../lib/local-stack.js';
+import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
+import { startLab } from '../../lab/lab.js';
+import { fmtMs, printSummary, runCalls, spread } from '../../lab/lab-run.js';
+import type { CallResult } from '../../lab/caller/scripted-caller.js';
+import { ROOT } from '../../lab/stack/local-stack.js';
 
 const { values } = parseArgs({
   options: {

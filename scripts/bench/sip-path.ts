@@ -6,7 +6,7 @@
 //                        [--idle 3]
 //
 // Who calls (`--phone`):
-// - `rtp` (default): sip/lab/rtp-phone.ts sends the INVITE straight to livekit-sip and plays and
+// - `rtp` (default): lab/phone/rtp-phone.ts sends the INVITE straight to livekit-sip and plays and
 //   hears RTP itself, as Chime's Voice Connector does in production: RTP from the 200 OK on, the
 //   greeting timed where it arrives. These are the figures the product is judged by.
 // - `livekit`: the lab's SipLeg, a call placed through the lab's outbound trunk (a second call
@@ -20,12 +20,12 @@
 // calls (K at a time), prints figures, and stops everything.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildCallHeaders } from '../../sip/headers.js';
+import { buildCallHeaders } from '../../contracts/headers.js';
 import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
-import { RtpPhone } from '../../sip/lab/rtp-phone.js';
-import { SipLeg } from '../../sip/lab/sip-leg.js';
-import { startLiveKitLab } from '../lib/livekit-lab.js';
-import { summary } from './stats.js';
+import { RtpPhone } from '../../lab/phone/rtp-phone.js';
+import { SipLeg } from '../../lab/phone/sip-leg.js';
+import { startLiveKitLab } from '../../lab/stack/livekit-lab.js';
+import { summary } from '../../lab/stats.js';
 
 const { values } = parseArgs({
   options: {

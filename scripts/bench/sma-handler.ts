@@ -12,11 +12,11 @@ import { createSmaInstruments } from '../../otel/instruments.js';
 import { LOCAL_SMA_ENV, loadSmaConfig } from '../../lambdas/sma/config.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
 import { DynamoCallJournal, noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
-import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
-import useCases from '../../sip/use-cases.json' with { type: 'json' };
+import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
+import useCases from '../../contracts/use-cases.json' with { type: 'json' };
 import { SMA_BUNDLE, buildSma, describeSize } from '../build-sma.js';
-import { startLocalDynamoProcess } from '../lib/local-dynamodb.js';
-import { summary as summarize } from './stats.js';
+import { startLocalDynamoProcess } from '../../lab/stack/local-dynamodb.js';
+import { summary as summarize } from '../../lab/stats.js';
 
 const { values } = parseArgs({
   options: {

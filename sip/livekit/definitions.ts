@@ -3,8 +3,8 @@
 // header contract mapped to attributes), the dispatch rule (a room per call, the agent dispatched
 // by name through the room configuration) and, for the lab only, the outbound trunk the Chime
 // stand-in dials through. `provision` (./provision.ts) makes a LiveKit server match them.
-import { CallAttribute, SipHeader, headersToAttributes } from '../headers.js';
-import type { UseCaseCatalog } from '../use-cases.js';
+import { CallAttribute, SipHeader, headersToAttributes } from '../../contracts/headers.js';
+import type { UseCaseCatalog } from '../../contracts/use-cases.js';
 import chimeRanges from './chime-voice-connector-ranges.json' with { type: 'json' };
 
 /** Objects carrying this marker in their metadata are owned (created, updated, deleted) here. */

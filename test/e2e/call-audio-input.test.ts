@@ -17,7 +17,7 @@ import { initializeLogger } from '@livekit/agents';
 import { AccessToken } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLER_FRAME_MS, CallAudioInput } from '../../agent/call-audio-input.js';
-import { freePorts, startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.js';
+import { freePorts, startLocalStack, type LocalStack } from '../../lab/stack/local-stack.js';
 import { rms } from '../helpers/audio.js';
 
 initializeLogger({ pretty: false, level: 'error' });

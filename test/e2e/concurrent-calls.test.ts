@@ -5,8 +5,8 @@
 // README's capacity figures), is the lab benchmark's business, not a test's.
 import { expect, it } from 'vitest';
 import { labForSuite } from '../helpers/lab.js';
-import { runCalls } from '../../scripts/lib/lab-run.js';
-import { loadScenario } from '../../sip/lab/scenario.js';
+import { runCalls } from '../../lab/lab-run.js';
+import { loadScenario } from '../../lab/caller/scenario.js';
 
 const CALLS = 10;
 // A loaded job process waits for each call (the framework loads them one at a time).

@@ -4,8 +4,8 @@
 // the Connect stand-in's person, and the clean end of every leg and room.
 import { expect, it } from 'vitest';
 import { labForSuite } from '../helpers/lab.js';
-import { type CallResult, runScriptedCall } from '../../scripts/lib/scripted-caller.js';
-import { loadScenario, parseScenario } from '../../sip/lab/scenario.js';
+import { type CallResult, runScriptedCall } from '../../lab/caller/scripted-caller.js';
+import { loadScenario, parseScenario } from '../../lab/caller/scenario.js';
 
 const lab = labForSuite({ prewarmed: 1 });
 

@@ -6,12 +6,12 @@ import { AudioStream, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
 import { liveKitLabForSuite } from '../helpers/lab.js';
 import { frameRms } from '../../agent/audio.js';
-import { createDevRoom } from '../../scripts/lib/dev-room.js';
-import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
+import { createDevRoom } from '../../sip/livekit/dev-room.js';
+import { CallAttribute, buildCallHeaders } from '../../contracts/headers.js';
 import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision } from '../../sip/livekit/provision.js';
-import { SipLeg } from '../../sip/lab/sip-leg.js';
-import { AGENT_NAME } from '../../scripts/lib/livekit-lab.js';
+import { SipLeg } from '../../lab/phone/sip-leg.js';
+import { AGENT_NAME } from '../../lab/stack/livekit-lab.js';
 import { waitFor } from '../helpers/wait.js';
 
 const lab = liveKitLabForSuite();

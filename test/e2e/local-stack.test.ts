@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalStackError, freePorts, startLocalStack } from '../../scripts/lib/local-stack.js';
-import { sipOptionsOk } from '../../scripts/lib/net.js';
+import { LocalStackError, freePorts, startLocalStack } from '../../lab/stack/local-stack.js';
+import { sipOptionsOk } from '../../lab/stack/net.js';
 
 const logDir = () => mkdtempSync(join(tmpdir(), 'callbridge-stack-'));
 

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { ROOT } from '../../scripts/lib/local-stack.js';
+import { ROOT } from '../../lab/stack/local-stack.js';
 
 const start = (args: string[], timeout: number) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'start.ts'), ...args], {

@@ -4,9 +4,9 @@
 // back as RTP; hanging up from either side must leave no one in the call room.
 import { describe, expect, it } from 'vitest';
 import { liveKitLabForSuite } from '../helpers/lab.js';
-import { CallAttribute, buildCallHeaders } from '../../sip/headers.js';
-import { RtpPhone, SipCallError } from '../../sip/lab/rtp-phone.js';
-import { AGENT_NAME } from '../../scripts/lib/livekit-lab.js';
+import { CallAttribute, buildCallHeaders } from '../../contracts/headers.js';
+import { RtpPhone, SipCallError } from '../../lab/phone/rtp-phone.js';
+import { AGENT_NAME } from '../../lab/stack/livekit-lab.js';
 import { waitFor } from '../helpers/wait.js';
 
 const lab = liveKitLabForSuite();

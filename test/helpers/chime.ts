@@ -1,8 +1,8 @@
 // Shared arrangements for the SimulatedChimeCall suites: a call, handlers under the test's
 // control, fake media, the actions they answer with, and WAV files built in memory.
 import { vi } from 'vitest';
-import type { ChimeLeg } from '../../sip/chime/events.js';
-import type { ChimeMedia } from '../../sip/chime/simulated-call.js';
+import type { ChimeLeg } from '../../lab/chime/events.js';
+import type { ChimeMedia } from '../../lab/chime/simulated-call.js';
 import { simulateCall } from './sma.js';
 
 const CALL = {

@@ -1,8 +1,8 @@
 // One lab per suite, started before the suite's tests and stopped after: the whole lab
-// (scripts/lib/lab.ts), or only LiveKit with the agent (scripts/lib/livekit-lab.ts).
+// (lab/lab.ts), or only LiveKit with the agent (lab/stack/livekit-lab.ts).
 import { afterAll, beforeAll } from 'vitest';
-import { type Lab, type LabOptions, startLab } from '../../scripts/lib/lab.js';
-import { type LiveKitLab, startLiveKitLab } from '../../scripts/lib/livekit-lab.js';
+import { type Lab, type LabOptions, startLab } from '../../lab/lab.js';
+import { type LiveKitLab, startLiveKitLab } from '../../lab/stack/livekit-lab.js';
 
 /**
  * Starts the lab in `beforeAll` (and waits for `prewarmed` job processes to settle) and stops it

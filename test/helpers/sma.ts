@@ -5,18 +5,18 @@ import { join } from 'node:path';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { pino } from 'pino';
 import { createSmaInstruments } from '../../otel/instruments.js';
-import { parseUseCases } from '../../sip/use-cases.js';
+import { parseUseCases } from '../../contracts/use-cases.js';
 import { decide, type DecideConfig, type Decision } from '../../lambdas/sma/decide/index.js';
 import { parseEvent, type SmaEvent } from '../../lambdas/sma/events.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
 import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
-import type { ChimeCallIdentity } from '../../sip/chime/events.js';
-import { SimulatedChimeCall, type SimulatedCallOptions } from '../../sip/chime/simulated-call.js';
+import type { ChimeCallIdentity } from '../../lab/chime/events.js';
+import { SimulatedChimeCall, type SimulatedCallOptions } from '../../lab/chime/simulated-call.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TEST_VC_ARN = 'arn:aws:chime:us-east-1:111122223333:vc/abcdefghij0123456789';
 export const USE_CASES_JSON: unknown = JSON.parse(
-  readFileSync(join(ROOT, 'sip', 'use-cases.json'), 'utf8'),
+  readFileSync(join(ROOT, 'contracts', 'use-cases.json'), 'utf8'),
 );
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -37,7 +37,7 @@ import {
   silent,
   telemetryConfig,
   throwingJournal,
-} from '../unit/otel/support.js';
+} from '../helpers/otel.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const ATTRS = { component: 'agent', use_case: 'city-311' };

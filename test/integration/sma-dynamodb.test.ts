@@ -5,13 +5,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCallJournal, type JournalEntry } from '../../lambdas/sma/journal.js';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
-import { SimulatedChimeCall } from '../../sip/chime/simulated-call.js';
+import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
 import {
   LOCAL_AWS_ENV,
   callItems,
   startLocalDynamo,
   type LocalDynamo,
-} from '../../scripts/lib/local-dynamodb.js';
+} from '../../lab/stack/local-dynamodb.js';
 import { fixture, type Json } from '../helpers/sma.js';
 
 const TABLE = 'callbridge-calls-it';

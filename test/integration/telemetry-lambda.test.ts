@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
 import { callRootSpanId, callTraceId } from '../../otel/traceparent.js';
 import { fixture } from '../helpers/sma.js';
-import { freePort } from '../unit/otel/support.js';
+import { freePort } from '../helpers/otel.js';
 
 interface Received {
   path: string;

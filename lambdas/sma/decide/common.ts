@@ -1,6 +1,6 @@
 // Building blocks shared by the event families: who the caller is, which use case applies, and the
 // three ways a call can move on (to a person, to an apology, to its end).
-import type { UseCase } from '../../../sip/use-cases.js';
+import type { UseCase } from '../../../contracts/use-cases.js';
 import { bridgeToNumber, hangupLeg, speakTo, type Action } from '../actions.js';
 import type { CallState, Phase } from '../call-state.js';
 import type { SmaEvent } from '../events.js';

@@ -1,6 +1,6 @@
 // A call begins: inbound (NEW_INBOUND_CALL) or placed by us (NEW_OUTBOUND_CALL, RINGING,
 // CALL_ANSWERED). Either way the caller is bridged to the LiveKit agent through the Voice Connector.
-import { buildCallHeaders } from '../../../sip/headers.js';
+import { buildCallHeaders } from '../../../contracts/headers.js';
 import { callTraceparent } from '../../../otel/traceparent.js';
 import { bridgeToAgent } from '../actions.js';
 import type { CallState } from '../call-state.js';

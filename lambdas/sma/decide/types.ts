@@ -1,6 +1,6 @@
 // What a decision is made of and what it produces. decide() is pure: no AWS SDK, no environment,
 // no clock reads (the time comes in as `nowMs`), so the same event always yields the same actions.
-import type { UseCaseCatalog } from '../../../sip/use-cases.js';
+import type { UseCaseCatalog } from '../../../contracts/use-cases.js';
 import type { Action } from '../actions.js';
 import type { CallState } from '../call-state.js';
 

@@ -4,7 +4,7 @@
 // be a key of the use case, and nothing that looks like a phone number is ever dialed.
 import * as z from 'zod';
 import { parseTraceparent } from '../../../otel/traceparent.js';
-import { queueKey } from '../../../sip/use-cases.js';
+import { queueKey } from '../../../contracts/use-cases.js';
 import { hangupLeg } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';

@@ -9,8 +9,8 @@ import { readCallContext, type CallContext } from '../../../agent/call-context.j
 import { ChimeCallControl } from '../../../agent/call-control.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { Lines, toolText } from '../../../agent/dialogue/engine.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
-import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
 import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
 
 initializeLogger({ pretty: false, level: 'warn' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readCallContext } from '../../../agent/call-context.js';
 import { AgentConfigError, loadAgentConfig } from '../../../agent/config.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 const useCases = parseUseCases(USE_CASES_JSON);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallControlError, ChimeCallControl, toArguments } from '../../../agent/call-control.js';
-import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
 
 let api: VoiceApiServer;
 const calls = new Set(['tx-live']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Lines, nextReply, normalise, type Turn } from '../../../agent/dialogue/engine.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 const useCase = parseUseCases(USE_CASES_JSON).defaultUseCase;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GreetingCache, RenderedLinesDir } from '../../../agent/greeting-cache.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 const useCase = parseUseCases(USE_CASES_JSON).defaultUseCase;

@@ -12,7 +12,7 @@ import { GreetingCache } from '../../../agent/greeting-cache.js';
 import { LatencyRecorder } from '../../../agent/latency.js';
 import { FliteTTS, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
 import { RecordingAudioOutput, pcmToFrames, rms } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 

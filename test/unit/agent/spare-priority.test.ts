@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lowerSparePriority } from '../../../agent/spare-priority.js';
 import { buildAgentOnce } from '../../../scripts/build-agent.js';
-import { ROOT } from '../../../scripts/lib/local-stack.js';
+import { ROOT } from '../../../lab/stack/local-stack.js';
 
 const MODULE = join(ROOT, 'agent', 'spare-priority.ts');
 /** The nice of each of this process's threads (field 19 of /proc/<pid>/task/<tid>/stat). */

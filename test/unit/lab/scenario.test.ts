@@ -6,7 +6,7 @@ import {
   ScenarioError,
   loadScenario,
   parseScenario,
-} from '../../../sip/lab/scenario.js';
+} from '../../../lab/caller/scenario.js';
 
 const minimal = (steps: string) =>
   `name: t\ndescription: a test\nsteps:\n${steps

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramTotals, meanMsBetween } from '../../../scripts/lib/scrape.js';
+import { histogramTotals, meanMsBetween } from '../../../lab/scrape.js';
 
 const exposition = `# HELP voice_call_time_to_first_audio_seconds TTFA
 # TYPE voice_call_time_to_first_audio_seconds histogram

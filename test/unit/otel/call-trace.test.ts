@@ -13,7 +13,7 @@ import {
   formatTraceparent,
   parseTraceparent,
 } from '../../../otel/traceparent.js';
-import type { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
+import type { SimulatedChimeCall } from '../../../lab/chime/simulated-call.js';
 import type { Json } from '../../helpers/sma.js';
 import {
   CALLER,
@@ -23,7 +23,7 @@ import {
   smaHandler,
   smaTelemetryInMemory,
   type AgentCallHarness,
-} from './support.js';
+} from '../../helpers/otel.js';
 
 const TX = '3a7f0c52-6b1d-4e8a-9f20-7c4d5e6f8a91';
 let sma: Awaited<ReturnType<typeof smaTelemetryInMemory>>;

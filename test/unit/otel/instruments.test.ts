@@ -18,7 +18,7 @@ import {
   LATENCY_BUCKETS_S,
 } from '../../../otel/instruments.js';
 import { METRICS_RELAY_ENV } from '../../../otel/metrics-relay.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
 import { ROOT, USE_CASES_JSON } from '../../helpers/sma.js';
 import {
   failingJournal,
@@ -29,7 +29,7 @@ import {
   smaTelemetryInMemory,
   telemetryConfig,
   throwingJournal,
-} from './support.js';
+} from '../../helpers/otel.js';
 
 const ARCHITECTURE = join(ROOT, '..', 'shared', 'ARCHITECTURE.md');
 

@@ -19,7 +19,7 @@ import {
   type MetricsRelay,
 } from '../../../otel/metrics-relay.js';
 import { ROOT } from '../../helpers/sma.js';
-import { memoryMetrics } from './support.js';
+import { memoryMetrics } from '../../helpers/otel.js';
 
 const ATTRS = { component: 'agent', use_case: 'city-311' };
 let relay: MetricsRelay | undefined;

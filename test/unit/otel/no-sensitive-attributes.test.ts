@@ -22,7 +22,7 @@ import {
   smaTelemetryInMemory,
   throwingJournal,
   type AgentCallHarness,
-} from './support.js';
+} from '../../helpers/otel.js';
 
 const AGENT_DECISION = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 

@@ -11,7 +11,7 @@ import {
 import { createAgentInstruments, createSmaInstruments } from '../../../otel/instruments.js';
 import { prometheusBaseName } from '../../../otel/prometheus-endpoint.js';
 import { startTelemetry } from '../../../otel/telemetry.js';
-import { silent, telemetryConfig } from './support.js';
+import { silent, telemetryConfig } from '../../helpers/otel.js';
 
 describe('prometheusBaseName', () => {
   it.each([

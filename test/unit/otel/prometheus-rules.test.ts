@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { startAgentWorkerTelemetry } from '../../../otel/agent-worker.js';
 import { createAgentInstruments, createSmaInstruments } from '../../../otel/instruments.js';
 import { ROOT } from '../../helpers/sma.js';
-import { alertRules, dashboardExprs, silent, telemetryConfig } from './support.js';
+import { alertRules, dashboardExprs, silent, telemetryConfig } from '../../helpers/otel.js';
 
 const run = promisify(execFile);
 const PROMTOOL = '/usr/bin/promtool';

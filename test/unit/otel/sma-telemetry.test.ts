@@ -4,7 +4,7 @@ import { flushWithin, noTelemetry, type Telemetry } from '../../../otel/telemetr
 import { fixture, testConfig } from '../../helpers/sma.js';
 import { createHandler } from '../../../lambdas/sma/handler.js';
 import { noJournal } from '../../../lambdas/sma/journal.js';
-import { silent, telemetryConfig } from './support.js';
+import { silent, telemetryConfig } from '../../helpers/otel.js';
 
 describe('SMA telemetry with nothing to export', () => {
   it('loads no SDK and leaves the handler as it is: nothing to flush per invocation', async () => {

@@ -2,7 +2,7 @@
 // definition before anything is sent to a server.
 import { SIPInboundTrunkInfo } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
-import { SipHeader } from '../../../sip/headers.js';
+import { SipHeader } from '../../../contracts/headers.js';
 import {
   DefinitionError,
   LAB_OUTBOUND_TRUNK,
@@ -11,7 +11,7 @@ import {
   type SipDefinitions,
 } from '../../../sip/livekit/definitions.js';
 import { ProvisionError, provision, type SipApi } from '../../../sip/livekit/provision.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 const useCases = parseUseCases(USE_CASES_JSON);

@@ -5,7 +5,7 @@ import { smaResponse } from '../../../lambdas/sma/actions.js';
 import { createHandler } from '../../../lambdas/sma/handler.js';
 import type { CallJournal, JournalEntry } from '../../../lambdas/sma/journal.js';
 import { createLogger } from '../../../lambdas/sma/logger.js';
-import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
+import { SimulatedChimeCall } from '../../../lab/chime/simulated-call.js';
 import {
   fixture,
   simulateCall,

@@ -7,7 +7,7 @@ import { smaResponse } from '../../../lambdas/sma/actions.js';
 import { decide } from '../../../lambdas/sma/decide/index.js';
 import { EventType, parseEvent } from '../../../lambdas/sma/events.js';
 import { Phase } from '../../../lambdas/sma/call-state.js';
-import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
+import { SimulatedChimeCall } from '../../../lab/chime/simulated-call.js';
 import { FIXTURE_NAMES, fixture, testConfig, testHandler, type Json } from '../../helpers/sma.js';
 
 const FIXTURES = FIXTURE_NAMES.map(fixture);

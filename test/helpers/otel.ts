@@ -18,21 +18,21 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
-import { createCallAgent } from '../../../agent/call-agent.js';
-import { readCallContext } from '../../../agent/call-context.js';
-import { ChimeCallControl } from '../../../agent/call-control.js';
-import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
-import { createHandler, type SmaHandler } from '../../../lambdas/sma/handler.js';
-import { noJournal, type CallJournal } from '../../../lambdas/sma/journal.js';
-import { startAgentJobTelemetry } from '../../../otel/agent-worker.js';
-import { loadTelemetryConfig, type TelemetryConfig } from '../../../otel/config.js';
-import { startSmaTelemetry, type SmaTelemetry } from '../../../otel/sma.js';
-import { contextFromTraceparent } from '../../../otel/traceparent.js';
-import { SimulatedChimeCall } from '../../../sip/chime/simulated-call.js';
-import { startVoiceApiServer, type VoiceApiServer } from '../../../sip/chime/voice-api-server.js';
-import { parseUseCases } from '../../../sip/use-cases.js';
+import { createCallAgent } from '../../agent/call-agent.js';
+import { readCallContext } from '../../agent/call-context.js';
+import { ChimeCallControl } from '../../agent/call-control.js';
+import { DialogueLLM } from '../../agent/dialogue/dialogue-llm.js';
+import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
+import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
+import { startAgentJobTelemetry } from '../../otel/agent-worker.js';
+import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
+import { startSmaTelemetry, type SmaTelemetry } from '../../otel/sma.js';
+import { contextFromTraceparent } from '../../otel/traceparent.js';
+import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../lab/chime/voice-api-server.js';
+import { parseUseCases } from '../../contracts/use-cases.js';
 import { parse } from 'yaml';
-import { ROOT, USE_CASES_JSON, testConfig } from '../../helpers/sma.js';
+import { ROOT, USE_CASES_JSON, testConfig } from './sma.js';
 
 export const silent = pino({ level: 'silent' });
 

@@ -7,7 +7,7 @@ import {
   parseNameAddr,
   parseSipMessage,
   sipHeader,
-} from '../../../sip/lab/sip-message.js';
+} from '../../../lab/phone/sip-message.js';
 import { ANSWER_SDP, crlf } from '../../helpers/sip.js';
 
 describe('parseSipMessage', () => {

@@ -14,12 +14,12 @@
 import { fileURLToPath } from 'node:url';
 import { pcmRms, resamplePcm, SILENCE_RMS } from '../../agent/audio.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
-import type { ChimeLeg } from '../chime/events.js';
-import type { BridgeRequest, ChimeMedia, SimulatedChimeCall } from '../chime/simulated-call.js';
-import { RTP_RATE } from './g711.js';
-import { RtpPhone } from './rtp-phone.js';
-import { withTimeout } from './sip-leg.js';
-import { readWavObject } from './wav.js';
+import type { ChimeLeg } from './events.js';
+import type { BridgeRequest, ChimeMedia, SimulatedChimeCall } from './simulated-call.js';
+import { RTP_RATE } from '../phone/g711.js';
+import { RtpPhone } from '../phone/rtp-phone.js';
+import { withTimeout } from '../phone/sip-leg.js';
+import { readWavObject } from '../phone/wav.js';
 
 export const CONNECT_GREETING = 'Hello, this is the 311 team. How can I help you today?';
 
@@ -42,7 +42,7 @@ export interface VoiceConnectorMediaOptions {
   queueAnswers?: (number: string) => boolean;
   /** How long an unanswered PSTN bridge rings before CallNotAnswered (default 2 s in the lab). */
   queueRingMs?: number;
-  /** The lab's S3 for PlayAudio: object `<audioRoot>/<bucket>/<key>` (default sip/lab/audio). */
+  /** The lab's S3 for PlayAudio: object `<audioRoot>/<bucket>/<key>` (default lab/chime/audio). */
   audioRoot?: string;
 }
 

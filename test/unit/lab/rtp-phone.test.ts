@@ -3,8 +3,8 @@
 // rtp-sdp.test.ts and g711.test.ts; the call against the real stack in test/e2e/rtp-phone.test.ts.
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { RtpPhone, SipCallError } from '../../../sip/lab/rtp-phone.js';
-import { parseRtpPacket } from '../../../sip/lab/rtp-sdp.js';
+import { RtpPhone, SipCallError } from '../../../lab/phone/rtp-phone.js';
+import { parseRtpPacket } from '../../../lab/phone/rtp-sdp.js';
 import {
   type SipMessage,
   type SipRequest,
@@ -14,7 +14,7 @@ import {
   parseNameAddr,
   parseSipMessage,
   sipHeader,
-} from '../../../sip/lab/sip-message.js';
+} from '../../../lab/phone/sip-message.js';
 import { ANSWER_SDP } from '../../helpers/sip.js';
 import { until } from '../../helpers/wait.js';
 

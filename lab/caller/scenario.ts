@@ -1,4 +1,4 @@
-// Scenario files for the lab's scripted caller (sip/lab/scenarios/*.yaml): what the caller says
+// Scenario files for the lab's scripted caller (lab/caller/scenarios/*.yaml): what the caller says
 // and when, the pauses, and what must hold (hears a greeting within, is transferred, the call
 // ends, hangs up after). A file is validated in full before any call is placed; every problem is
 // reported with its path in the file.

@@ -6,7 +6,7 @@ import {
   parseRtpPacket,
   parseSdpAnswer,
   SdpError,
-} from '../../../sip/lab/rtp-sdp.js';
+} from '../../../lab/phone/rtp-sdp.js';
 import { ANSWER_SDP, crlf } from '../../helpers/sip.js';
 
 describe('SDP', () => {

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAgentOnce } from '../build-agent.js';
+import { buildAgentOnce } from '../../scripts/build-agent.js';
 import { LocalStackError, ROOT, logTail } from './local-stack.js';
 import { freePort } from './net.js';
 

@@ -1,5 +1,5 @@
 // What carries a simulated Chime call's actions out (real SIP legs and audio in the lab:
-// sip/lab/voice-connector-media.ts); without one, SimulatedChimeCall only simulates the legs.
+// lab/chime/voice-connector-media.ts); without one, SimulatedChimeCall only simulates the legs.
 import type { ChimeLeg } from './events.js';
 
 export interface BridgeRequest {

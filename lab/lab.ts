@@ -1,22 +1,22 @@
 // The whole local lab in one process tree: the real SMA handler (DynamoDB API on dynalite), the
 // Chime SDK Voice API stand-in the agent's transfer requests reach, the real LiveKit stack with
 // SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
-// drives them, their legs carried out as Chime carries them (sip/lab/voice-connector-media.ts).
+// drives them, their legs carried out as Chime carries them (lab/chime/voice-connector-media.ts).
 // `npm start`, the end-to-end suites and the lab benchmark all start it here.
-import { LOCAL_SMA_ENV } from '../../lambdas/sma/config.js';
-import { SimulatedChimeCall, type TimelineStep } from '../../sip/chime/simulated-call.js';
-import { type VoiceApiServer, startVoiceApiServer } from '../../sip/chime/voice-api-server.js';
-import { VoiceConnectorMedia } from '../../sip/lab/voice-connector-media.js';
-import { quietRtcLogs } from '../../sip/lab/rtc-log.js';
-import { type LiveKitLab, startLiveKitLab } from './livekit-lab.js';
-import type { StackPorts } from './local-stack.js';
+import { LOCAL_SMA_ENV } from '../lambdas/sma/config.js';
+import { SimulatedChimeCall, type TimelineStep } from './chime/simulated-call.js';
+import { type VoiceApiServer, startVoiceApiServer } from './chime/voice-api-server.js';
+import { VoiceConnectorMedia } from './chime/voice-connector-media.js';
+import { quietRtcLogs } from './stack/rtc-log.js';
+import { type LiveKitLab, startLiveKitLab } from './stack/livekit-lab.js';
+import type { StackPorts } from './stack/local-stack.js';
 import {
   LOCAL_AWS_ENV,
   type LocalDynamo,
   callItems,
   startLocalDynamoProcess,
-} from './local-dynamodb.js';
-import { freePort } from './net.js';
+} from './stack/local-dynamodb.js';
+import { freePort } from './stack/net.js';
 
 export interface LocalSma {
   db: LocalDynamo;
@@ -51,7 +51,7 @@ export async function startLocalSma(): Promise<LocalSma> {
     JOURNAL_TIMEOUT_MS: process.env.JOURNAL_TIMEOUT_MS ?? '3000',
     ...QUIET_SDK,
   });
-  const { handler } = await import('../../lambdas/sma/index.js');
+  const { handler } = await import('../lambdas/sma/index.js');
   return {
     db,
     handler,

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { RoomServiceClient, SipClient } from 'livekit-server-sdk';
 import { sipDefinitions, type SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
-import { loadUseCases, type UseCaseCatalog } from '../../sip/use-cases.js';
-import bundledUseCases from '../../sip/use-cases.json' with { type: 'json' };
+import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
+import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
 import { type CallGuard, startCallGuardServer } from '../../sip/livekit/call-guard.js';
 import { type AgentWorker, startAgentWorker } from './agent-worker.js';
 import {

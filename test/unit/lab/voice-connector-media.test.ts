@@ -1,4 +1,4 @@
-// The lab's in-process line (sip/lab/voice-connector-media.ts) without a SIP server: what Chime
+// The lab's in-process line (lab/chime/voice-connector-media.ts) without a SIP server: what Chime
 // plays reaches the caller's ear frame by frame in real time, as loud as it was; the caller's own
 // words take their time when no leg carries them; a caller who hangs up stops what is playing.
 // The AI leg over SIP is exercised against the real stack by the lab's end-to-end scenarios.
@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChimeLeg } from '../../../sip/chime/events.js';
-import { VoiceConnectorMedia } from '../../../sip/lab/voice-connector-media.js';
+import type { ChimeLeg } from '../../../lab/chime/events.js';
+import { VoiceConnectorMedia } from '../../../lab/chime/voice-connector-media.js';
 import { LEG_A, wavBytes } from '../../helpers/chime.js';
 
 const BUCKET = 'callbridge-lab-audio';

@@ -3,7 +3,7 @@
 // reports its outcome (ACTION_SUCCESSFUL after the last action, ACTION_FAILED on the first
 // failure, HANGUP for each leg that goes), one invocation at a time. The legs are simulated (no
 // SIP, no audio: `npm start` today and the flow tests) unless a `media` carries the actions out
-// for real (the lab: sip/lab/voice-connector-media.ts).
+// for real (the lab: lab/chime/voice-connector-media.ts).
 //
 // Where Chime's documentation leaves an order open (a Hangup action of LEG-B produces both a HANGUP
 // event and ACTION_SUCCESSFUL), `hangupEventFirst` picks one, so tests can cover both.

@@ -3,7 +3,7 @@
 // with the use case as a participant attribute so the agent greets as it would on that number.
 import { randomBytes } from 'node:crypto';
 import { AccessToken, AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
-import { CallAttribute } from '../../sip/headers.js';
+import { CallAttribute } from '../../contracts/headers.js';
 
 export interface DevRoomAccess {
   url: string;

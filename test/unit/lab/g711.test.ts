@@ -7,7 +7,7 @@ import {
   encodeG711,
   mulawDecode,
   mulawEncode,
-} from '../../../sip/lab/g711.js';
+} from '../../../lab/phone/g711.js';
 
 describe('G.711', () => {
   it('encodes silence as the codecs define it (µ-law 0xFF, A-law 0xD5)', () => {

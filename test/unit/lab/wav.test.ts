@@ -3,8 +3,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AudioSourceError } from '../../../sip/chime/simulated-call.js';
-import { parseWav, readWavObject } from '../../../sip/lab/wav.js';
+import { AudioSourceError } from '../../../lab/chime/simulated-call.js';
+import { parseWav, readWavObject } from '../../../lab/phone/wav.js';
 import { wavBytes } from '../../helpers/chime.js';
 
 describe('the lab audio folder (readWavObject, parseWav)', () => {

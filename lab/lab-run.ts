@@ -2,10 +2,10 @@
 // arrivals spaced by a ramp; each call's timeline and checks; the figures at the caller's ear
 // beside the components' own telemetry (the agent's and the SMA's Prometheus endpoints). Shared by
 // `npm start` and the lab benchmark.
-import { quantile } from '../bench/stats.js';
-import type { Scenario } from '../../sip/lab/scenario.js';
+import { quantile } from './stats.js';
+import type { Scenario } from './caller/scenario.js';
 import type { Lab } from './lab.js';
-import { type CallResult, runScriptedCall } from './scripted-caller.js';
+import { type CallResult, runScriptedCall } from './caller/scripted-caller.js';
 import { type HistogramTotals, meanMsBetween, scrapeHistograms } from './scrape.js';
 
 const TTFA = 'voice_call_time_to_first_audio_seconds';

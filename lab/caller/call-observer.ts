@@ -4,7 +4,7 @@
 // `lk.transcription`: what the agent said, and what its speech recognition heard from the caller.
 import { Room, type TextStreamReader } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
-import { type LiveKitAccess, httpUrl } from './sip-leg.js';
+import { type LiveKitAccess, httpUrl } from '../phone/sip-leg.js';
 
 export interface TranscriptLine {
   /** performance.now() when the line began: the agent starting to say it, or the final result. */

@@ -8,15 +8,15 @@
 //   E2E   the call arriving (NEW_INBOUND_CALL) → both legs ended.
 // It also keeps a timeline: SMA events and actions, the Voice API requests, what each side said
 // (the agent's side from the transcription it publishes in its room) and what the ear heard.
-import type { TimelineStep } from '../../sip/chime/simulated-call.js';
-import { CallObserver } from '../../sip/lab/call-observer.js';
-import type { Expectation, Scenario, Who } from '../../sip/lab/scenario.js';
+import type { TimelineStep } from '../chime/simulated-call.js';
+import { CallObserver } from './call-observer.js';
+import type { Expectation, Scenario, Who } from './scenario.js';
 import {
   type Voice,
   type VoiceConnectorMedia,
   renderPhoneLine,
-} from '../../sip/lab/voice-connector-media.js';
-import type { Lab } from './lab.js';
+} from '../chime/voice-connector-media.js';
+import type { Lab } from '../lab.js';
 
 export interface TimelineEntry {
   /** performance.now() */

@@ -4,8 +4,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AudioSourceError } from '../../../sip/chime/simulated-call.js';
-import { VoiceConnectorMedia } from '../../../sip/lab/voice-connector-media.js';
+import { AudioSourceError } from '../../../lab/chime/simulated-call.js';
+import { VoiceConnectorMedia } from '../../../lab/chime/voice-connector-media.js';
 import {
   type Action,
   LEG_A,

@@ -1,0 +1,89 @@
+// The UpdateSipMediaApplicationCall arguments: how the agent asks the SMA handler to transfer the
+// caller to a person or to end the call. The agent builds a CallUpdate and sends
+// toCallUpdateArguments(update) as `Arguments`; the handler reads them back with
+// parseCallUpdateArguments in its CALL_UPDATE_REQUESTED decision. Chime carries the map as strings
+// (at most 20 pairs): https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
+import * as z from 'zod';
+import { queueKey } from './ids.js';
+import {
+  AgentTransferReason,
+  HangupReason,
+  transferReasonOf,
+  type TransferReason,
+} from './reasons.js';
+
+const epochMs = z.number().int().nonnegative();
+
+/** What the agent sends. `requestedAt` starts the transfer delay the caller feels. */
+export const CallUpdate = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('transfer'),
+    queue: queueKey,
+    reason: AgentTransferReason,
+    requestedAt: epochMs,
+    traceparent: z.string().optional(),
+  }),
+  z.object({
+    action: z.literal('hangup'),
+    reason: HangupReason,
+    requestedAt: epochMs,
+    traceparent: z.string().optional(),
+  }),
+]);
+export type CallUpdate = z.infer<typeof CallUpdate>;
+
+/** The `Arguments` map of UpdateSipMediaApplicationCall for an update. */
+export function toCallUpdateArguments(update: CallUpdate): Record<string, string> {
+  const args: Record<string, string> = {
+    action: update.action,
+    reason: update.reason,
+    requestedAt: String(update.requestedAt),
+  };
+  if (update.action === 'transfer') args['queue'] = update.queue;
+  if (update.traceparent) args['traceparent'] = update.traceparent;
+  return args;
+}
+
+/** The map as it reaches the handler: strings, any of which a forged request could leave out. */
+const wireArguments = z.object({
+  action: z.enum(['transfer', 'hangup']),
+  queue: z.string().optional(),
+  reason: z.string().optional(),
+  requestedAt: z.string().optional(),
+  traceparent: z.string().optional(),
+});
+
+/**
+ * An update as the handler reads it. Only `action` is required; what is missing or malformed
+ * degrades rather than refuses (the caller still reaches a person): the queue is checked against
+ * the use case by the decision, an unknown reason reads `unspecified`, a malformed `requestedAt`
+ * is left out.
+ */
+export type ReceivedCallUpdate =
+  | {
+      action: 'transfer';
+      /** As sent, trimmed; empty means the use case's default queue. */
+      queue: string;
+      reason: TransferReason;
+      requestedAt: number | undefined;
+      traceparent: string | undefined;
+    }
+  | { action: 'hangup'; requestedAt: number | undefined; traceparent: string | undefined };
+
+export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | undefined {
+  const parsed = wireArguments.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const a = parsed.data;
+  const requestedAt =
+    a.requestedAt !== undefined && /^\d{1,16}$/.test(a.requestedAt)
+      ? Number(a.requestedAt)
+      : undefined;
+  if (a.action === 'hangup') return { action: 'hangup', requestedAt, traceparent: a.traceparent };
+  return {
+    action: 'transfer',
+    queue: a.queue?.trim() ?? '',
+    reason: transferReasonOf(a.reason),
+    requestedAt,
+    traceparent: a.traceparent,
+  };
+}

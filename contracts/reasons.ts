@@ -1,0 +1,54 @@
+// Reason codes: closed sets. A reason travels as an UpdateSipMediaApplicationCall argument, is kept
+// in the call's state and becomes the `reason` attribute of the voice.transfers metric, so only
+// these values ever reach a label or a log field; anything else a model or a forged request sends
+// is read as `unspecified`.
+import * as z from 'zod';
+
+/** Why the agent asks the SMA for a person (the `reason` of a transfer update). */
+export const AgentTransferReason = z.enum([
+  /** The caller asked for a person. */
+  'caller_asked',
+  /** The caller needs something the agent does not handle. */
+  'out_of_scope',
+  /** The agent could not understand the caller. */
+  'not_understood',
+  /** The agent's own speech or language provider failed. */
+  'agent_error',
+]);
+export type AgentTransferReason = z.infer<typeof AgentTransferReason>;
+
+/** Why the SMA sends the caller to a person on its own, without the agent asking. */
+export const FailoverReason = z.enum([
+  /** The bridge to the agent was not answered or failed. */
+  'agent_unavailable',
+  /** The agent's leg hung up while the caller was still there and no transfer was in progress. */
+  'agent_error',
+  /** The call's state was lost (no TransactionAttributes) when the agent's leg went away. */
+  'state_lost',
+]);
+export type FailoverReason = z.infer<typeof FailoverReason>;
+
+/** Every value of the `reason` attribute of voice.transfers and of a call's TransferReason. */
+export const TransferReason = z.enum([
+  ...AgentTransferReason.options,
+  'agent_unavailable',
+  'state_lost',
+  /** A transfer the SMA refused because its queue is not one of the use case's. */
+  'invalid_queue',
+  /** The agent sent no reason, or one outside this set. */
+  'unspecified',
+]);
+export type TransferReason = z.infer<typeof TransferReason>;
+
+/** Why the agent asks the SMA to end the call (the `reason` of a hang-up update). */
+export const HangupReason = z.enum([
+  /** The caller said they were done. */
+  'caller_done',
+]);
+export type HangupReason = z.infer<typeof HangupReason>;
+
+/** A transfer reason from outside (an update's arguments, a stored state): in the set or `unspecified`. */
+export function transferReasonOf(value: unknown): TransferReason {
+  const parsed = TransferReason.safeParse(value);
+  return parsed.success ? parsed.data : 'unspecified';
+}
