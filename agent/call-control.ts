@@ -1,5 +1,5 @@
 // The agent's adapter to the SMA call controller: UpdateSipMediaApplicationCall with the contract's
-// arguments (ARCHITECTURE.md). Throttling (429) and server errors are retried with backoff within
+// arguments (docs/architecture.md). Throttling (429) and server errors are retried with backoff within
 // a small budget; a caller is waiting on the line, so the budget is about 3 s in all.
 // https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
 import {
@@ -82,7 +82,7 @@ export class ChimeCallControl implements CallControl {
 
   /**
    * Sent inside the agent's decision span, whose context replaces `traceparent`: the SMA's
-   * transfer spans link to it (ARCHITECTURE.md: the agent's current trace context).
+   * transfer spans link to it (docs/architecture.md: the agent's current trace context).
    */
   update(update: CallUpdate): Promise<void> {
     const queue = update.action === 'transfer' ? update.queue : undefined;

@@ -1,5 +1,5 @@
 // The SIP header contract between the SMA's CallAndBridge (SipHeaders) and LiveKit participant
-// attributes (the inbound trunk's headersToAttributes). ARCHITECTURE.md, "SIP headers".
+// attributes (the inbound trunk's headersToAttributes). docs/architecture.md, "SIP headers".
 // Chime accepts custom headers only when their names start with `X-` (never `X-AMZN`), at most
 // 2048 characters each: https://docs.aws.amazon.com/chime-sdk/latest/dg/sip-headers.html
 

@@ -1,5 +1,5 @@
 // Use cases: what each dialed number is for. One validated file serves every process (SMA handler,
-// agent, provisioning), so one deployment can answer several numbers. ARCHITECTURE.md,
+// agent, provisioning), so one deployment can answer several numbers. docs/architecture.md,
 // "Configuration".
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';

@@ -1,4 +1,4 @@
-// Instrument names, units and bucket boundaries: the metric contract of ARCHITECTURE.md. Every
+// Instrument names, units and bucket boundaries: the metric contract of docs/architecture.md. Every
 // component records through these definitions so dashboards and alert rules can rely on them.
 import type { Meter } from '@opentelemetry/api';
 
@@ -27,7 +27,7 @@ export const Instrument = {
   smaHandlerErrors: 'sma.handler.errors',
 } as const;
 
-/** The SMA handler's instruments (attributes stay low-cardinality: see ARCHITECTURE.md). */
+/** The SMA handler's instruments (attributes stay low-cardinality: see docs/architecture.md). */
 export function createSmaInstruments(meter: Meter) {
   return {
     transferDelay: meter.createHistogram(Instrument.transferDelay, {

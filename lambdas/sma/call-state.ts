@@ -1,5 +1,5 @@
 // The call's control state, carried by Chime in TransactionAttributes from one invocation to the
-// next (ARCHITECTURE.md: DynamoDB may be down, so the next decision must not need it).
+// next (docs/architecture.md: DynamoDB may be down, so the next decision must not need it).
 // Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it.
 import * as z from 'zod';
 import { MAX_ATTRIBUTE_PAIRS, MAX_ATTRIBUTES_BYTES, attributesBytes } from './actions.js';

@@ -1,4 +1,4 @@
-// The DynamoDB adapter: each call's state item and event journal (ARCHITECTURE.md, "DynamoDB").
+// The DynamoDB adapter: each call's state item and event journal (docs/architecture.md, "DynamoDB").
 // Journal writes get a short time budget. DynamoDB being slow or down is counted and logged by the
 // caller, never a reason to answer Chime late or differently.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';

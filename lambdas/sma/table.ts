@@ -1,4 +1,4 @@
-// The calls table's definition (ARCHITECTURE.md, "DynamoDB"): used to create it locally (dynalite)
+// The calls table's definition (docs/architecture.md, "DynamoDB"): used to create it locally (dynalite)
 // and documented in the README for production (CloudFormation/CDK/Terraform declare the same).
 import {
   CreateTableCommand,

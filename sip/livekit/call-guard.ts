@@ -2,7 +2,7 @@
 // job process crashed, its worker was killed, its machine went away) while the caller's SIP
 // participant is still there, and no agent comes back within a grace period (LiveKit may hand
 // the job to another worker), the guard deletes the room: livekit-sip hangs up the AI leg, Chime
-// reports LEG-B's HANGUP, and the SMA sends the caller to a person (ARCHITECTURE.md, failure
+// reports LEG-B's HANGUP, and the SMA sends the caller to a person (docs/architecture.md, failure
 // rules: "the AI leg fails").
 //
 // It consumes livekit-server's webhooks (livekit.yaml `webhook:`), verifying their signature.

@@ -19,7 +19,7 @@ export interface InboundTrunkDef {
   numbers: string[];
   /** Source IPs or CIDRs allowed to send INVITEs. Never empty: empty means anyone. */
   allowedAddresses: string[];
-  /** SIP header → participant attribute (ARCHITECTURE.md, "SIP headers"). */
+  /** SIP header → participant attribute (docs/architecture.md, "SIP headers"). */
   headersToAttributes: Record<string, string>;
 }
 

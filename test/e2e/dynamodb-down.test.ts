@@ -1,6 +1,6 @@
 // DynamoDB goes away mid-call: call control goes on from TransactionAttributes alone. The caller
 // is still transferred to a person and the call ends cleanly; the journal writes that failed are
-// counted, not fatal (ARCHITECTURE.md, failure rules).
+// counted, not fatal (docs/architecture.md, failure rules).
 import { expect, it } from 'vitest';
 import { labForSuite } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';

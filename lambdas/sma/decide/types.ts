@@ -23,7 +23,7 @@ export type Disposition = 'ai_completed' | 'transferred' | 'abandoned' | 'failed
 export type TransferOutcome =
   'connected' | 'fallback_connected' | 'failed' | 'abandoned' | 'refused';
 
-/** Fields of the DynamoDB state item (ARCHITECTURE.md); `null` removes the attribute. */
+/** Fields of the DynamoDB state item (docs/architecture.md); `null` removes the attribute. */
 export interface StateRecord {
   Phase?: string;
   UseCase?: string;

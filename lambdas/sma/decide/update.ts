@@ -1,5 +1,5 @@
 // CALL_UPDATE_REQUESTED: the agent asked, through UpdateSipMediaApplicationCall, to transfer the
-// caller to a person or to end the call. Arguments follow ARCHITECTURE.md ("UpdateSipMediaApplication
+// caller to a person or to end the call. Arguments follow docs/architecture.md ("UpdateSipMediaApplication
 // Call arguments"). Anything a caller could have put there is treated as untrusted: the queue must
 // be a key of the use case, and nothing that looks like a phone number is ever dialed.
 import * as z from 'zod';

@@ -1,4 +1,4 @@
-// Attributes stay low-cardinality and free of personal data (ARCHITECTURE.md, "Metrics"): no
+// Attributes stay low-cardinality and free of personal data (docs/architecture.md, "Metrics"): no
 // metric attribute value and no span attribute (of the handler's spans, the agent's decision span
 // or the agents framework's spans) may look like a phone number, a call id (TransactionId, leg
 // CallId) or a room name. The real code paths run with real-looking values: every fixture event
