@@ -16,6 +16,33 @@ export default tseslint.config(
     },
   },
   {
+    // The product never depends on the lab's stand-ins (docs/architecture.md, "Layout").
+    files: ['agent/**', 'contracts/**', 'sip/**', 'lambdas/**', 'otel/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/lab/**'], message: 'product code never imports lab/' }] },
+      ],
+    },
+  },
+  {
+    // Contracts are read by every part, so they depend on none of them.
+    files: ['contracts/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/agent/**', '**/sip/**', '**/lambdas/**', '**/otel/**', '**/lab/**'],
+              message: 'contracts/ depends only on libraries',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**', 'lab/**', 'test/**', '**/*.mjs'],
     rules: { 'no-console': 'off' },
   },

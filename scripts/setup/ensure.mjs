@@ -84,12 +84,16 @@ function ensureDebianPackages() {
   }
   say(`installing Debian packages: ${missing.join(' ')}…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const run = (args) =>
-    spawnSync('apt-get', args, { stdio: ['ignore', process.stderr, process.stderr], env });
-  if (run(['update', '-qq']).status !== 0) fail('apt-get update failed.');
-  if (run(['install', '-y', '-qq', '--no-install-recommends', ...missing]).status !== 0) {
-    fail(`apt-get install ${missing.join(' ')} failed.`);
-  }
+  // apt and dpkg print hundreds of progress lines; they are shown only when a step fails.
+  const run = (args, what) => {
+    const res = spawnSync('apt-get', args, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (res.status === 0) return;
+    const out = `${res.stdout ?? ''}${res.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
+    process.stderr.write(`${out}\n`);
+    fail(`${what} failed (the last lines of its output are above).`);
+  };
+  run(['update', '-qq'], 'apt-get update');
+  run(['install', '-y', '-qq', '--no-install-recommends', ...missing], 'apt-get install');
   return `Debian packages installed: ${missing.join(' ')}`;
 }
 
