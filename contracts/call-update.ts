@@ -5,12 +5,7 @@
 // (at most 20 pairs): https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
 import * as z from 'zod';
 import { queueKey } from './ids.js';
-import {
-  AgentTransferReason,
-  HangupReason,
-  transferReasonOf,
-  type TransferReason,
-} from './reasons.js';
+import { AgentTransferReason, HangupReason } from './reasons.js';
 
 const epochMs = z.number().int().nonnegative();
 
@@ -64,11 +59,17 @@ export type ReceivedCallUpdate =
       action: 'transfer';
       /** As sent, trimmed; empty means the use case's default queue. */
       queue: string;
-      reason: TransferReason;
+      /** The agent's own reasons only: one the SMA gives itself (`state_lost`) reads `unspecified`. */
+      reason: AgentTransferReason | 'unspecified';
       requestedAt: number | undefined;
       traceparent: string | undefined;
     }
   | { action: 'hangup'; requestedAt: number | undefined; traceparent: string | undefined };
+
+function agentReasonOf(value: string | undefined): AgentTransferReason | 'unspecified' {
+  const parsed = AgentTransferReason.safeParse(value);
+  return parsed.success ? parsed.data : 'unspecified';
+}
 
 export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | undefined {
   const parsed = wireArguments.safeParse(raw);
@@ -82,7 +83,7 @@ export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | und
   return {
     action: 'transfer',
     queue: a.queue?.trim() ?? '',
-    reason: transferReasonOf(a.reason),
+    reason: agentReasonOf(a.reason),
     requestedAt,
     traceparent: a.traceparent,
   };

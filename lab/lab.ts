@@ -3,7 +3,7 @@
 // SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
 // drives them, their legs carried out as Chime carries them (lab/chime/voice-connector-media.ts).
 // `npm start`, the end-to-end suites and the lab benchmark all start it here.
-import { LOCAL_SMA_ENV } from '../lambdas/sma/config.js';
+import { LOCAL_SMA_ENV } from './chime/local-sma-env.js';
 import { SimulatedChimeCall, type TimelineStep } from './chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from './chime/voice-api-server.js';
 import { VoiceConnectorMedia } from './chime/voice-connector-media.js';

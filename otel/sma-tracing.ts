@@ -2,6 +2,7 @@
 // (sma-spans.ts, with the OpenTelemetry trace API) is loaded only when spans are exported, so a
 // Lambda that exports no traces does not load it at cold start.
 import { randomBytes } from 'node:crypto';
+import type { TransferReason } from '../contracts/reasons.js';
 
 export const SMA_TRACER = 'callbridge.sma';
 
@@ -44,21 +45,24 @@ function random(bytes: number): string {
 
 export type TransferStep = 'requested' | 'refused' | 'bridging' | 'completed';
 
+/** The transfer step an invocation took, as its decision reports it (lambdas/sma/decide). */
+export interface TransferFacts {
+  step: TransferStep;
+  queue?: string | undefined;
+  reason?: TransferReason | undefined;
+  outcome?: string | undefined;
+  target?: string | undefined;
+  /** The agent's `traceparent` argument: its transfer decision span. */
+  agentTraceparent?: string | undefined;
+}
+
 /** What the handler decided, as span attributes see it. */
 export interface InvocationFacts {
   useCase: string | undefined;
   phase: string | undefined;
   actionTypes: string[];
   journal: string;
-  transfer?: {
-    step: TransferStep;
-    queue?: string;
-    reason?: string;
-    outcome?: string;
-    target?: string;
-    /** The agent's `traceparent` argument: its transfer decision span. */
-    agentTraceparent?: string;
-  };
+  transfer?: TransferFacts;
   /** The call ended with this invocation: its root span is written now. */
   ended?: { startMs: number; endMs: number; disposition: string };
 }

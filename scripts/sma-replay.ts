@@ -9,7 +9,7 @@
 // that event carries its own.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { LOCAL_SMA_ENV } from '../lambdas/sma/config.js';
+import { LOCAL_SMA_ENV } from '../lab/chime/local-sma-env.js';
 import { LOCAL_AWS_ENV, startLocalDynamo } from '../lab/stack/local-dynamodb.js';
 
 type Json = Record<string, unknown>;

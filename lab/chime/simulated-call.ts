@@ -10,18 +10,15 @@
 //
 // Invocations go as Chime makes them (./lambda-invoker.ts): a handler that is slow gets the same
 // event again after 5 s, one that stays silent for 20 s or fails twice ends the call (CALL_DROPPED
-// in the timeline). Actions are checked as Chime checks them (./action-rules.ts) before they run.
+// in the timeline). The legs and each action run on them are ./call-legs.ts's.
+import { toCallUpdateArguments, type CallUpdate } from '../../contracts/call-update.js';
 import {
   type Action,
   type ActionFailure,
   MAX_ACTIONS_PER_ANSWER,
-  audioOf,
-  checkAction,
-  playAudioFailure,
-  targetLeg,
   tooManyActions,
-  unsupportedAction,
 } from './action-rules.js';
+import { CallLegs } from './call-legs.js';
 import { chimeEvent, type ChimeCallIdentity, type ChimeLeg } from './events.js';
 import {
   CHIME_INVOKE_TIMING,
@@ -70,14 +67,11 @@ export interface SimulatedCallOptions {
   giveUpAfterMs?: number;
 }
 
-type Outcome = { ok: true; hungUp?: ChimeLeg } | ActionFailure;
-
 export class SimulatedChimeCall {
   readonly timeline: TimelineStep[] = [];
-  private readonly legs: ChimeLeg[] = [];
+  private readonly legs: CallLegs;
   private attributes: Record<string, string> = {};
   private sequence = 0;
-  private legCounter = 0;
   private readonly now: () => number;
   /** Chime invokes the handler for one call at a time: every entry point queues here. */
   private serial: Promise<unknown> = Promise.resolve();
@@ -86,20 +80,25 @@ export class SimulatedChimeCall {
 
   constructor(private readonly opts: SimulatedCallOptions) {
     this.now = opts.now ?? Date.now;
+    this.legs = new CallLegs({
+      ...opts,
+      idPrefix: opts.call.transactionId.slice(0, 8),
+      now: this.now,
+    });
   }
 
   /** LEG-A: the caller (inbound) or the callee (outbound). */
   get legA(): ChimeLeg | undefined {
-    return this.legs.find((l) => l.ParticipantTag === 'LEG-A');
+    return this.legs.legA;
   }
 
   /** The LEG-B that is up, if any. */
   get legB(): ChimeLeg | undefined {
-    return this.legs.find((l) => l.ParticipantTag === 'LEG-B' && l.Status === 'Connected');
+    return this.legs.legB;
   }
 
   get ended(): boolean {
-    return this.legA?.Status === 'Disconnected' && this.legB === undefined;
+    return this.legs.ended;
   }
 
   get transactionAttributes(): Record<string, string> {
@@ -123,14 +122,14 @@ export class SimulatedChimeCall {
 
   startInbound(): Promise<void> {
     return this.exclusive(async () => {
-      this.addLeg('LEG-A', this.opts.dialed, this.opts.caller, 'Inbound');
+      this.legs.add('LEG-A', this.opts.dialed, this.opts.caller, 'Inbound');
       await this.run(await this.invoke('NEW_INBOUND_CALL'));
     });
   }
 
   /** A call we place (CreateSipMediaApplicationCall) that the callee answers. */
   async startOutbound(args: Record<string, string>): Promise<void> {
-    this.addLeg('LEG-A', this.opts.dialed, this.opts.caller, 'Outbound');
+    this.legs.add('LEG-A', this.opts.dialed, this.opts.caller, 'Outbound');
     await this.invoke('NEW_OUTBOUND_CALL', {
       Type: 'CallAndBridge',
       Parameters: { Arguments: args },
@@ -140,7 +139,10 @@ export class SimulatedChimeCall {
     await this.run(await this.invoke('CALL_ANSWERED'));
   }
 
-  /** UpdateSipMediaApplicationCall reaching the handler. */
+  /**
+   * UpdateSipMediaApplicationCall reaching the handler with these Arguments as sent (the Voice API
+   * stand-in's requests, and tests forging what an agent or anyone else could send).
+   */
   update(args: Record<string, string>): Promise<void> {
     return this.exclusive(async () => {
       if (this.ended) return;
@@ -153,56 +155,35 @@ export class SimulatedChimeCall {
     });
   }
 
+  /** An update as the agent sends it (contracts/call-update.ts). */
+  send(update: CallUpdate): Promise<void> {
+    return this.update(toCallUpdateArguments(update));
+  }
+
   /** The agent's transfer request, with the contract's arguments. */
   requestTransfer(queue = 'general', requestedAt: number | string = Date.now()): Promise<void> {
-    return this.update({
+    return this.send({
       action: 'transfer',
       queue,
       reason: 'caller_asked',
-      requestedAt: String(requestedAt),
+      requestedAt: Number(requestedAt),
     });
+  }
+
+  /** The agent ending the call, with the contract's arguments. */
+  requestHangup(requestedAt: number = Date.now()): Promise<void> {
+    return this.send({ action: 'hangup', reason: 'caller_done', requestedAt });
   }
 
   /** The far end of a leg hangs up (the caller, the agent's SIP leg, or the person). */
   remoteHangup(tag: 'LEG-A' | 'LEG-B', callId?: string): Promise<void> {
     return this.exclusive(async () => {
       const leg =
-        callId !== undefined
-          ? this.legs.find((l) => l.CallId === callId)
-          : tag === 'LEG-A'
-            ? this.legA
-            : this.legB;
+        callId !== undefined ? this.legs.byCallId(callId) : tag === 'LEG-A' ? this.legA : this.legB;
       if (!leg || leg.Status === 'Disconnected') return;
       leg.Status = 'Disconnected';
-      await this.run(await this.invoke('HANGUP', this.hangupData(leg)));
+      await this.run(await this.invoke('HANGUP', this.legs.hangupData(leg)));
     });
-  }
-
-  private addLeg(
-    tag: 'LEG-A' | 'LEG-B',
-    to: string,
-    from: string,
-    dir: ChimeLeg['Direction'],
-  ): ChimeLeg {
-    this.legCounter += 1;
-    const leg: ChimeLeg = {
-      CallId: `${this.opts.call.transactionId.slice(0, 8)}-leg${this.legCounter}`,
-      ParticipantTag: tag,
-      To: to,
-      From: from,
-      Direction: dir,
-      StartTimeInMilliseconds: String(this.now()),
-      Status: 'Connected',
-    };
-    this.legs.push(leg);
-    return leg;
-  }
-
-  private hangupData(leg: ChimeLeg): Record<string, unknown> {
-    return {
-      Type: 'Hangup',
-      Parameters: { SipResponseCode: '0', CallId: leg.CallId, ParticipantTag: leg.ParticipantTag },
-    };
   }
 
   private async invoke(type: string, actionData?: Record<string, unknown>): Promise<Action[]> {
@@ -213,7 +194,7 @@ export class SimulatedChimeCall {
       call: this.opts.call,
       sequence,
       type,
-      legs: this.legs,
+      legs: this.legs.all,
       attributes: this.attributes,
       actionData,
     });
@@ -255,7 +236,7 @@ export class SimulatedChimeCall {
    */
   private async drop(sequence: number, result: InvokeFailure): Promise<void> {
     this.dropped = true;
-    const live = this.legs.filter((l) => l.Status === 'Connected').reverse(); // LEG-B first
+    const live = this.legs.all.filter((l) => l.Status === 'Connected').reverse(); // LEG-B first
     for (const leg of live) leg.Status = 'Disconnected';
     for (const leg of live) await this.opts.media?.hangup(leg).catch(() => {});
     this.record({
@@ -279,11 +260,8 @@ export class SimulatedChimeCall {
     take(first);
     while (queue.length > 0 && !this.ended) {
       const action = queue.shift()!;
-      const outcome = rejected ?? (await this.execute(action));
-      const data = {
-        Type: action.Type,
-        Parameters: { ...action.Parameters, ...this.callIdOf(action) },
-      };
+      const outcome = rejected ?? (await this.legs.execute(action));
+      const data = this.legs.actionData(action);
       if (!outcome.ok) {
         take(
           await this.invoke('ACTION_FAILED', {
@@ -296,87 +274,16 @@ export class SimulatedChimeCall {
       }
       const first = this.opts.hangupEventFirst ?? true;
       if (outcome.hungUp && first) {
-        const replaced = await this.invoke('HANGUP', this.hangupData(outcome.hungUp));
+        const replaced = await this.invoke('HANGUP', this.legs.hangupData(outcome.hungUp));
         if (replaced.length > 0) take(replaced);
       }
       if (queue.length === 0 && !this.ended) {
         take(await this.invoke('ACTION_SUCCESSFUL', data));
       }
       if (outcome.hungUp && !first) {
-        const replaced = await this.invoke('HANGUP', this.hangupData(outcome.hungUp));
+        const replaced = await this.invoke('HANGUP', this.legs.hangupData(outcome.hungUp));
         if (replaced.length > 0) take(replaced);
       }
     }
-  }
-
-  private callIdOf(action: Action): Record<string, unknown> {
-    // CallAndBridge's ActionData names the A leg (DG pstn-invocations).
-    return action.Type === 'CallAndBridge' && this.legA ? { CallId: this.legA.CallId } : {};
-  }
-
-  private async execute(action: Action): Promise<Outcome> {
-    const failure = checkAction(action, this.legs);
-    if (failure) return failure;
-    const p = action.Parameters ?? {};
-    const media = this.opts.media;
-    switch (action.Type) {
-      case 'CallAndBridge':
-        return this.bridge(p);
-      case 'Hangup': {
-        const leg = targetLeg(p, this.legs)!; // checkAction found it up
-        leg.Status = 'Disconnected';
-        await media?.hangup(leg);
-        return { ok: true, hungUp: leg };
-      }
-      case 'Speak':
-        await media?.speak?.(String(p['Text']));
-        return { ok: true };
-      case 'Pause':
-        if (media) await new Promise((r) => setTimeout(r, Number(p['DurationInMilliseconds'])));
-        return { ok: true };
-      case 'PlayAudio': {
-        if (!media?.playAudio) return { ok: true };
-        const { source, repeat } = audioOf(p);
-        return media.playAudio(source, repeat).then(
-          () => ({ ok: true }) as const,
-          (err: unknown) => playAudioFailure(err),
-        );
-      }
-      default:
-        return unsupportedAction(action.Type);
-    }
-  }
-
-  private async bridge(p: Record<string, unknown>): Promise<Outcome> {
-    const endpoint = (p['Endpoints'] as Record<string, string>[])[0]!; // checkAction: exactly one
-    const callerId = String(p['CallerIdNumber']);
-    const type = endpoint['BridgeEndpointType'] === 'AWS' ? 'AWS' : 'PSTN';
-    const uri = endpoint['Uri'] ?? '';
-    let answers: boolean;
-    let leg: ChimeLeg | undefined;
-    if (this.opts.media) {
-      leg = this.addLeg('LEG-B', uri, callerId, 'Outbound');
-      leg.Status = 'Disconnected'; // until it answers
-      answers = await this.opts.media.bridge({
-        type,
-        uri,
-        callerId,
-        headers: (p['SipHeaders'] as Record<string, string> | undefined) ?? {},
-        timeoutS: Number(p['CallTimeoutSeconds'] ?? 30),
-        leg,
-      });
-    } else {
-      answers =
-        type === 'AWS'
-          ? (this.opts.agentAnswers ?? true)
-          : (this.opts.numberAnswers?.(uri) ?? true);
-    }
-    if (!answers) {
-      if (leg) this.legs.splice(this.legs.indexOf(leg), 1); // a leg that never was
-      return { ok: false, errorType: 'CallNotAnswered', errorMessage: 'Call not answered' };
-    }
-    if (leg) leg.Status = 'Connected';
-    else this.addLeg('LEG-B', uri, callerId, 'Outbound');
-    return { ok: true };
   }
 }

@@ -2,12 +2,11 @@
 // https://docs.aws.amazon.com/chime-sdk/latest/dg/invoke-on-call-leg.html (10 actions per response)
 // https://docs.aws.amazon.com/chime-sdk/latest/dg/transaction-attributes.html (string map, 100 pairs, 20 KB)
 import * as z from 'zod';
+import { e164 } from '../../contracts/ids.js';
 
 export const MAX_ACTIONS = 10;
 export const MAX_ATTRIBUTE_PAIRS = 100;
 export const MAX_ATTRIBUTES_BYTES = 20 * 1024;
-
-const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/);
 
 const callAndBridge = z.object({
   Type: z.literal('CallAndBridge'),

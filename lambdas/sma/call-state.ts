@@ -2,6 +2,7 @@
 // next (docs/architecture.md: DynamoDB may be down, so the next decision must not need it).
 // Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it.
 import * as z from 'zod';
+import { transferReasonOf } from '../../contracts/reasons.js';
 import { MAX_ATTRIBUTE_PAIRS, MAX_ATTRIBUTES_BYTES, attributesBytes } from './actions.js';
 
 export const Phase = z.enum([
@@ -25,6 +26,7 @@ export const Phase = z.enum([
 export type Phase = z.infer<typeof Phase>;
 
 export const TransferTarget = z.enum(['primary', 'fallback']);
+export type TransferTarget = z.infer<typeof TransferTarget>;
 
 /** Attribute keys and their schemas. Parsing is per key: one bad value never loses the others. */
 const fields = {
@@ -32,7 +34,8 @@ const fields = {
   useCase: z.string().min(1).max(64),
   queue: z.string().min(1).max(64),
   target: TransferTarget,
-  reason: z.string().regex(/^[a-z][a-z0-9_]{0,47}$/),
+  /** A closed set (contracts/reasons.ts): anything else reads `unspecified`. */
+  reason: z.string().transform(transferReasonOf),
   requestedAt: z
     .string()
     .regex(/^\d{1,16}$/)

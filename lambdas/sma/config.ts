@@ -86,11 +86,3 @@ export function loadSmaConfig(
     telemetry,
   };
 }
-
-/** The local default configuration: what the lab, `sma:replay` and the tests run with. */
-export const LOCAL_SMA_ENV = {
-  CALLS_TABLE: 'callbridge-calls',
-  VOICE_CONNECTOR_ARN: 'arn:aws:chime:us-east-1:000000000000:vc/callbridgelocal',
-  AWS_REGION: 'us-east-1',
-  LOG_PII: 'true',
-} as const;

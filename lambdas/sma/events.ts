@@ -3,6 +3,7 @@
 // The parser is lenient where the documentation itself varies (see the notes on each field) and
 // strict only where a decision depends on the value.
 import * as z from 'zod';
+import { parseActionData, participantTag, type ActionData, type LegTag } from './action-data.js';
 
 export const EventType = z.enum([
   'NEW_INBOUND_CALL',
@@ -30,14 +31,6 @@ const intLike = z.union([
 const optionalText = z
   .union([z.string(), z.number()])
   .transform(String)
-  .optional()
-  .catch(undefined);
-
-/** DG case-5 writes `Leg-A`; everything else writes `LEG-A`. */
-const participantTag = z
-  .string()
-  .transform((s) => s.toUpperCase())
-  .pipe(z.enum(['LEG-A', 'LEG-B']))
   .optional()
   .catch(undefined);
 
@@ -84,7 +77,7 @@ const rawEvent = z.object({
 
 export interface Participant {
   callId?: string;
-  tag?: 'LEG-A' | 'LEG-B';
+  tag?: LegTag;
   to?: string;
   from?: string;
   direction?: string;
@@ -103,7 +96,8 @@ export interface SmaEvent {
   legA: Participant | undefined;
   /** The current LEG-B: the connected one if any, else the last one listed. */
   legB: Participant | undefined;
-  action: { type: string | undefined; parameters: Record<string, unknown> } | undefined;
+  /** ActionData: the action that ran (or the update or outbound call requested), typed. */
+  action: ActionData | undefined;
   error: { type: string | undefined; message: string | undefined } | undefined;
 }
 
@@ -170,6 +164,13 @@ function salvage(
   };
 }
 
+/** INVALID_LAMBDA_RESPONSE: DG puts ErrorType in ActionData, its own examples at the top level. */
+function errorOf(e: z.infer<typeof rawEvent>): SmaEvent['error'] {
+  const type = e.ActionData?.ErrorType ?? e.ErrorType;
+  const message = e.ActionData?.ErrorMessage ?? e.ErrorMessage;
+  return type !== undefined || message !== undefined ? { type, message } : undefined;
+}
+
 export function parseEvent(raw: unknown): ParseResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, reason: 'not_an_object', transactionId: undefined, attributes: undefined };
@@ -191,8 +192,6 @@ export function parseEvent(raw: unknown): ParseResult {
       attributes,
     };
   }
-  const errorType = e.ActionData?.ErrorType ?? e.ErrorType;
-  const errorMessage = e.ActionData?.ErrorMessage ?? e.ErrorMessage;
   return {
     ok: true,
     event: {
@@ -204,12 +203,9 @@ export function parseEvent(raw: unknown): ParseResult {
       attributes,
       ...pickLegs(e.CallDetails.Participants ?? []),
       action: e.ActionData
-        ? { type: e.ActionData.Type, parameters: e.ActionData.Parameters ?? {} }
+        ? parseActionData(type.data, e.ActionData.Type, e.ActionData.Parameters)
         : undefined,
-      error:
-        errorType !== undefined || errorMessage !== undefined
-          ? { type: errorType, message: errorMessage }
-          : undefined,
+      error: errorOf(e),
     },
   };
 }

@@ -60,31 +60,7 @@ function recordMetrics(i: SmaInstruments, effects: MetricEffect[], useCase: stri
   }
 }
 
-/** The transfer step this invocation took, if any, for its `sma.transfer` span. */
-function transferFacts(ev: SmaEvent, d: Decision): InvocationFacts['transfer'] {
-  const before = readState(ev.attributes).phase;
-  const args = ev.action?.parameters['Arguments'] as Record<string, unknown> | undefined;
-  const requested = ev.type === 'CALL_UPDATE_REQUESTED' && args?.['action'] === 'transfer';
-  const argTrace = typeof args?.['traceparent'] === 'string' ? args['traceparent'] : undefined;
-  const base = {
-    queue: d.state.queue,
-    reason: d.state.reason,
-    target: d.state.target,
-    agentTraceparent: d.state.agentTrace ?? (requested ? argTrace : undefined),
-  };
-  const counted = d.metrics.find((m) => m.metric === 'transfer');
-  if (counted) {
-    const step = counted.outcome === 'refused' ? 'refused' : 'completed';
-    return { ...base, step, outcome: counted.outcome, reason: counted.reason };
-  }
-  if (requested) return { ...base, step: d.state.phase !== before ? 'requested' : 'refused' };
-  const bridging =
-    d.state.phase === 'bridging_human' && d.actions.some((a) => a.Type === 'CallAndBridge');
-  return bridging ? { ...base, step: 'bridging' } : undefined;
-}
-
 function traceFacts(
-  ev: SmaEvent,
   d: Decision,
   response: SmaResponse,
   journal: JournalResult,
@@ -96,7 +72,7 @@ function traceFacts(
     phase: d.state.phase,
     actionTypes: response.Actions.map((a) => a.Type),
     journal: `${journal.event}/${journal.state}`,
-    transfer: transferFacts(ev, d),
+    transfer: d.transfer,
     // Written once: a retried invocation (journaled before) does not write the call's span again.
     ended:
       ended && journal.event !== 'duplicate'
@@ -105,8 +81,48 @@ function traceFacts(
   };
 }
 
+/**
+ * The answer to Chime: the decision's actions and state, unless Chime would reject them (a bug,
+ * not an input problem), in which case the safe answer, and `refused` is told.
+ */
+function answerOf(ev: SmaEvent, d: Decision, log: Logger, refused: () => void): SmaResponse {
+  const response: SmaResponse = {
+    SchemaVersion: '1.0',
+    Actions: d.actions,
+    TransactionAttributes: writeState(ev.attributes, d.state),
+  };
+  const valid = smaResponse.safeParse(response);
+  if (valid.success) return response;
+  refused();
+  log.error(
+    { reason: 'invalid_response', issue: valid.error.issues[0]?.message },
+    'response refused',
+  );
+  return safeResponse(ev.attributes);
+}
+
 function logNotes(log: Logger, notes: Note[]): void {
   for (const n of notes) log[n.level]({ reason: n.reason, ...n.fields }, n.msg);
+}
+
+function logAnswer(
+  log: Logger,
+  ev: SmaEvent,
+  d: Decision,
+  response: SmaResponse,
+  journal: JournalResult,
+): void {
+  log.info(
+    {
+      actions: response.Actions.map((a) => a.Type),
+      phase: d.state.phase,
+      journal: `${journal.event}/${journal.state}`,
+      ...(ev.type === 'NEW_INBOUND_CALL' || ev.type === 'NEW_OUTBOUND_CALL'
+        ? { pii: { from: ev.legA?.from, to: ev.legA?.to } }
+        : {}),
+    },
+    'answered',
+  );
 }
 
 export function createHandler(deps: HandlerDeps): SmaHandler {
@@ -126,22 +142,10 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
   ): Promise<SmaResponse> {
     const nowMs = deps.now();
     const d = decide(ev, { config: deps.config, nowMs });
-    let response: SmaResponse = {
-      SchemaVersion: '1.0',
-      Actions: d.actions,
-      TransactionAttributes: writeState(ev.attributes, d.state),
-    };
-    const valid = smaResponse.safeParse(response);
-    if (!valid.success) {
-      // A bug, not an input problem: never send Chime something it would reject.
+    const response = answerOf(ev, d, log, () => {
       i.handlerErrors.add(1, { event_type: ev.type });
       span.failed('invalid_response');
-      log.error(
-        { reason: 'invalid_response', issue: valid.error.issues[0]?.message },
-        'response refused',
-      );
-      response = safeResponse(ev.attributes);
-    }
+    });
     const journal: JournalResult = await deps.journal.record({
       transactionId: ev.transactionId,
       sequence: ev.sequence,
@@ -161,18 +165,8 @@ export function createHandler(deps: HandlerDeps): SmaHandler {
     // counted twice.
     if (journal.event !== 'duplicate') recordMetrics(i, d.metrics, d.state.useCase ?? 'unknown');
     logNotes(log, d.notes);
-    span.decided(() => traceFacts(ev, d, response, journal, nowMs));
-    log.info(
-      {
-        actions: response.Actions.map((a) => a.Type),
-        phase: d.state.phase,
-        journal: `${journal.event}/${journal.state}`,
-        ...(ev.type === 'NEW_INBOUND_CALL' || ev.type === 'NEW_OUTBOUND_CALL'
-          ? { pii: { from: ev.legA?.from, to: ev.legA?.to } }
-          : {}),
-      },
-      'answered',
-    );
+    span.decided(() => traceFacts(d, response, journal, nowMs));
+    logAnswer(log, ev, d, response, journal);
     return response;
   }
 

@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { metrics } from '@opentelemetry/api';
 import { createSmaInstruments } from '../../otel/instruments.js';
-import { LOCAL_SMA_ENV, loadSmaConfig } from '../../lambdas/sma/config.js';
+import { loadSmaConfig } from '../../lambdas/sma/config.js';
+import { LOCAL_SMA_ENV } from '../../lab/chime/local-sma-env.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
 import { DynamoCallJournal, noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
 import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
@@ -64,7 +65,7 @@ async function timeEvents(handler: SmaHandler, count: number): Promise<number[]>
       numberAnswers: () => shape !== 3,
     });
     await call.startInbound();
-    if (shape === 1) await call.update({ action: 'hangup' });
+    if (shape === 1) await call.requestHangup();
     else await call.requestTransfer('general', Date.now());
     await call.remoteHangup('LEG-A');
   }

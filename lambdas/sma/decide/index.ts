@@ -1,21 +1,24 @@
-// decide(event, context) -> { actions, state, record, metrics, notes }: every call-control decision
-// of the SMA handler, pure and exhaustively tested. The shell (../handler.ts) carries out the rest.
+// decide(event, context) -> { actions, state, record, metrics, notes, transfer }: every
+// call-control decision of the SMA handler, pure and exhaustively tested. The shell (../handler.ts)
+// carries out the rest.
 import { readState, type CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { liveLegB, legACallId } from './common.js';
+import { callFacts, liveLegs, type LiveLegs } from './facts.js';
 import { decideHangup } from './hangup.js';
 import { decideResult } from './results.js';
 import { decideStart } from './start.js';
 import { decideUpdate } from './update.js';
-import type { DecideContext, Decision, Note } from './types.js';
+import type { CallFacts, DecideContext, Decision, Note } from './types.js';
 
 export type {
+  CallFacts,
   DecideConfig,
   DecideContext,
   Decision,
   MetricEffect,
   Note,
   StateRecord,
+  TransferReport,
 } from './types.js';
 
 const STARTS = new Set(['NEW_INBOUND_CALL', 'NEW_OUTBOUND_CALL', 'RINGING', 'CALL_ANSWERED']);
@@ -25,10 +28,10 @@ const STARTS = new Set(['NEW_INBOUND_CALL', 'NEW_OUTBOUND_CALL', 'RINGING', 'CAL
  * they be missing mid-call, a connected LEG-B with the caller still there is read as the agent leg
  * so the caller can still be transferred, never dropped.
  */
-function stateOf(ev: SmaEvent): { st: CallState; note?: Note } {
+function stateOf(ev: SmaEvent, legs: LiveLegs): { st: CallState; note?: Note } {
   const st = readState(ev.attributes);
   if (st.phase !== undefined || STARTS.has(ev.type)) return { st };
-  if (ev.legB?.status === 'Connected' && liveLegB(ev) && legACallId(ev)) {
+  if (ev.legB?.status === 'Connected' && legs.legB && legs.legA) {
     return {
       st: { ...st, phase: 'ai_connected' },
       note: { level: 'warn', msg: 'call state missing; inferred', reason: 'state_inferred' },
@@ -38,27 +41,28 @@ function stateOf(ev: SmaEvent): { st: CallState; note?: Note } {
 }
 
 export function decide(ev: SmaEvent, ctx: DecideContext): Decision {
-  const { st, note } = stateOf(ev);
-  const d = decideFor(ev, st, ctx);
+  const legs = liveLegs(ev);
+  const { st, note } = stateOf(ev, legs);
+  const d = decideFor(ev, st, callFacts(ev, st, ctx, legs), ctx);
   return note ? { ...d, notes: [note, ...d.notes] } : d;
 }
 
-function decideFor(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
+function decideFor(ev: SmaEvent, st: CallState, f: CallFacts, ctx: DecideContext): Decision {
   switch (ev.type) {
     case 'NEW_INBOUND_CALL':
     case 'NEW_OUTBOUND_CALL':
     case 'RINGING':
     case 'CALL_ANSWERED':
-      return decideStart(ev, st, ctx);
+      return decideStart(ev, st, f, ctx);
     case 'HANGUP':
-      return decideHangup(ev, st, ctx);
+      return decideHangup(ev, st, f, ctx);
     case 'CALL_UPDATE_REQUESTED':
-      return decideUpdate(ev, st, ctx);
+      return decideUpdate(ev, st, f, ctx);
     case 'ACTION_SUCCESSFUL':
     case 'ACTION_FAILED':
     case 'ACTION_INTERRUPTED':
     case 'INVALID_LAMBDA_RESPONSE':
     case 'DIGITS_RECEIVED':
-      return decideResult(ev, st, ctx);
+      return decideResult(ev, st, f, ctx);
   }
 }

@@ -1,51 +1,47 @@
 // Outcomes of the actions we returned: ACTION_SUCCESSFUL, ACTION_FAILED, ACTION_INTERRUPTED and
 // INVALID_LAMBDA_RESPONSE. ActionData carries the last (or the failed) action with its parameters.
+import type { FailoverReason } from '../../../contracts/reasons.js';
 import { hangupLeg, speakTo } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
+import { apologize, bridgeToQueue, finish, transferCompleted } from './common.js';
+import { queueOf } from './facts.js';
 import {
-  apologize,
-  bridgeToQueue,
-  finish,
-  isOutbound,
-  legACallId,
-  liveLegB,
-  resolveUseCase,
-  transferEffects,
-} from './common.js';
-import { noChange, type DecideContext, type Decision } from './types.js';
+  noChange,
+  type CallFacts,
+  type DecideContext,
+  type Decision,
+  type Note,
+  type NoteReason,
+} from './types.js';
 
 type BridgeKind = 'ai' | 'human' | undefined;
 
+const stale = (st: CallState, msg: string) =>
+  noChange(st, [{ level: 'info', msg, reason: 'stale_event' }]);
+
 /** Which of our bridges a CallAndBridge in ActionData was: AWS endpoint = agent, PSTN = a queue. */
 function bridgeOf(ev: SmaEvent): { kind: BridgeKind; uri: string | undefined } {
-  const endpoints = ev.action?.parameters['Endpoints'];
-  const first = Array.isArray(endpoints)
-    ? (endpoints[0] as Record<string, unknown> | undefined)
-    : undefined;
-  const type = first?.['BridgeEndpointType'];
-  const uri = typeof first?.['Uri'] === 'string' ? (first['Uri'] as string) : undefined;
-  if (type === 'AWS') return { kind: 'ai', uri };
-  if (type === 'PSTN') return { kind: 'human', uri };
-  return { kind: undefined, uri };
+  const params = ev.action?.params;
+  if (params?.type !== 'CallAndBridge') return { kind: undefined, uri: undefined };
+  const { kind, uri } = params.endpoint;
+  return { kind: kind === 'AWS' ? 'ai' : kind === 'PSTN' ? 'human' : undefined, uri };
 }
 
-function currentTargetNumber(ev: SmaEvent, st: CallState, ctx: DecideContext): string | undefined {
-  const { useCase } = resolveUseCase(ev, st, ctx);
-  const q = useCase.queues[st.queue ?? useCase.defaultQueue];
+function currentTargetNumber(st: CallState, f: CallFacts): string | undefined {
+  const q = queueOf(f.useCase, st.queue ?? f.useCase.defaultQueue);
   return st.target === 'fallback' ? q?.fallbackNumber : q?.number;
 }
 
 /** The agent could not be reached or dropped: the caller goes to the default queue instead. */
 export function failOverToPerson(
-  ev: SmaEvent,
   st: CallState,
+  f: CallFacts,
   ctx: DecideContext,
-  reason: string,
+  reason: FailoverReason,
 ): Decision {
-  const { useCase } = resolveUseCase(ev, st, ctx);
-  const legA = legACallId(ev);
-  if (legA === undefined) return finish(ev, st, ctx, 'abandoned');
+  const { useCase, legA } = f;
+  if (legA === undefined) return finish(st, f, ctx, 'abandoned');
   const next: CallState = {
     ...st,
     useCase: useCase.id,
@@ -54,7 +50,7 @@ export function failOverToPerson(
     requestedAt: ctx.nowMs,
   };
   const notice = speakTo(legA, useCase.messages.connecting, useCase.language, useCase.voice.chime);
-  const d = bridgeToQueue(ev, next, ctx, 'primary', [notice]);
+  const d = bridgeToQueue(next, f, ctx, 'primary', [notice]);
   return {
     ...d,
     record: {
@@ -71,29 +67,39 @@ export function failOverToPerson(
 }
 
 /** The queue's number did not answer: its fallback number, else an apology. */
-function queueFailed(ev: SmaEvent, st: CallState, ctx: DecideContext, why: string): Decision {
-  const { useCase } = resolveUseCase(ev, st, ctx);
-  const q = useCase.queues[st.queue ?? useCase.defaultQueue];
+function queueFailed(
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+  why: NoteReason,
+  fields?: Note['fields'],
+): Decision {
+  const q = queueOf(f.useCase, st.queue ?? f.useCase.defaultQueue);
   if (st.target !== 'fallback' && q?.fallbackNumber !== undefined) {
-    const d = bridgeToQueue(ev, st, ctx, 'fallback');
+    const d = bridgeToQueue(st, f, ctx, 'fallback');
     return {
       ...d,
-      notes: [{ level: 'warn', msg: 'queue did not answer; trying fallback', reason: why }],
+      notes: [{ level: 'warn', msg: 'queue did not answer; trying fallback', reason: why, fields }],
     };
   }
-  return apologize(ev, st, ctx, why);
+  return apologize(st, f, ctx, why, fields);
 }
 
-function onBridgeSucceeded(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
+function onBridgeSucceeded(
+  ev: SmaEvent,
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+): Decision {
   const { kind } = bridgeOf(ev);
   if (st.phase === 'bridging_ai' && kind !== 'human') {
     return {
       actions: [],
-      state: { ...st, phase: 'ai_connected', aiLeg: liveLegB(ev) ?? st.aiLeg },
+      state: { ...st, phase: 'ai_connected', aiLeg: f.legB ?? st.aiLeg },
       record: {
         Phase: 'ai_connected',
         AiConnectedAt: ctx.nowMs,
-        ...(isOutbound(ev) ? {} : { AnsweredAt: ctx.nowMs }),
+        ...(f.outbound ? {} : { AnsweredAt: ctx.nowMs }),
       },
       metrics: [],
       notes: [{ level: 'info', msg: 'agent connected', reason: 'bridged' }],
@@ -112,97 +118,94 @@ function onBridgeSucceeded(ev: SmaEvent, st: CallState, ctx: DecideContext): Dec
         PendingTransferToPstn: null,
         TransferOutcome: outcome,
       },
-      metrics: transferEffects(st, outcome, ctx.nowMs),
+      ...transferCompleted(st, outcome, ctx.nowMs),
       notes: [{ level: 'info', msg: 'person connected', reason: outcome }],
     };
   }
-  return noChange(st, [
-    { level: 'info', msg: 'stale bridge result ignored', reason: 'stale_event' },
-  ]);
+  return stale(st, 'stale bridge result ignored');
 }
 
-function onBridgeFailed(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
+function onBridgeFailed(ev: SmaEvent, st: CallState, f: CallFacts, ctx: DecideContext): Decision {
   const { kind, uri } = bridgeOf(ev);
-  const why = ev.error?.type ?? 'bridge_failed';
   if (st.phase === 'bridging_ai' && kind !== 'human') {
-    return failOverToPerson(ev, st, ctx, 'agent_unavailable');
+    return failOverToPerson(st, f, ctx, 'agent_unavailable');
   }
   if (st.phase === 'bridging_human' && kind !== 'ai') {
-    if (uri !== undefined && uri !== currentTargetNumber(ev, st, ctx)) {
-      return noChange(st, [
-        { level: 'info', msg: 'stale bridge failure ignored', reason: 'stale_event' },
-      ]);
+    if (uri !== undefined && uri !== currentTargetNumber(st, f)) {
+      return stale(st, 'stale bridge failure ignored');
     }
-    return queueFailed(ev, st, ctx, why);
+    return queueFailed(st, f, ctx, 'queue_bridge_failed', { errorType: ev.error?.type });
   }
-  return noChange(st, [
-    { level: 'info', msg: 'stale bridge failure ignored', reason: 'stale_event' },
-  ]);
+  return stale(st, 'stale bridge failure ignored');
 }
 
-function hungUpCallId(ev: SmaEvent): string | undefined {
-  const id = ev.action?.parameters['CallId'];
-  return typeof id === 'string' ? id : undefined;
+/** Chime rejected our previous answer: treated as a failure of the bridge it carried. */
+function onInvalidResponse(
+  ev: SmaEvent,
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+): Decision {
+  const note: Note = {
+    level: 'error',
+    msg: 'Chime rejected the previous response',
+    reason: 'invalid_lambda_response',
+    fields: { errorType: ev.error?.type, errorMessage: ev.error?.message },
+  };
+  if (st.phase === undefined || st.phase === 'bridging_ai') {
+    const d = failOverToPerson(st, f, ctx, 'agent_unavailable');
+    return { ...d, notes: [note, ...d.notes] };
+  }
+  if (st.phase === 'bridging_human') {
+    const d = queueFailed(st, f, ctx, 'invalid_lambda_response');
+    return { ...d, notes: [note, ...d.notes] };
+  }
+  return noChange(st, [note]);
 }
 
-export function decideResult(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
-  const actionType = ev.action?.type;
-  if (ev.type === 'ACTION_INTERRUPTED' || ev.type === 'DIGITS_RECEIVED') {
-    // Chime ignores actions returned for an interruption (DG update-sip-call).
-    return noChange(st);
-  }
-  if (ev.type === 'INVALID_LAMBDA_RESPONSE') {
-    const note = {
-      level: 'error' as const,
-      msg: 'Chime rejected the previous response',
-      reason: 'invalid_lambda_response',
-      fields: { errorType: ev.error?.type, errorMessage: ev.error?.message },
-    };
-    if (st.phase === undefined || st.phase === 'bridging_ai') {
-      const d = failOverToPerson(ev, st, ctx, 'agent_unavailable');
-      return { ...d, notes: [note, ...d.notes] };
-    }
-    if (st.phase === 'bridging_human') {
-      const d = queueFailed(ev, st, ctx, 'invalid_lambda_response');
-      return { ...d, notes: [note, ...d.notes] };
-    }
-    return noChange(st, [note]);
+function onHangupDone(ev: SmaEvent, st: CallState, f: CallFacts, ctx: DecideContext): Decision {
+  if (st.phase === 'transfer_pending') {
+    // Our Hangup of the agent leg is done (or the leg was already gone): bridge to the queue.
+    // Whichever of this and LEG-B's HANGUP comes first moves the phase on; the other is a no-op.
+    return bridgeToQueue(st, f, ctx, 'primary');
   }
   const succeeded = ev.type === 'ACTION_SUCCESSFUL';
-  switch (actionType) {
+  if (st.phase === 'ending' && succeeded && ev.action?.leg.callId === ev.legA?.callId) {
+    return finish(st, f, ctx, st.end ?? 'failed', f.legB ? [hangupLeg(f.legB)] : []);
+  }
+  return noChange(st);
+}
+
+export function decideResult(
+  ev: SmaEvent,
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+): Decision {
+  // Chime ignores actions returned for an interruption (DG update-sip-call).
+  if (ev.type === 'ACTION_INTERRUPTED' || ev.type === 'DIGITS_RECEIVED') return noChange(st);
+  if (ev.type === 'INVALID_LAMBDA_RESPONSE') return onInvalidResponse(ev, st, f, ctx);
+  const succeeded = ev.type === 'ACTION_SUCCESSFUL';
+  switch (ev.action?.params.type) {
     case 'CallAndBridge':
-      return succeeded ? onBridgeSucceeded(ev, st, ctx) : onBridgeFailed(ev, st, ctx);
+      return succeeded ? onBridgeSucceeded(ev, st, f, ctx) : onBridgeFailed(ev, st, f, ctx);
     case 'Hangup':
-      if (st.phase === 'transfer_pending') {
-        // Our Hangup of the agent leg is done (or the leg was already gone): bridge to the queue.
-        // Whichever of this and LEG-B's HANGUP comes first moves the phase on; the other is a no-op.
-        return bridgeToQueue(ev, st, ctx, 'primary');
-      }
-      if (st.phase === 'ending' && succeeded && hungUpCallId(ev) === ev.legA?.callId) {
-        const legB = liveLegB(ev);
-        return finish(ev, st, ctx, st.end ?? 'failed', legB ? [hangupLeg(legB)] : []);
-      }
-      return noChange(st);
+      return onHangupDone(ev, st, f, ctx);
     case 'Speak':
       if (!succeeded && st.phase === 'ending') {
         // A failed Speak drops the rest of the list, including our Hangup of LEG-A.
-        const legA = legACallId(ev);
-        return { ...noChange(st), actions: legA ? [hangupLeg(legA)] : [] };
+        return { ...noChange(st), actions: f.legA ? [hangupLeg(f.legA)] : [] };
       }
       return noChange(st);
     default:
-      return noChange(
-        st,
-        succeeded
-          ? []
-          : [
-              {
-                level: 'warn',
-                msg: 'action failed',
-                reason: 'unexpected_action_failure',
-                fields: { actionType },
-              },
-            ],
-      );
+      if (succeeded) return noChange(st);
+      return noChange(st, [
+        {
+          level: 'warn',
+          msg: 'action failed',
+          reason: 'unexpected_action_failure',
+          fields: { actionType: ev.action?.type },
+        },
+      ]);
   }
 }

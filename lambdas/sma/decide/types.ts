@@ -1,8 +1,10 @@
 // What a decision is made of and what it produces. decide() is pure: no AWS SDK, no environment,
 // no clock reads (the time comes in as `nowMs`), so the same event always yields the same actions.
-import type { UseCaseCatalog } from '../../../contracts/use-cases.js';
+import type { FailoverReason, TransferReason } from '../../../contracts/reasons.js';
+import type { UseCase, UseCaseCatalog } from '../../../contracts/use-cases.js';
+import type { TransferStep } from '../../../otel/sma-tracing.js';
 import type { Action } from '../actions.js';
-import type { CallState } from '../call-state.js';
+import type { CallState, TransferTarget } from '../call-state.js';
 
 export interface DecideConfig {
   voiceConnectorArn: string;
@@ -35,7 +37,7 @@ export interface StateRecord {
   TransferInProgress?: boolean;
   PendingTransferToPstn?: string | null;
   TransferQueue?: string;
-  TransferReason?: string;
+  TransferReason?: TransferReason;
   TransferRequestedAt?: number;
   TransferOutcome?: TransferOutcome;
   HumanConnectedAt?: number;
@@ -45,17 +47,59 @@ export interface StateRecord {
 
 export type MetricEffect =
   | { metric: 'activeCalls'; delta: 1 | -1 }
-  | { metric: 'transfer'; outcome: TransferOutcome; reason: string }
+  | { metric: 'transfer'; outcome: TransferOutcome; reason: TransferReason }
   | { metric: 'transferDelay'; seconds: number; outcome: TransferOutcome }
   | { metric: 'callDuration'; seconds: number; disposition: Disposition };
 
-/** A log line the shell writes; `reason` is a fixed snake_case code. */
+/** Why a call update is refused. */
+export type RefusalCode =
+  | 'invalid_update_arguments'
+  | 'transfer_already_in_progress'
+  | 'transfer_not_possible'
+  | 'queue_looks_like_number'
+  | 'unknown_queue'
+  | 'hangup_not_possible';
+
+/** The codes a note can carry: written in the decisions or from a closed set, never the event. */
+export type NoteReason =
+  | RefusalCode
+  | TransferReason
+  | FailoverReason
+  | TransferOutcome
+  | Disposition
+  | 'call_started'
+  | 'unknown_dialed_number'
+  | 'unknown_use_case'
+  | 'state_inferred'
+  | 'bridged'
+  | 'stale_event'
+  | 'unknown_leg'
+  | 'agent_hangup'
+  | 'requested_at_missing'
+  | 'queue_bridge_failed'
+  | 'no_fallback_number'
+  | 'invalid_lambda_response'
+  | 'unexpected_action_failure';
+
+/** A log line the shell writes. */
 export interface Note {
   level: 'info' | 'warn' | 'error';
   msg: string;
-  reason: string;
+  reason: NoteReason;
   /** Extra non-PII fields. */
   fields?: Record<string, string | number | boolean | undefined>;
+}
+
+/** The transfer step a decision took, for its `sma.transfer` span (otel/sma-spans.ts). */
+export interface TransferReport {
+  step: TransferStep;
+  /** With `completed` and a counted `refused`: the outcome of voice.transfers. */
+  outcome?: TransferOutcome;
+  queue: string | undefined;
+  reason: TransferReason | undefined;
+  target: TransferTarget | undefined;
+  /** The agent's `traceparent` argument: its transfer decision span. */
+  agentTraceparent: string | undefined;
 }
 
 export interface Decision {
@@ -64,6 +108,31 @@ export interface Decision {
   record: StateRecord;
   metrics: MetricEffect[];
   notes: Note[];
+  /** Set when this decision requested, refused, bridged or completed a transfer. */
+  transfer?: TransferReport;
+}
+
+/**
+ * What is known of the call for this invocation, resolved once at the top of decide() from the
+ * event and the state it continues from.
+ */
+export interface CallFacts {
+  useCase: UseCase;
+  /** How the use case was found, when that deserves a line (defaulted, or a name refused). */
+  useCaseNote: Note | undefined;
+  outbound: boolean;
+  /** The customer's number: who called us, or whom we called. */
+  customerNumber: string | undefined;
+  /** Our own number on this call: the one dialed, or the one we called from. */
+  ourNumber: string | undefined;
+  /** LEG-A's CallId while the caller is there. */
+  legA: string | undefined;
+  /** The current LEG-B's CallId while it is up. */
+  legB: string | undefined;
+  /** LEG-A's start (epoch ms), for the call's duration. */
+  legAStartMs: number | undefined;
+  /** CallerIdNumber of our bridges. */
+  callerId: string;
 }
 
 export function noChange(state: CallState, notes: Note[] = []): Decision {

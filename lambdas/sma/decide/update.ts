@@ -1,120 +1,166 @@
 // CALL_UPDATE_REQUESTED: the agent asked, through UpdateSipMediaApplicationCall, to transfer the
-// caller to a person or to end the call. Arguments follow docs/architecture.md ("UpdateSipMediaApplication
-// Call arguments"). Anything a caller could have put there is treated as untrusted: the queue must
-// be a key of the use case, and nothing that looks like a phone number is ever dialed.
-import * as z from 'zod';
+// caller to a person or to end the call. The arguments are contracts/call-update.ts's, read at the
+// edge (../action-data.ts). Anything a caller could have put there is treated as untrusted: the
+// queue must be a key of the use case, and nothing that looks like a phone number is ever dialed.
+import type { ReceivedCallUpdate } from '../../../contracts/call-update.js';
+import { queueKey } from '../../../contracts/ids.js';
 import { parseTraceparent } from '../../../otel/traceparent.js';
-import { queueKey } from '../../../contracts/use-cases.js';
 import { hangupLeg } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { bridgeToQueue, legACallId, liveLegB, resolveUseCase } from './common.js';
-import { noChange, type DecideContext, type Decision, type Note } from './types.js';
+import { bridgeToQueue, reportOf } from './common.js';
+import { queueOf } from './facts.js';
+import {
+  noChange,
+  type CallFacts,
+  type DecideContext,
+  type Decision,
+  type Note,
+  type RefusalCode,
+} from './types.js';
 
-export const UpdateArguments = z.object({
-  action: z.enum(['transfer', 'hangup']),
-  queue: z.string().optional(),
-  reason: z.string().optional(),
-  requestedAt: z.string().optional(),
-  traceparent: z.string().optional(),
-});
-export type UpdateArguments = z.infer<typeof UpdateArguments>;
+type TransferUpdate = Extract<ReceivedCallUpdate, { action: 'transfer' }>;
 
-const REASON = /^[a-z][a-z0-9_]{0,47}$/;
 /** Seven or more digits, with or without +, spaces, dots, dashes or brackets. */
 const LOOKS_LIKE_NUMBER = /(?:\+?\d[\s().-]*){7,}/;
 
-function refuse(st: CallState, reason: string, fields?: Note['fields']): Decision {
-  const d = noChange(st, [{ level: 'warn', msg: 'call update refused', reason, fields }]);
-  if (reason.startsWith('queue_') || reason === 'unknown_queue') {
-    d.metrics.push({ metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' });
+function refuse(st: CallState, reason: RefusalCode, fields?: Note['fields']): Decision {
+  return noChange(st, [{ level: 'warn', msg: 'call update refused', reason, fields }]);
+}
+
+function agentTraceOf(update: TransferUpdate): string | undefined {
+  return parseTraceparent(update.traceparent) ? update.traceparent : undefined;
+}
+
+/** A transfer refused; one to a queue that is not the use case's is counted as well. */
+function refuseTransfer(
+  st: CallState,
+  update: TransferUpdate,
+  refusal: { code: RefusalCode; fields?: Note['fields'] },
+): Decision {
+  const d = refuse(st, refusal.code, refusal.fields);
+  const report = {
+    ...reportOf(st, 'refused'),
+    agentTraceparent: st.agentTrace ?? agentTraceOf(update),
+  };
+  if (refusal.code !== 'queue_looks_like_number' && refusal.code !== 'unknown_queue') {
+    return { ...d, transfer: report };
   }
-  return d;
+  return {
+    ...d,
+    metrics: [{ metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' }],
+    transfer: { ...report, outcome: 'refused', reason: 'invalid_queue' },
+  };
+}
+
+/** The queue key to transfer to, or why there is none. */
+function queueFor(
+  st: CallState,
+  f: CallFacts,
+  update: TransferUpdate,
+): { queue: string } | { code: RefusalCode; fields?: Note['fields'] } {
+  if (st.phase === 'transfer_pending' || st.phase === 'bridging_human') {
+    return { code: 'transfer_already_in_progress' };
+  }
+  if (st.phase !== 'ai_connected')
+    return { code: 'transfer_not_possible', fields: { phase: st.phase } };
+  const requested = update.queue || f.useCase.defaultQueue;
+  if (LOOKS_LIKE_NUMBER.test(requested)) return { code: 'queue_looks_like_number' };
+  if (!queueKey.safeParse(requested).success || !queueOf(f.useCase, requested)) {
+    return { code: 'unknown_queue', fields: { useCase: f.useCase.id } };
+  }
+  return { queue: requested };
+}
+
+function requestNotes(next: CallState): Note[] {
+  const notes: Note[] = [
+    {
+      level: 'info',
+      msg: 'transfer requested',
+      reason: next.reason ?? 'unspecified',
+      fields: { queue: next.queue },
+    },
+  ];
+  if (next.requestedAt === undefined) {
+    notes.push({
+      level: 'warn',
+      msg: 'transfer without requestedAt',
+      reason: 'requested_at_missing',
+    });
+  }
+  return notes;
+}
+
+/** What an accepted transfer adds to its decision, whichever way it goes on. */
+type Accepted = Pick<Decision, 'record' | 'notes'>;
+
+/** The agent leg is already gone: bridge right away. */
+function bridgeNow(next: CallState, f: CallFacts, ctx: DecideContext, a: Accepted): Decision {
+  const d = bridgeToQueue(next, f, ctx, 'primary');
+  return {
+    ...d,
+    record: { ...a.record, ...d.record },
+    notes: [...a.notes, ...d.notes],
+    transfer: d.transfer?.step === 'bridging' ? reportOf(d.state, 'requested') : d.transfer,
+  };
+}
+
+/** Hang up the agent leg first; the bridge to the queue follows its HANGUP / ACTION_SUCCESSFUL. */
+function hangUpAgentFirst(next: CallState, f: CallFacts, legB: string, a: Accepted): Decision {
+  const state: CallState = { ...next, phase: 'transfer_pending' };
+  const number = queueOf(f.useCase, next.queue ?? f.useCase.defaultQueue)?.number;
+  return {
+    actions: [hangupLeg(legB)],
+    state,
+    record: { ...a.record, Phase: 'transfer_pending', PendingTransferToPstn: number },
+    metrics: [],
+    notes: a.notes,
+    transfer: reportOf(state, 'requested'),
+  };
 }
 
 function transfer(
-  ev: SmaEvent,
   st: CallState,
+  f: CallFacts,
   ctx: DecideContext,
-  args: UpdateArguments,
+  update: TransferUpdate,
 ): Decision {
-  if (st.phase === 'transfer_pending' || st.phase === 'bridging_human') {
-    return refuse(st, 'transfer_already_in_progress');
-  }
-  if (st.phase !== 'ai_connected') return refuse(st, 'transfer_not_possible', { phase: st.phase });
-  const { useCase } = resolveUseCase(ev, st, ctx);
-  const requested = args.queue?.trim() || useCase.defaultQueue;
-  if (LOOKS_LIKE_NUMBER.test(requested)) return refuse(st, 'queue_looks_like_number');
-  if (!queueKey.safeParse(requested).success || !(requested in useCase.queues)) {
-    return refuse(st, 'unknown_queue', { useCase: useCase.id });
-  }
-  const reason =
-    args.reason !== undefined && REASON.test(args.reason) ? args.reason : 'unspecified';
-  const requestedAt =
-    args.requestedAt !== undefined && /^\d{1,16}$/.test(args.requestedAt)
-      ? Number(args.requestedAt)
-      : undefined;
-  const agentTrace = parseTraceparent(args.traceparent) ? args.traceparent : undefined;
-  const legB = liveLegB(ev);
+  const checked = queueFor(st, f, update);
+  if ('code' in checked) return refuseTransfer(st, update, checked);
   const next: CallState = {
     ...st,
-    queue: requested,
-    reason,
-    requestedAt,
-    agentTrace,
+    queue: checked.queue,
+    reason: update.reason,
+    requestedAt: update.requestedAt,
+    agentTrace: agentTraceOf(update),
     target: 'primary',
-    aiLeg: legB ?? st.aiLeg,
+    aiLeg: f.legB ?? st.aiLeg,
   };
-  const record = {
-    TransferInProgress: true,
-    TransferQueue: requested,
-    TransferReason: reason,
-    TransferRequestedAt: requestedAt ?? ctx.nowMs,
-  };
-  const notes: Note[] = [
-    { level: 'info', msg: 'transfer requested', reason, fields: { queue: requested } },
-    ...(requestedAt === undefined
-      ? [
-          {
-            level: 'warn' as const,
-            msg: 'transfer without requestedAt',
-            reason: 'requested_at_missing',
-          },
-        ]
-      : []),
-  ];
-  if (legB === undefined) {
-    // The agent leg is already gone: bridge right away.
-    const d = bridgeToQueue(ev, next, ctx, 'primary');
-    return { ...d, record: { ...record, ...d.record }, notes: [...notes, ...d.notes] };
-  }
-  // Hang up the agent leg first; the bridge to the queue follows its HANGUP / ACTION_SUCCESSFUL.
-  return {
-    actions: [hangupLeg(legB)],
-    state: { ...next, phase: 'transfer_pending' },
+  const accepted: Accepted = {
     record: {
-      ...record,
-      Phase: 'transfer_pending',
-      PendingTransferToPstn: useCase.queues[requested]!.number,
+      TransferInProgress: true,
+      TransferQueue: checked.queue,
+      TransferReason: update.reason,
+      TransferRequestedAt: update.requestedAt ?? ctx.nowMs,
     },
-    metrics: [],
-    notes,
+    notes: requestNotes(next),
   };
+  return f.legB === undefined
+    ? bridgeNow(next, f, ctx, accepted)
+    : hangUpAgentFirst(next, f, f.legB, accepted);
 }
 
-function hangup(ev: SmaEvent, st: CallState): Decision {
+function hangup(st: CallState, f: CallFacts): Decision {
   if (st.phase !== 'ai_connected') return refuse(st, 'hangup_not_possible', { phase: st.phase });
-  const legA = legACallId(ev);
   // Hang up the caller's leg; its HANGUP event then mirrors the hang-up to LEG-B.
-  if (legA === undefined) {
-    const legB = liveLegB(ev);
+  if (f.legA === undefined) {
     return {
       ...noChange({ ...st, phase: 'ending', end: 'ai_completed' }),
-      actions: legB ? [hangupLeg(legB)] : [],
+      actions: f.legB ? [hangupLeg(f.legB)] : [],
     };
   }
   return {
-    actions: [hangupLeg(legA)],
+    actions: [hangupLeg(f.legA)],
     state: { ...st, phase: 'ending', end: 'ai_completed' },
     record: { Phase: 'ending' },
     metrics: [],
@@ -122,9 +168,14 @@ function hangup(ev: SmaEvent, st: CallState): Decision {
   };
 }
 
-export function decideUpdate(ev: SmaEvent, st: CallState, ctx: DecideContext): Decision {
-  const raw = ev.action?.parameters['Arguments'];
-  const args = UpdateArguments.safeParse(raw);
-  if (!args.success) return refuse(st, 'invalid_update_arguments');
-  return args.data.action === 'transfer' ? transfer(ev, st, ctx, args.data) : hangup(ev, st);
+export function decideUpdate(
+  ev: SmaEvent,
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+): Decision {
+  const params = ev.action?.params;
+  const update = params?.type === 'CallUpdateRequest' ? params.update : undefined;
+  if (!update) return refuse(st, 'invalid_update_arguments');
+  return update.action === 'transfer' ? transfer(st, f, ctx, update) : hangup(st, f);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTelemetryConfig, TelemetryConfigError } from '../../../otel/config.js';
-import { loadSmaConfig, LOCAL_SMA_ENV } from '../../../lambdas/sma/config.js';
+import { loadSmaConfig } from '../../../lambdas/sma/config.js';
+import { LOCAL_SMA_ENV } from '../../../lab/chime/local-sma-env.js';
 import { loadAgentConfig } from '../../../agent/config.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 

@@ -92,6 +92,80 @@ describe('parseEvent', () => {
   });
 });
 
+describe('parseEvent: ActionData', () => {
+  const actionOf = (raw: unknown) => {
+    const res = parseEvent(raw);
+    if (!res.ok) throw new Error(res.reason);
+    return res.event.action;
+  };
+
+  it('types a CallAndBridge by its first endpoint and the leg it names', () => {
+    expect(actionOf(fixture('action-failed-bridge-queue'))).toEqual({
+      type: 'CallAndBridge',
+      leg: { callId: 'a-leg-0001', tag: undefined },
+      params: { type: 'CallAndBridge', endpoint: { kind: 'PSTN', uri: '+12025550140' } },
+    });
+  });
+
+  it('reads an endpoint type it does not know as undefined, and still parses the event', () => {
+    const ev = fixture('action-failed-bridge-queue');
+    ev.ActionData.Parameters.Endpoints[0].BridgeEndpointType = 'SIP';
+    ev.ActionData.Parameters.CallTimeoutSeconds = 'soon';
+    expect(actionOf(ev)?.params).toEqual({
+      type: 'CallAndBridge',
+      endpoint: { kind: undefined, uri: '+12025550140' },
+    });
+  });
+
+  it('reads the leg of a Hangup written Leg-B', () => {
+    const ev = fixture('hangup-leg-b-during-transfer');
+    ev.ActionData.Parameters.ParticipantTag = 'Leg-B';
+    expect(actionOf(ev)).toEqual({
+      type: 'Hangup',
+      leg: { callId: 'b-leg-agent-0001', tag: 'LEG-B' },
+      params: { type: 'Hangup' },
+    });
+  });
+
+  it("reads an update's Arguments with the contract, whatever Type says", () => {
+    const ev = fixture('call-update-requested-transfer');
+    ev.ActionData.Type = 'CallAndBridge';
+    ev.ActionData.Parameters.Arguments.reason = 'caller_is_angry';
+    expect(actionOf(ev)?.params).toEqual({
+      type: 'CallUpdateRequest',
+      update: {
+        action: 'transfer',
+        queue: 'general',
+        reason: 'unspecified',
+        requestedAt: 1763740860000,
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
+    });
+  });
+
+  it('reads malformed update Arguments as no update', () => {
+    const ev = fixture('call-update-requested-transfer');
+    ev.ActionData.Parameters.Arguments = { action: 'dial' };
+    expect(actionOf(ev)?.params).toEqual({ type: 'CallUpdateRequest', update: undefined });
+  });
+
+  it("reads a new outbound call's ArgumentsMap, strings only", () => {
+    const ev = fixture('new-outbound-call');
+    ev.ActionData.Parameters.Arguments.priority = 3;
+    expect(actionOf(ev)?.params).toEqual({
+      type: 'CallCreateRequest',
+      arguments: { useCase: 'city-311' },
+    });
+  });
+
+  it('keeps the Parameters of an action no decision reads', () => {
+    expect(actionOf(fixture('action-interrupted'))?.params).toEqual({
+      type: 'unknown',
+      raw: { DurationInMilliseconds: '3000', CallId: 'a-leg-0001' },
+    });
+  });
+});
+
 describe('call state in TransactionAttributes', () => {
   it('keeps the valid keys when one value is malformed', () => {
     expect(readState({ phase: 'warp_speed', queue: 'general', requestedAt: 'soon' })).toEqual({

@@ -1,0 +1,149 @@
+// The legs of a simulated Chime call, and each returned action carried out on them: simulated, or
+// for real through a ChimeMedia (lab/chime/voice-connector-media.ts). Actions are checked as Chime
+// checks them (./action-rules.ts) before they run.
+import {
+  type Action,
+  type ActionFailure,
+  audioOf,
+  checkAction,
+  playAudioFailure,
+  targetLeg,
+  unsupportedAction,
+} from './action-rules.js';
+import type { ChimeLeg } from './events.js';
+import type { ChimeMedia } from './media.js';
+
+export type Outcome = { ok: true; hungUp?: ChimeLeg } | ActionFailure;
+
+export interface CallLegsOptions {
+  /** The start of every leg's CallId. */
+  idPrefix: string;
+  now: () => number;
+  /** Carries out bridges and hang-ups for real; without it the legs are simulated. */
+  media?: ChimeMedia;
+  /** Does the agent (LiveKit through the Voice Connector) answer? */
+  agentAnswers?: boolean;
+  /** Does a PSTN number (a human queue) answer? */
+  numberAnswers?: (number: string) => boolean;
+}
+
+export class CallLegs {
+  /** Every leg the call has had, in order, as Chime lists them in Participants. */
+  readonly all: ChimeLeg[] = [];
+  private counter = 0;
+
+  constructor(private readonly opts: CallLegsOptions) {}
+
+  /** LEG-A: the caller (inbound) or the callee (outbound). */
+  get legA(): ChimeLeg | undefined {
+    return this.all.find((l) => l.ParticipantTag === 'LEG-A');
+  }
+
+  /** The LEG-B that is up, if any. */
+  get legB(): ChimeLeg | undefined {
+    return this.all.find((l) => l.ParticipantTag === 'LEG-B' && l.Status === 'Connected');
+  }
+
+  get ended(): boolean {
+    return this.legA?.Status === 'Disconnected' && this.legB === undefined;
+  }
+
+  byCallId(callId: string): ChimeLeg | undefined {
+    return this.all.find((l) => l.CallId === callId);
+  }
+
+  add(tag: 'LEG-A' | 'LEG-B', to: string, from: string, dir: ChimeLeg['Direction']): ChimeLeg {
+    this.counter += 1;
+    const leg: ChimeLeg = {
+      CallId: `${this.opts.idPrefix}-leg${this.counter}`,
+      ParticipantTag: tag,
+      To: to,
+      From: from,
+      Direction: dir,
+      StartTimeInMilliseconds: String(this.opts.now()),
+      Status: 'Connected',
+    };
+    this.all.push(leg);
+    return leg;
+  }
+
+  /** The ActionData of a HANGUP event for `leg`. */
+  hangupData(leg: ChimeLeg): Record<string, unknown> {
+    return {
+      Type: 'Hangup',
+      Parameters: { SipResponseCode: '0', CallId: leg.CallId, ParticipantTag: leg.ParticipantTag },
+    };
+  }
+
+  /** ActionData of `action`'s outcome; a CallAndBridge's names the A leg (DG pstn-invocations). */
+  actionData(action: Action): { Type: string; Parameters: Record<string, unknown> } {
+    const callId = action.Type === 'CallAndBridge' && this.legA ? { CallId: this.legA.CallId } : {};
+    return { Type: action.Type, Parameters: { ...action.Parameters, ...callId } };
+  }
+
+  async execute(action: Action): Promise<Outcome> {
+    const failure = checkAction(action, this.all);
+    if (failure) return failure;
+    const p = action.Parameters ?? {};
+    const media = this.opts.media;
+    switch (action.Type) {
+      case 'CallAndBridge':
+        return this.bridge(p);
+      case 'Hangup': {
+        const leg = targetLeg(p, this.all)!; // checkAction found it up
+        leg.Status = 'Disconnected';
+        await media?.hangup(leg);
+        return { ok: true, hungUp: leg };
+      }
+      case 'Speak':
+        await media?.speak?.(String(p['Text']));
+        return { ok: true };
+      case 'Pause':
+        if (media) await new Promise((r) => setTimeout(r, Number(p['DurationInMilliseconds'])));
+        return { ok: true };
+      case 'PlayAudio': {
+        if (!media?.playAudio) return { ok: true };
+        const { source, repeat } = audioOf(p);
+        return media.playAudio(source, repeat).then(
+          () => ({ ok: true }) as const,
+          (err: unknown) => playAudioFailure(err),
+        );
+      }
+      default:
+        return unsupportedAction(action.Type);
+    }
+  }
+
+  private async bridge(p: Record<string, unknown>): Promise<Outcome> {
+    const endpoint = (p['Endpoints'] as Record<string, string>[])[0]!; // checkAction: exactly one
+    const callerId = String(p['CallerIdNumber']);
+    const type = endpoint['BridgeEndpointType'] === 'AWS' ? 'AWS' : 'PSTN';
+    const uri = endpoint['Uri'] ?? '';
+    let answers: boolean;
+    let leg: ChimeLeg | undefined;
+    if (this.opts.media) {
+      leg = this.add('LEG-B', uri, callerId, 'Outbound');
+      leg.Status = 'Disconnected'; // until it answers
+      answers = await this.opts.media.bridge({
+        type,
+        uri,
+        callerId,
+        headers: (p['SipHeaders'] as Record<string, string> | undefined) ?? {},
+        timeoutS: Number(p['CallTimeoutSeconds'] ?? 30),
+        leg,
+      });
+    } else {
+      answers =
+        type === 'AWS'
+          ? (this.opts.agentAnswers ?? true)
+          : (this.opts.numberAnswers?.(uri) ?? true);
+    }
+    if (!answers) {
+      if (leg) this.all.splice(this.all.indexOf(leg), 1); // a leg that never was
+      return { ok: false, errorType: 'CallNotAnswered', errorMessage: 'Call not answered' };
+    }
+    if (leg) leg.Status = 'Connected';
+    else this.add('LEG-B', uri, callerId, 'Outbound');
+    return { ok: true };
+  }
+}
