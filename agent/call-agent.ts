@@ -2,8 +2,10 @@
 // agent serves phone calls and dev rooms; the call context says which.
 import { voice, type llm } from '@livekit/agents';
 import type { Logger } from 'pino';
+import type { AgentTransferReason } from '../contracts/reasons.js';
 import type { CallContext } from './call-context.js';
 import type { CallControl } from './call-control.js';
+import type { CallLines } from './greeting-cache.js';
 import { endCallTool } from './tools/end-call.js';
 import { transferToHumanTool } from './tools/transfer-to-human.js';
 
@@ -11,8 +13,10 @@ export interface CallAgentDeps {
   call: CallContext;
   control: CallControl | undefined;
   logger: Logger;
+  /** The call's fixed lines, played from the cache; without them, live TTS says them. */
+  lines?: CallLines;
   leave: () => Promise<void> | void;
-  onTransferStarted?: (queue: string, reason: string) => void;
+  onTransferStarted?: (queue: string, reason: AgentTransferReason) => void;
 }
 
 export function instructionsFor(call: CallContext): string {
@@ -27,14 +31,16 @@ export function instructionsFor(call: CallContext): string {
 }
 
 export function createCallAgent(deps: CallAgentDeps, model?: llm.LLM): voice.Agent {
+  const { call, control, logger, lines } = deps;
   const tools = [
     transferToHumanTool({
-      call: deps.call,
-      control: deps.control,
-      logger: deps.logger,
+      call,
+      control,
+      logger,
+      lines,
       onTransferStarted: deps.onTransferStarted,
     }),
-    endCallTool({ call: deps.call, control: deps.control, logger: deps.logger, leave: deps.leave }),
+    endCallTool({ call, control, logger, lines, leave: deps.leave }),
   ];
   return new voice.Agent({
     instructions: instructionsFor(deps.call),

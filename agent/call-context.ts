@@ -1,10 +1,12 @@
 // What the agent knows about the call it is in, read once from the SIP participant's attributes
 // (the header contract in contracts/headers.ts, plus LiveKit's own sip.* attributes). A participant
 // without SMA attributes is a developer in a dev room: same agent, but no phone call to control.
+// The call's trace context is parsed here, once: everything after reads it from the CallContext.
+import { trace, type Context } from '@opentelemetry/api';
 import * as z from 'zod';
 import { CallAttribute } from '../contracts/headers.js';
 import type { UseCase, UseCaseCatalog } from '../contracts/use-cases.js';
-import { parseTraceparent } from '../otel/traceparent.js';
+import { contextFromTraceparent } from '../otel/traceparent.js';
 
 /** LiveKit SIP's own participant attributes (livekit/protocol livekit/attrs.go). */
 export const LiveKitSipAttribute = {
@@ -45,7 +47,13 @@ export interface CallContext {
   callerNumber: string | undefined;
   dialedNumber: string | undefined;
   sipCallId: string | undefined;
+  /** The call's X-Traceparent when it is well formed: what the agent forwards to the SMA. */
   traceparent: string | undefined;
+  /**
+   * The same trace as a context whose span is the call's remote root: the parent of the session's
+   * spans and of the agent's decisions. ROOT_CONTEXT when the call has no trace.
+   */
+  traceContext: Context;
 }
 
 export function readCallContext(
@@ -64,6 +72,7 @@ export function readCallContext(
     useCases.all.find((uc) => uc.livekitNumber === dialed) ??
     useCases.defaultUseCase;
   const tp = a[CallAttribute.traceparent];
+  const traceContext = contextFromTraceparent(tp);
   return {
     kind: sma ? 'phone' : 'dev',
     sma,
@@ -71,6 +80,7 @@ export function readCallContext(
     callerNumber: a[LiveKitSipAttribute.phoneNumber],
     dialedNumber: dialed,
     sipCallId: a[LiveKitSipAttribute.callId],
-    traceparent: parseTraceparent(tp) ? tp : undefined,
+    traceparent: trace.getSpanContext(traceContext) ? tp : undefined,
+    traceContext,
   };
 }

@@ -6,12 +6,9 @@ import {
   ChimeSDKVoiceClient,
   UpdateSipMediaApplicationCallCommand,
 } from '@aws-sdk/client-chime-sdk-voice';
-import { trace } from '@opentelemetry/api';
+import { trace, type Context } from '@opentelemetry/api';
+import { toCallUpdateArguments, type CallUpdate } from '../contracts/call-update.js';
 import { withCallUpdateSpan } from '../otel/agent-spans.js';
-
-export type CallUpdate =
-  | { action: 'transfer'; queue: string; reason: string; requestedAt: number; traceparent?: string }
-  | { action: 'hangup'; reason: string; requestedAt: number; traceparent?: string };
 
 export interface CallControl {
   update(update: CallUpdate): Promise<void>;
@@ -45,21 +42,12 @@ export function isRetryable(err: unknown): boolean {
   return e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET';
 }
 
-export function toArguments(u: CallUpdate): Record<string, string> {
-  const args: Record<string, string> = {
-    action: u.action,
-    reason: u.reason,
-    requestedAt: String(u.requestedAt),
-  };
-  if (u.action === 'transfer') args['queue'] = u.queue;
-  if (u.traceparent) args['traceparent'] = u.traceparent;
-  return args;
-}
-
 export interface ChimeCallControlOptions {
   client: ChimeSDKVoiceClient;
   sipMediaApplicationId: string;
   transactionId: string;
+  /** The call's trace context (CallContext.traceContext): the parent of a decision made outside it. */
+  traceContext?: Context;
   /** Total time for all attempts, including backoff. */
   budgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -87,7 +75,13 @@ export class ChimeCallControl implements CallControl {
   update(update: CallUpdate): Promise<void> {
     const queue = update.action === 'transfer' ? update.queue : undefined;
     return withCallUpdateSpan(
-      { action: update.action, reason: update.reason, queue, traceparent: update.traceparent },
+      {
+        action: update.action,
+        reason: update.reason,
+        queue,
+        traceparent: update.traceparent,
+        callContext: this.opts.traceContext,
+      },
       (traceparent) => this.send({ ...update, traceparent }),
     );
   }
@@ -97,7 +91,7 @@ export class ChimeCallControl implements CallControl {
     const command = new UpdateSipMediaApplicationCallCommand({
       SipMediaApplicationId: this.opts.sipMediaApplicationId,
       TransactionId: this.opts.transactionId,
-      Arguments: toArguments(update),
+      Arguments: toCallUpdateArguments(update),
     });
     let delayMs = 150;
     for (let attempt = 1; ; attempt++) {

@@ -4,20 +4,18 @@
 // a person.
 import { voice, type JobContext } from '@livekit/agents';
 import { context } from '@opentelemetry/api';
-import { contextFromTraceparent } from '../otel/traceparent.js';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
-import { createCallAgent } from './call-agent.js';
 import { readCallContext, LiveKitSipAttribute, type CallContext } from './call-context.js';
 import { ChimeCallControl, type CallControl } from './call-control.js';
 import type { AgentConfig } from './config.js';
-import type { GreetingCache } from './greeting-cache.js';
+import { CallLines, type GreetingCache } from './greeting-cache.js';
 import { LatencyRecorder } from './latency.js';
-import { PROVIDER_TROUBLE_LINE, watchProviderErrors } from './provider-failures.js';
-import { HANDOFF_LINE } from './tools/transfer-to-human.js';
+import { callFailurePolicy, watchProviderErrors } from './provider-failures.js';
 import type { SpeechProviders } from './providers/index.js';
+import { assembleSession, CALL_AUDIO_RATE, roomStartOptions } from './session-assembly.js';
 
 export interface CallDeps {
   config: AgentConfig;
@@ -33,6 +31,7 @@ function controlFor(call: CallContext, config: AgentConfig): CallControl | undef
     client: ChimeCallControl.clientFor(call.sma.region),
     sipMediaApplicationId: call.sma.sipMediaApplicationId,
     transactionId: call.sma.transactionId,
+    traceContext: call.traceContext,
     budgetMs: config.transferRetryBudgetMs,
   });
 }
@@ -63,13 +62,6 @@ function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<n
   });
 }
 
-/**
- * The rate of the agent's audio in and out. The phone line carries 8 kHz; 16 kHz is what the VAD
- * and the speech models work at, so the framework resamples nothing per frame (its 24 kHz default
- * would cost a resampler each way on every frame).
- */
-const CALL_AUDIO_RATE = 16000;
-
 export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   const phases = new CallPhases();
   const cpuAtStart = process.cpuUsage(); // the job process serves this call only
@@ -80,82 +72,17 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   // Watched from here, so the answer's time is when it happened, even while the session starts.
   const answered = whenAnswered(ctx.room, participant);
   const call = readCallContext(participant.attributes, deps.config.useCases);
-  const log = deps.logger.child({
-    room: ctx.room.name,
-    transactionId: call.sma?.transactionId,
-    useCase: call.useCase.id,
-    kind: call.kind,
-  });
-  log.info({ pii: { caller: call.callerNumber, dialed: call.dialedNumber } }, 'call started');
-  const attrs = { component: 'agent', use_case: call.useCase.id };
-  deps.instruments.activeCalls.add(1, attrs);
-
-  const control = controlFor(call, deps.config);
-  const session = new voice.AgentSession({ ...deps.providers.forSession(call.useCase) });
-  const agent = createCallAgent({
+  const log = callLogger(deps.logger, ctx.room.name, call);
+  const { session, agent, lines } = prepareSession(ctx, call, deps, log);
+  const latency = superviseCall(ctx, session, participant.identity, {
     call,
-    control,
-    logger: log,
-    leave: () => ctx.shutdown('agent_left'),
-    onTransferStarted: (queue, reason) => log.info({ queue, reason }, 'handed off'),
+    deps,
+    log,
+    cpuAtStart,
   });
-  const latency = new LatencyRecorder(deps.instruments, attrs, {
-    onTtfa: (ms) => log.info({ ttfaMs: ms }, 'first audio'),
-    onTurn: (ms) => log.info({ turnMs: ms }, 'turn'),
-  });
-
-  watchProviderErrors(session, {
-    logger: log,
-    sayTrouble: () =>
-      void session.say(PROVIDER_TROUBLE_LINE, {
-        audio: deps.greetings.stream(call.useCase, PROVIDER_TROUBLE_LINE),
-      }),
-    handOff: async () => {
-      const handoff = deps.greetings.stream(call.useCase, HANDOFF_LINE);
-      await session
-        .say(HANDOFF_LINE, { audio: handoff, allowInterruptions: false })
-        .waitForPlayout();
-      if (!control) return;
-      const queue = call.useCase.defaultQueue;
-      await control.update({
-        action: 'transfer',
-        queue,
-        reason: 'agent_error',
-        requestedAt: Date.now(),
-        traceparent: call.traceparent,
-      });
-    },
-  });
-  const callerAudio = new CallAudioInput(ctx.room, participant.identity, CALL_AUDIO_RATE);
-  session.on(voice.AgentSessionEventTypes.Close, () => {
-    void callerAudio.close();
-    deps.instruments.activeCalls.add(-1, attrs);
-    const transcript = session.history.items
-      .filter((i) => i.type === 'message')
-      .map((i) => `${i.role}: ${i.textContent ?? ''}`);
-    const cpu = process.cpuUsage(cpuAtStart);
-    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-    log.info({ cpuMs, pii: { transcript } }, 'call ended');
-    // The call is over (the caller hung up, or the session ended): leave the room at once, so the
-    // job ends, the worker's load drops, and nothing lingers in the room.
-    ctx.shutdown('call_ended');
-  });
-
-  // The caller's audio in 40 ms frames (the framework's input would take 10 ms ones). The session
-  // does not close an input it was given: the Close handler above does.
-  session.input.audio = callerAudio;
   // The framework's session spans are started inside this context: parented to the call's trace.
-  await context.with(contextFromTraceparent(call.traceparent), () =>
-    session.start({
-      agent,
-      room: ctx.room,
-      inputOptions: {
-        participantIdentity: participant.identity,
-        closeOnDisconnect: true,
-        audioEnabled: false, // the input above stands in for the framework's
-      },
-      outputOptions: { audioSampleRate: CALL_AUDIO_RATE },
-    }),
+  await context.with(call.traceContext, () =>
+    session.start({ agent, ...roomStartOptions(ctx.room, participant.identity) }),
   );
   phases.mark('sessionStarted');
   if (session.output.audio) latency.attach(session, session.output.audio);
@@ -165,10 +92,76 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
     return;
   }
   latency.markAnswered(answeredAt);
-  const cached = deps.greetings.stream(call.useCase);
-  if (!cached) log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
-  session.say(call.useCase.greeting, { audio: cached, allowInterruptions: true });
+  if (!lines.isCached('greeting'))
+    log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
+  lines.say(session, 'greeting', { allowInterruptions: true });
   log.info({ ...phases.since(), answeredMs: answeredAt - phases.start }, 'call set up');
+}
+
+function callLogger(logger: Logger, room: string | undefined, call: CallContext): Logger {
+  const log = logger.child({
+    room,
+    transactionId: call.sma?.transactionId,
+    useCase: call.useCase.id,
+    kind: call.kind,
+  });
+  log.info({ pii: { caller: call.callerNumber, dialed: call.dialedNumber } }, 'call started');
+  return log;
+}
+
+/** The call's session and agent, its fixed lines, and what a provider failure makes it do. */
+function prepareSession(ctx: JobContext, call: CallContext, deps: CallDeps, log: Logger) {
+  const control = controlFor(call, deps.config);
+  const lines = new CallLines(call.useCase, deps.greetings);
+  const { session, agent } = assembleSession(call, {
+    providers: deps.providers,
+    control,
+    logger: log,
+    lines,
+    leave: () => ctx.shutdown('agent_left'),
+    onTransferStarted: (queue, reason) => log.info({ queue, reason }, 'handed off'),
+  });
+  watchProviderErrors(session, callFailurePolicy(session, call, { lines, control, logger: log }));
+  return { session, agent, lines };
+}
+
+/**
+ * The call's audio in, its gauges and latencies, and its end. The caller's audio comes in 40 ms
+ * frames (the framework's input would take 10 ms ones); the session does not close an input it
+ * was given, so the Close handler does.
+ */
+function superviseCall(
+  ctx: JobContext,
+  session: voice.AgentSession,
+  callerIdentity: string,
+  c: { call: CallContext; deps: CallDeps; log: Logger; cpuAtStart: NodeJS.CpuUsage },
+): LatencyRecorder {
+  const { instruments } = c.deps;
+  const attrs = { component: 'agent', use_case: c.call.useCase.id };
+  instruments.activeCalls.add(1, attrs);
+  const callerAudio = new CallAudioInput(ctx.room, callerIdentity, CALL_AUDIO_RATE);
+  session.input.audio = callerAudio;
+  session.on(voice.AgentSessionEventTypes.Close, () => {
+    void callerAudio.close();
+    instruments.activeCalls.add(-1, attrs);
+    logCallEnded(session, c.log, c.cpuAtStart);
+    // The call is over (the caller hung up, or the session ended): leave the room at once, so the
+    // job ends, the worker's load drops, and nothing lingers in the room.
+    ctx.shutdown('call_ended');
+  });
+  return new LatencyRecorder(instruments, attrs, {
+    onTtfa: (ms) => c.log.info({ ttfaMs: ms }, 'first audio'),
+    onTurn: (ms) => c.log.info({ turnMs: ms }, 'turn'),
+  });
+}
+
+function logCallEnded(session: voice.AgentSession, log: Logger, cpuAtStart: NodeJS.CpuUsage) {
+  const transcript = session.history.items
+    .filter((i) => i.type === 'message')
+    .map((i) => `${i.role}: ${i.textContent ?? ''}`);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  log.info({ cpuMs, pii: { transcript } }, 'call ended');
 }
 
 /** Milliseconds from the job's start to each step of setting up the call (logged once per call). */

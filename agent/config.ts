@@ -2,6 +2,7 @@
 // missing or malformed variable stops start-up with a message naming it. Secrets (API keys) are
 // kept here and never logged.
 import * as z from 'zod';
+import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { loadUseCases, type UseCaseCatalog } from '../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
 
@@ -13,7 +14,7 @@ const envSchema = z.object({
   AGENT_NAME: z
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}$/)
-    .default('callbridge-agent'),
+    .default(DEFAULT_AGENT_NAME),
   /** `auto`: cloud when both cloud keys are set, else local. */
   SPEECH_PROVIDERS: z.enum(['auto', 'local', 'cloud']).default('auto'),
   DEEPGRAM_API_KEY: z.string().min(1).optional(),

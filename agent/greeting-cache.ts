@@ -1,8 +1,8 @@
 // Each use case's greeting, rendered once at prewarm and played from memory the moment the call is
 // answered, so the caller never waits on TTS for the first words. Live TTS is the fallback when a
 // greeting is missing from the cache (rendering failed at prewarm, or a use case added since).
-// A few fixed lines (the hand-off line, the provider-trouble line) are kept the same way, so they
-// play even when the TTS provider is what failed.
+// The other fixed lines (agent/lines.ts: the hand-off, the trouble line, the goodbye) are kept the
+// same way, so they play with no TTS round trip, and even when the TTS provider is what failed.
 //
 // The framework loads a job process per call, and each would render the same lines again (half a
 // second of CPU with Flite; a TTS API request per line and per call in the cloud). A RenderedLines
@@ -10,9 +10,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { voice } from '@livekit/agents';
 import { AudioFrame, combineAudioFrames } from '@livekit/rtc-node';
 import type { UseCase } from '../contracts/use-cases.js';
 import { firstChannel, pcmFrames, SPEECH_FRAME_MS, speechFrames } from './audio.js';
+import { fixedLines, fixedLineTexts, type FixedLines, type LineName } from './lines.js';
 
 export type RenderSpeech = (text: string, useCase: UseCase) => Promise<AudioFrame[]>;
 
@@ -66,6 +68,12 @@ export class RenderedLinesDir implements RenderedLines {
   }
 }
 
+export interface RenderFailure {
+  /** The use case whose line could not be rendered. */
+  id: string;
+  error: Error;
+}
+
 export class GreetingCache {
   private readonly frames = new Map<string, AudioFrame[]>();
 
@@ -79,32 +87,56 @@ export class GreetingCache {
    * Renders every use case's greeting and the `lines` in its voice; failures are returned, not
    * thrown (live TTS covers them).
    */
-  async warm(
+  warm(
     useCases: readonly UseCase[],
     render: RenderSpeech,
     lines: readonly string[] = [],
-  ): Promise<{ id: string; error: Error }[]> {
-    const failures: { id: string; error: Error }[] = [];
+  ): Promise<RenderFailure[]> {
+    return this.warmEach(useCases, render, (uc) => [uc.greeting, ...lines]);
+  }
+
+  /** Renders every fixed line (agent/lines.ts) of each use case, as {@link warm} does. */
+  warmFixedLines(useCases: readonly UseCase[], render: RenderSpeech): Promise<RenderFailure[]> {
+    return this.warmEach(useCases, render, fixedLineTexts);
+  }
+
+  private async warmEach(
+    useCases: readonly UseCase[],
+    render: RenderSpeech,
+    textsOf: (uc: UseCase) => readonly string[],
+  ): Promise<RenderFailure[]> {
+    const failures: RenderFailure[] = [];
     for (const uc of useCases) {
-      for (const text of [uc.greeting, ...lines]) {
-        const key = GreetingCache.key(uc, text);
-        try {
-          let frames = this.shared?.get(key);
-          if (!frames) {
-            // The engine's lead-in silence would be the first thing the caller hears.
-            const rendered = await render(text, uc);
-            if (rendered.length === 0) continue;
-            const pcm = combineAudioFrames(rendered.map(firstChannel));
-            frames = speechFrames(pcm.data, pcm.sampleRate);
-            if (frames.length > 0) this.shared?.put(key, frames);
-          }
-          if (frames.length > 0) this.frames.set(key, frames);
-        } catch (error) {
-          failures.push({ id: uc.id, error: error as Error });
-        }
+      for (const text of textsOf(uc)) {
+        const failure = await this.warmLine(uc, text, render);
+        if (failure) failures.push(failure);
       }
     }
     return failures;
+  }
+
+  private async warmLine(
+    uc: UseCase,
+    text: string,
+    render: RenderSpeech,
+  ): Promise<RenderFailure | undefined> {
+    const key = GreetingCache.key(uc, text);
+    if (this.frames.has(key)) return undefined;
+    try {
+      let frames = this.shared?.get(key);
+      if (!frames) {
+        // The engine's lead-in silence would be the first thing the caller hears.
+        const rendered = await render(text, uc);
+        if (rendered.length === 0) return undefined;
+        const pcm = combineAudioFrames(rendered.map(firstChannel));
+        frames = speechFrames(pcm.data, pcm.sampleRate);
+        if (frames.length > 0) this.shared?.put(key, frames);
+      }
+      if (frames.length > 0) this.frames.set(key, frames);
+      return undefined;
+    } catch (error) {
+      return { id: uc.id, error: error as Error };
+    }
   }
 
   has(useCase: UseCase, text = useCase.greeting): boolean {
@@ -122,5 +154,30 @@ export class GreetingCache {
         else controller.close();
       },
     });
+  }
+}
+
+/** One call's fixed lines: each plays from the cache when it was rendered, else by live TTS. */
+export class CallLines {
+  readonly lines: FixedLines;
+
+  constructor(
+    private readonly useCase: UseCase,
+    private readonly cache?: GreetingCache,
+  ) {
+    this.lines = fixedLines(useCase);
+  }
+
+  isCached(name: LineName): boolean {
+    return this.cache?.has(this.useCase, this.lines[name]) ?? false;
+  }
+
+  say(
+    session: voice.AgentSession,
+    name: LineName,
+    opts: { allowInterruptions?: boolean } = {},
+  ): voice.SpeechHandle {
+    const text = this.lines[name];
+    return session.say(text, { audio: this.cache?.stream(this.useCase, text), ...opts });
   }
 }

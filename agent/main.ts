@@ -17,10 +17,8 @@ import {
 import { runCall, type CallDeps } from './call-session.js';
 import { loadAgentConfig } from './config.js';
 import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
-import { PROVIDER_TROUBLE_LINE } from './provider-failures.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
-import { HANDOFF_LINE } from './tools/transfer-to-human.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
 /** Where the worker's job processes share rendered greetings: set by the main process. */
@@ -42,13 +40,10 @@ async function prewarm(proc: JobProcess): Promise<void> {
   cost.mark('providers');
   const linesDir = process.env[RENDERED_LINES_DIR];
   const greetings = new GreetingCache(linesDir ? new RenderedLinesDir(linesDir) : undefined);
-  const failures = await greetings.warm(config.useCases.all, providers.renderSpeech, [
-    HANDOFF_LINE,
-    PROVIDER_TROUBLE_LINE,
-  ]);
+  const failures = await greetings.warmFixedLines(config.useCases.all, providers.renderSpeech);
   cost.mark('greetings');
   for (const f of failures)
-    logger.warn({ useCase: f.id, err: f.error }, 'greeting not cached; live TTS will say it');
+    logger.warn({ useCase: f.id, err: f.error }, 'fixed line not cached; live TTS will say it');
   const deps: CallDeps = {
     config,
     providers,

@@ -4,8 +4,10 @@
 // what failed).
 import { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
-
-export const PROVIDER_TROUBLE_LINE = "Sorry, I'm having a little trouble. One moment please.";
+import { AgentTransferReason } from '../contracts/reasons.js';
+import type { CallContext } from './call-context.js';
+import type { CallControl } from './call-control.js';
+import type { CallLines } from './greeting-cache.js';
 
 export interface ProviderFailurePolicy {
   sayTrouble: () => void;
@@ -40,4 +42,31 @@ export function watchProviderErrors(
         policy.logger.error({ err }, 'hand-off after provider errors failed'),
       );
   });
+}
+
+/**
+ * The policy of one call: the trouble line, then the hand-off line and a transfer to the use
+ * case's default queue. Both lines play from the cache (agent/lines.ts).
+ */
+export function callFailurePolicy(
+  session: voice.AgentSession,
+  call: CallContext,
+  deps: { lines: CallLines; control: CallControl | undefined; logger: Logger },
+): ProviderFailurePolicy {
+  const { lines, control } = deps;
+  return {
+    logger: deps.logger,
+    sayTrouble: () => void lines.say(session, 'trouble'),
+    handOff: async () => {
+      await lines.say(session, 'handoff', { allowInterruptions: false }).waitForPlayout();
+      if (!control) return;
+      await control.update({
+        action: 'transfer',
+        queue: call.useCase.defaultQueue,
+        reason: AgentTransferReason.enum.agent_error,
+        requestedAt: Date.now(),
+        traceparent: call.traceparent,
+      });
+    },
+  };
 }

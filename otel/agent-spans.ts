@@ -9,7 +9,7 @@ import {
   type Context,
   type Tracer,
 } from '@opentelemetry/api';
-import { contextFromTraceparent, formatTraceparent, parseTraceparent } from './traceparent.js';
+import { formatTraceparent } from './traceparent.js';
 
 export const AGENT_TRACER = 'callbridge.agent';
 
@@ -19,20 +19,20 @@ export interface CallUpdateFacts {
   queue?: string;
   /** The call's trace (X-Traceparent), when the agent is in a phone call. */
   traceparent?: string;
+  /** The same trace, parsed once when the call started (agent/call-context.ts). */
+  callContext?: Context;
 }
 
 /**
  * The decision's parent: the active span when it belongs to the call's trace (the framework's
  * tool span, inside the session started under X-Traceparent), else the call's root span itself.
  */
-function parentContext(traceparent: string | undefined): Context {
+function parentContext(callContext: Context | undefined): Context {
   const active = context.active();
-  const call = parseTraceparent(traceparent);
-  if (!call) return active;
+  const call = callContext && trace.getSpanContext(callContext);
+  if (!callContext || !call) return active;
   const sc = trace.getSpanContext(active);
-  return sc && isSpanContextValid(sc) && sc.traceId === call.traceId
-    ? active
-    : contextFromTraceparent(traceparent);
+  return sc && isSpanContextValid(sc) && sc.traceId === call.traceId ? active : callContext;
 }
 
 /**
@@ -44,7 +44,7 @@ export async function withCallUpdateSpan<T>(
   send: (traceparent: string | undefined) => Promise<T>,
   tracer: Tracer = trace.getTracer(AGENT_TRACER),
 ): Promise<T> {
-  const parent = parentContext(u.traceparent);
+  const parent = parentContext(u.callContext);
   const span = tracer.startSpan(
     `agent.${u.action}_decision`,
     {

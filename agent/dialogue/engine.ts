@@ -8,6 +8,7 @@
 //   5. a frequent question matches  -> its answer (keywords, most matches wins);
 //   6. a yes after we offered a person -> transfer_to_human;
 //   7. nothing understood           -> ask again; the second time in a row, transfer (not_understood).
+import type { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
 import { ToolOutcome } from '../tools/outcome.js';
 
@@ -18,7 +19,11 @@ export interface Turn {
 
 export type Reply =
   | { kind: 'say'; text: string }
-  | { kind: 'tool'; name: 'transfer_to_human'; args: { queue: string; reason: string } }
+  | {
+      kind: 'tool';
+      name: 'transfer_to_human';
+      args: { queue: string; reason: AgentTransferReason };
+    }
   | { kind: 'tool'; name: 'end_call'; args: Record<string, never> }
   | { kind: 'silent' };
 
@@ -115,6 +120,10 @@ function lastAssistant(history: Turn[]): string | undefined {
   return undefined;
 }
 
+function transfer(queue: string, reason: AgentTransferReason): Reply {
+  return { kind: 'tool', name: 'transfer_to_human', args: { queue, reason } };
+}
+
 export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   const last = history[history.length - 1];
   if (!last) return { kind: 'silent' };
@@ -123,29 +132,13 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   const text = normalise(last.text);
   const earlier = history.slice(0, -1);
   if (EMERGENCY.test(text)) return { kind: 'say', text: Lines.emergency };
-  if (PERSON.test(text)) {
-    return {
-      kind: 'tool',
-      name: 'transfer_to_human',
-      args: { queue: pickQueue(useCase, text), reason: 'caller_asked' },
-    };
-  }
+  if (PERSON.test(text)) return transfer(pickQueue(useCase, text), 'caller_asked');
   if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
   const faq = matchFaq(useCase, text);
   if (faq) return { kind: 'say', text: `${faq.answer} ${Lines.anythingElse}` };
   if (YES.test(text) && lastAssistant(earlier) === Lines.transferRefused) {
-    return {
-      kind: 'tool',
-      name: 'transfer_to_human',
-      args: { queue: useCase.defaultQueue, reason: 'caller_asked' },
-    };
+    return transfer(useCase.defaultQueue, 'caller_asked');
   }
-  if (misunderstandings(earlier) >= 1) {
-    return {
-      kind: 'tool',
-      name: 'transfer_to_human',
-      args: { queue: useCase.defaultQueue, reason: 'not_understood' },
-    };
-  }
+  if (misunderstandings(earlier) >= 1) return transfer(useCase.defaultQueue, 'not_understood');
   return { kind: 'say', text: Lines.notUnderstood };
 }

@@ -1,50 +1,39 @@
-// Speech providers, chosen by configuration and loaded once per worker process (prewarm):
+// Speech providers, chosen by configuration and loaded once per job process (prewarm):
 // - cloud: Deepgram STT, an OpenAI(-compatible) LLM, Deepgram or OpenAI TTS;
 // - local (offline; the default without cloud keys): Silero VAD, PocketSphinx STT in-process, the
 //   rule-based dialogue engine behind the LLM interface, Flite TTS.
-// Both use the bundled `v1-mini` turn detector and VAD-based interruptions (barge-in), set
-// explicitly so nothing reaches LiveKit Cloud for turn detection or interruption.
+// A set supplies each call's components and renders fixed lines; agent/session-assembly.ts makes
+// the session from them, the same way for both sets.
 import { AudioFrame } from '@livekit/rtc-node';
-import { inference, type llm, type stt, type tts, type VAD, type voice } from '@livekit/agents';
+import type { llm, stt, tts, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { Logger } from 'pino';
 import type { UseCase } from '../../contracts/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
+import { TURN_TIMING } from '../session-assembly.js';
 import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { CallVad } from './call-vad.js';
 import { PocketSphinxSTT, TELEPHONE_CEPSTRAL_MEAN } from './pocketsphinx-stt.js';
 
-export interface SessionProviders {
+/** What one call's session speaks and listens with. */
+export interface SessionComponents {
   vad: VAD;
   stt: stt.STT;
   llm: llm.LLM;
   tts: tts.TTS;
-  turnHandling: Partial<voice.AgentSessionOptions['turnHandling']>;
 }
 
 export interface SpeechProviders {
   kind: 'local' | 'cloud';
-  forSession(useCase: UseCase): SessionProviders;
+  /**
+   * The components of one call's session. Its STT, LLM and TTS are made for it: the framework
+   * subscribes to a component's events and never unsubscribes.
+   */
+  components(useCase: UseCase): SessionComponents;
   /** Renders a line to frames (the greeting cache). */
   renderSpeech: RenderSpeech;
-}
-
-/** Timing that keeps replies quick on a phone line (silence before the turn may end). */
-export const TURN_TIMING = { vadMinSilenceMs: 300, endpointingMinMs: 200, endpointingMaxMs: 2500 };
-
-/**
- * The turn handling of one session. The bundled `v1-mini` end-of-turn model runs in the worker's
- * inference process, which the detector finds through the job's context: it is made per session,
- * inside the job (made at prewarm, it has no executor and predicts "turn over" every time).
- */
-function turnHandling(): SessionProviders['turnHandling'] {
-  return {
-    turnDetection: new inference.TurnDetector({ version: 'v1-mini' }),
-    endpointing: { minDelay: TURN_TIMING.endpointingMinMs, maxDelay: TURN_TIMING.endpointingMaxMs },
-    interruption: { enabled: true, mode: 'vad' },
-  };
 }
 
 async function loadVad(): Promise<VAD> {
@@ -67,14 +56,13 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
   logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
   return {
     kind: 'local',
-    forSession: (uc) => {
+    components: (uc) => {
       const callVad = new CallVad(vad);
       return {
         vad: callVad,
         stt: new PocketSphinxSTT(model, callVad),
         llm: new DialogueLLM(uc),
         tts: new FliteTTS({ voice: uc.voice.local }),
-        turnHandling: turnHandling(),
       };
     },
     // One frame of the whole line: the greeting cache trims and frames it for playing.
@@ -111,7 +99,7 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
   logger.info({ model: config.openai.model, tts: config.cloudTts }, 'speech providers: cloud');
   return {
     kind: 'cloud',
-    forSession: (uc) => ({
+    components: (uc) => ({
       vad,
       stt: makeStt(),
       llm: new openai.LLM({
@@ -120,7 +108,6 @@ async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechPro
         baseURL: config.openai.baseURL,
       }),
       tts: makeTts(uc),
-      turnHandling: turnHandling(),
     }),
     renderSpeech: (text, uc) => collect(makeTts(uc), text),
   };

@@ -2,16 +2,18 @@
 // there is no phone call: the agent leaves the room instead.
 import { llm } from '@livekit/agents';
 import type { Logger } from 'pino';
+import { HangupReason } from '../../contracts/reasons.js';
 import type { CallContext } from '../call-context.js';
 import type { CallControl } from '../call-control.js';
+import { CallLines } from '../greeting-cache.js';
 import { outcome, ToolOutcome } from './outcome.js';
-
-export const GOODBYE_LINE = 'Thank you for calling. Goodbye!';
 
 export interface EndCallToolDeps {
   call: CallContext;
   control: CallControl | undefined;
   logger: Logger;
+  /** The call's fixed lines; without them the goodbye is said by live TTS. */
+  lines?: CallLines;
   /** Leaves the room (dev rooms; or when Chime cannot be reached, which the SMA treats as the
    * agent leg dropping: the caller then reaches a person rather than silence). */
   leave: () => Promise<void> | void;
@@ -19,12 +21,13 @@ export interface EndCallToolDeps {
 }
 
 export function endCallTool(deps: EndCallToolDeps) {
+  const lines = deps.lines ?? new CallLines(deps.call.useCase);
   return llm.tool({
     name: 'end_call',
     description: 'End the call after the caller says they are done. Say nothing before calling it.',
     execute: async (_args, { ctx }) => {
       ctx.disallowInterruptions();
-      await ctx.session.say(GOODBYE_LINE, { allowInterruptions: false }).waitForPlayout();
+      await lines.say(ctx.session, 'goodbye', { allowInterruptions: false }).waitForPlayout();
       if (!deps.control) {
         await deps.leave();
         return outcome(ToolOutcome.devRoom, 'Left the dev room.');
@@ -32,7 +35,7 @@ export function endCallTool(deps: EndCallToolDeps) {
       try {
         await deps.control.update({
           action: 'hangup',
-          reason: 'caller_done',
+          reason: HangupReason.enum.caller_done,
           requestedAt: (deps.now ?? Date.now)(),
           traceparent: deps.call.traceparent,
         });

@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { initializeLogger, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
-import { createCallAgent } from '../../agent/call-agent.js';
 import { readCallContext } from '../../agent/call-context.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { GreetingCache } from '../../agent/greeting-cache.js';
@@ -17,6 +16,7 @@ import { LatencyRecorder } from '../../agent/latency.js';
 import { resamplePcm } from '../../agent/audio.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers/index.js';
+import { assembleSession } from '../../agent/session-assembly.js';
 import { createAgentInstruments } from '../../otel/instruments.js';
 import useCasesJson from '../../contracts/use-cases.json' with { type: 'json' };
 import { PushAudioInput, RecordingAudioOutput } from '../../test/helpers/audio.js';
@@ -52,7 +52,12 @@ async function telephone(text: string): Promise<Int16Array> {
 
 async function startSession(providers: SpeechProviders, realtime: boolean) {
   const call = readCallContext({}, config.useCases);
-  const session = new voice.AgentSession({ ...providers.forSession(useCase) });
+  const { session, agent } = assembleSession(call, {
+    providers,
+    control: undefined,
+    logger,
+    leave: () => undefined,
+  });
   const input = new PushAudioInput();
   const output = new RecordingAudioOutput(16000, realtime);
   session.input.audio = input;
@@ -65,9 +70,7 @@ async function startSession(providers: SpeechProviders, realtime: boolean) {
     { onTtfa: (ms) => ttfa.push(ms), onTurn: (ms) => turns.push(ms) },
   );
   latency.attach(session, output);
-  await session.start({
-    agent: createCallAgent({ call, control: undefined, logger, leave: () => undefined }),
-  });
+  await session.start({ agent });
   return { session, input, output, latency, ttfa, turns };
 }
 

@@ -1,7 +1,7 @@
 // The agent's conversation and tools with the framework's own session (text only: no server, no
 // keys). Call control goes through the real AWS SDK client to a local HTTP server that answers the
 // Chime SDK Voice API as AWS documents it.
-import { initializeLogger, voice } from '@livekit/agents';
+import { initializeLogger, llm, voice } from '@livekit/agents';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCallAgent } from '../../../agent/call-agent.js';
@@ -9,6 +9,8 @@ import { readCallContext, type CallContext } from '../../../agent/call-context.j
 import { ChimeCallControl } from '../../../agent/call-control.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { Lines, toolText } from '../../../agent/dialogue/engine.js';
+import { transferParameters } from '../../../agent/tools/transfer-to-human.js';
+import { AgentTransferReason } from '../../../contracts/reasons.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
 import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
@@ -192,5 +194,47 @@ describe('call agent (local dialogue engine)', () => {
       expect(outputs(result.events)[0]).toMatch(/^transfer_refused/);
     }
     expect(api.requests).toEqual([]);
+  });
+
+  it('shows the model the closed set of transfer reasons', () => {
+    const schema = llm.toJsonSchema(transferParameters(useCases.defaultUseCase)) as Json;
+    expect(schema.properties.reason.enum).toEqual(AgentTransferReason.options);
+    expect(schema.required).toContain('reason');
+  });
+
+  it('transfers with caller_asked when the model sends a reason outside the set, logging none of it', async () => {
+    const logs: string[] = [];
+    const captured = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
+    const call = readCallContext(PHONE_ATTRS, useCases);
+    const control = new ChimeCallControl({
+      client: ChimeCallControl.clientFor('us-east-1'),
+      sipMediaApplicationId: 'sma-test',
+      transactionId: TX,
+    });
+    const fake = new voice.testing.FakeLLM([
+      {
+        input: 'get me a human',
+        toolCalls: [
+          { name: 'transfer_to_human', args: { queue: 'general', reason: 'Mayor Is My Uncle' } },
+        ],
+      },
+    ]);
+    const started: string[] = [];
+    const session = new voice.AgentSession({ llm: fake });
+    sessions.push(session);
+    const agent = createCallAgent({
+      call,
+      control,
+      logger: captured,
+      leave: () => undefined,
+      onTransferStarted: (_queue, reason) => started.push(reason),
+    });
+    await session.start({ agent });
+    const result = await session.run({ userInput: 'get me a human' }).wait();
+    expect(outputs(result.events)[0]).toMatch(/^transfer_started/);
+    expect((api.requests[0]!.body as Json).Arguments.reason).toBe('caller_asked');
+    expect(started).toEqual(['caller_asked']);
+    expect(logs.join('\n')).toContain('transfer requested');
+    expect(logs.join('\n')).not.toMatch(/mayor/i);
   });
 });

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { readCallContext } from '../../../agent/call-context.js';
 import { AgentConfigError, loadAgentConfig } from '../../../agent/config.js';
@@ -50,6 +51,18 @@ describe('readCallContext', () => {
     );
     expect(ctx.traceparent).toBeUndefined();
     expect(ctx.useCase.id).toBe('city-311');
+  });
+
+  it('parses the trace once: its context holds the call root span, or no span without a trace', () => {
+    expect(trace.getSpanContext(readCallContext(phone, useCases).traceContext)).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    const garbage = readCallContext({ ...phone, 'trace.traceparent': 'garbage' }, useCases);
+    expect(trace.getSpanContext(garbage.traceContext)).toBeUndefined();
+    expect(trace.getSpanContext(readCallContext({}, useCases).traceContext)).toBeUndefined();
   });
 });
 

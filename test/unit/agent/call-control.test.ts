@@ -1,5 +1,16 @@
+import { trace } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallControlError, ChimeCallControl, toArguments } from '../../../agent/call-control.js';
+import { readCallContext } from '../../../agent/call-context.js';
+import { CallControlError, ChimeCallControl } from '../../../agent/call-control.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
+import { formatTraceparent } from '../../../otel/traceparent.js';
+import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
+import { toCallUpdateArguments } from '../../../contracts/call-update.js';
 import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
 
 let api: VoiceApiServer;
@@ -30,7 +41,7 @@ function control(tx: string, budgetMs = 3000) {
 describe('ChimeCallControl', () => {
   it('sends the contract arguments as strings', () => {
     expect(
-      toArguments({
+      toCallUpdateArguments({
         action: 'transfer',
         queue: 'general',
         reason: 'caller_asked',
@@ -57,7 +68,7 @@ describe('ChimeCallControl', () => {
     api.throttleNext(100);
     const { c } = control('tx-live', 400);
     const err = await c
-      .update({ action: 'hangup', reason: 'x', requestedAt: 1 })
+      .update({ action: 'hangup', reason: 'caller_done', requestedAt: 1 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CallControlError);
     expect((err as CallControlError).retryable).toBe(true);
@@ -68,10 +79,41 @@ describe('ChimeCallControl', () => {
     api.requests.length = 0;
     const { c, slept } = control('tx-gone');
     const err = await c
-      .update({ action: 'transfer', queue: 'general', reason: 'x', requestedAt: 1 })
+      .update({ action: 'transfer', queue: 'general', reason: 'caller_asked', requestedAt: 1 })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'CallControlError', retryable: false, attempts: 1 });
     expect(api.requests.map((r) => r.status)).toEqual([404]);
     expect(slept).toEqual([]);
+  });
+});
+
+describe('ChimeCallControl in a traced call', () => {
+  const spans = new InMemorySpanExporter();
+  beforeAll(() => {
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(() => trace.disable());
+
+  it("hangs a decision made outside the call's spans from the call's root, and sends the decision", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const call = readCallContext(
+      { 'trace.traceparent': traceparent },
+      parseUseCases(USE_CASES_JSON),
+    );
+    api.requests.length = 0;
+    const c = new ChimeCallControl({
+      client: ChimeCallControl.clientFor('us-east-1'),
+      sipMediaApplicationId: 'sma-1',
+      transactionId: 'tx-live',
+      traceContext: call.traceContext,
+    });
+    await c.update({ action: 'hangup', reason: 'caller_done', requestedAt: 1, traceparent });
+    const [decision] = spans.getFinishedSpans();
+    expect(decision!.name).toBe('agent.hangup_decision');
+    expect(decision!.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(decision!.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    const sent = (api.requests[0]!.body as Json).Arguments;
+    expect(sent.traceparent).toBe(formatTraceparent(decision!.spanContext()));
   });
 });

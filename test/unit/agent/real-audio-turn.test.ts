@@ -5,13 +5,13 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallAgent } from '../../../agent/call-agent.js';
 import { readCallContext } from '../../../agent/call-context.js';
 import { loadAgentConfig } from '../../../agent/config.js';
 import { LatencyRecorder } from '../../../agent/latency.js';
 import { resamplePcm } from '../../../agent/audio.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../../agent/providers/index.js';
+import { assembleSession } from '../../../agent/session-assembly.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 import { PushAudioInput, RecordingAudioOutput, rms } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
@@ -36,9 +36,14 @@ async function telephoneSpeech(text: string): Promise<Int16Array> {
 
 describe('a real audio turn with the local providers', () => {
   it('hears the question and answers it aloud', async () => {
-    const useCase = config.useCases.defaultUseCase;
     const call = readCallContext({}, config.useCases);
-    session = new voice.AgentSession({ ...providers.forSession(useCase) });
+    const assembled = assembleSession(call, {
+      providers,
+      control: undefined,
+      logger,
+      leave: () => undefined,
+    });
+    session = assembled.session;
     const input = new PushAudioInput();
     const output = new RecordingAudioOutput(16000, false);
     session.input.audio = input;
@@ -55,9 +60,7 @@ describe('a real audio turn with the local providers', () => {
       voice.AgentSessionEventTypes.UserInputTranscribed,
       (ev) => ev.isFinal && transcripts.push(ev.transcript),
     );
-    await session.start({
-      agent: createCallAgent({ call, control: undefined, logger, leave: () => undefined }),
-    });
+    await session.start({ agent: assembled.agent });
 
     await input.silence(300, 8000);
     await input.push(await telephoneSpeech('I would like to report a pothole on my street.'), 8000);

@@ -1,0 +1,28 @@
+// The agent's fixed lines: what it says the same way on every call of a use case. Each is
+// rendered ahead of the call (agent/greeting-cache.ts) and plays from memory, with no TTS round
+// trip; the trouble line has to, since it is said when a speech provider (perhaps the TTS) failed.
+// The use case sets its greeting; the other lines are the same for every use case.
+import type { UseCase } from '../contracts/use-cases.js';
+
+const SHARED_LINES = {
+  /** Said before the agent asks the SMA to bridge the caller to a person. */
+  handoff: 'Sure. Let me connect you with a member of our team. Please hold.',
+  /** Said on the first unrecoverable speech-provider failure of a call. */
+  trouble: "Sorry, I'm having a little trouble. One moment please.",
+  /** Said before the agent asks the SMA to end the call. */
+  goodbye: 'Thank you for calling. Goodbye!',
+} as const;
+
+export type LineName = 'greeting' | keyof typeof SHARED_LINES;
+
+export type FixedLines = Readonly<Record<LineName, string>>;
+
+/** A use case's fixed lines, by name. */
+export function fixedLines(useCase: UseCase): FixedLines {
+  return { greeting: useCase.greeting, ...SHARED_LINES };
+}
+
+/** Every fixed line of a use case, the greeting first (the order they are rendered in). */
+export function fixedLineTexts(useCase: UseCase): string[] {
+  return [...new Set(Object.values(fixedLines(useCase)))];
+}

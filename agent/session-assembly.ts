@@ -1,0 +1,95 @@
+// One call's agent session, assembled the same way for either provider set. The set (agent/
+// providers) supplies the components: VAD, STT, LLM, TTS. Everything else about the session is
+// decided here, once for both, so the offline and cloud paths cannot drift: turn detection by the
+// bundled `v1-mini` end-of-turn model, VAD interruptions (barge-in), endpointing timed for a phone
+// line, the audio rate, and no session recording. Nothing here reaches LiveKit Cloud: left unset,
+// the framework would pick a turn detector and an interruption mode of its own, and would record
+// the session (traces, logs, transcript, audio) when the server's job asks for it.
+import { inference, voice } from '@livekit/agents';
+import type { Room } from '@livekit/rtc-node';
+import type { Logger } from 'pino';
+import type { AgentTransferReason } from '../contracts/reasons.js';
+import type { UseCase } from '../contracts/use-cases.js';
+import { createCallAgent } from './call-agent.js';
+import type { CallContext } from './call-context.js';
+import type { CallControl } from './call-control.js';
+import type { CallLines } from './greeting-cache.js';
+import type { SpeechProviders } from './providers/index.js';
+
+/** Timing that keeps replies quick on a phone line (silence before the turn may end). */
+export const TURN_TIMING = { vadMinSilenceMs: 300, endpointingMinMs: 200, endpointingMaxMs: 2500 };
+
+/**
+ * The rate of the agent's audio in and out. The phone line carries 8 kHz; 16 kHz is what the VAD
+ * and the speech models work at, so the framework resamples nothing per frame (its 24 kHz default
+ * would cost a resampler each way on every frame).
+ */
+export const CALL_AUDIO_RATE = 16000;
+
+export type TurnHandling = NonNullable<voice.AgentSessionOptions['turnHandling']>;
+
+/**
+ * The turn handling of one session. The bundled `v1-mini` end-of-turn model runs in the worker's
+ * inference process, which the detector finds through the job's context: it is made per session,
+ * inside the job (made at prewarm, it has no executor and predicts "turn over" every time).
+ */
+export function turnHandling(): TurnHandling {
+  return {
+    turnDetection: new inference.TurnDetector({ version: 'v1-mini' }),
+    endpointing: { minDelay: TURN_TIMING.endpointingMinMs, maxDelay: TURN_TIMING.endpointingMaxMs },
+    interruption: { enabled: true, mode: 'vad' },
+  };
+}
+
+/** The options of one call's session: the set's components for the use case, and the rest. */
+export function sessionOptions(
+  providers: SpeechProviders,
+  useCase: UseCase,
+): voice.AgentSessionOptions {
+  return { ...providers.components(useCase), turnHandling: turnHandling() };
+}
+
+export interface SessionDeps {
+  providers: SpeechProviders;
+  /** Undefined in a dev room: there is no phone call to transfer or hang up. */
+  control: CallControl | undefined;
+  logger: Logger;
+  /** The call's fixed lines, played from the cache. */
+  lines?: CallLines;
+  leave: () => Promise<void> | void;
+  onTransferStarted?: (queue: string, reason: AgentTransferReason) => void;
+}
+
+export interface AssembledSession {
+  session: voice.AgentSession;
+  agent: voice.Agent;
+}
+
+/** The session and the agent of one call, for either provider set. */
+export function assembleSession(call: CallContext, deps: SessionDeps): AssembledSession {
+  const session = new voice.AgentSession(sessionOptions(deps.providers, call.useCase));
+  const agent = createCallAgent({
+    call,
+    control: deps.control,
+    logger: deps.logger,
+    lines: deps.lines,
+    leave: deps.leave,
+    onTransferStarted: deps.onTransferStarted,
+  });
+  return { session, agent };
+}
+
+export type RoomStartOptions = Omit<Parameters<voice.AgentSession['start']>[0], 'agent'>;
+
+/**
+ * How the session joins the call's room. The caller's audio comes from the session's own input
+ * (agent/call-audio-input.ts), so the framework's is off; the session ends when the caller goes.
+ */
+export function roomStartOptions(room: Room, participantIdentity: string): RoomStartOptions {
+  return {
+    room,
+    inputOptions: { participantIdentity, closeOnDisconnect: true, audioEnabled: false },
+    outputOptions: { audioSampleRate: CALL_AUDIO_RATE },
+    record: false,
+  };
+}
