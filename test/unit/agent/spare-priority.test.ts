@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lowerSparePriority } from '../../../agent/spare-priority.js';
 import { buildAgentOnce } from '../../../scripts/build-agent.js';
 import { ROOT } from '../../../lab/stack/local-stack.js';
+import { rootOnly } from '../../helpers/root.js';
 
 const MODULE = join(ROOT, 'agent', 'spare-priority.ts');
 /** The nice of each of this process's threads (field 19 of /proc/<pid>/task/<tid>/stat). */
@@ -94,7 +95,7 @@ describe('lowerSparePriority in the worker', () => {
   });
 
   // Raising a priority back needs CAP_SYS_NICE: root has it, and setpriv takes it away.
-  it.runIf(process.getuid?.() === 0)(
+  it.runIf(rootOnly('spare priority without CAP_SYS_NICE'))(
     'stays off, lowering nothing, where a job process could not take its priority back',
     () => {
       const without = ['setpriv', '--inh-caps=-sys_nice', '--bounding-set=-sys_nice'];
@@ -108,7 +109,7 @@ describe('lowerSparePriority in the worker', () => {
   );
 });
 
-describe.runIf(process.getuid?.() === 0)(
+describe.runIf(rootOnly('spare priority with CAP_SYS_NICE'))(
   'a job process started by a worker that may raise priorities (root)',
   () => {
     let childEnv: NodeJS.ProcessEnv;
