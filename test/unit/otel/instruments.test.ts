@@ -31,7 +31,7 @@ import {
   throwingJournal,
 } from '../../helpers/otel.js';
 
-const ARCHITECTURE = join(ROOT, '..', 'shared', 'ARCHITECTURE.md');
+const ARCHITECTURE = join(ROOT, 'docs', 'architecture.md');
 
 /** The rows of the "Metrics" table: instrument, kind, recorded by. */
 function contract(): { name: string; kind: string; by: string }[] {
