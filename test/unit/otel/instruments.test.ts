@@ -1,4 +1,4 @@
-// The metric contract of ARCHITECTURE.md ("Metrics"), checked against what the real code records:
+// The metric contract of docs/architecture.md ("Metrics"), checked against what the real code records:
 // whole simulated calls through the SMA handler with its real telemetry set-up, and the agent's
 // latency recorder in a "job process" relaying to the worker's real set-up, all read back from
 // in-memory readers. Every instrument of the table must be recorded, with its kind, unit, bucket
@@ -31,11 +31,11 @@ import {
   throwingJournal,
 } from '../../helpers/otel.js';
 
-const ARCHITECTURE = join(ROOT, 'docs', 'architecture.md');
+const ARCHITECTURE_DOC = join(ROOT, 'docs', 'architecture.md');
 
 /** The rows of the "Metrics" table: instrument, kind, recorded by. */
 function contract(): { name: string; kind: string; by: string }[] {
-  const doc = readFileSync(ARCHITECTURE, 'utf8');
+  const doc = readFileSync(ARCHITECTURE_DOC, 'utf8');
   const section = doc.slice(
     doc.indexOf('### Metrics'),
     doc.indexOf('\n### ', doc.indexOf('### Metrics') + 1),
@@ -131,7 +131,7 @@ beforeAll(async () => {
   }
 });
 
-describe('instruments (ARCHITECTURE.md "Metrics")', () => {
+describe('instruments (docs/architecture.md "Metrics")', () => {
   const rows = contract();
 
   it('reads the contract table', () => {
