@@ -5,6 +5,8 @@
 // - a job process owns the call's spans: a tracer provider registered with the framework's
 //   telemetry hook, so the framework's session spans, started under X-Traceparent, and the agent's
 //   transfer decision span are exported into the call's trace.
+// Both start through NodeSDK (agent-sdk.ts); what that costs a job process is in
+// docs/decisions/telemetry-sdk.md.
 import { telemetry as lkTelemetry } from '@livekit/agents';
 import { trace, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
 import {
@@ -26,9 +28,25 @@ import {
   relayMeter,
   startMetricsRelay,
 } from './metrics-relay.js';
-import { flushWithin, startTelemetry, within, type Telemetry } from './telemetry.js';
+import {
+  flushWithin,
+  startTelemetry,
+  within,
+  type StartSdk,
+  type Telemetry,
+  type TelemetryOptions,
+} from './telemetry.js';
 
 export const AGENT_METER = 'callbridge.agent';
+
+/** Telemetry through NodeSDK (either half), which is loaded only when something is exported. */
+export function startAgentTelemetry(
+  config: TelemetryConfig,
+  opts: TelemetryOptions,
+): Promise<Telemetry> {
+  const load = (): Promise<StartSdk> => import('./agent-sdk.js').then((m) => m.startAgentSdk);
+  return startTelemetry(config, opts, load);
+}
 
 export interface AgentWorkerTelemetry {
   telemetry: Telemetry;
@@ -49,7 +67,7 @@ export async function startAgentWorkerTelemetry(
   opts: { env?: Record<string, string | undefined>; exportMetricsTo?: MetricReader[] } = {},
 ): Promise<AgentWorkerTelemetry> {
   const env = opts.env ?? process.env;
-  const telemetry = await startTelemetry(config, {
+  const telemetry = await startAgentTelemetry(config, {
     logger,
     traces: false,
     exportMetricsTo: opts.exportMetricsTo,
@@ -122,10 +140,9 @@ export async function startAgentJobTelemetry(
 ): Promise<AgentJobTelemetry> {
   const env = opts.env ?? process.env;
   const fanout = new lkTelemetry.FanoutSpanProcessor();
-  const telemetry = await startTelemetry(config, {
+  const telemetry = await startAgentTelemetry(config, {
     logger,
     metrics: false,
-    registerGlobal: true,
     sampler: new CallSampler(),
     spanProcessors: [fanout],
     exportSpansTo: opts.exportSpansTo,

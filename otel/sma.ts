@@ -25,7 +25,9 @@ export async function startSmaTelemetry(
   extra: { exportMetricsTo?: MetricReader[]; exportSpansTo?: SpanProcessor[] } = {},
 ): Promise<SmaTelemetry> {
   const ids = new CallIdGenerator();
-  const telemetry = await startTelemetry(config, { logger, idGenerator: ids, ...extra });
+  const telemetry = await startTelemetry(config, { logger, idGenerator: ids, ...extra }, () =>
+    import('./sma-sdk.js').then((m) => m.startSmaSdk),
+  );
   const provider = telemetry.tracerProvider;
   const tracing = provider
     ? new (await import('./sma-spans.js')).SmaTracing(provider.getTracer(SMA_TRACER), ids)

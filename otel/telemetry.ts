@@ -1,7 +1,7 @@
-// The one OpenTelemetry set-up of every callbridge process (the SMA Lambda, the agent worker and
-// its job processes): a MeterProvider and a TracerProvider with the exporters the configuration
-// names. With nothing to export, nothing of the SDK is even loaded: instruments and tracers are
-// the API's no-ops, and flushing costs nothing. That keeps the Lambda's cold start as it was.
+// What every callbridge process knows of its telemetry, whichever set-up exports it: the SMA
+// handler's lean one (sma-sdk.ts) or the agent worker's NodeSDK (agent-sdk.ts); why each is what
+// it is: docs/decisions/telemetry-sdk.md. With nothing to export, no SDK is even loaded:
+// instruments and tracers are the API's no-ops, and flushing costs nothing.
 import { metrics, type Meter, type TracerProvider } from '@opentelemetry/api';
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { IdGenerator, Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -14,11 +14,6 @@ export interface TelemetryOptions {
   metrics?: boolean;
   /** Record and export spans in this process (default true). */
   traces?: boolean;
-  /**
-   * Register the tracer provider globally, with Node's async context manager: the agents
-   * framework and tools deep in it find the active span through it (the agent's job processes).
-   */
-  registerGlobal?: boolean;
   /** More span processors (the agents framework's fan-out for its PII filter). */
   spanProcessors?: SpanProcessor[];
   /** Exporting span processors besides the configured exporters (tests: in-memory ones). */
@@ -28,6 +23,12 @@ export interface TelemetryOptions {
   sampler?: Sampler;
   idGenerator?: IdGenerator;
 }
+
+/** What a set-up is asked to start: at least one of the signals is exported. */
+export type SdkOptions = TelemetryOptions & { metrics: boolean; traces: boolean };
+
+/** An SDK set-up (sma-sdk.ts, agent-sdk.ts). */
+export type StartSdk = (config: TelemetryConfig, opts: SdkOptions) => Promise<Telemetry>;
 
 export interface Telemetry {
   /** False when nothing is exported (everything below is then a no-op). */
@@ -52,9 +53,11 @@ export const noTelemetry: Telemetry = {
   shutdown: async () => {},
 };
 
+/** Starts the set-up `load` gives for what is exported; `load` is called only then. */
 export async function startTelemetry(
   config: TelemetryConfig,
   opts: TelemetryOptions,
+  load: () => Promise<StartSdk>,
 ): Promise<Telemetry> {
   const wantMetrics =
     (opts.metrics ?? true) &&
@@ -63,9 +66,8 @@ export async function startTelemetry(
     (opts.traces ?? true) &&
     (config.tracesExporters.length > 0 || (opts.exportSpansTo?.length ?? 0) > 0);
   if (!wantMetrics && !wantTraces) return noTelemetry;
-  // Loaded only when something is exported (the Lambda bundle keeps it in a separate chunk).
-  const { startSdk } = await import('./sdk.js');
-  return startSdk(config, { ...opts, metrics: wantMetrics, traces: wantTraces });
+  const start = await load();
+  return start(config, { ...opts, metrics: wantMetrics, traces: wantTraces });
 }
 
 /** Waits for `work` at most `timeoutMs` (it goes on in the background past that). */

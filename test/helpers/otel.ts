@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { initializeLogger, voice } from '@livekit/agents';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -276,7 +276,7 @@ export interface AgentCallHarness {
   talk(attrs: Record<string, string>, userInput: string): Promise<voice.AgentSession>;
   /** Closes the sessions and flushes spans (the job ending); `spans` still holds them. */
   end(): Promise<void>;
-  /** Stops the telemetry (clearing `spans`) and the stand-in; unregisters the globals. */
+  /** Stops the telemetry (clearing `spans`, unregistering its globals) and the stand-in. */
   dispose(): Promise<void>;
 }
 
@@ -331,9 +331,6 @@ export async function agentCallHarness(
       await end();
       await job.telemetry.shutdown();
       await api.stop();
-      trace.disable();
-      context.disable();
-      propagation.disable();
     },
   };
 }

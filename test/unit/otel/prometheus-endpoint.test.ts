@@ -5,12 +5,12 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
 import {
+  startAgentTelemetry,
   startAgentWorkerTelemetry,
   type AgentWorkerTelemetry,
 } from '../../../otel/agent-worker.js';
 import { createAgentInstruments, createSmaInstruments } from '../../../otel/instruments.js';
 import { prometheusBaseName } from '../../../otel/prometheus-endpoint.js';
-import { startTelemetry } from '../../../otel/telemetry.js';
 import { silent, telemetryConfig } from '../../helpers/otel.js';
 
 describe('prometheusBaseName', () => {
@@ -98,7 +98,7 @@ describe('a taken port', () => {
       info: () => undefined,
       warn: () => undefined,
     } as unknown as typeof silent;
-    const t = await startTelemetry(
+    const t = await startAgentTelemetry(
       telemetryConfig(
         { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) },
         'agent',

@@ -1,33 +1,28 @@
-// The OpenTelemetry SDK, loaded only when something is exported (see telemetry.ts). The OTLP
-// exporters are imported only when chosen: they bring protobuf encoding with them. They read the
+// What both SDK set-ups share: the metric readers and span processors the configuration names,
+// OpenTelemetry's own warnings in the process's log, and the Telemetry they hand back. The OTLP
+// exporters are imported only when chosen (they bring protobuf encoding with them) and read the
 // rest of their standard variables themselves (endpoints, OTEL_EXPORTER_OTLP_HEADERS, timeouts,
 // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE).
-import { DiagLogLevel, diag, metrics, type DiagLogger } from '@opentelemetry/api';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { DiagLogLevel, diag, type Meter, type TracerProvider } from '@opentelemetry/api';
 import {
   ConsoleMetricExporter,
-  MeterProvider,
   PeriodicExportingMetricReader,
   type MetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
-  ParentBasedSampler,
   SimpleSpanProcessor,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { TelemetryConfig } from './config.js';
 import type { PrometheusEndpoint } from './prometheus-endpoint.js';
-import { resourceAttributes } from './resource.js';
-import type { Telemetry, TelemetryOptions } from './telemetry.js';
+import type { SdkOptions, Telemetry } from './telemetry.js';
 
 /** OpenTelemetry's own warnings (an export that failed, say) go to the process's log. */
-function diagLogger(log: Logger): DiagLogger {
+export function logDiagnostics(log: Logger): void {
   const at =
     (level: 'warn' | 'error') =>
     (message: string, ...args: unknown[]) =>
@@ -39,7 +34,10 @@ function diagLogger(log: Logger): DiagLogger {
         'telemetry problem',
       );
   const quiet = () => {};
-  return { error: at('error'), warn: at('warn'), info: quiet, debug: quiet, verbose: quiet };
+  diag.setLogger(
+    { error: at('error'), warn: at('warn'), info: quiet, debug: quiet, verbose: quiet },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
 }
 
 async function metricReaders(
@@ -96,48 +94,44 @@ async function spanProcessors(config: TelemetryConfig): Promise<SpanProcessor[]>
   return out;
 }
 
-export async function startSdk(
-  config: TelemetryConfig,
-  opts: TelemetryOptions,
-): Promise<Telemetry> {
-  const log = opts.logger;
-  diag.setLogger(diagLogger(log), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  const resource = resourceFromAttributes(resourceAttributes(config)).merge(
-    detectResources({ detectors: [envDetector] }),
-  );
+export interface Pipelines {
+  readers: MetricReader[];
+  processors: SpanProcessor[];
+  prometheus: PrometheusEndpoint | undefined;
+}
 
+/** The readers and span processors of the signals asked for: configured ones, then the caller's. */
+export async function pipelines(config: TelemetryConfig, opts: SdkOptions): Promise<Pipelines> {
   const { readers, prometheus } = opts.metrics
-    ? await metricReaders(config, log)
+    ? await metricReaders(config, opts.logger)
     : { readers: [], prometheus: undefined };
   if (opts.metrics) readers.push(...(opts.exportMetricsTo ?? []));
-  const meterProvider = readers.length > 0 ? new MeterProvider({ resource, readers }) : undefined;
-
-  let tracerProvider: BasicTracerProvider | undefined;
-  if (opts.traces) {
-    const tracerOptions = {
-      resource,
-      sampler: opts.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-      ...(opts.idGenerator ? { idGenerator: opts.idGenerator } : {}),
-      spanProcessors: [
+  const processors = opts.traces
+    ? [
         ...(await spanProcessors(config)),
         ...(opts.exportSpansTo ?? []),
         ...(opts.spanProcessors ?? []),
-      ],
-    };
-    if (opts.registerGlobal) {
-      const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
-      const provider = new NodeTracerProvider(tracerOptions);
-      provider.register();
-      tracerProvider = provider;
-    } else {
-      tracerProvider = new BasicTracerProvider(tracerOptions);
-    }
-  }
+      ]
+    : [];
+  return { readers, processors, prometheus };
+}
 
+/** The Telemetry of started providers; `stop` shuts them down. */
+export function exportingTelemetry(
+  config: TelemetryConfig,
+  opts: SdkOptions,
+  started: Pipelines & {
+    meter: (name: string) => Meter;
+    tracerProvider: TracerProvider | undefined;
+    stop: () => Promise<void>;
+  },
+): Telemetry {
+  const log = opts.logger;
+  const { readers, processors, prometheus } = started;
   const flush = async () => {
     const results = await Promise.allSettled([
-      meterProvider?.forceFlush(),
-      tracerProvider?.forceFlush(),
+      ...readers.map((r) => r.forceFlush()),
+      ...processors.map((p) => p.forceFlush()),
     ]);
     for (const r of results) {
       if (r.status === 'rejected') {
@@ -145,7 +139,6 @@ export async function startSdk(
       }
     }
   };
-
   log.info(
     {
       service: config.serviceName,
@@ -158,18 +151,13 @@ export async function startSdk(
   );
   return {
     enabled: true,
-    // Traces without metrics leave metrics to the API's no-ops.
-    meter: (name) => (meterProvider ?? metrics).getMeter(name),
-    tracerProvider,
+    meter: started.meter,
+    tracerProvider: started.tracerProvider,
     prometheusUrl: prometheus?.url,
     flush,
     shutdown: async () => {
       await flush();
-      await Promise.allSettled([
-        prometheus?.close(),
-        meterProvider?.shutdown(),
-        tracerProvider?.shutdown(),
-      ]);
+      await Promise.allSettled([prometheus?.close(), started.stop().catch(() => undefined)]);
     },
   };
 }
