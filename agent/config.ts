@@ -5,12 +5,14 @@ import * as z from 'zod';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { loadUseCases, type UseCaseCatalog } from '../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
+import { loggingEnv } from '../otel/logging.js';
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
 }
 
-const envSchema = z.object({
+/** The variables the worker reads (docs/configuration.md lists each). */
+export const envSchema = z.object({
   AGENT_NAME: z
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,64}$/)
@@ -42,7 +44,15 @@ const envSchema = z.object({
   /** The worker's health/status HTTP server (framework defaults: 0.0.0.0, port 8081 in start). */
   AGENT_HTTP_HOST: z.string().min(1).optional(),
   AGENT_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Job processes share the lines they render through a directory (off by default: with it on, a
+   * caller in the ten-call test once heard nothing, cause unknown; docs/decisions/greeting-sharing.md).
+   */
+  CALLBRIDGE_SHARE_RENDERED_LINES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  ...loggingEnv,
 });
 
 export interface AgentConfig {
@@ -60,6 +70,8 @@ export interface AgentConfig {
   spareNice: number;
   http: { host: string | undefined; port: number | undefined };
   logLevel: string;
+  logPii: boolean;
+  shareRenderedLines: boolean;
   /** OTEL_* variables (otel/config.ts): exporters, the Prometheus endpoint, the environment. */
   telemetry: TelemetryConfig;
 }
@@ -113,6 +125,8 @@ export function loadAgentConfig(
     spareNice: e.AGENT_SPARE_NICE,
     http: { host: e.AGENT_HTTP_HOST, port: e.AGENT_HTTP_PORT },
     logLevel: e.LOG_LEVEL,
+    logPii: e.LOG_PII,
+    shareRenderedLines: e.CALLBRIDGE_SHARE_RENDERED_LINES,
     telemetry,
   };
 }

@@ -19,6 +19,7 @@ import { loadAgentConfig } from './config.js';
 import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
+import { piiRedaction } from '../otel/logging.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
 /** Where the worker's job processes share rendered greetings: set by the main process. */
@@ -26,7 +27,7 @@ const RENDERED_LINES_DIR = 'CALLBRIDGE_RENDERED_LINES_DIR';
 const logger = pino({
   name: 'agent',
   level: config.logLevel,
-  redact: process.env.LOG_PII === 'true' ? [] : { paths: ['pii'], remove: true },
+  redact: piiRedaction(config.logPii),
 });
 
 async function prewarm(proc: JobProcess): Promise<void> {
@@ -135,7 +136,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // Rendered greetings shared by the job processes, only with CALLBRIDGE_SHARE_RENDERED_LINES=true:
   // with it, the ten-call test failed in CI (a caller heard nothing), cause not yet known. A
   // directory of this worker's own, so a restart renders the lines afresh (new voices, text).
-  if (process.env.CALLBRIDGE_SHARE_RENDERED_LINES === 'true') {
+  if (config.shareRenderedLines) {
     const linesDir = mkdtempSync(join(tmpdir(), 'callbridge-lines-'));
     process.env[RENDERED_LINES_DIR] = linesDir; // job processes inherit it
     process.on('exit', () => rmSync(linesDir, { recursive: true, force: true }));

@@ -40,7 +40,8 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or http
 const millis = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def);
 
-const envSchema = z.object({
+/** The OTEL_* variables read (docs/configuration.md lists each). */
+export const envSchema = z.object({
   OTEL_SDK_DISABLED: flag,
   OTEL_SERVICE_NAME: z
     .string()

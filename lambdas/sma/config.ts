@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
+import { loggingEnv } from '../../otel/logging.js';
 import type { DecideConfig } from './decide/index.js';
 
 export class ConfigError extends Error {
@@ -11,7 +12,8 @@ export class ConfigError extends Error {
 
 const seconds = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 
-const envSchema = z.object({
+/** The variables the handler reads (docs/configuration.md lists each). */
+export const envSchema = z.object({
   CALLS_TABLE: z.string().min(3).max(255),
   VOICE_CONNECTOR_ARN: z
     .string()
@@ -24,11 +26,7 @@ const envSchema = z.object({
   QUEUE_RING_TIMEOUT_SECONDS: seconds(30, 120),
   JOURNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
   CALL_RECORD_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_PII: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+  ...loggingEnv,
 });
 
 export interface SmaConfig {

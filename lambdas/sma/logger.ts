@@ -2,6 +2,7 @@
 // keeps stdout for responses. Phone numbers and other personal data go only under `pii`, which is
 // removed unless LOG_PII=true.
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { piiRedaction } from '../../otel/logging.js';
 
 export type { Logger };
 
@@ -14,7 +15,7 @@ export function createLogger(
       name: opts.name ?? 'sma',
       level: opts.level,
       base: undefined,
-      redact: opts.pii ? [] : { paths: ['pii'], remove: true },
+      redact: piiRedaction(opts.pii),
     },
     // Synchronous: a frozen Lambda environment must not lose buffered lines.
     destination ?? pino.destination({ fd: 2, sync: true }),
