@@ -144,58 +144,65 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await sma.db.stop();
     throw e;
   }
-  const { rooms } = livekit;
-
   return {
     livekit,
     sma,
     voiceApi,
     calls,
-    newCall(callOpts = {}) {
-      const tx = crypto.randomUUID();
-      const media = new VoiceConnectorMedia({
-        sipAddress: livekit.stack.sipAddress,
-        queueAnswers: () => callOpts.queueAnswers ?? true,
-        queueRingMs: 300,
-      });
-      const call = new SimulatedChimeCall({
-        handler: sma.handler,
-        call: {
-          transactionId: tx,
-          smaId: 'local-sma',
-          region: 'us-east-1',
-          accountId: '000000000000',
-        },
-        caller: callOpts.caller ?? LAB_CALLER,
-        dialed: callOpts.dialed ?? livekit.useCases.defaultUseCase.dialedNumbers[0]!,
-        media,
-        onStep: callOpts.onStep,
-      });
-      media.attach(call);
-      calls.set(tx, call);
-      return { call, media, tx };
-    },
-    async participantsLeft(names, settleMs = 15_000) {
-      const count = async () => {
-        const wanted = names ?? (await rooms.listRooms()).map((r) => r.name);
-        let n = 0;
-        for (const name of wanted) {
-          if (name) n += (await rooms.listParticipants(name).catch(() => [])).length;
-        }
-        return n;
-      };
-      const end = Date.now() + settleMs;
-      let n = await count();
-      while (n > 0 && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 200));
-        n = await count();
-      }
-      return n;
-    },
+    newCall: (callOpts = {}) => newLabCall(sma, livekit, calls, callOpts),
+    participantsLeft: (names, settleMs) => participantsLeft(livekit.rooms, names, settleMs),
     async stop() {
       await livekit.stop();
       await voiceApi.stop();
       await sma.db.stop();
     },
   };
+}
+
+/** A call as Chime would place it to the SMA, its legs carried out on the lab's line. */
+function newLabCall(
+  sma: LocalSma,
+  livekit: LiveKitLab,
+  calls: Map<string, SimulatedChimeCall>,
+  opts: LabCallOptions,
+): LabCall {
+  const tx = crypto.randomUUID();
+  const media = new VoiceConnectorMedia({
+    sipAddress: livekit.stack.sipAddress,
+    queueAnswers: () => opts.queueAnswers ?? true,
+    queueRingMs: 300,
+  });
+  const call = new SimulatedChimeCall({
+    handler: sma.handler,
+    call: { transactionId: tx, smaId: 'local-sma', region: 'us-east-1', accountId: '000000000000' },
+    caller: opts.caller ?? LAB_CALLER,
+    dialed: opts.dialed ?? livekit.useCases.defaultUseCase.dialedNumbers[0]!,
+    media,
+    onStep: opts.onStep,
+  });
+  media.attach(call);
+  calls.set(tx, call);
+  return { call, media, tx };
+}
+
+async function participantsLeft(
+  rooms: LiveKitLab['rooms'],
+  names: (string | undefined)[] | undefined,
+  settleMs = 15_000,
+): Promise<number> {
+  const count = async () => {
+    const wanted = names ?? (await rooms.listRooms()).map((r) => r.name);
+    let n = 0;
+    for (const name of wanted) {
+      if (name) n += (await rooms.listParticipants(name).catch(() => [])).length;
+    }
+    return n;
+  };
+  const end = Date.now() + settleMs;
+  let n = await count();
+  while (n > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    n = await count();
+  }
+  return n;
 }

@@ -1,25 +1,69 @@
 // Creates a dev room with the agent dispatched into it, and prints how to join it.
 //
-//   npm run dev-room -- [--use-case ID] [--room NAME] [--identity NAME]
+//   npm run dev-room -- [--use-case ID] [--room NAME] [--identity NAME] [--with-lk]
 //
 // The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET (LiveKit Cloud or your own);
 // without them, the local stack of `npm start -- --keep` (livekit.yaml). An agent worker must be
 // running for that server (`npm run agent -- dev`, or the lab's): the dispatch waits for one.
+// The terminal join line needs the lk CLI, which setup does not build (about 15 minutes on 2
+// cores): `--with-lk` builds it first (scripts/setup/livekit-tools.sh --lk).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { loadUseCases } from '../contracts/use-cases.js';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
-import { createDevRoom } from '../sip/livekit/dev-room.js';
-import { localStackCredentials } from '../lab/stack/local-stack.js';
+import { type DevRoom, type DevRoomAccess, createDevRoom } from '../sip/livekit/dev-room.js';
+import { ROOT, TOOLS_BIN, localStackCredentials } from '../lab/stack/local-stack.js';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+const LK = join(TOOLS_BIN, 'lk');
+
+function options() {
+  return parseArgs({
     options: {
       'use-case': { type: 'string' },
       room: { type: 'string' },
       identity: { type: 'string', default: 'developer' },
+      'with-lk': { type: 'boolean', default: false },
     },
     strict: true,
+  }).values;
+}
+
+/** Builds lk into .tools/bin; its build log goes to stderr, keeping stdout for the join lines. */
+function buildLk(): void {
+  process.stderr.write('dev-room: building the lk CLI (about 15 minutes on 2 cores)…\n');
+  const res = spawnSync('bash', [join(ROOT, 'scripts', 'setup', 'livekit-tools.sh'), '--lk'], {
+    stdio: ['ignore', process.stderr, process.stderr],
   });
+  if (res.status !== 0) throw new Error('building lk failed (see the output above)');
+}
+
+function joinLines(access: DevRoomAccess, dev: DevRoom, fromEnv: boolean): string[] {
+  const meet = `https://meet.livekit.io/custom?liveKitUrl=${encodeURIComponent(access.url)}&token=${dev.token}`;
+  if (!existsSync(LK)) {
+    return [
+      'Talk with mic and speakers in a browser on this machine:',
+      `  ${meet}`,
+      'To join from a terminal instead, `npm run dev-room -- --with-lk` builds lk first.',
+    ];
+  }
+  // Keys are printed only for the local stack, whose development keys are in livekit.yaml;
+  // otherwise the command reads them from the environment.
+  const keys = fromEnv
+    ? '--api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET"'
+    : `--api-key ${access.apiKey} --api-secret ${access.apiSecret}`;
+  return [
+    'Join from a terminal (publish an .ogg file as your voice; the agent answers in the room):',
+    `  .tools/bin/lk room join --url ${access.url} ${keys} --identity ${dev.identity} --auto-subscribe --publish caller.ogg ${dev.room}`,
+    'Or talk with mic and speakers in a browser on this machine:',
+    `  ${meet}`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const values = options();
   const env = process.env;
   const fromEnv = Boolean(env.LIVEKIT_URL && env.LIVEKIT_API_KEY && env.LIVEKIT_API_SECRET);
   const access = fromEnv
@@ -32,32 +76,24 @@ async function main(): Promise<void> {
       `unknown use case "${useCase}" (known: ${useCases.all.map((u) => u.id).join(', ')})`,
     );
   }
+  // Before the room: a room nobody joins closes after 10 minutes, less than the build takes.
+  if (values['with-lk']) buildLk();
   const dev = await createDevRoom(access, {
-    agentName: env.AGENT_NAME ?? 'callbridge-agent',
+    agentName: env.AGENT_NAME ?? DEFAULT_AGENT_NAME,
     useCase,
     room: values.room,
     identity: values.identity,
   });
-  // Keys are printed only for the local stack, whose development keys are in livekit.yaml;
-  // otherwise the command reads them from the environment.
-  const keys = fromEnv
-    ? '--api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET"'
-    : `--api-key ${access.apiKey} --api-secret ${access.apiSecret}`;
-  const meet = `https://meet.livekit.io/custom?liveKitUrl=${encodeURIComponent(access.url)}&token=${dev.token}`;
-  process.stdout.write(
-    [
-      `room:      ${dev.room} (agent dispatched: ${dev.dispatchId}, use case ${useCase})`,
-      `server:    ${access.url}`,
-      `identity:  ${dev.identity}`,
-      `token:     ${dev.token}`,
-      '',
-      'Join from a terminal (publish an .ogg file as your voice; the agent answers in the room):',
-      `  .tools/bin/lk room join --url ${access.url} ${keys} --identity ${dev.identity} --auto-subscribe --publish caller.ogg ${dev.room}`,
-      'Or talk with mic and speakers in a browser on this machine:',
-      `  ${meet}`,
-      '',
-    ].join('\n'),
-  );
+  const lines = [
+    `room:      ${dev.room} (agent dispatched: ${dev.dispatchId}, use case ${useCase})`,
+    `server:    ${access.url}`,
+    `identity:  ${dev.identity}`,
+    `token:     ${dev.token}`,
+    '',
+    ...joinLines(access, dev, fromEnv),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
 }
 
 main().catch((e: unknown) => {

@@ -1,32 +1,46 @@
-// Provisions LiveKit SIP from the definitions in sip/livekit/definitions.ts.
+// Provisions LiveKit SIP from the definitions in sip/livekit/definitions.ts: prints the plan (what
+// to create, update, delete or keep, and why), then applies it. `--dry-run` only prints it.
 //
 //   npm run provision -- [--dry-run] [--profile local|production] [--region us-east-1 ...]
 //                        [--allow CIDR ...] [--sip-address HOST:PORT]
 //
 // The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET. Without them the local
-// profile talks to the local stack of `npm start` (livekit.yaml's port and keys). Production needs
+// profile talks to the local stack of `npm start` (livekit.yaml's port and keys), and adds the
+// lab's outbound trunk to livekit-sip at --sip-address (lab/stack/lab-sip.ts). Production needs
 // them, and the Voice Connector regions (--region, default AWS_REGION). Idempotent: a second run
 // prints only "unchanged" lines. Exit status: 0 done, 1 a failure (nothing half-explained), 2 usage.
 import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
+import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { loadUseCases } from '../contracts/use-cases.js';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
-import { type Profile, sipDefinitions } from '../sip/livekit/definitions.js';
-import { describeChange, provision } from '../sip/livekit/provision.js';
+import {
+  type Profile,
+  type SipDefinitions,
+  assertValidDefinitions,
+  sipDefinitions,
+} from '../sip/livekit/definitions.js';
+import {
+  type ProvisionPlan,
+  applyPlan,
+  describePlan,
+  planProvision,
+  readExisting,
+} from '../sip/livekit/provision.js';
+import { withLabOutboundTrunk } from '../lab/stack/lab-sip.js';
 import { defaultPorts, localStackCredentials } from '../lab/stack/local-stack.js';
 
+const USAGE =
+  'usage: npm run provision -- [--dry-run] [--profile local|production] [--region R ...] [--allow CIDR ...] [--sip-address HOST:PORT]';
+
 function usage(msg: string): never {
-  process.stderr.write(`provision: ${msg}\n`);
-  process.stderr.write(
-    'usage: npm run provision -- [--dry-run] [--profile local|production] [--region R ...] [--allow CIDR ...] [--sip-address HOST:PORT]\n',
-  );
+  process.stderr.write(`provision: ${msg}\n${USAGE}\n`);
   process.exit(2);
 }
 
-async function main(): Promise<void> {
-  let args;
+function options() {
   try {
-    args = parseArgs({
+    return parseArgs({
       options: {
         'dry-run': { type: 'boolean', default: false },
         profile: { type: 'string', default: 'local' },
@@ -39,38 +53,53 @@ async function main(): Promise<void> {
   } catch (e) {
     usage((e as Error).message);
   }
-  const profile = args.profile as Profile;
-  if (profile !== 'local' && profile !== 'production') usage(`unknown profile "${profile}"`);
+}
+type Options = ReturnType<typeof options>;
 
-  const env = process.env;
-  let url = env.LIVEKIT_URL;
-  let apiKey = env.LIVEKIT_API_KEY;
-  let apiSecret = env.LIVEKIT_API_SECRET;
-  if (!url || !apiKey || !apiSecret) {
-    if (profile === 'production') {
-      usage('production needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
-    }
-    ({ url, apiKey, apiSecret } = localStackCredentials());
+function server(profile: Profile): { url: string; apiKey: string; apiSecret: string } {
+  const { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret } = process.env;
+  if (url && apiKey && apiSecret) return { url, apiKey, apiSecret };
+  if (profile === 'production') {
+    usage('production needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
   }
-  const regions = args.region ?? (env.AWS_REGION ? [env.AWS_REGION] : []);
+  return localStackCredentials();
+}
+
+function definitions(profile: Profile, args: Options): SipDefinitions {
+  const env = process.env;
   const defs = sipDefinitions({
     profile,
     useCases: loadUseCases(env.USE_CASES_FILE, bundledUseCases),
-    agentName: env.AGENT_NAME ?? 'callbridge-agent',
-    regions,
+    agentName: env.AGENT_NAME ?? DEFAULT_AGENT_NAME,
+    regions: args.region ?? (env.AWS_REGION ? [env.AWS_REGION] : []),
     extraAllowedAddresses: args.allow ?? [],
-    localSipAddress: args['sip-address'] ?? `127.0.0.1:${defaultPorts().sip}`,
   });
+  if (profile !== 'local') return defs;
+  return withLabOutboundTrunk(defs, args['sip-address'] ?? `127.0.0.1:${defaultPorts().sip}`);
+}
+
+function summary(plan: ProvisionPlan): string {
+  const n = (a: string) => plan.changes.filter((c) => c.action === a).length;
+  return `${n('create')} to create, ${n('update')} to update, ${n('delete')} to delete, ${n('unchanged')} unchanged`;
+}
+
+async function main(): Promise<void> {
+  const args = options();
+  const profile = args.profile as Profile;
+  if (profile !== 'local' && profile !== 'production') usage(`unknown profile "${profile}"`);
+  const { url, apiKey, apiSecret } = server(profile);
+  const defs = definitions(profile, args);
+  // Bad definitions stop the run before anything is sent.
+  assertValidDefinitions(defs);
   const client = new SipClient(url.replace(/^ws/, 'http'), apiKey, apiSecret);
-  const result = await provision(client, defs, { dryRun: args['dry-run'] });
-  for (const c of result.changes) process.stdout.write(`${describeChange(c)}\n`);
-  const n = (a: string) => result.changes.filter((c) => c.action === a).length;
-  const summary = `${n('create')} to create, ${n('update')} to update, ${n('delete')} to delete, ${n('unchanged')} unchanged`;
-  process.stdout.write(
-    result.applied
-      ? `provisioned ${url}: ${summary.replaceAll(' to ', ' ')}\n`
-      : `dry run against ${url}: ${summary}; nothing was changed\n`,
-  );
+  const plan = planProvision(defs, await readExisting(client));
+  for (const line of describePlan(plan)) process.stdout.write(`${line}\n`);
+  if (args['dry-run']) {
+    process.stdout.write(`dry run against ${url}: ${summary(plan)}; nothing was changed\n`);
+    return;
+  }
+  await applyPlan(client, plan);
+  process.stdout.write(`provisioned ${url}: ${summary(plan).replaceAll(' to ', ' ')}\n`);
 }
 
 main().catch((e: unknown) => {

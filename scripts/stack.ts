@@ -8,11 +8,12 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
-import { sipDefinitions } from '../sip/livekit/definitions.js';
+import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { describeChange, provision } from '../sip/livekit/provision.js';
 import { loadUseCases } from '../contracts/use-cases.js';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import { type AgentWorker, startAgentWorker } from '../lab/stack/agent-worker.js';
+import { labSipDefinitions } from '../lab/stack/lab-sip.js';
 import { defaultPorts, localStackCredentials, startLocalStack } from '../lab/stack/local-stack.js';
 import { startCallGuardServer } from '../sip/livekit/call-guard.js';
 
@@ -47,12 +48,11 @@ process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
 
 try {
-  const agentName = process.env.AGENT_NAME ?? 'callbridge-agent';
-  const defs = sipDefinitions({
-    profile: 'local',
+  const agentName = process.env.AGENT_NAME ?? DEFAULT_AGENT_NAME;
+  const defs = labSipDefinitions({
     useCases: loadUseCases(process.env.USE_CASES_FILE, bundledUseCases),
     agentName,
-    localSipAddress: stack.sipAddress,
+    sipAddress: stack.sipAddress,
   });
   const result = await provision(new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret), defs);
   for (const c of result.changes) say(`  ${describeChange(c)}`);

@@ -20,7 +20,7 @@ import {
   ScenarioError,
   loadScenario,
 } from '../lab/caller/scenario.js';
-import { startLab } from '../lab/lab.js';
+import { type Lab, startLab } from '../lab/lab.js';
 import { ROOT, defaultPorts } from '../lab/stack/local-stack.js';
 import { printSummary, runCalls } from '../lab/lab-run.js';
 import type { CallResult } from '../lab/caller/scripted-caller.js';
@@ -57,33 +57,61 @@ function options(): Options | string {
   }
   const { values, positionals } = parsed;
   if (values.help) return USAGE;
-  const calls = Number(values.calls);
-  const concurrent = Number(values.concurrent);
-  if (!Number.isInteger(calls) || calls < 1 || calls > 1000)
-    return `--calls must be a whole number from 1 to 1000\n${USAGE}`;
-  if (!Number.isInteger(concurrent) || concurrent < 1 || concurrent > 50)
-    return `--concurrent must be a whole number from 1 to 50\n${USAGE}`;
-  const rampMs = Number(values['ramp-ms']);
-  if (!Number.isInteger(rampMs) || rampMs < 0 || rampMs > 600_000)
-    return `--ramp-ms must be a whole number of milliseconds up to 600000\n${USAGE}`;
+  const counts = countsOf(values);
+  if (typeof counts === 'string') return `${counts}\n${USAGE}`;
   if (positionals.length > 1) return `one scenario at a time\n${USAGE}`;
   try {
     const scenario = loadScenario(positionals[0] ?? DEFAULT_SCENARIO);
-    return {
-      scenario,
-      calls,
-      concurrent: Math.min(concurrent, calls),
-      rampMs,
-      keep: values.keep,
-      json: values.json,
-    };
+    const concurrent = Math.min(counts.concurrent, counts.calls);
+    return { scenario, ...counts, concurrent, keep: values.keep, json: values.json };
   } catch (e) {
     if (e instanceof ScenarioError) return e.message;
     throw e;
   }
 }
 
+/** --calls, --concurrent and --ramp-ms as numbers, or what is wrong with them. */
+function countsOf(values: { calls: string; concurrent: string; 'ramp-ms': string }) {
+  const calls = Number(values.calls);
+  const concurrent = Number(values.concurrent);
+  const rampMs = Number(values['ramp-ms']);
+  if (!Number.isInteger(calls) || calls < 1 || calls > 1000)
+    return '--calls must be a whole number from 1 to 1000';
+  if (!Number.isInteger(concurrent) || concurrent < 1 || concurrent > 50)
+    return '--concurrent must be a whole number from 1 to 50';
+  if (!Number.isInteger(rampMs) || rampMs < 0 || rampMs > 600_000)
+    return '--ramp-ms must be a whole number of milliseconds up to 600000';
+  return { calls, concurrent, rampMs };
+}
+
 const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** The whole lab, logging to `logDir`. */
+async function bootLab(o: Options, logDir: string): Promise<Lab> {
+  mkdirSync(logDir, { recursive: true });
+  say(`callbridge lab: ${o.scenario.name}: ${o.scenario.description}`);
+  say(
+    '  starting Redis, livekit-server, livekit-sip, the agent worker (offline speech), the SMA ' +
+      'handler on dynalite, and the Chime/Connect stand-in…',
+  );
+  return startLab({
+    ports: o.keep ? defaultPorts() : undefined,
+    logDir,
+    maxCalls: Math.max(4, o.concurrent + 2),
+    idleProcesses: o.concurrent,
+  });
+}
+
+/** With --keep: the stack stays up until Ctrl-C. */
+async function keepUp(lab: Lab): Promise<void> {
+  const s = lab.livekit.stack;
+  say(`\nThe stack stays up: LiveKit ${s.url}, SIP ${s.sipAddress}, agent worker registered.`);
+  say('Try the agent in a room: npm run dev-room    Stop: Ctrl-C');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
 
 async function main(): Promise<number> {
   const o = options();
@@ -92,19 +120,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const logDir = join(ROOT, '.lab', 'logs');
-  mkdirSync(logDir, { recursive: true });
-  say(`callbridge lab: ${o.scenario.name}: ${o.scenario.description}`);
-  say(
-    '  starting Redis, livekit-server, livekit-sip, the agent worker (offline speech), the SMA ' +
-      'handler on dynalite, and the Chime/Connect stand-in…',
-  );
   const t0 = performance.now();
-  const lab = await startLab({
-    ports: o.keep ? defaultPorts() : undefined,
-    logDir,
-    maxCalls: Math.max(4, o.concurrent + 2),
-    idleProcesses: o.concurrent,
-  });
+  const lab = await bootLab(o, logDir);
   let results: CallResult[];
   try {
     // Calls placed before their job process has loaded would wait for it (seconds each).
@@ -115,27 +132,15 @@ async function main(): Promise<number> {
     results = report.results;
     if (o.calls > 1) printSummary(say, run, report);
   } finally {
-    if (o.keep) {
-      const s = lab.livekit.stack;
-      say(`\nThe stack stays up: LiveKit ${s.url}, SIP ${s.sipAddress}, agent worker registered.`);
-      say('Try the agent in a room: npm run dev-room    Stop: Ctrl-C');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-    }
+    if (o.keep) await keepUp(lab);
     await lab.stop();
   }
   const ok = results.length === o.calls && results.every((r) => r.ok);
   say(ok ? '\nall expectations held' : '\nSOME EXPECTATIONS FAILED');
   if (o.json) {
-    const calls = results.map((r) => ({
-      scenario: r.scenario,
-      ok: r.ok,
-      ttfaMs: r.ttfaMs,
-      ctdMs: r.ctdMs,
-      e2eMs: r.e2eMs,
-    }));
+    const calls = results.map(({ scenario, ok, ttfaMs, ctdMs, e2eMs }) => {
+      return { scenario, ok, ttfaMs, ctdMs, e2eMs };
+    });
     say(JSON.stringify({ calls }));
   }
   return ok ? 0 : 1;

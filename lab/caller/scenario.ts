@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
+import { e164 } from '../../contracts/ids.js';
 
 export const SCENARIO_DIR = join(import.meta.dirname, 'scenarios');
 export const DEFAULT_SCENARIO = 'ask-then-transfer';
@@ -77,14 +78,8 @@ export const Scenario = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and dashes'),
   description: z.string().min(1),
   /** The caller's number (E.164) and the number dialled (default: the default use case's). */
-  caller: z
-    .string()
-    .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number')
-    .optional(),
-  dialed: z
-    .string()
-    .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number')
-    .optional(),
+  caller: e164.optional(),
+  dialed: e164.optional(),
   /** The caller's Flite voice: not the agent's, so the two are told apart. */
   voice: z.string().default('rms'),
   queueAnswers: z.boolean().default(true),

@@ -1,6 +1,6 @@
-// SIP messages (RFC 3261 §7) as the lab phone (./rtp-phone.ts) reads and writes them: parsed into
-// lower-case full header names, values in order; header look-up, name-addr and CSeq values, and
-// formatting with a correct Content-Length.
+// SIP messages (RFC 3261 §7) as the lab phone (./sip-uac.ts) reads and writes them: parsed into
+// lower-case full header names, values in order; header look-up, name-addr and CSeq values,
+// formatting with a correct Content-Length, and a response's headers copied from its request.
 
 interface SipBase {
   /** Lower-case full names (compact forms expanded); list headers split at their commas. */
@@ -135,4 +135,27 @@ export function formatSipMessage(start: string, headers: [string, string][], bod
   const lines = [start, ...headers.map(([k, v]) => `${k}: ${v}`)];
   lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * A response to `req` (§8.2.6): its Via, From, Call-ID and CSeq, and its To with `toTag` added
+ * when the request's To has no tag yet.
+ */
+export function formatSipResponse(
+  req: SipRequest,
+  status: number,
+  reason: string,
+  opts: { toTag: string; headers?: [string, string][]; body?: string },
+): Buffer {
+  let to = sipHeader(req, 'to') ?? '';
+  if (!parseNameAddr(to).params.tag) to += `;tag=${opts.toTag}`;
+  const headers: [string, string][] = [
+    ...(req.headers.get('via') ?? []).map((v): [string, string] => ['Via', v]),
+    ['From', sipHeader(req, 'from') ?? ''],
+    ['To', to],
+    ['Call-ID', sipHeader(req, 'call-id') ?? ''],
+    ['CSeq', sipHeader(req, 'cseq') ?? ''],
+    ...(opts.headers ?? []),
+  ];
+  return formatSipMessage(`SIP/2.0 ${status} ${reason}`, headers, opts.body);
 }

@@ -45,8 +45,9 @@ export interface AgentWorkerOptions {
 export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentWorker> {
   const main = await buildAgentOnce(join(ROOT, '.lab', 'agent-bundles'));
   const metricsPort = await freePort('tcp');
+  const httpPort = await freePort('tcp');
   const fd = openSync(opts.logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, [main, 'start'], {
+  const child = spawn(process.execPath, [main, 'start'], {
     cwd: ROOT,
     detached: true, // its own process group: job processes die with it
     stdio: ['ignore', fd, fd],
@@ -55,7 +56,7 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
       // Readiness is read from the worker's "registered worker" line (info level).
       LOG_LEVEL: 'info',
       AGENT_HTTP_HOST: '127.0.0.1',
-      AGENT_HTTP_PORT: String(await freePort('tcp')),
+      AGENT_HTTP_PORT: String(httpPort),
       // Its Prometheus endpoint on a port of its own (loopback by default): several workers
       // on one machine (tests, the lab) would otherwise collide on 9464.
       OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
@@ -63,79 +64,104 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
     },
   });
   closeSync(fd);
-  const pid = child.pid as number;
-  let stopping = false;
-  const killGroup = (signal: NodeJS.Signals) => {
+  const worker = new WorkerProcess(child, opts.logFile, metricsPort);
+  await worker.waitRegistered(opts.timeoutMs ?? 60_000);
+  return worker;
+}
+
+class WorkerProcess implements AgentWorker {
+  readonly pid: number;
+  readonly metricsUrl: string;
+  readonly failed: Promise<never>;
+  /** How the worker exited, once it has. */
+  private exited: string | undefined;
+  private stopping = false;
+  private readonly onExit = () => this.killGroup('SIGKILL');
+
+  constructor(
+    private readonly child: ChildProcess,
+    readonly logFile: string,
+    metricsPort: number,
+  ) {
+    this.pid = child.pid as number;
+    this.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    process.once('exit', this.onExit);
+    let rejectFailed: (e: Error) => void = () => {};
+    this.failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+    this.failed.catch(() => {});
+    child.on('exit', (code, signal) => {
+      this.exited = signal ?? `code ${code}`;
+      if (!this.stopping) rejectFailed(this.error(`exited (${this.exited})`));
+    });
+  }
+
+  /** Resolves once the log says the worker registered; kills it and throws if it does not. */
+  async waitRegistered(timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    while (!readFileSync(this.logFile, 'utf8').includes('"msg":"registered worker"')) {
+      if (this.exited !== undefined || Date.now() - started > timeoutMs) {
+        const why =
+          this.exited !== undefined
+            ? `exited (${this.exited})`
+            : `did not register in ${timeoutMs} ms`;
+        await this.stopWith('SIGKILL', 0);
+        throw this.error(why);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async waitPrewarmed(n: number, timeoutMs = 120_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    const count = (log: string, msg: string) => log.split(`"msg":"${msg}"`).length - 1;
+    const waiting = () => {
+      const log = readFileSync(this.logFile, 'utf8');
+      return count(log, 'prewarmed') - count(log, 'received job request');
+    };
+    while (waiting() < n) {
+      if (this.exited !== undefined || Date.now() > end) {
+        throw new LocalStackError(
+          `agent worker: ${waiting()} of ${n} job processes loaded and waiting` +
+            (this.exited !== undefined
+              ? ` (worker exited: ${this.exited})`
+              : ` in ${timeoutMs} ms`),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  kill(): Promise<void> {
+    return this.stopWith('SIGKILL', 0);
+  }
+
+  /** SIGTERM lets the framework close its sessions; what is still running after 5 s is killed. */
+  stop(): Promise<void> {
+    return this.stopWith('SIGTERM', 5000);
+  }
+
+  private async stopWith(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    this.stopping = true;
+    process.off('exit', this.onExit);
+    this.killGroup(signal);
+    const timer = setTimeout(() => this.killGroup('SIGKILL'), graceMs);
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      await once(this.child, 'exit');
+    }
+    clearTimeout(timer);
+    // Job processes may outlive the worker's main process by a moment.
+    this.killGroup('SIGKILL');
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
     try {
-      process.kill(-pid, signal);
+      process.kill(-this.pid, signal);
     } catch {
       // already gone
     }
-  };
-  const onExit = () => killGroup('SIGKILL');
-  process.once('exit', onExit);
-
-  let rejectFailed: (e: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
-  failed.catch(() => {});
-  let exited: string | undefined;
-  child.on('exit', (code, signal) => {
-    exited = signal ?? `code ${code}`;
-    if (!stopping) {
-      rejectFailed(
-        new LocalStackError(`agent worker exited (${exited})\n${logTail(opts.logFile, 'agent')}`),
-      );
-    }
-  });
-
-  const stopWith = async (signal: NodeJS.Signals, graceMs: number) => {
-    stopping = true;
-    process.off('exit', onExit);
-    killGroup(signal);
-    const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
-    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    clearTimeout(timer);
-    // Job processes may outlive the worker's main process by a moment.
-    killGroup('SIGKILL');
-  };
-
-  const started = Date.now();
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  for (;;) {
-    if (readFileSync(opts.logFile, 'utf8').includes('"msg":"registered worker"')) break;
-    if (exited !== undefined || Date.now() - started > timeoutMs) {
-      const why =
-        exited !== undefined ? `exited (${exited})` : `did not register in ${timeoutMs} ms`;
-      await stopWith('SIGKILL', 0);
-      throw new LocalStackError(`agent worker ${why}\n${logTail(opts.logFile, 'agent')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
   }
 
-  return {
-    pid,
-    logFile: opts.logFile,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    failed,
-    async waitPrewarmed(n, prewarmTimeoutMs = 120_000) {
-      const end = Date.now() + prewarmTimeoutMs;
-      const count = (log: string, msg: string) => log.split(`"msg":"${msg}"`).length - 1;
-      const waiting = () => {
-        const log = readFileSync(opts.logFile, 'utf8');
-        return count(log, 'prewarmed') - count(log, 'received job request');
-      };
-      while (waiting() < n) {
-        if (exited !== undefined || Date.now() > end) {
-          throw new LocalStackError(
-            `agent worker: ${waiting()} of ${n} job processes loaded and waiting` +
-              (exited !== undefined ? ` (worker exited: ${exited})` : ` in ${prewarmTimeoutMs} ms`),
-          );
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
-    kill: () => stopWith('SIGKILL', 0),
-    // SIGTERM lets the framework close its sessions; what is still running after 5 s is killed.
-    stop: () => stopWith('SIGTERM', 5000),
-  };
+  private error(what: string): LocalStackError {
+    return new LocalStackError(`agent worker ${what}\n${logTail(this.logFile, 'agent')}`);
+  }
 }

@@ -1,16 +1,18 @@
 // A real local LiveKit stack (Redis, livekit-server, livekit-sip on free loopback ports), SIP
-// provisioned from the product's definitions, and a real agent worker: what the tests against the
-// real stack and the SIP benchmark share.
+// provisioned from the product's definitions and the lab's outbound trunk (./lab-sip.ts), and a
+// real agent worker: what the tests against the real stack and the SIP benchmark share.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoomServiceClient, SipClient } from 'livekit-server-sdk';
-import { sipDefinitions, type SipDefinitions } from '../../sip/livekit/definitions.js';
+import { DEFAULT_AGENT_NAME } from '../../contracts/ids.js';
+import type { SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
 import { type CallGuard, startCallGuardServer } from '../../sip/livekit/call-guard.js';
 import { type AgentWorker, startAgentWorker } from './agent-worker.js';
+import { labSipDefinitions } from './lab-sip.js';
 import {
   freePorts,
   type LocalStack,
@@ -19,7 +21,7 @@ import {
   startLocalStack,
 } from './local-stack.js';
 
-export const AGENT_NAME = 'callbridge-agent';
+export const AGENT_NAME = DEFAULT_AGENT_NAME;
 
 export interface LiveKitLab {
   stack: LocalStack;
@@ -35,7 +37,7 @@ export interface LiveKitLab {
   stop(): Promise<void>;
 }
 
-export async function startLiveKitLab(opts: {
+export interface LiveKitLabOptions {
   worker: boolean;
   /** Where the servers and the worker log (default: a fresh temporary directory). */
   logDir?: string;
@@ -47,50 +49,27 @@ export async function startLiveKitLab(opts: {
   guardGraceMs?: number;
   /** More environment for the worker (e.g. AWS_ENDPOINT_URL_CHIME_SDK_VOICE of the stand-in). */
   workerEnv?: Record<string, string>;
-}): Promise<LiveKitLab> {
+}
+
+export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitLab> {
   const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
-  const ports = opts.ports ?? (await freePorts());
-  const { apiKey, apiSecret } = localStackCredentials();
-  const guard = await startCallGuardServer({
-    httpUrl: `http://127.0.0.1:${ports.http}`,
-    apiKey,
-    apiSecret,
-    graceMs: opts.guardGraceMs,
-  });
-  const stack = await startLocalStack({ ports, logDir, webhookUrls: [guard.url] }).catch(
-    async (e: unknown) => {
-      await guard.stop();
-      throw e;
-    },
-  );
+  const { stack, guard } = await startServers(opts.ports ?? (await freePorts()), logDir, opts);
   let worker: AgentWorker | undefined;
+  const stop = async () => {
+    await worker?.stop();
+    await stack.stop();
+    await guard.stop();
+  };
   try {
     const useCases = loadUseCases(undefined, bundledUseCases);
-    const defs = sipDefinitions({
-      profile: 'local',
+    const defs = labSipDefinitions({
       useCases,
       agentName: AGENT_NAME,
-      localSipAddress: stack.sipAddress,
+      sipAddress: stack.sipAddress,
     });
     const sip = new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret);
     const provisioned = await provision(sip, defs);
-    if (opts.worker) {
-      worker = await startAgentWorker({
-        logFile: join(logDir, 'agent.log'),
-        env: {
-          ...stack.env,
-          AGENT_NAME,
-          AGENT_MAX_CALLS: String(opts.maxCalls ?? 4),
-          AGENT_IDLE_PROCESSES: String(opts.idleProcesses ?? 2),
-          SPEECH_PROVIDERS: 'local',
-          // The Chime client is built at start; these calls never reach AWS.
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          ...opts.workerEnv,
-        },
-      });
-    }
+    if (opts.worker) worker = await startLabWorker(stack, logDir, opts);
     return {
       stack,
       sip,
@@ -101,16 +80,47 @@ export async function startLiveKitLab(opts: {
       worker,
       logDir,
       guard: guard.guard,
-      async stop() {
-        await worker?.stop();
-        await stack.stop();
-        await guard.stop();
-      },
+      stop,
     };
   } catch (e) {
-    await worker?.stop();
-    await stack.stop();
+    await stop();
+    throw e;
+  }
+}
+
+/** The call guard, then the stack that sends it its webhooks. */
+async function startServers(ports: StackPorts, logDir: string, opts: LiveKitLabOptions) {
+  const { apiKey, apiSecret } = localStackCredentials();
+  const guard = await startCallGuardServer({
+    httpUrl: `http://127.0.0.1:${ports.http}`,
+    apiKey,
+    apiSecret,
+    graceMs: opts.guardGraceMs,
+  });
+  try {
+    const stack = await startLocalStack({ ports, logDir, webhookUrls: [guard.url] });
+    return { stack, guard };
+  } catch (e) {
     await guard.stop();
     throw e;
   }
+}
+
+/** The agent worker with offline speech, registered under the lab's agent name. */
+function startLabWorker(stack: LocalStack, logDir: string, opts: LiveKitLabOptions) {
+  return startAgentWorker({
+    logFile: join(logDir, 'agent.log'),
+    env: {
+      ...stack.env,
+      AGENT_NAME,
+      AGENT_MAX_CALLS: String(opts.maxCalls ?? 4),
+      AGENT_IDLE_PROCESSES: String(opts.idleProcesses ?? 2),
+      SPEECH_PROVIDERS: 'local',
+      // The Chime client is built at start; these calls never reach AWS.
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ...opts.workerEnv,
+    },
+  });
 }

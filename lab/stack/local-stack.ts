@@ -1,26 +1,17 @@
-// The local LiveKit stack's supervisor: Redis, livekit-server and livekit-sip as real processes on
-// loopback. Each server starts in order, is waited on until it answers its own health check, logs
-// to a file of its own, and is stopped with the others. When one fails (exits, or never becomes
+// The local LiveKit stack: Redis, livekit-server and livekit-sip as real processes on loopback,
+// started in order by the supervisor (./supervisor.ts), each healthy before the next starts, each
+// logging to a file of its own, all stopped together. When one fails (exits, or never becomes
 // healthy) the error names it and carries the tail of its log.
 //
 // The servers' configuration is the product's: ../../livekit.yaml and ../../sip/livekit/
 // livekit-sip.yaml. The supervisor only moves ports (so tests never collide with a running lab)
 // and passes the result as the config body.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import * as z from 'zod';
 import { freePort, httpOk, redisPing, sipOptionsOk, udpFree } from './net.js';
+import { LocalStackError, type ServerSpec, Supervisor } from './supervisor.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TOOLS_BIN = join(ROOT, '.tools', 'bin');
@@ -60,9 +51,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export class LocalStackError extends Error {
-  override name = 'LocalStackError';
-}
+export { LocalStackError, logTail } from './supervisor.js';
 
 const livekitYamlSchema = z.object({
   port: z.number().int(),
@@ -131,166 +120,20 @@ export interface StartOptions {
   log?: (line: string) => void;
 }
 
-interface Managed {
-  name: string;
-  child: ChildProcess;
-  logFile: string;
-  stopping: boolean;
-}
-
 /** Starts Redis, livekit-server and livekit-sip, each healthy before the next starts. */
 export async function startLocalStack(opts: StartOptions = {}): Promise<LocalStack> {
   const ports = opts.ports ?? defaultPorts();
   const logDir = opts.logDir ?? join(ROOT, '.lab', 'logs');
-  const timeoutMs = opts.timeoutMs ?? 20_000;
-  const log = opts.log ?? (() => {});
   mkdirSync(logDir, { recursive: true });
-  const pidFile = join(logDir, 'stack.pids');
-  killStale(pidFile);
-  for (const bin of ['livekit-server', 'livekit-sip']) {
-    if (!existsSync(join(TOOLS_BIN, bin))) {
-      throw new LocalStackError(
-        `${bin} is not installed in .tools/bin; run \`npm run setup\` (scripts/setup/livekit-tools.sh)`,
-      );
-    }
-  }
-  const redisServer = findRedisServer();
-
-  const { apiKey, apiSecret } = localStackCredentials();
-  const redisAddress = `127.0.0.1:${ports.redis}`;
-  const url = `ws://127.0.0.1:${ports.http}`;
-
-  const livekitConfig = parse(readFileSync(LIVEKIT_YAML, 'utf8')) as Record<string, unknown>;
-  livekitConfig.port = ports.http;
-  livekitConfig.redis = { ...(livekitConfig.redis as object), address: redisAddress };
-  livekitConfig.rtc = { ...(livekitConfig.rtc as object), udp_port: ports.rtcUdp };
-  if (opts.webhookUrls?.length) {
-    livekitConfig.webhook = { api_key: apiKey, urls: opts.webhookUrls };
-  }
-
-  const sipConfig = parse(readFileSync(LIVEKIT_SIP_YAML, 'utf8')) as Record<string, unknown>;
-  Object.assign(sipConfig, {
-    api_key: apiKey,
-    api_secret: apiSecret,
-    ws_url: url,
-    redis: { ...(sipConfig.redis as object), address: redisAddress },
-    sip_port: ports.sip,
-    rtp_port: `${ports.rtp.start}-${ports.rtp.end}`,
-  });
-  // The health endpoint of livekit-sip listens on every interface; the supervisor checks health
-  // over SIP itself (OPTIONS on loopback), as a Voice Connector's origination health check does.
-  delete sipConfig.health_port;
-
-  const managed: Managed[] = [];
-  let rejectFailed: (e: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    rejectFailed = reject;
-  });
-  failed.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
-
-  const killAll = () => {
-    for (const m of managed) if (m.child.exitCode === null) m.child.kill('SIGKILL');
-  };
-  process.once('exit', killAll);
-
-  const stop = async () => {
-    process.off('exit', killAll);
-    for (const m of [...managed].reverse()) {
-      m.stopping = true;
-      if (m.child.exitCode !== null || m.child.signalCode !== null) continue;
-      m.child.kill('SIGTERM');
-      const exited = once(m.child, 'exit');
-      const timer = setTimeout(() => m.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(pidFile, { force: true });
-  };
-
-  const launch = async (
-    name: string,
-    cmd: string,
-    args: string[],
-    env: Record<string, string>,
-    healthy: () => Promise<boolean>,
-  ) => {
-    const logFile = join(logDir, `${name}.log`);
-    const fd = openSync(logFile, 'w');
-    const started = Date.now();
-    const child = spawn(cmd, args, {
-      cwd: ROOT,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...env },
-    });
-    closeSync(fd);
-    const m: Managed = { name, child, logFile, stopping: false };
-    managed.push(m);
-    writeFileSync(pidFile, managed.map((x) => `${x.child.pid} ${x.name}`).join('\n'));
-    let exited: string | null = null;
-    child.on('error', (e) => {
-      exited = `could not start (${e.message})`;
-    });
-    child.on('exit', (code, signal) => {
-      exited = `exited with ${signal ?? `code ${code}`}`;
-      if (!m.stopping) {
-        rejectFailed(new LocalStackError(`${name} ${exited}\n${logTail(logFile, name)}`));
-      }
-    });
-    while (!(await healthy().catch(() => false))) {
-      if (exited) {
-        await stop();
-        throw new LocalStackError(`${name} ${exited} during start-up\n${logTail(logFile, name)}`);
-      }
-      if (Date.now() - started > timeoutMs) {
-        await stop();
-        throw new LocalStackError(
-          `${name} was not healthy after ${timeoutMs} ms\n${logTail(logFile, name)}`,
-        );
-      }
-      await sleep(50);
-    }
-    log(`${name} healthy in ${Date.now() - started} ms (log: ${logFile})`);
-  };
-
+  const servers = serverSpecs(ports, logDir, opts.webhookUrls);
+  const supervisor = new Supervisor(ROOT, logDir, opts.timeoutMs ?? 20_000, opts.log ?? (() => {}));
   try {
-    await launch(
-      'redis',
-      redisServer,
-      [
-        '--port',
-        String(ports.redis),
-        '--bind',
-        '127.0.0.1',
-        // A throwaway store: no snapshots, no append-only file, nothing written to disk.
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        logDir,
-      ],
-      {},
-      () => redisPing(ports.redis),
-    );
-    await launch(
-      'livekit-server',
-      join(TOOLS_BIN, 'livekit-server'),
-      ['--config-body', stringify(livekitConfig)],
-      {},
-      () => httpOk(`http://127.0.0.1:${ports.http}/`),
-    );
-    await launch(
-      'livekit-sip',
-      join(TOOLS_BIN, 'livekit-sip'),
-      [],
-      { SIP_CONFIG_BODY: stringify(sipConfig) },
-      () => sipOptionsOk(ports.sip),
-    );
+    for (const server of servers) await supervisor.launch(server);
   } catch (e) {
-    await stop();
+    await supervisor.stop();
     throw e;
   }
-
+  const { url, apiKey, apiSecret } = stackAccess(ports);
   return {
     url,
     httpUrl: `http://127.0.0.1:${ports.http}`,
@@ -300,42 +143,91 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     sipAddress: `127.0.0.1:${ports.sip}`,
     logDir,
     env: { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
-    pids: Object.fromEntries(managed.map((m) => [m.name, m.child.pid as number])),
-    failed,
-    stop,
+    pids: supervisor.pids,
+    failed: supervisor.failed,
+    stop: () => supervisor.stop(),
   };
 }
 
-/**
- * Servers a previous supervisor started and could not stop (it was killed outright): killed, so
- * their ports are free again. Only processes still running the binary recorded are touched.
- */
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+/** The URL and keys of a stack on `ports` (the keys are livekit.yaml's). */
+function stackAccess(ports: StackPorts) {
+  return { ...localStackCredentials(), url: `ws://127.0.0.1:${ports.http}` };
+}
 
-function killStale(pidFile: string): void {
-  if (!existsSync(pidFile)) return;
-  for (const line of readFileSync(pidFile, 'utf8').split('\n')) {
-    const [pid, name] = line.split(' ');
-    if (!pid || !name) continue;
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue; // gone
-    }
-    const binary = name === 'redis' ? 'redis-server' : name;
-    if (cmdline.includes(binary)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-      // Its ports are free once it is gone: wait for that (a moment at most).
-      const until = Date.now() + 2000;
-      while (existsSync(`/proc/${pid}`) && Date.now() < until) Atomics.wait(SLEEPER, 0, 0, 20);
+/** The three servers in start order; throws when one is not installed. */
+function serverSpecs(ports: StackPorts, logDir: string, webhookUrls?: string[]): ServerSpec[] {
+  for (const bin of ['livekit-server', 'livekit-sip']) {
+    if (!existsSync(join(TOOLS_BIN, bin))) {
+      throw new LocalStackError(
+        `${bin} is not installed in .tools/bin; run \`npm run setup\` (scripts/setup/livekit-tools.sh)`,
+      );
     }
   }
-  rmSync(pidFile, { force: true });
+  const livekitServer: ServerSpec = {
+    name: 'livekit-server',
+    cmd: join(TOOLS_BIN, 'livekit-server'),
+    args: ['--config-body', stringify(livekitConfig(ports, webhookUrls))],
+    healthy: () => httpOk(`http://127.0.0.1:${ports.http}/`),
+  };
+  const livekitSip: ServerSpec = {
+    name: 'livekit-sip',
+    cmd: join(TOOLS_BIN, 'livekit-sip'),
+    args: [],
+    env: { SIP_CONFIG_BODY: stringify(sipConfig(ports)) },
+    healthy: () => sipOptionsOk(ports.sip),
+  };
+  return [redisServer(ports.redis, logDir), livekitServer, livekitSip];
+}
+
+function redisServer(port: number, dir: string): ServerSpec {
+  return {
+    name: 'redis',
+    cmd: findRedisServer(),
+    // A throwaway store: no snapshots, no append-only file, nothing written to disk.
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    healthy: () => redisPing(port),
+  };
+}
+
+/** livekit.yaml with the stack's ports, and the webhook to the call guard. */
+function livekitConfig(ports: StackPorts, webhookUrls?: string[]): Record<string, unknown> {
+  const config = parse(readFileSync(LIVEKIT_YAML, 'utf8')) as Record<string, unknown>;
+  config.port = ports.http;
+  config.redis = { ...(config.redis as object), address: `127.0.0.1:${ports.redis}` };
+  config.rtc = { ...(config.rtc as object), udp_port: ports.rtcUdp };
+  if (webhookUrls?.length) {
+    config.webhook = { api_key: localStackCredentials().apiKey, urls: webhookUrls };
+  }
+  return config;
+}
+
+/** sip/livekit/livekit-sip.yaml with the stack's ports and keys. */
+function sipConfig(ports: StackPorts): Record<string, unknown> {
+  const { url, apiKey, apiSecret } = stackAccess(ports);
+  const config = parse(readFileSync(LIVEKIT_SIP_YAML, 'utf8')) as Record<string, unknown>;
+  Object.assign(config, {
+    api_key: apiKey,
+    api_secret: apiSecret,
+    ws_url: url,
+    redis: { ...(config.redis as object), address: `127.0.0.1:${ports.redis}` },
+    sip_port: ports.sip,
+    rtp_port: `${ports.rtp.start}-${ports.rtp.end}`,
+  });
+  // The health endpoint of livekit-sip listens on every interface; the supervisor checks health
+  // over SIP itself (OPTIONS on loopback), as a Voice Connector's origination health check does.
+  delete config.health_port;
+  return config;
 }
 
 function readYaml<T>(file: string, schema: z.ZodType<T>): T {
@@ -354,17 +246,3 @@ function findRedisServer(): string {
     'redis-server is not installed; run `npm run setup` (or apt-get install redis-server)',
   );
 }
-
-/** The last lines of a server's log, for an error that names it. */
-export function logTail(file: string, name: string, lines = 20): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return `(no log at ${file})`;
-  }
-  const tail = text.trimEnd().split('\n').slice(-lines);
-  return [`--- last ${tail.length} lines of ${name}'s log (${file}) ---`, ...tail].join('\n');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

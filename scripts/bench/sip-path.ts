@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildCallHeaders } from '../../contracts/headers.js';
-import { LAB_OUTBOUND_TRUNK } from '../../sip/livekit/definitions.js';
+import { LAB_OUTBOUND_TRUNK } from '../../lab/stack/lab-sip.js';
 import { RtpPhone } from '../../lab/phone/rtp-phone.js';
 import { SipLeg } from '../../lab/phone/sip-leg.js';
 import { startLiveKitLab } from '../../lab/stack/livekit-lab.js';

@@ -1,9 +1,11 @@
 // What LiveKit SIP must hold for calls to reach the agent, declared in one place: the inbound
 // trunks (one per use case: the number the Voice Connector dials, who may send it calls, and the
-// header contract mapped to attributes), the dispatch rule (a room per call, the agent dispatched
-// by name through the room configuration) and, for the lab only, the outbound trunk the Chime
-// stand-in dials through. `provision` (./provision.ts) makes a LiveKit server match them.
+// header contract mapped to attributes) and the dispatch rule (a room per call, the agent
+// dispatched by name through the room configuration). The product defines no outbound trunk; a
+// caller of `sipDefinitions` may add its own before provisioning. `planProvision`
+// (./provision-plan.ts) decides what a LiveKit server needs to match them.
 import { CallAttribute, SipHeader, headersToAttributes } from '../../contracts/headers.js';
+import { isE164 } from '../../contracts/ids.js';
 import type { UseCaseCatalog } from '../../contracts/use-cases.js';
 import chimeRanges from './chime-voice-connector-ranges.json' with { type: 'json' };
 
@@ -57,8 +59,6 @@ export interface DefinitionOptions {
   regions?: string[];
   /** production: extra allowed source addresses (an SBC, a second carrier). */
   extraAllowedAddresses?: string[];
-  /** local: livekit-sip's host:port, which the lab's outbound trunk dials. */
-  localSipAddress?: string;
 }
 
 /** Chime Voice Connector signalling ranges for a region (see the JSON file for sources). */
@@ -73,7 +73,6 @@ export function chimeSignallingRanges(region: string): string[] {
 }
 
 export const ROOM_PREFIX = 'call';
-export const LAB_OUTBOUND_TRUNK = 'callbridge-lab-pstn';
 
 export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
   let allowed: string[];
@@ -91,21 +90,10 @@ export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
     allowedAddresses: [...new Set(allowed)],
     headersToAttributes: { ...headersToAttributes },
   }));
-  const outboundTrunks: OutboundTrunkDef[] = [];
-  if (opts.profile === 'local') {
-    if (!opts.localSipAddress) throw new DefinitionError("local needs livekit-sip's address");
-    outboundTrunks.push({
-      name: LAB_OUTBOUND_TRUNK,
-      address: opts.localSipAddress,
-      transport: 'udp',
-      // The lab's callers present any number; the SMA sets the caller's own as caller ID.
-      numbers: ['*'],
-    });
-  }
   return {
     profile: opts.profile,
     inboundTrunks,
-    outboundTrunks,
+    outboundTrunks: [],
     dispatchRules: [
       {
         name: 'callbridge-agent',
@@ -122,7 +110,6 @@ export class DefinitionError extends Error {
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const E164 = /^\+[1-9]\d{1,14}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 function validCidr(a: string): boolean {
@@ -147,83 +134,123 @@ export function definitionProblems(defs: SipDefinitions): string[] {
     if (names.has(name)) problems.push(`${kind} "${name}": the name is used twice`);
     names.add(name);
   };
-
   const numberOwner = new Map<string, string>();
   for (const t of defs.inboundTrunks) {
-    const where = `inbound trunk "${t.name}"`;
     named('inbound trunk', t.name);
-    if (t.numbers.length === 0) {
-      problems.push(`${where}: no numbers (a trunk without numbers takes every call)`);
-    }
-    for (const n of t.numbers) {
-      if (!E164.test(n)) problems.push(`${where}: ${n} is not an E.164 number`);
-      const owner = numberOwner.get(n);
-      if (owner !== undefined && owner !== t.name) {
-        problems.push(`${where}: ${n} is also on inbound trunk "${owner}"`);
-      }
-      numberOwner.set(n, t.name);
-    }
-    if (t.allowedAddresses.length === 0) {
-      problems.push(`${where}: no allowed addresses (an empty list accepts calls from anyone)`);
-    }
-    for (const a of t.allowedAddresses) {
-      if (!validCidr(a)) problems.push(`${where}: "${a}" is not an IPv4 address or CIDR`);
-      if (defs.profile === 'production' && isLoopback(a)) {
-        problems.push(`${where}: loopback address ${a} in a production definition`);
-      }
-    }
-    for (const [key, header] of Object.entries(SipHeader)) {
-      const attr = t.headersToAttributes[header];
-      const want = CallAttribute[key as keyof typeof CallAttribute];
-      if (attr === undefined) {
-        problems.push(`${where}: contract header ${header} has no mapping (want ${want})`);
-      } else if (attr !== want) {
-        problems.push(`${where}: contract header ${header} maps to "${attr}", not ${want}`);
-      }
-    }
-    for (const header of Object.keys(t.headersToAttributes)) {
-      if (!/^X-/i.test(header)) {
-        problems.push(`${where}: ${header} is not an X- header (Chime only sends X- headers)`);
-      }
-    }
+    const where = `inbound trunk "${t.name}"`;
+    problems.push(
+      ...inboundNumberProblems(where, t, numberOwner),
+      ...addressProblems(where, t.allowedAddresses, defs.profile),
+      ...headerProblems(where, t.headersToAttributes),
+    );
   }
-
   for (const t of defs.outboundTrunks) {
-    const where = `outbound trunk "${t.name}"`;
     named('outbound trunk', t.name);
-    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$/.test(t.address)) {
-      problems.push(`${where}: address "${t.address}" is not host[:port]`);
-    }
-    if (t.numbers.length === 0) problems.push(`${where}: no numbers`);
-    for (const n of t.numbers) {
-      if (n !== '*' && !E164.test(n)) problems.push(`${where}: ${n} is not an E.164 number`);
-    }
+    problems.push(...outboundTrunkProblems(t));
   }
-
   const inboundNames = new Set(defs.inboundTrunks.map((t) => t.name));
   const ruleTrunks = new Map<string, string>();
   for (const r of defs.dispatchRules) {
-    const where = `dispatch rule "${r.name}"`;
     named('dispatch rule', r.name);
-    if (r.inboundTrunks.length === 0) {
-      problems.push(`${where}: no inbound trunks (a rule without trunks takes every call)`);
-    }
-    for (const t of r.inboundTrunks) {
-      if (!inboundNames.has(t)) problems.push(`${where}: unknown inbound trunk "${t}"`);
-      const other = ruleTrunks.get(t);
-      if (other !== undefined) problems.push(`${where}: trunk "${t}" is also taken by "${other}"`);
-      ruleTrunks.set(t, r.name);
-    }
-    if (!/^[a-zA-Z0-9-]{1,32}$/.test(r.roomPrefix)) {
-      problems.push(`${where}: room prefix "${r.roomPrefix}" must be 1-32 letters, digits or "-"`);
-    }
-    if (r.agentName.trim() === '') problems.push(`${where}: no agent name`);
+    problems.push(...dispatchRuleProblems(r, inboundNames, ruleTrunks));
   }
   for (const t of defs.inboundTrunks) {
     if (!ruleTrunks.has(t.name)) {
       problems.push(`inbound trunk "${t.name}": no dispatch rule takes its calls`);
     }
   }
+  return problems;
+}
+
+/** An inbound trunk's numbers; `numberOwner` remembers each number's trunk across trunks. */
+function inboundNumberProblems(
+  where: string,
+  t: InboundTrunkDef,
+  numberOwner: Map<string, string>,
+): string[] {
+  const problems: string[] = [];
+  if (t.numbers.length === 0) {
+    problems.push(`${where}: no numbers (a trunk without numbers takes every call)`);
+  }
+  for (const n of t.numbers) {
+    if (!isE164(n)) problems.push(`${where}: ${n} is not an E.164 number`);
+    const owner = numberOwner.get(n);
+    if (owner !== undefined && owner !== t.name) {
+      problems.push(`${where}: ${n} is also on inbound trunk "${owner}"`);
+    }
+    numberOwner.set(n, t.name);
+  }
+  return problems;
+}
+
+function addressProblems(where: string, addresses: string[], profile: Profile): string[] {
+  const problems: string[] = [];
+  if (addresses.length === 0) {
+    problems.push(`${where}: no allowed addresses (an empty list accepts calls from anyone)`);
+  }
+  for (const a of addresses) {
+    if (!validCidr(a)) problems.push(`${where}: "${a}" is not an IPv4 address or CIDR`);
+    if (profile === 'production' && isLoopback(a)) {
+      problems.push(`${where}: loopback address ${a} in a production definition`);
+    }
+  }
+  return problems;
+}
+
+/** Every contract header mapped to its attribute, and only X- headers (Chime sends no others). */
+function headerProblems(where: string, mapping: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [key, header] of Object.entries(SipHeader)) {
+    const attr = mapping[header];
+    const want = CallAttribute[key as keyof typeof CallAttribute];
+    if (attr === undefined) {
+      problems.push(`${where}: contract header ${header} has no mapping (want ${want})`);
+    } else if (attr !== want) {
+      problems.push(`${where}: contract header ${header} maps to "${attr}", not ${want}`);
+    }
+  }
+  for (const header of Object.keys(mapping)) {
+    if (!/^X-/i.test(header)) {
+      problems.push(`${where}: ${header} is not an X- header (Chime only sends X- headers)`);
+    }
+  }
+  return problems;
+}
+
+function outboundTrunkProblems(t: OutboundTrunkDef): string[] {
+  const where = `outbound trunk "${t.name}"`;
+  const problems: string[] = [];
+  if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$/.test(t.address)) {
+    problems.push(`${where}: address "${t.address}" is not host[:port]`);
+  }
+  if (t.numbers.length === 0) problems.push(`${where}: no numbers`);
+  for (const n of t.numbers) {
+    if (n !== '*' && !isE164(n)) problems.push(`${where}: ${n} is not an E.164 number`);
+  }
+  return problems;
+}
+
+/** A rule's trunks must exist; `ruleTrunks` remembers which rule took each trunk. */
+function dispatchRuleProblems(
+  r: DispatchRuleDef,
+  inboundNames: Set<string>,
+  ruleTrunks: Map<string, string>,
+): string[] {
+  const where = `dispatch rule "${r.name}"`;
+  const problems: string[] = [];
+  if (r.inboundTrunks.length === 0) {
+    problems.push(`${where}: no inbound trunks (a rule without trunks takes every call)`);
+  }
+  for (const t of r.inboundTrunks) {
+    if (!inboundNames.has(t)) problems.push(`${where}: unknown inbound trunk "${t}"`);
+    const other = ruleTrunks.get(t);
+    if (other !== undefined) problems.push(`${where}: trunk "${t}" is also taken by "${other}"`);
+    ruleTrunks.set(t, r.name);
+  }
+  if (!/^[a-zA-Z0-9-]{1,32}$/.test(r.roomPrefix)) {
+    problems.push(`${where}: room prefix "${r.roomPrefix}" must be 1-32 letters, digits or "-"`);
+  }
+  if (r.agentName.trim() === '') problems.push(`${where}: no agent name`);
   return problems;
 }
 

@@ -8,9 +8,10 @@ import { liveKitLabForSuite } from '../helpers/lab.js';
 import { frameRms } from '../../agent/audio.js';
 import { createDevRoom } from '../../sip/livekit/dev-room.js';
 import { CallAttribute, buildCallHeaders } from '../../contracts/headers.js';
-import { LAB_OUTBOUND_TRUNK, type SipDefinitions } from '../../sip/livekit/definitions.js';
+import type { SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision } from '../../sip/livekit/provision.js';
 import { SipLeg } from '../../lab/phone/sip-leg.js';
+import { LAB_OUTBOUND_TRUNK } from '../../lab/stack/lab-sip.js';
 import { AGENT_NAME } from '../../lab/stack/livekit-lab.js';
 import { waitFor } from '../helpers/wait.js';
 

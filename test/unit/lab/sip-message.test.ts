@@ -1,12 +1,14 @@
 // The lab phone's SIP messages as livekit-sip (and Chime) write them: parsing, header look-up,
-// name-addr values and formatting.
+// name-addr values, formatting, and responses copied from their requests.
 import { describe, expect, it } from 'vitest';
 import {
   formatSipMessage,
+  formatSipResponse,
   parseCSeq,
   parseNameAddr,
   parseSipMessage,
   sipHeader,
+  type SipRequest,
 } from '../../../lab/phone/sip-message.js';
 import { ANSWER_SDP, crlf } from '../../helpers/sip.js';
 
@@ -97,5 +99,51 @@ describe('parseNameAddr', () => {
       branch: 'z9hG4bKx',
       rport: '',
     });
+  });
+});
+
+describe('formatSipResponse', () => {
+  const request = (to: string): SipRequest => {
+    const msg = parseSipMessage(
+      formatSipMessage('BYE sip:phone SIP/2.0', [
+        ['Via', 'SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa'],
+        ['Via', 'SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKb'],
+        ['From', '<sip:srv>;tag=far'],
+        ['To', to],
+        ['Call-ID', 'c-1'],
+        ['CSeq', '5 BYE'],
+      ]),
+    );
+    if (msg?.kind !== 'request') throw new Error('the test request did not parse');
+    return msg;
+  };
+
+  it("copies the request's Vias in order, From, Call-ID and CSeq, then the extra headers and body", () => {
+    const res = parseSipMessage(
+      formatSipResponse(request('<sip:phone>;tag=mine'), 200, 'OK', {
+        toTag: 'other',
+        headers: [['Allow', 'INVITE']],
+        body: 'x',
+      }),
+    )!;
+    expect(res).toMatchObject({ kind: 'response', status: 200, reason: 'OK', body: 'x' });
+    expect(res.headers.get('via')).toEqual([
+      'SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa',
+      'SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKb',
+    ]);
+    expect(['from', 'to', 'call-id', 'cseq', 'allow'].map((h) => sipHeader(res, h))).toEqual([
+      '<sip:srv>;tag=far',
+      '<sip:phone>;tag=mine',
+      'c-1',
+      '5 BYE',
+      'INVITE',
+    ]);
+  });
+
+  it('adds its tag to a To that has none', () => {
+    const res = parseSipMessage(
+      formatSipResponse(request('<sip:phone>'), 481, 'Gone', { toTag: 'mine' }),
+    )!;
+    expect(sipHeader(res, 'to')).toBe('<sip:phone>;tag=mine');
   });
 });

@@ -1,16 +1,15 @@
 // The SIP definitions: what the product declares for LiveKit, and the checks that stop a bad
-// definition before anything is sent to a server.
-import { SIPInboundTrunkInfo } from 'livekit-server-sdk';
+// definition before anything is sent to a server. The lab's outbound trunk is the lab's
+// (test/unit/lab/lab-sip.test.ts); planning and applying are in provision*.test.ts.
 import { describe, expect, it } from 'vitest';
 import { SipHeader } from '../../../contracts/headers.js';
 import {
   DefinitionError,
-  LAB_OUTBOUND_TRUNK,
   definitionProblems,
   sipDefinitions,
   type SipDefinitions,
 } from '../../../sip/livekit/definitions.js';
-import { ProvisionError, provision, type SipApi } from '../../../sip/livekit/provision.js';
+import { DEFAULT_AGENT_NAME } from '../../../contracts/ids.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
@@ -19,26 +18,11 @@ const local = () =>
   sipDefinitions({
     profile: 'local',
     useCases,
-    agentName: 'callbridge-agent',
-    localSipAddress: '127.0.0.1:5060',
+    agentName: DEFAULT_AGENT_NAME,
   });
-
-/** A SIP API that lists what it is given and records every call. */
-function recordingApi(existing: { inbound?: SIPInboundTrunkInfo[] } = {}) {
-  const calls: string[] = [];
-  const api = new Proxy({} as SipApi, {
-    get: (_t, name: string) => async () => {
-      calls.push(name);
-      if (name === 'listSipInboundTrunk') return existing.inbound ?? [];
-      if (name.startsWith('list')) return [];
-      throw new Error(`${name} must not be called`);
-    },
-  });
-  return { api, calls };
-}
 
 describe('SIP definitions', () => {
-  it('local: one inbound trunk per use case from loopback, the lab trunk, one rule by agent name', () => {
+  it('local: one inbound trunk per use case from loopback, no outbound trunk, one rule by agent name', () => {
     const defs = local();
     expect(definitionProblems(defs)).toEqual([]);
     const uc = useCases.defaultUseCase;
@@ -54,9 +38,7 @@ describe('SIP definitions', () => {
       [SipHeader.transactionId]: 'sma.transactionId',
       [SipHeader.traceparent]: 'trace.traceparent',
     });
-    expect(defs.outboundTrunks.map((t) => [t.name, t.address])).toEqual([
-      [LAB_OUTBOUND_TRUNK, '127.0.0.1:5060'],
-    ]);
+    expect(defs.outboundTrunks).toEqual([]);
     expect(defs.dispatchRules).toEqual([
       {
         name: 'callbridge-agent',
@@ -129,25 +111,20 @@ describe('SIP definitions', () => {
     expect(problems).toContain('unknown inbound trunk "nowhere"');
   });
 
-  it('provision sends nothing when the definitions are bad', async () => {
+  it('takes only E.164 numbers on trunks, and "*" only on outbound trunks', () => {
     const defs = local();
-    const bad = { ...defs, inboundTrunks: [{ ...defs.inboundTrunks[0]!, numbers: [] }] };
-    const { api, calls } = recordingApi();
-    await expect(provision(api, bad)).rejects.toThrow(/nothing was sent[\s\S]*no numbers/);
-    expect(calls).toEqual([]);
-  });
-
-  it('provision stops, changing nothing, when a trunk it does not manage holds one of its numbers', async () => {
-    const defs = local();
-    const foreign = new SIPInboundTrunkInfo({
-      sipTrunkId: 'ST_foreign',
-      name: 'someone-elses',
-      numbers: [defs.inboundTrunks[0]!.numbers[0]!],
-      metadata: '',
-    });
-    const { api, calls } = recordingApi({ inbound: [foreign] });
-    await expect(provision(api, defs)).rejects.toThrow(ProvisionError);
-    await expect(provision(api, defs)).rejects.toThrow(/someone-elses.*does not manage/);
-    expect(calls.every((c) => c.startsWith('list'))).toBe(true);
+    const trunk = defs.inboundTrunks[0]!;
+    const bad: SipDefinitions = {
+      ...defs,
+      inboundTrunks: [{ ...trunk, numbers: ['+15550100311', '15550100311', '*'] }],
+      outboundTrunks: [
+        { name: 'out', address: '127.0.0.1:5060', transport: 'udp', numbers: ['*', '+0123'] },
+      ],
+    };
+    expect(definitionProblems(bad).filter((p) => p.includes('E.164'))).toEqual([
+      `inbound trunk "${trunk.name}": 15550100311 is not an E.164 number`,
+      `inbound trunk "${trunk.name}": * is not an E.164 number`,
+      'outbound trunk "out": +0123 is not an E.164 number',
+    ]);
   });
 });

@@ -1,0 +1,87 @@
+// One scripted call while it runs: the lab call (Chime's side and the caller's line), the room
+// observer, the timeline and checks collected so far, and when both legs were seen ended. The
+// script (./caller-script.ts) and the report (./call-report.ts) both work on it.
+import type { SimulatedChimeCall } from '../chime/simulated-call.js';
+import type { VoiceConnectorMedia } from '../chime/voice-connector-media.js';
+import type { Lab } from '../lab.js';
+import { CallObserver } from './call-observer.js';
+import { describeStep } from './timeline-text.js';
+import type { Scenario } from './scenario.js';
+
+export interface TimelineEntry {
+  /** performance.now() */
+  at: number;
+  /** Who or what: sma, chime, voice-api, caller, agent, person, ear, lab. */
+  source: string;
+  text: string;
+}
+
+export interface Check {
+  what: string;
+  ok: boolean;
+  /** What was found, when it is not just "held". */
+  detail?: string;
+}
+
+export interface CallRun {
+  lab: Lab;
+  scenario: Scenario;
+  call: SimulatedChimeCall;
+  media: VoiceConnectorMedia;
+  /** The call's TransactionId. */
+  tx: string;
+  observer: CallObserver;
+  timeline: TimelineEntry[];
+  checks: Check[];
+  /** performance.now() as the call was placed. */
+  startedAt: number;
+  /** When both legs were first seen ended. */
+  endedAt: number | undefined;
+  note(source: string, text: string, at?: number): void;
+  /** Records a check; returns whether it held. */
+  check(what: string, ok: boolean, detail?: string): boolean;
+  /** Stops watching for the end of the call. */
+  stopWatching(): void;
+}
+
+/** Places nothing yet: sets up the call on the lab, its observer, and the watch for its end. */
+export function openRun(lab: Lab, scenario: Scenario): CallRun {
+  const timeline: TimelineEntry[] = [];
+  const checks: Check[] = [];
+  const note = (source: string, text: string, at = performance.now()) =>
+    void timeline.push({ at, source, text });
+  const observer = new CallObserver(lab.livekit.stack, (l) =>
+    note(l.speaker === 'agent' ? 'agent' : 'heard', l.text, l.at),
+  );
+  const startedAt = performance.now();
+  const { call, media, tx } = lab.newCall({
+    queueAnswers: scenario.queueAnswers,
+    caller: scenario.caller,
+    dialed: scenario.dialed,
+    onStep: (s) => note('sma', describeStep(s)),
+  });
+  const watch = setInterval(() => {
+    if (call.ended && run.endedAt === undefined) run.endedAt = performance.now();
+  }, 20);
+  const run: CallRun = {
+    lab,
+    scenario,
+    call,
+    media,
+    tx,
+    observer,
+    timeline,
+    checks,
+    startedAt,
+    endedAt: undefined,
+    note,
+    check(what, ok, detail) {
+      checks.push({ what, ok, detail });
+      return ok;
+    },
+    stopWatching: () => clearInterval(watch),
+  };
+  return run;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,175 @@
+// What the scripted caller does on a call, step by step, as its scenario says: waits for the
+// greeting, says its lines once the line is quiet (again when not understood), listens, pauses and
+// hangs up; each expectation becomes a check, and the first one that fails ends the script.
+import { renderPhoneLine, type Voice } from '../chime/voice-connector-media.js';
+import { type CallRun, sleep } from './call-run.js';
+import type { Expectation, Scenario, Step, Who } from './scenario.js';
+
+/** Who a scenario's `hears` means, among the voices on the caller's line. */
+const VOICES: Record<Who, Voice[]> = {
+  agent: ['agent'],
+  person: ['person'],
+  chime: ['chime'],
+  anyone: ['agent', 'person', 'chime'],
+};
+/** Audible speech that counts as "the person's words reached the caller". */
+const PERSON_WORDS_MS = 500;
+/** How long a caller waits for a silent line to let them speak before giving up. */
+const QUIET_WAIT_MS = 20_000;
+
+type SayStep = Extract<Step, { say: string }>;
+
+/** Runs the scenario's script within its budget; what goes wrong becomes a failed check. */
+export async function playScript(run: CallRun, observe: boolean): Promise<void> {
+  // However the far end behaves, a call's run ends: the script has a budget.
+  const budgetMs = scriptBudgetMs(run.scenario);
+  try {
+    const finished = await Promise.race([
+      script(run, observe).then(() => true),
+      sleep(budgetMs).then(() => false),
+    ]);
+    if (!finished)
+      run.check(`the script ran to its end within ${budgetMs} ms`, false, 'it did not');
+  } catch (e) {
+    run.check('the call ran', false, (e as Error).message);
+  }
+}
+
+async function script(run: CallRun, observe: boolean): Promise<void> {
+  const { scenario, call, media, tx } = run;
+  run.note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
+  await call.startInbound();
+  // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
+  // while the agent is starting to speak would compete with what TTFA measures. Not joining, it
+  // still finds the room, which must be empty at the end.
+  void media
+    .waitFirstAudio(3000)
+    .catch(() => {})
+    .then(() => run.observer.attach(tx, { join: observe }))
+    .catch(() => false);
+
+  for (const step of scenario.steps) {
+    if (run.endedAt !== undefined && !('listen' in step && 'callEnds' in step.listen)) {
+      run.check(`the call is still up for: ${describeScenarioStep(step)}`, false, 'it had ended');
+      return;
+    }
+    if (!(await playStep(run, step))) return;
+  }
+}
+
+/** Carries out one step; false when its expectation failed. */
+async function playStep(run: CallRun, step: Step): Promise<boolean> {
+  if ('greeting' in step) return greeting(run, step.greeting.withinMs);
+  if ('say' in step) return sayLine(run, step);
+  if ('listen' in step) {
+    const [held, detail] = await expectation(run, step.listen, performance.now());
+    return run.check(describe(step.listen), held, detail);
+  }
+  if ('pause' in step) await sleep(step.pause);
+  else await hangUp(run, step.hangUp.afterMs);
+  return true;
+}
+
+async function greeting(run: CallRun, withinMs: number): Promise<boolean> {
+  const heard = await run.media
+    .waitFirstAudio(withinMs + 10_000)
+    .then(() => true)
+    .catch(() => false);
+  const ttfa = ttfaOf(run.media);
+  const held = heard && ttfa !== null && ttfa <= withinMs;
+  return run.check(`hears the greeting within ${withinMs} ms`, held, fmt(ttfa));
+}
+
+/** Says the line once the line is quiet; says it again once when its expectation did not hold. */
+async function sayLine(run: CallRun, step: SayStep): Promise<boolean> {
+  const pcm = await renderPhoneLine(step.say, run.scenario.voice);
+  let held = step.then === undefined;
+  let detail = '';
+  for (let attempt = 0; attempt < (step.repeatIfNotHeard ? 2 : 1); attempt++) {
+    if (!(await quiet(run.media, step.afterQuietMs))) {
+      detail = `the line was not quiet for ${step.afterQuietMs} ms within ${QUIET_WAIT_MS} ms`;
+      break;
+    }
+    const at = performance.now();
+    run.note('caller', `${attempt > 0 ? '(again) ' : ''}"${step.say}"`, at);
+    await run.media.say(pcm.samples, pcm.sampleRate);
+    if (!step.then) break;
+    [held, detail] = await expectation(run, step.then, at);
+    if (held) break;
+  }
+  return !step.then || run.check(`after "${step.say}": ${describe(step.then)}`, held, detail);
+}
+
+async function hangUp(run: CallRun, afterMs: number): Promise<void> {
+  await sleep(afterMs);
+  if (run.call.ended) return;
+  run.note('caller', 'hangs up');
+  await run.media.callerHangsUp();
+}
+
+/** Polls every 50 ms until `e` holds or its time is up: whether it held, and what was found. */
+async function expectation(
+  run: CallRun,
+  e: Expectation,
+  since: number,
+): Promise<[boolean, string]> {
+  const heardFrom = (who: Who) => run.media.audibleMsSince(since, VOICES[who]);
+  const held = () =>
+    'hears' in e
+      ? heardFrom(e.hears) >= e.atLeastMs
+      : 'transferred' in e
+        ? heardFrom('person') >= PERSON_WORDS_MS
+        : run.call.ended;
+  const end = since + e.withinMs;
+  while (!held() && performance.now() < end) await sleep(50);
+  const ok = held();
+  if ('hears' in e) return [ok, `${heardFrom(e.hears)} ms of ${e.hears}`];
+  if ('transferred' in e) return [ok, ok ? 'the person is heard' : 'no person heard'];
+  return [ok, ok ? 'ended' : 'still up'];
+}
+
+/** Waits until nothing audible has reached the caller for `ms`; false after QUIET_WAIT_MS. */
+async function quiet(line: CallRun['media'], ms: number): Promise<boolean> {
+  const end = performance.now() + QUIET_WAIT_MS;
+  for (;;) {
+    const since = performance.now() - (line.lastAudibleAt() ?? 0);
+    if (since >= ms) return true;
+    if (performance.now() > end) return false;
+    await sleep(Math.min(100, ms - since + 5));
+  }
+}
+
+/** Long enough for every step to use all its time (and a repeated line), plus the answer. */
+function scriptBudgetMs(scenario: Scenario): number {
+  let ms = 90_000; // the SMA's AI ring timeout and a queue's, at their defaults
+  for (const step of scenario.steps) {
+    if ('greeting' in step) ms += step.greeting.withinMs + 10_000;
+    else if ('say' in step) ms += 2 * (QUIET_WAIT_MS + 30_000 + (step.then?.withinMs ?? 0));
+    else if ('listen' in step) ms += step.listen.withinMs;
+    else if ('pause' in step) ms += step.pause;
+    else ms += step.hangUp.afterMs + 20_000;
+  }
+  return ms;
+}
+
+/** The agent's answer → its first audible frame, at the caller's ear. */
+export function ttfaOf(line: CallRun['media']): number | null {
+  if (line.answeredAt === undefined || line.firstAudioAt === undefined) return null;
+  return Math.round(line.firstAudioAt - line.answeredAt);
+}
+
+export function describe(e: Expectation): string {
+  if ('hears' in e) return `hears the ${e.hears} for ${e.atLeastMs} ms within ${e.withinMs} ms`;
+  if ('transferred' in e) return `is transferred: the person is heard within ${e.withinMs} ms`;
+  return `the call ends within ${e.withinMs} ms`;
+}
+
+function describeScenarioStep(step: Step): string {
+  if ('greeting' in step) return 'the greeting';
+  if ('say' in step) return `saying "${step.say}"`;
+  if ('listen' in step) return describe(step.listen);
+  if ('pause' in step) return `a pause of ${step.pause} ms`;
+  return 'hanging up';
+}
+
+const fmt = (ms: number | null) => (ms === null ? 'not heard' : `${ms} ms`);

@@ -1,0 +1,44 @@
+// How the scripted caller's timeline words what it saw: an SMA invocation (the event and the
+// actions answered) and an UpdateSipMediaApplicationCall, its Arguments read as the SMA handler
+// reads them (contracts/call-update.ts).
+import { parseCallUpdateArguments, type ReceivedCallUpdate } from '../../contracts/call-update.js';
+import type { TimelineStep } from '../chime/simulated-call.js';
+
+/** The Arguments of an UpdateSipMediaApplicationCall body, as the SMA handler reads them. */
+export function updateOf(body: unknown): ReceivedCallUpdate | undefined {
+  const args = typeof body === 'object' && body !== null && 'Arguments' in body;
+  return parseCallUpdateArguments(args ? body.Arguments : undefined);
+}
+
+export function describeUpdate(update: ReceivedCallUpdate | undefined): string {
+  if (!update) return '(arguments the handler cannot read)';
+  if (update.action === 'hangup') return 'action=hangup';
+  const queue = update.queue ? ` queue=${update.queue}` : '';
+  return `action=transfer reason=${update.reason}${queue}`;
+}
+
+/** One SMA invocation: the event (with what matters of its ActionData) → the actions answered. */
+export function describeStep(step: TimelineStep): string {
+  const d = step.actionData as
+    { Type?: string; Parameters?: Record<string, unknown>; ErrorType?: string } | undefined;
+  let event = step.type;
+  if (step.type === 'CALL_UPDATE_REQUESTED')
+    event += ` ${describeUpdate(parseCallUpdateArguments(d?.Parameters?.['Arguments']))}`;
+  else if (step.type === 'HANGUP') event += ` ${String(d?.Parameters?.['ParticipantTag'])}`;
+  else if (d?.Type) event += ` ${d.Type}${d.ErrorType ? ` (${d.ErrorType})` : ''}`;
+  if (step.attempts) event += ` [invoked ${step.attempts} times]`;
+  if (step.reason) event += `: ${step.reason}`;
+  const actions = step.actions.map(describeAction).join(', ');
+  return `#${step.sequence} ${event} → ${actions || '(nothing)'}`;
+}
+
+function describeAction(a: TimelineStep['actions'][number]): string {
+  const p = a.Parameters ?? {};
+  if (a.Type === 'CallAndBridge') {
+    const ep = (p['Endpoints'] as { BridgeEndpointType: string; Uri: string }[] | undefined)?.[0];
+    return `CallAndBridge ${ep?.BridgeEndpointType ?? '?'} ${ep?.Uri ?? ''}`.trim();
+  }
+  if (a.Type === 'Hangup') return `Hangup ${String(p['ParticipantTag'] ?? p['CallId'])}`;
+  if (a.Type === 'Speak') return `Speak "${String(p['Text'])}"`;
+  return a.Type;
+}

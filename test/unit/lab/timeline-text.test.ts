@@ -1,0 +1,48 @@
+// How the lab's timeline words an SMA invocation and the agent's UpdateSipMediaApplicationCall:
+// the Arguments read as the SMA handler reads them.
+import { describe, expect, it } from 'vitest';
+import { toCallUpdateArguments } from '../../../contracts/call-update.js';
+import { describeStep, describeUpdate, updateOf } from '../../../lab/caller/timeline-text.js';
+
+const transfer = toCallUpdateArguments({
+  action: 'transfer',
+  queue: 'billing',
+  reason: 'caller_asked',
+  requestedAt: 1_763_740_862_000,
+  traceparent: '00-7d2f6a3c1b4e4c8a9f0d2e5b6c7d8e9f-9f0d2e5b6c7d8e9f-01',
+});
+
+describe('timeline text', () => {
+  it('words a transfer request by action, reason and queue, leaving out the trace and the time', () => {
+    expect(describeUpdate(updateOf({ Arguments: transfer }))).toBe(
+      'action=transfer reason=caller_asked queue=billing',
+    );
+  });
+
+  it('says when the Arguments are not what the handler can read', () => {
+    expect(updateOf({ Arguments: { action: 'dance' } })).toBeUndefined();
+    expect(updateOf('not a body')).toBeUndefined();
+    expect(describeUpdate(undefined)).toBe('(arguments the handler cannot read)');
+  });
+
+  it('words an SMA invocation: the event, its update, and the actions answered', () => {
+    const step = {
+      sequence: 4,
+      type: 'CALL_UPDATE_REQUESTED',
+      actionData: { Type: 'CallUpdateRequest', Parameters: { Arguments: transfer } },
+      actions: [
+        {
+          Type: 'CallAndBridge',
+          Parameters: { Endpoints: [{ BridgeEndpointType: 'PSTN', Uri: '+15550100200' }] },
+        },
+        { Type: 'Hangup', Parameters: { ParticipantTag: 'LEG-B' } },
+      ],
+      atMs: 0,
+      attempts: 2,
+    };
+    expect(describeStep(step)).toBe(
+      '#4 CALL_UPDATE_REQUESTED action=transfer reason=caller_asked queue=billing [invoked 2 times]' +
+        ' → CallAndBridge PSTN +15550100200, Hangup LEG-B',
+    );
+  });
+});
