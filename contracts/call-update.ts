@@ -64,7 +64,12 @@ export type ReceivedCallUpdate =
       requestedAt: number | undefined;
       traceparent: string | undefined;
     }
-  | { action: 'hangup'; requestedAt: number | undefined; traceparent: string | undefined };
+  | {
+      action: 'hangup';
+      reason: HangupReason | 'unspecified';
+      requestedAt: number | undefined;
+      traceparent: string | undefined;
+    };
 
 function agentReasonOf(value: string | undefined): AgentTransferReason | 'unspecified' {
   const parsed = AgentTransferReason.safeParse(value);
@@ -79,7 +84,15 @@ export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | und
     a.requestedAt !== undefined && /^\d{1,16}$/.test(a.requestedAt)
       ? Number(a.requestedAt)
       : undefined;
-  if (a.action === 'hangup') return { action: 'hangup', requestedAt, traceparent: a.traceparent };
+  if (a.action === 'hangup') {
+    const reason = HangupReason.safeParse(a.reason);
+    return {
+      action: 'hangup',
+      reason: reason.success ? reason.data : 'unspecified',
+      requestedAt,
+      traceparent: a.traceparent,
+    };
+  }
   return {
     action: 'transfer',
     queue: a.queue?.trim() ?? '',

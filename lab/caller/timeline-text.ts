@@ -12,7 +12,7 @@ export function updateOf(body: unknown): ReceivedCallUpdate | undefined {
 
 export function describeUpdate(update: ReceivedCallUpdate | undefined): string {
   if (!update) return '(arguments the handler cannot read)';
-  if (update.action === 'hangup') return 'action=hangup';
+  if (update.action === 'hangup') return `action=hangup reason=${update.reason}`;
   const queue = update.queue ? ` queue=${update.queue}` : '';
   return `action=transfer reason=${update.reason}${queue}`;
 }
