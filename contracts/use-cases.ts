@@ -3,19 +3,7 @@
 // "Configuration".
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-
-/** E.164 as Chime validates it for CallAndBridge and CreateSipMediaApplicationCall. */
-export const e164 = z
-  .string()
-  .regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number like +15550100311');
-
-/**
- * Queue keys are names, never numbers: the agent (and so the caller) can only name a key, and the
- * SMA handler maps it to a number from this file.
- */
-export const queueKey = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be a lower-case name like "general" or "billing"');
+import { e164, queueKey, useCaseId } from './ids.js';
 
 const DEFAULT_APOLOGY =
   "We're sorry, we can't connect your call right now. Please call again later. Goodbye.";
@@ -36,7 +24,7 @@ const faqEntry = z.object({
 });
 
 const useCase = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+  id: useCaseId,
   name: z.string().min(1),
   /** Numbers callers dial (routed to the SMA by a SIP rule). */
   dialedNumbers: z.array(e164).min(1),

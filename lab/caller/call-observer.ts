@@ -5,6 +5,7 @@
 import { Room, type TextStreamReader } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { type LiveKitAccess, httpUrl } from '../phone/sip-leg.js';
+import { CallAttribute } from '../../contracts/headers.js';
 
 export interface TranscriptLine {
   /** performance.now() when the line began: the agent starting to say it, or the final result. */
@@ -45,7 +46,7 @@ export class CallObserver {
         if (!r.name.startsWith('call_')) continue;
         const people = await rooms.listParticipants(r.name).catch(() => []);
         // Only the SIP participant carries the mapped X-Sma-Transaction-Id.
-        const sip = people.find((p) => p.attributes['sma.transactionId'] === transactionId);
+        const sip = people.find((p) => p.attributes[CallAttribute.transactionId] === transactionId);
         if (sip) {
           this.roomName = r.name;
           this.sipIdentity = sip.identity;
