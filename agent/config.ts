@@ -76,41 +76,59 @@ export interface AgentConfig {
   telemetry: TelemetryConfig;
 }
 
-export function loadAgentConfig(
-  env: Record<string, string | undefined>,
-  bundledUseCases: unknown,
-): AgentConfig {
+type AgentEnv = z.infer<typeof envSchema>;
+
+function parseEnv(env: Record<string, string | undefined>): AgentEnv {
   const res = envSchema.safeParse(env);
   if (!res.success) {
     const lines = res.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
     throw new AgentConfigError(`agent configuration is invalid:\n${lines.join('\n')}`);
   }
-  const e = res.data;
+  return res.data;
+}
+
+/** Local or cloud speech, and why (cloud asked for without both keys stops start-up). */
+function chooseSpeech(
+  e: AgentEnv,
+  env: Record<string, string | undefined>,
+): Pick<AgentConfig, 'speech' | 'speechReason'> {
   const haveCloud = e.DEEPGRAM_API_KEY !== undefined && e.OPENAI_API_KEY !== undefined;
   if (e.SPEECH_PROVIDERS === 'cloud' && !haveCloud) {
     const missing = ['DEEPGRAM_API_KEY', 'OPENAI_API_KEY'].filter((k) => env[k] === undefined);
     throw new AgentConfigError(`SPEECH_PROVIDERS=cloud needs ${missing.join(' and ')}`);
   }
-  const speech =
-    e.SPEECH_PROVIDERS === 'auto' ? (haveCloud ? 'cloud' : 'local') : e.SPEECH_PROVIDERS;
-  const speechReason =
-    e.SPEECH_PROVIDERS !== 'auto'
-      ? `SPEECH_PROVIDERS=${e.SPEECH_PROVIDERS}`
-      : haveCloud
-        ? 'cloud keys present'
-        : 'DEEPGRAM_API_KEY and OPENAI_API_KEY not both set';
-  let telemetry: TelemetryConfig;
+  if (e.SPEECH_PROVIDERS !== 'auto') {
+    return { speech: e.SPEECH_PROVIDERS, speechReason: `SPEECH_PROVIDERS=${e.SPEECH_PROVIDERS}` };
+  }
+  return haveCloud
+    ? { speech: 'cloud', speechReason: 'cloud keys present' }
+    : { speech: 'local', speechReason: 'DEEPGRAM_API_KEY and OPENAI_API_KEY not both set' };
+}
+
+function telemetryOf(env: Record<string, string | undefined>): TelemetryConfig {
   try {
-    telemetry = loadTelemetryConfig(env, 'agent');
+    return loadTelemetryConfig(env, 'agent');
   } catch (cause) {
     throw new AgentConfigError(`agent ${(cause as Error).message}`, { cause });
   }
-  let useCases: UseCaseCatalog;
+}
+
+function useCasesOf(file: string | undefined, bundledUseCases: unknown): UseCaseCatalog {
   try {
-    useCases = loadUseCases(e.USE_CASES_FILE, bundledUseCases);
+    return loadUseCases(file, bundledUseCases);
   } catch (cause) {
     throw new AgentConfigError(`USE_CASES_FILE: ${(cause as Error).message}`, { cause });
   }
+}
+
+export function loadAgentConfig(
+  env: Record<string, string | undefined>,
+  bundledUseCases: unknown,
+): AgentConfig {
+  const e = parseEnv(env);
+  const { speech, speechReason } = chooseSpeech(e, env);
+  const telemetry = telemetryOf(env);
+  const useCases = useCasesOf(e.USE_CASES_FILE, bundledUseCases);
   return {
     agentName: e.AGENT_NAME,
     speech,

@@ -99,14 +99,9 @@ function chosen<T extends string>(asked: T[] | undefined, fallback: T[]): T[] {
   return list.includes('none' as T) ? [] : [...new Set(list)];
 }
 
-/**
- * Defaults where the standard leaves them to us: OTLP when an OTLP endpoint is set, else nothing,
- * except that the agent worker serves Prometheus on loopback.
- */
-export function loadTelemetryConfig(
-  env: Record<string, string | undefined>,
-  component: TelemetryComponent,
-): TelemetryConfig {
+type TelemetryEnv = z.infer<typeof envSchema>;
+
+function parseEnv(env: Record<string, string | undefined>): TelemetryEnv {
   // An empty variable (`OTEL_TRACES_EXPORTER=` in an env file) counts as unset.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const res = envSchema.safeParse(set);
@@ -114,7 +109,18 @@ export function loadTelemetryConfig(
     const lines = res.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
     throw new TelemetryConfigError(`telemetry configuration is invalid:\n${lines.join('\n')}`);
   }
-  const e = res.data;
+  return res.data;
+}
+
+/**
+ * Defaults where the standard leaves them to us: OTLP when an OTLP endpoint is set, else nothing,
+ * except that the agent worker serves Prometheus on loopback.
+ */
+function exportersOf(
+  e: TelemetryEnv,
+  component: TelemetryComponent,
+): Pick<TelemetryConfig, 'metricsExporters' | 'tracesExporters'> {
+  if (e.OTEL_SDK_DISABLED) return { metricsExporters: [], tracesExporters: [] };
   const otlpMetrics =
     (e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_ENDPOINT) !== undefined;
   const otlpTraces =
@@ -124,20 +130,38 @@ export function loadTelemetryConfig(
     : component === 'agent'
       ? ['prometheus']
       : ['none'];
-  const metricsExporters = e.OTEL_SDK_DISABLED
-    ? []
-    : chosen(e.OTEL_METRICS_EXPORTER, metricsDefault);
-  const tracesExporters = e.OTEL_SDK_DISABLED
-    ? []
-    : chosen<TracesExporter>(e.OTEL_TRACES_EXPORTER, otlpTraces ? ['otlp'] : ['none']);
-  // The handler also runs in long-lived local processes (the lab, sma:replay), which can serve a
-  // scrape endpoint; a Lambda function cannot.
+  return {
+    metricsExporters: chosen(e.OTEL_METRICS_EXPORTER, metricsDefault),
+    tracesExporters: chosen<TracesExporter>(
+      e.OTEL_TRACES_EXPORTER,
+      otlpTraces ? ['otlp'] : ['none'],
+    ),
+  };
+}
+
+/**
+ * The handler also runs in long-lived local processes (the lab, sma:replay), which can serve a
+ * scrape endpoint; a Lambda function cannot.
+ */
+function refusePrometheusInLambda(
+  env: Record<string, string | undefined>,
+  metricsExporters: MetricsExporter[],
+): void {
   if (env['AWS_LAMBDA_FUNCTION_NAME'] && metricsExporters.includes('prometheus')) {
     throw new TelemetryConfigError(
       'telemetry configuration is invalid:\n  OTEL_METRICS_EXPORTER: prometheus cannot be scraped ' +
         'from a Lambda function; use otlp (to a collector) or none',
     );
   }
+}
+
+export function loadTelemetryConfig(
+  env: Record<string, string | undefined>,
+  component: TelemetryComponent,
+): TelemetryConfig {
+  const e = parseEnv(env);
+  const { metricsExporters, tracesExporters } = exportersOf(e, component);
+  refusePrometheusInLambda(env, metricsExporters);
   return {
     component,
     serviceName: e.OTEL_SERVICE_NAME ?? DEFAULT_SERVICE[component],

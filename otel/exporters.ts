@@ -116,6 +116,32 @@ export async function pipelines(config: TelemetryConfig, opts: SdkOptions): Prom
   return { readers, processors, prometheus };
 }
 
+/** Flushes every reader and processor; a failure is logged, never thrown. */
+async function flushAll(pipes: Pipelines, log: Logger): Promise<void> {
+  const results = await Promise.allSettled([
+    ...pipes.readers.map((r) => r.forceFlush()),
+    ...pipes.processors.map((p) => p.forceFlush()),
+  ]);
+  for (const r of results) {
+    if (r.status === 'rejected') {
+      log.warn({ reason: 'telemetry_flush_failed', err: r.reason }, 'telemetry not flushed');
+    }
+  }
+}
+
+function logStarted(config: TelemetryConfig, opts: SdkOptions, prometheusUrl?: string): void {
+  opts.logger.info(
+    {
+      service: config.serviceName,
+      environment: config.environment,
+      metrics: opts.metrics ? config.metricsExporters : [],
+      traces: opts.traces ? config.tracesExporters : [],
+      prometheus: prometheusUrl,
+    },
+    'telemetry started',
+  );
+}
+
 /** The Telemetry of started providers; `stop` shuts them down. */
 export function exportingTelemetry(
   config: TelemetryConfig,
@@ -126,29 +152,9 @@ export function exportingTelemetry(
     stop: () => Promise<void>;
   },
 ): Telemetry {
-  const log = opts.logger;
-  const { readers, processors, prometheus } = started;
-  const flush = async () => {
-    const results = await Promise.allSettled([
-      ...readers.map((r) => r.forceFlush()),
-      ...processors.map((p) => p.forceFlush()),
-    ]);
-    for (const r of results) {
-      if (r.status === 'rejected') {
-        log.warn({ reason: 'telemetry_flush_failed', err: r.reason }, 'telemetry not flushed');
-      }
-    }
-  };
-  log.info(
-    {
-      service: config.serviceName,
-      environment: config.environment,
-      metrics: opts.metrics ? config.metricsExporters : [],
-      traces: opts.traces ? config.tracesExporters : [],
-      prometheus: prometheus?.url,
-    },
-    'telemetry started',
-  );
+  const { prometheus } = started;
+  const flush = () => flushAll(started, opts.logger);
+  logStarted(config, opts, prometheus?.url);
   return {
     enabled: true,
     meter: started.meter,

@@ -90,9 +90,37 @@ export interface RelayLogger {
 const attrKey = (name: string, a: Attributes) =>
   `${name}\u0000${JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1)))}`;
 
+/** What one connection added to up-down counters and has not taken back yet. */
+type OpenAmounts = Map<string, { sink: Sink; attributes: Attributes; sum: number }>;
+
+/** Records one JSON line into its sink; false when the line is refused. */
+function applyLine(line: string, sinks: Map<string, Sink>, open: OpenAmounts): boolean {
+  let m: Measurement;
+  try {
+    m = Measurement.parse(JSON.parse(line));
+  } catch {
+    return false;
+  }
+  const sink = sinks.get(m.n);
+  if (!sink || sink.kind !== m.k) return false;
+  sink.record(m.v, m.a);
+  if (sink.kind === 'updown') {
+    const key = attrKey(m.n, m.a);
+    const entry = open.get(key) ?? { sink, attributes: m.a, sum: 0 };
+    entry.sum += m.v;
+    open.set(key, entry);
+  }
+  return true;
+}
+
+function takeBack(open: OpenAmounts): void {
+  for (const { sink, attributes, sum } of open.values()) {
+    if (sum !== 0) sink.record(-sum, attributes);
+  }
+}
+
 function serveConnection(socket: Socket, sinks: Map<string, Sink>, log: RelayLogger): void {
-  // What this connection added to up-down counters and has not taken back yet.
-  const open = new Map<string, { sink: Sink; attributes: Attributes; sum: number }>();
+  const open: OpenAmounts = new Map();
   let buffered = '';
   let refused = 0;
   socket.setEncoding('utf8');
@@ -102,33 +130,13 @@ function serveConnection(socket: Socket, sinks: Map<string, Sink>, log: RelayLog
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
-      if (!apply(line)) refused += 1;
+      if (!applyLine(line, sinks, open)) refused += 1;
     }
     if (buffered.length > MAX_LINE) socket.destroy();
   });
-  const apply = (line: string): boolean => {
-    let m: Measurement;
-    try {
-      m = Measurement.parse(JSON.parse(line));
-    } catch {
-      return false;
-    }
-    const sink = sinks.get(m.n);
-    if (!sink || sink.kind !== m.k) return false;
-    sink.record(m.v, m.a);
-    if (sink.kind === 'updown') {
-      const key = attrKey(m.n, m.a);
-      const entry = open.get(key) ?? { sink, attributes: m.a, sum: 0 };
-      entry.sum += m.v;
-      open.set(key, entry);
-    }
-    return true;
-  };
   socket.on('error', () => socket.destroy());
   socket.on('close', () => {
-    for (const { sink, attributes, sum } of open.values()) {
-      if (sum !== 0) sink.record(-sum, attributes);
-    }
+    takeBack(open);
     if (refused > 0) log.warn({ reason: 'relay_measurement_refused', refused }, 'metrics refused');
   });
 }

@@ -11,7 +11,7 @@
 //
 // The exporter's own server is not used: it cannot listen on port 0 (it reads 0 as "unset"), and
 // it reports a port already in use only to the OpenTelemetry diag logger.
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -67,16 +67,10 @@ export function prometheusReader(): PrometheusExporter {
   return new PrometheusExporter({ preventServerStart: true });
 }
 
-/**
- * Serves `reader` on host:port (port 0: any free port). Rejects when the address cannot be bound
- * (EADDRINUSE, say): the caller decides whether that is fatal.
- */
-export async function servePrometheus(
-  reader: PrometheusExporter,
-  opts: { host: string; port: number },
-): Promise<PrometheusEndpoint> {
+/** Answers GET /metrics with what `reader` collects now; anything else is not found. */
+function scrapeHandler(reader: PrometheusExporter): RequestListener {
   const serializer = new PrometheusSerializer();
-  const server: Server = createServer((req, res) => {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404).end();
@@ -92,14 +86,30 @@ export async function servePrometheus(
         res.writeHead(500).end(`# collection failed: ${(err as Error).name}\n`);
       },
     );
-  });
-  await new Promise<void>((resolve, reject) => {
+  };
+}
+
+/** Resolves once `server` listens on host:port; rejects when the address cannot be bound. */
+function listen(server: Server, opts: { host: string; port: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
+}
+
+/**
+ * Serves `reader` on host:port (port 0: any free port). Rejects when the address cannot be bound
+ * (EADDRINUSE, say): the caller decides whether that is fatal.
+ */
+export async function servePrometheus(
+  reader: PrometheusExporter,
+  opts: { host: string; port: number },
+): Promise<PrometheusEndpoint> {
+  const server = createServer(scrapeHandler(reader));
+  await listen(server, opts);
   // Never keep a process alive for scrapes alone.
   server.unref();
   const { port } = server.address() as AddressInfo;

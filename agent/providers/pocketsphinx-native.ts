@@ -1,5 +1,5 @@
-// CMU PocketSphinx (Debian's libpocketsphinx3 + pocketsphinx-en-us) through the koffi FFI, and the
-// pool of decoders a worker process shares between its calls.
+// CMU PocketSphinx (Debian's libpocketsphinx3 + pocketsphinx-en-us) through the koffi FFI
+// (./pocketsphinx-ffi.ts), and the pool of decoders a worker process shares between its calls.
 //
 // A decoder holds ~96 MB (the 26 MB language model and its search structures) and takes ~0.5 s to
 // create; decoding costs 0.15-0.25 s of CPU per second of speech. So decoders are created on a
@@ -10,14 +10,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import koffi, { type LibraryHandle } from 'koffi';
+import {
+  DEBIAN_PACKAGES,
+  loadNative,
+  PocketSphinxUnavailableError,
+  type Decoder,
+  type Native,
+} from './pocketsphinx-ffi.js';
 
-export const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us'];
+export { DEBIAN_PACKAGES, PocketSphinxUnavailableError } from './pocketsphinx-ffi.js';
+
 const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
-
-export class PocketSphinxUnavailableError extends Error {
-  override name = 'PocketSphinxUnavailableError';
-}
 
 export interface PocketSphinxOptions {
   hmm?: string;
@@ -53,103 +56,6 @@ export const TELEPHONE_CEPSTRAL_MEAN: readonly number[] = [
  * second pass, -ds 2) cost another tenth to a half and began to misread them.
  */
 const SEARCH_ARGS = ['-maxhmmpf', '3000', '-maxwpf', '5', '-pl_window', '10'];
-
-type Decoder = unknown;
-
-interface Native {
-  init(args: string[]): Promise<Decoder>;
-  start(d: Decoder): void;
-  /**
-   * Feeds 16 kHz mono PCM to an utterance in progress (on a worker thread). `whole`: this is the
-   * entire utterance, so cepstral normalisation can use all of it (more accurate than live).
-   */
-  feed(d: Decoder, pcm: Int16Array, whole?: boolean): Promise<void>;
-  /** Ends the utterance (the second search pass runs here) and returns its hypothesis. */
-  finish(d: Decoder): Promise<string>;
-  /** The decoder's current cepstral mean (what live CMN has learned). */
-  cepstralMean(d: Decoder): number[];
-  free(d: Decoder): void;
-}
-
-function loadLibraries(): { ps: LibraryHandle; sb: LibraryHandle } {
-  try {
-    return { ps: koffi.load('libpocketsphinx.so.3'), sb: koffi.load('libsphinxbase.so.3') };
-  } catch (cause) {
-    throw new PocketSphinxUnavailableError(
-      `PocketSphinx is not installed; install the Debian packages ${DEBIAN_PACKAGES.join(' ')}`,
-      { cause },
-    );
-  }
-}
-
-function loadNative(): Native {
-  const { ps, sb } = loadLibraries();
-  // Silence the library once, here on the main thread. Its `-logfn` argument would instead swap a
-  // process-wide log file inside every ps_init, which runs on koffi's worker threads while other
-  // decoders may be writing to it.
-  sb.func('void err_set_logfp(void *fp)')(null);
-  sb.func('void err_set_callback(void *cb, void *data)')(null, null);
-  const psArgs = ps.func('void *ps_args(void)');
-  const cmdLnInit = sb.func('void *cmd_ln_init(void *inout, void *defn, int strict, ...)');
-  const psInit = ps.func('void *ps_init(void *config)');
-  const startUtt = ps.func('int ps_start_utt(void *ps)');
-  const endUtt = ps.func('int ps_end_utt(void *ps)');
-  const processRaw = ps.func(
-    'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
-  );
-  const getHyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)');
-  const getFeat = ps.func('void *ps_get_feat(void *ps)');
-  const psFree = ps.func('int ps_free(void *ps)');
-  const cmnLiveGet = sb.func('void cmn_live_get(void *cmn, _Out_ float *vec)');
-  // koffi keeps only the callback of an async call alive, not its arguments: the callback holds
-  // `args` so an audio buffer cannot be collected while the worker thread reads it.
-  const onWorker = <T>(fn: { async: (...a: unknown[]) => void }, ...args: unknown[]) =>
-    new Promise<T>((resolve, reject) =>
-      fn.async(...args, (err: unknown, v: T) => {
-        void args;
-        if (err) reject(err);
-        else resolve(v);
-      }),
-    );
-  return {
-    async init(args) {
-      const varargs = args.flatMap((a) => ['str', a]);
-      const config = cmdLnInit(null, psArgs(), 1, ...varargs, 'str', null);
-      if (!config) throw new PocketSphinxUnavailableError('PocketSphinx rejected its arguments');
-      const decoder = await onWorker<Decoder>(psInit, config);
-      if (!decoder) throw new PocketSphinxUnavailableError('PocketSphinx could not load its model');
-      return decoder;
-    },
-    start(d) {
-      if (startUtt(d) < 0) throw new Error('ps_start_utt failed');
-    },
-    async feed(d, pcm, whole = false) {
-      if (pcm.length === 0) return;
-      const rc = await onWorker<number>(processRaw, d, pcm, pcm.length, 0, whole ? 1 : 0);
-      if (rc < 0) throw new Error('ps_process_raw failed');
-    },
-    async finish(d) {
-      await onWorker<number>(endUtt, d);
-      return ((await onWorker<string | null>(getHyp, d, [0])) as string | null) ?? '';
-    },
-    cepstralMean(d) {
-      // feat_t's cepsize and cmn_struct, at their offsets in libsphinxbase3 (5prealpha) on 64-bit
-      // Linux. No public getter exists; callers check the result against a known mean.
-      const feat = getFeat(d);
-      const size = koffi.decode(feat, FEAT_CEPSIZE_OFFSET, 'int32') as number;
-      const cmn = koffi.decode(feat, FEAT_CMN_STRUCT_OFFSET, 'void *');
-      const mean = new Float32Array(size);
-      cmnLiveGet(cmn, mean);
-      return [...mean].map((v) => Math.round(v * 100) / 100);
-    },
-    free(d) {
-      psFree(d);
-    },
-  };
-}
-
-const FEAT_CEPSIZE_OFFSET = 16;
-const FEAT_CMN_STRUCT_OFFSET = 88;
 
 /**
  * The model's feat.params with `-cmninit` replaced (the model's own file would override a

@@ -10,7 +10,7 @@ import {
 import { smaResponse, type SmaResponse } from './actions.js';
 import { writeState, readState } from './call-state.js';
 import { EventType, parseEvent, type SmaEvent } from './events.js';
-import type { CallJournal, JournalResult } from './journal.js';
+import type { CallJournal, JournalEntry, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
 import {
@@ -125,80 +125,106 @@ function logAnswer(
   );
 }
 
-export function createHandler(deps: HandlerDeps): SmaHandler {
-  const { instruments: i } = deps;
-  // Error counters start at 0 for every event type: dashboards show 0 rather than no data, and
-  // rate() sees the first error (a series that appears at 1 hides its first increment).
+/**
+ * Error counters start at 0 for every event type: dashboards show 0 rather than no data, and
+ * rate() sees the first error (a series that appears at 1 hides its first increment).
+ */
+function startErrorCountersAtZero(i: SmaInstruments): void {
   for (const event_type of [...EventType.options, 'unknown']) {
     i.handlerErrors.add(0, { event_type });
     i.journalFailures.add(0, { event_type });
   }
-  const tracing = deps.tracing ?? noTracing;
+}
 
-  async function handleParsed(
-    ev: SmaEvent,
-    log: Logger,
-    span: InvocationSpan,
-  ): Promise<SmaResponse> {
-    const nowMs = deps.now();
-    const d = decide(ev, { config: deps.config, nowMs });
-    const response = answerOf(ev, d, log, () => {
-      i.handlerErrors.add(1, { event_type: ev.type });
-      span.failed('invalid_response');
-    });
-    const journal: JournalResult = await deps.journal.record({
+function journalEntry(
+  ev: SmaEvent,
+  d: Decision,
+  response: SmaResponse,
+  nowMs: number,
+): JournalEntry {
+  return {
+    transactionId: ev.transactionId,
+    sequence: ev.sequence,
+    eventType: ev.type,
+    actionDataType: ev.action?.type,
+    errorType: ev.error?.type,
+    actionTypes: response.Actions.map((a) => a.Type),
+    phase: d.state.phase,
+    receivedAtMs: nowMs,
+    record: d.record,
+  };
+}
+
+function countJournalFailures(
+  i: SmaInstruments,
+  log: Logger,
+  eventType: string,
+  journal: JournalResult,
+): void {
+  if (journal.errors.length === 0) return;
+  i.journalFailures.add(journal.errors.length, { event_type: eventType });
+  log.warn({ reason: 'journal_write_failed', errors: journal.errors }, 'journal write failed');
+}
+
+async function handleParsed(
+  deps: HandlerDeps,
+  ev: SmaEvent,
+  log: Logger,
+  span: InvocationSpan,
+): Promise<SmaResponse> {
+  const { instruments: i } = deps;
+  const nowMs = deps.now();
+  const d = decide(ev, { config: deps.config, nowMs });
+  const response = answerOf(ev, d, log, () => {
+    i.handlerErrors.add(1, { event_type: ev.type });
+    span.failed('invalid_response');
+  });
+  const journal = await deps.journal.record(journalEntry(ev, d, response, nowMs));
+  countJournalFailures(i, log, ev.type, journal);
+  // A retried invocation (same Sequence already journaled) gets the same answer but is not
+  // counted twice.
+  if (journal.event !== 'duplicate') recordMetrics(i, d.metrics, d.state.useCase ?? 'unknown');
+  logNotes(log, d.notes);
+  span.decided(() => traceFacts(d, response, journal, nowMs));
+  logAnswer(log, ev, d, response, journal);
+  return response;
+}
+
+async function handle(raw: unknown, deps: HandlerDeps, tracing: CallTracing): Promise<SmaResponse> {
+  const { instruments: i } = deps;
+  const started = performance.now();
+  let eventType = 'unknown';
+  let attributes: Record<string, string> | undefined;
+  try {
+    const parsed = parseEvent(raw);
+    if (!parsed.ok) {
+      attributes = parsed.attributes;
+      deps.logger.warn(
+        { reason: parsed.reason, transactionId: parsed.transactionId },
+        'event refused',
+      );
+      return safeResponse(parsed.attributes);
+    }
+    const ev = parsed.event;
+    eventType = ev.type;
+    attributes = ev.attributes;
+    const log = deps.logger.child({
       transactionId: ev.transactionId,
       sequence: ev.sequence,
-      eventType: ev.type,
-      actionDataType: ev.action?.type,
-      errorType: ev.error?.type,
-      actionTypes: response.Actions.map((a) => a.Type),
-      phase: d.state.phase,
-      receivedAtMs: nowMs,
-      record: d.record,
+      eventType,
     });
-    if (journal.errors.length > 0) {
-      i.journalFailures.add(journal.errors.length, { event_type: ev.type });
-      log.warn({ reason: 'journal_write_failed', errors: journal.errors }, 'journal write failed');
-    }
-    // A retried invocation (same Sequence already journaled) gets the same answer but is not
-    // counted twice.
-    if (journal.event !== 'duplicate') recordMetrics(i, d.metrics, d.state.useCase ?? 'unknown');
-    logNotes(log, d.notes);
-    span.decided(() => traceFacts(d, response, journal, nowMs));
-    logAnswer(log, ev, d, response, journal);
-    return response;
+    return await tracing.invocation(ev, (span) => handleParsed(deps, ev, log, span));
+  } catch (err) {
+    i.handlerErrors.add(1, { event_type: eventType });
+    deps.logger.error({ reason: 'handler_exception', err }, 'handler failed; answering safely');
+    return safeResponse(attributes);
+  } finally {
+    i.invocationDuration.record((performance.now() - started) / 1000, { event_type: eventType });
   }
+}
 
-  return async function handle(raw: unknown): Promise<SmaResponse> {
-    const started = performance.now();
-    let eventType = 'unknown';
-    let attributes: Record<string, string> | undefined;
-    try {
-      const parsed = parseEvent(raw);
-      if (!parsed.ok) {
-        attributes = parsed.attributes;
-        deps.logger.warn(
-          { reason: parsed.reason, transactionId: parsed.transactionId },
-          'event refused',
-        );
-        return safeResponse(parsed.attributes);
-      }
-      const ev = parsed.event;
-      eventType = ev.type;
-      attributes = ev.attributes;
-      const log = deps.logger.child({
-        transactionId: ev.transactionId,
-        sequence: ev.sequence,
-        eventType,
-      });
-      return await tracing.invocation(ev, (span) => handleParsed(ev, log, span));
-    } catch (err) {
-      i.handlerErrors.add(1, { event_type: eventType });
-      deps.logger.error({ reason: 'handler_exception', err }, 'handler failed; answering safely');
-      return safeResponse(attributes);
-    } finally {
-      i.invocationDuration.record((performance.now() - started) / 1000, { event_type: eventType });
-    }
-  };
+export function createHandler(deps: HandlerDeps): SmaHandler {
+  startErrorCountersAtZero(deps.instruments);
+  const tracing = deps.tracing ?? noTracing;
+  return (raw) => handle(raw, deps, tracing);
 }

@@ -91,6 +91,51 @@ function errorCode(err: unknown, signal: AbortSignal): string {
   return err instanceof Error ? err.name : 'unknown_error';
 }
 
+/** The time budget both writes of one event share. */
+interface WriteBudget {
+  signal: AbortSignal;
+  expired: Promise<never>;
+}
+
+function writeBudget(timeoutMs: number): WriteBudget {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const expired = deadline(signal);
+  expired.catch(() => undefined);
+  return { signal, expired };
+}
+
+/**
+ * What one write came to within the budget: `conflict` when its condition failed; a failure's code
+ * goes to `errors` as `<label>:<code>`.
+ */
+function outcomeOf(
+  write: Promise<unknown>,
+  budget: WriteBudget,
+  on: { conflict: WriteOutcome; label: string; errors: string[] },
+): Promise<WriteOutcome> {
+  return Promise.race([write, budget.expired])
+    .then((): WriteOutcome => 'written')
+    .catch((err: unknown): WriteOutcome => {
+      if (err instanceof ConditionalCheckFailedException) return on.conflict;
+      on.errors.push(`${on.label}:${errorCode(err, budget.signal)}`);
+      return 'failed';
+    });
+}
+
+function eventItem(entry: JournalEntry, expiresAt: number) {
+  return {
+    pk: callKey(entry.transactionId),
+    sk: eventSortKey(entry.sequence),
+    EventType: entry.eventType,
+    ActionDataType: entry.actionDataType,
+    ErrorType: entry.errorType,
+    Actions: entry.actionTypes,
+    Phase: entry.phase,
+    ReceivedAt: entry.receivedAtMs,
+    ExpiresAt: expiresAt,
+  };
+}
+
 export class DynamoCallJournal implements CallJournal {
   private readonly doc: DynamoDBDocumentClient;
 
@@ -105,59 +150,44 @@ export class DynamoCallJournal implements CallJournal {
   }
 
   async record(entry: JournalEntry): Promise<JournalResult> {
-    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const budget = writeBudget(this.opts.timeoutMs);
     const expiresAt = Math.floor(entry.receivedAtMs / 1000) + this.opts.ttlSeconds;
-    const pk = callKey(entry.transactionId);
     const errors: string[] = [];
-    const expired = deadline(signal);
-    expired.catch(() => undefined);
-    const put = Promise.race([
-      this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            pk,
-            sk: eventSortKey(entry.sequence),
-            EventType: entry.eventType,
-            ActionDataType: entry.actionDataType,
-            ErrorType: entry.errorType,
-            Actions: entry.actionTypes,
-            Phase: entry.phase,
-            ReceivedAt: entry.receivedAtMs,
-            ExpiresAt: expiresAt,
-          },
-          // One item per Sequence: a retried invocation writes nothing new.
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-        { abortSignal: signal },
-      ),
-      expired,
-    ])
-      .then((): WriteOutcome => 'written')
-      .catch((err: unknown): WriteOutcome => {
-        if (err instanceof ConditionalCheckFailedException) return 'duplicate';
-        errors.push(`event:${errorCode(err, signal)}`);
-        return 'failed';
-      });
-    const update = Promise.race([
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk, sk: STATE_SORT_KEY },
-          ...stateUpdate(entry, expiresAt),
-        }),
-        { abortSignal: signal },
-      ),
-      expired,
-    ])
-      .then((): WriteOutcome => 'written')
-      .catch((err: unknown): WriteOutcome => {
-        if (err instanceof ConditionalCheckFailedException) return 'stale';
-        errors.push(`state:${errorCode(err, signal)}`);
-        return 'failed';
-      });
+    const put = outcomeOf(this.putEvent(entry, expiresAt, budget.signal), budget, {
+      conflict: 'duplicate',
+      label: 'event',
+      errors,
+    });
+    const update = outcomeOf(this.updateState(entry, expiresAt, budget.signal), budget, {
+      conflict: 'stale',
+      label: 'state',
+      errors,
+    });
     const [event, state] = await Promise.all([put, update]);
     return { event, state, errors };
+  }
+
+  private putEvent(entry: JournalEntry, expiresAt: number, abortSignal: AbortSignal) {
+    return this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: eventItem(entry, expiresAt),
+        // One item per Sequence: a retried invocation writes nothing new.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      { abortSignal },
+    );
+  }
+
+  private updateState(entry: JournalEntry, expiresAt: number, abortSignal: AbortSignal) {
+    return this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: callKey(entry.transactionId), sk: STATE_SORT_KEY },
+        ...stateUpdate(entry, expiresAt),
+      }),
+      { abortSignal },
+    );
   }
 }
 

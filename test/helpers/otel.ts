@@ -24,10 +24,13 @@ import { ChimeCallControl } from '../../agent/call-control.js';
 import { DialogueLLM } from '../../agent/dialogue/dialogue-llm.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
 import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
-import { startAgentJobTelemetry } from '../../otel/agent-worker.js';
+import {
+  startAgentJobTelemetry,
+  startAgentWorkerTelemetry,
+  type AgentWorkerTelemetry,
+} from '../../otel/agent-worker.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
 import { startSmaTelemetry, type SmaTelemetry } from '../../otel/sma.js';
-import { contextFromTraceparent } from '../../otel/traceparent.js';
 import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
 import { startVoiceApiServer, type VoiceApiServer } from '../../lab/chime/voice-api-server.js';
 import { parseUseCases } from '../../contracts/use-cases.js';
@@ -42,6 +45,18 @@ export function telemetryConfig(
   component: 'sma' | 'agent' = 'sma',
 ): TelemetryConfig {
   return loadTelemetryConfig({ OTEL_METRICS_EXPORTER: 'none', ...env }, component);
+}
+
+/** The agent worker's real telemetry set-up, its Prometheus endpoint on any free loopback port. */
+export function agentWorkerServingPrometheus(): Promise<AgentWorkerTelemetry> {
+  return startAgentWorkerTelemetry(
+    telemetryConfig(
+      { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' },
+      'agent',
+    ),
+    silent,
+    { env: {} },
+  );
 }
 
 /** A metric reader whose `collect()` returns the cumulative state of every instrument. */
@@ -322,7 +337,7 @@ export async function agentCallHarness(
       const agent = createCallAgent({ call, control, logger: silent, leave: () => undefined });
       const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
       sessions.push(session);
-      await context.with(contextFromTraceparent(call.traceparent), () => session.start({ agent }));
+      await context.with(call.traceContext, () => session.start({ agent }));
       await session.run({ userInput }).wait();
       return session;
     },

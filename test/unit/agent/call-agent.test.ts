@@ -4,7 +4,7 @@
 import { initializeLogger, llm, voice } from '@livekit/agents';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCallAgent } from '../../../agent/call-agent.js';
+import { createCallAgent, type CallAgentDeps } from '../../../agent/call-agent.js';
 import { readCallContext, type CallContext } from '../../../agent/call-context.js';
 import { ChimeCallControl } from '../../../agent/call-control.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
@@ -57,7 +57,12 @@ afterEach(async () => {
   callOpen = true;
 });
 
-async function startSession(call: CallContext, opts: { leave?: () => void } = {}) {
+type SessionOptions = Partial<Pick<CallAgentDeps, 'leave' | 'logger' | 'onTransferStarted'>> & {
+  /** The model: the local dialogue engine of the call's use case unless given. */
+  llm?: llm.LLM;
+};
+
+async function startSession(call: CallContext, opts: SessionOptions = {}) {
   const control = call.sma
     ? new ChimeCallControl({
         client: ChimeCallControl.clientFor(call.sma.region),
@@ -66,8 +71,14 @@ async function startSession(call: CallContext, opts: { leave?: () => void } = {}
         sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
       })
     : undefined;
-  const agent = createCallAgent({ call, control, logger, leave: opts.leave ?? (() => undefined) });
-  const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
+  const agent = createCallAgent({
+    call,
+    control,
+    logger: opts.logger ?? logger,
+    leave: opts.leave ?? (() => undefined),
+    onTransferStarted: opts.onTransferStarted,
+  });
+  const session = new voice.AgentSession({ llm: opts.llm ?? new DialogueLLM(call.useCase) });
   sessions.push(session);
   await session.start({ agent });
   return session;
@@ -164,12 +175,6 @@ describe('call agent (local dialogue engine)', () => {
   });
 
   it('refuses a queue the model invents, and a phone number, without calling Chime', async () => {
-    const call = readCallContext(PHONE_ATTRS, useCases);
-    const control = new ChimeCallControl({
-      client: ChimeCallControl.clientFor('us-east-1'),
-      sipMediaApplicationId: 'sma-test',
-      transactionId: TX,
-    });
     const fake = new voice.testing.FakeLLM([
       {
         input: 'billing please',
@@ -184,11 +189,7 @@ describe('call agent (local dialogue engine)', () => {
         ],
       },
     ]);
-    const session = new voice.AgentSession({ llm: fake });
-    sessions.push(session);
-    await session.start({
-      agent: createCallAgent({ call, control, logger, leave: () => undefined }),
-    });
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases), { llm: fake });
     for (const input of ['billing please', 'dial my cousin']) {
       const result = await session.run({ userInput: input }).wait();
       expect(outputs(result.events)[0]).toMatch(/^transfer_refused/);
@@ -205,12 +206,6 @@ describe('call agent (local dialogue engine)', () => {
   it('transfers with caller_asked when the model sends a reason outside the set, logging none of it', async () => {
     const logs: string[] = [];
     const captured = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
-    const call = readCallContext(PHONE_ATTRS, useCases);
-    const control = new ChimeCallControl({
-      client: ChimeCallControl.clientFor('us-east-1'),
-      sipMediaApplicationId: 'sma-test',
-      transactionId: TX,
-    });
     const fake = new voice.testing.FakeLLM([
       {
         input: 'get me a human',
@@ -220,16 +215,11 @@ describe('call agent (local dialogue engine)', () => {
       },
     ]);
     const started: string[] = [];
-    const session = new voice.AgentSession({ llm: fake });
-    sessions.push(session);
-    const agent = createCallAgent({
-      call,
-      control,
+    const session = await startSession(readCallContext(PHONE_ATTRS, useCases), {
+      llm: fake,
       logger: captured,
-      leave: () => undefined,
       onTransferStarted: (_queue, reason) => started.push(reason),
     });
-    await session.start({ agent });
     const result = await session.run({ userInput: 'get me a human' }).wait();
     expect(outputs(result.events)[0]).toMatch(/^transfer_started/);
     expect((api.requests[0]!.body as Json).Arguments.reason).toBe('caller_asked');

@@ -12,9 +12,9 @@ import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { CallLines, GreetingCache } from '../../../agent/greeting-cache.js';
 import { fixedLines, fixedLineTexts, type LineName } from '../../../agent/lines.js';
 import { callFailurePolicy } from '../../../agent/provider-failures.js';
-import { FliteTTS } from '../../../agent/providers/flite-tts.js';
 import type { CallUpdate } from '../../../contracts/call-update.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
+import { CountingTTS } from '../../helpers/agent.js';
 import { RecordingAudioOutput } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
@@ -31,18 +31,6 @@ const PHONE_ATTRS = {
   'call.useCase': useCase.id,
   'trace.traceparent': TRACEPARENT,
 };
-
-/** A TTS that records what it was asked to say (it must not be asked for a fixed line). */
-class CountingTTS extends FliteTTS {
-  texts: string[] = [];
-  override synthesize(
-    text: string,
-    ...rest: Parameters<FliteTTS['synthesize']> extends [string, ...infer R] ? R : never
-  ) {
-    this.texts.push(text);
-    return super.synthesize(text, ...rest);
-  }
-}
 
 /** A line's audio: a tone whose pitch tells the lines apart, after lead-in silence. */
 async function renderTone(text: string): Promise<AudioFrame[]> {

@@ -10,9 +10,10 @@ import { readCallContext } from '../../../agent/call-context.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { GreetingCache } from '../../../agent/greeting-cache.js';
 import { LatencyRecorder } from '../../../agent/latency.js';
-import { FliteTTS, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
+import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
+import { CountingTTS } from '../../helpers/agent.js';
 import { RecordingAudioOutput, pcmToFrames, rms } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
@@ -24,17 +25,6 @@ const sessions: voice.AgentSession[] = [];
 afterEach(async () => {
   for (const s of sessions.splice(0)) await s.close();
 });
-
-class CountingTTS extends FliteTTS {
-  texts: string[] = [];
-  override synthesize(
-    text: string,
-    ...rest: Parameters<FliteTTS['synthesize']> extends [string, ...infer R] ? R : never
-  ) {
-    this.texts.push(text);
-    return super.synthesize(text, ...rest);
-  }
-}
 
 async function devSession(realtime = false) {
   const call = readCallContext({}, useCases);

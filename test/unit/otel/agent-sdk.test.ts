@@ -4,11 +4,8 @@
 // a shut-down set-up leaves nothing registered, so the next one in the process records.
 import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  startAgentWorkerTelemetry,
-  type AgentWorkerTelemetry,
-} from '../../../otel/agent-worker.js';
-import { silent, telemetryConfig } from '../../helpers/otel.js';
+import type { AgentWorkerTelemetry } from '../../../otel/agent-worker.js';
+import { agentWorkerServingPrometheus } from '../../helpers/otel.js';
 
 let worker: AgentWorkerTelemetry | undefined;
 
@@ -18,14 +15,7 @@ afterEach(async () => {
 });
 
 async function scrapedWorker(): Promise<{ scrape: () => Promise<string> }> {
-  worker = await startAgentWorkerTelemetry(
-    telemetryConfig(
-      { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' },
-      'agent',
-    ),
-    silent,
-    { env: {} },
-  );
+  worker = await agentWorkerServingPrometheus();
   const url = worker.telemetry.prometheusUrl!;
   return { scrape: async () => (await fetch(url)).text() };
 }

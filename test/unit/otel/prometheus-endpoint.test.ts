@@ -4,14 +4,10 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
-import {
-  startAgentTelemetry,
-  startAgentWorkerTelemetry,
-  type AgentWorkerTelemetry,
-} from '../../../otel/agent-worker.js';
+import { startAgentTelemetry, type AgentWorkerTelemetry } from '../../../otel/agent-worker.js';
 import { createAgentInstruments, createSmaInstruments } from '../../../otel/instruments.js';
 import { prometheusBaseName } from '../../../otel/prometheus-endpoint.js';
-import { silent, telemetryConfig } from '../../helpers/otel.js';
+import { agentWorkerServingPrometheus, silent, telemetryConfig } from '../../helpers/otel.js';
 
 describe('prometheusBaseName', () => {
   it.each([
@@ -32,14 +28,7 @@ describe('agent worker scrape endpoint', () => {
   let body = '';
 
   beforeAll(async () => {
-    worker = await startAgentWorkerTelemetry(
-      telemetryConfig(
-        { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' },
-        'agent',
-      ),
-      silent,
-      { env: {} },
-    );
+    worker = await agentWorkerServingPrometheus();
     const meter = worker.telemetry.meter('callbridge.test');
     const agent = createAgentInstruments(meter);
     const sma = createSmaInstruments(meter);

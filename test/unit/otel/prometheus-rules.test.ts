@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startAgentWorkerTelemetry } from '../../../otel/agent-worker.js';
 import { createAgentInstruments, createSmaInstruments } from '../../../otel/instruments.js';
 import { ROOT } from '../../helpers/sma.js';
-import { alertRules, dashboardExprs, silent, telemetryConfig } from '../../helpers/otel.js';
+import { agentWorkerServingPrometheus, alertRules, dashboardExprs } from '../../helpers/otel.js';
 
 const run = promisify(execFile);
 const PROMTOOL = '/usr/bin/promtool';
@@ -81,14 +80,7 @@ describe('series names in the rules and dashboards', () => {
 
   beforeAll(async () => {
     // One measurement on every instrument, served by the agent worker's real endpoint.
-    const worker = await startAgentWorkerTelemetry(
-      telemetryConfig(
-        { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' },
-        'agent',
-      ),
-      silent,
-      { env: {} },
-    );
+    const worker = await agentWorkerServingPrometheus();
     stop = worker.shutdown;
     const meter = worker.telemetry.meter('callbridge.test');
     const sma = createSmaInstruments(meter);
