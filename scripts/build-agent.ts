@@ -30,6 +30,9 @@ async function bundle(outdir: string, write: boolean) {
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
+    // Code reached only through import() (the NodeSDK set-up, loaded when something is exported)
+    // goes into chunks of its own, so a job process that exports nothing never loads it.
+    splitting: true,
     packages: 'external',
     platform: 'node',
     target: 'node20',

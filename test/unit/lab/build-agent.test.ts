@@ -1,6 +1,14 @@
 // The worker bundle the lab, the tests and the benchmarks run: built from the current sources into
 // a directory named by its content, safely when several test files build at once.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +23,14 @@ describe('buildAgentOnce', () => {
     expect(new Set(paths).size).toBe(1);
     const main = readFileSync(paths[0]!, 'utf8');
     expect(main).toContain('defineAgent'); // the worker's entry, bundled
-    expect(main).not.toMatch(/from ["']\.\.?\//); // no relative imports left to resolve
+    // Relative imports name only the bundle's own chunks, never the sources.
+    const dir = dirname(paths[0]!);
+    for (const [, spec] of main.matchAll(/(?:from |import\()["'](\.\.?\/[^"']+)["']/g)) {
+      expect(existsSync(join(dir, spec!)), spec).toBe(true);
+    }
+    // NodeSDK is loaded only when something is exported: a job process exporting nothing (the
+    // lab's) must not pay its import on every call.
+    expect(main).not.toMatch(/^import .*["']@opentelemetry\/sdk-node["']/m);
     // Only the bundle's directory: the staging copies were renamed into place or removed.
     expect(readdirSync(parent)).toEqual([dirname(paths[0]!).split('/').pop()]);
   });
