@@ -1,10 +1,16 @@
-// What the agent knows about the call it is in, read once from the SIP participant's attributes
-// (the header contract in contracts/headers.ts, plus LiveKit's own sip.* attributes). A participant
-// without SMA attributes is a developer in a dev room: same agent, but no phone call to control.
+// What the agent knows about the call it is in, read once from its participant's attributes (the
+// header contract in contracts/headers.ts, plus LiveKit's own sip.* attributes), and whether it is
+// a phone call the agent takes at all (admitCall). Only a SIP participant can be a phone call, and
+// only with the call token the SMA signed for its TransactionId (contracts/call-token.ts): anyone
+// can send an INVITE with made-up X-Sma-* headers. A participant of any other kind is a developer
+// in a dev room: same agent, but no phone call to control, whatever attributes it carries.
 // The call's trace context is parsed here, once: everything after reads it from the CallContext.
+import { ParticipantKind } from '@livekit/rtc-node';
 import { trace, type Context } from '@opentelemetry/api';
 import * as z from 'zod';
+import { verifyCallToken, type CallTokenCheck } from '../contracts/call-token.js';
 import { CallAttribute } from '../contracts/headers.js';
+import type { RefusedReason } from '../contracts/reasons.js';
 import type { UseCase, UseCaseCatalog } from '../contracts/use-cases.js';
 import { contextFromTraceparent } from '../otel/traceparent.js';
 
@@ -16,16 +22,16 @@ export const LiveKitSipAttribute = {
   callStatus: 'sip.callStatus',
 } as const;
 
+/** The AWS region form (us-east-1): the region decides where the agent's updates are sent. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
 const optional = z.string().min(1).optional().catch(undefined);
 
 const attributes = z.object({
   [CallAttribute.transactionId]: optional,
   [CallAttribute.applicationId]: optional,
-  [CallAttribute.region]: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
-    .optional()
-    .catch(undefined),
+  [CallAttribute.region]: z.string().regex(REGION_PATTERN).optional().catch(undefined),
+  [CallAttribute.callToken]: optional,
   [CallAttribute.useCase]: optional,
   [CallAttribute.traceparent]: optional,
   [LiveKitSipAttribute.phoneNumber]: optional,
@@ -37,6 +43,11 @@ export interface SmaCall {
   transactionId: string;
   sipMediaApplicationId: string;
   region: string;
+  /**
+   * The call's token as the SMA signed it, returned with every update; never logged. Empty when
+   * the participant carried none: admitCall accepts no such call.
+   */
+  token: string;
 }
 
 export interface CallContext {
@@ -56,6 +67,10 @@ export interface CallContext {
   traceContext: Context;
 }
 
+/**
+ * The call as its attributes describe it: a phone call when they name an SMA call. Whether to
+ * believe them is admitCall's decision; a call's start goes through admitCall only.
+ */
 export function readCallContext(
   attrs: Record<string, string>,
   useCases: UseCaseCatalog,
@@ -64,8 +79,11 @@ export function readCallContext(
   const tx = a[CallAttribute.transactionId];
   const smaId = a[CallAttribute.applicationId];
   const region = a[CallAttribute.region];
+  const token = a[CallAttribute.callToken] ?? '';
   const sma =
-    tx && smaId && region ? { transactionId: tx, sipMediaApplicationId: smaId, region } : undefined;
+    tx && smaId && region
+      ? { transactionId: tx, sipMediaApplicationId: smaId, region, token }
+      : undefined;
   const dialed = a[LiveKitSipAttribute.trunkPhoneNumber];
   const useCase =
     useCases.byIdOrUndefined(a[CallAttribute.useCase]) ??
@@ -83,4 +101,84 @@ export function readCallContext(
     traceparent: trace.getSpanContext(traceContext) ? tp : undefined,
     traceContext,
   };
+}
+
+/** Which phone calls the worker takes (agent/config.ts). */
+export interface CallTrust {
+  /** The SMA's call-token secret; undefined: the worker serves dev rooms only. */
+  secret: string | undefined;
+  /** Set: a call from another SMA application or region is refused (`foreign_sma`). */
+  applicationId: string | undefined;
+  region: string | undefined;
+}
+
+/** Why a refused participant was refused, in more detail than its reason (for the log). */
+export type RefusalCheck =
+  | Extract<CallTokenCheck, { ok: false }>['reason']
+  | 'dev_rooms_only'
+  | 'incomplete'
+  | 'application_id'
+  | 'region';
+
+export interface Refusal {
+  reason: Extract<RefusedReason, 'forged' | 'foreign_sma'>;
+  check: RefusalCheck;
+}
+
+export type Admission =
+  | { accepted: true; call: CallContext }
+  | ({
+      accepted: false;
+      /** As claimed: for the log and the metric only. */ call: CallContext;
+    } & Refusal);
+
+/** The participant as admitCall needs it (a RemoteParticipant). */
+export interface JoiningParticipant {
+  kind: ParticipantKind;
+  attributes: Record<string, string>;
+}
+
+/**
+ * Whether the agent takes this participant's call, and as what: any participant but a SIP one is
+ * a dev room; a SIP participant is a phone call only when its token verifies for its TransactionId
+ * and SMA application id, from the configured SMA when one is. One HMAC: microseconds.
+ */
+export function admitCall(
+  participant: JoiningParticipant,
+  useCases: UseCaseCatalog,
+  trust: CallTrust,
+  nowMs: number,
+): Admission {
+  const claimed = readCallContext(participant.attributes, useCases);
+  if (participant.kind !== ParticipantKind.SIP) {
+    return { accepted: true, call: { ...claimed, kind: 'dev', sma: undefined } };
+  }
+  const refusal = refusalOf(claimed.sma, participant.attributes, trust, nowMs);
+  return refusal
+    ? { accepted: false, call: claimed, ...refusal }
+    : { accepted: true, call: claimed };
+}
+
+function refusalOf(
+  sma: SmaCall | undefined,
+  attrs: Record<string, string>,
+  trust: CallTrust,
+  nowMs: number,
+): Refusal | undefined {
+  if (trust.secret === undefined) return { reason: 'forged', check: 'dev_rooms_only' };
+  if (!sma) {
+    const check = attrs[CallAttribute.callToken] ? 'incomplete' : 'missing';
+    return { reason: 'forged', check };
+  }
+  const claims = { transactionId: sma.transactionId, applicationId: sma.sipMediaApplicationId };
+  const token = verifyCallToken(sma.token, claims, trust.secret, nowMs);
+  if (!token.ok) return { reason: 'forged', check: token.reason };
+  // Checked after the token: a foreign SMA is one that signed a genuine token with our secret.
+  if (trust.applicationId !== undefined && sma.sipMediaApplicationId !== trust.applicationId) {
+    return { reason: 'foreign_sma', check: 'application_id' };
+  }
+  if (trust.region !== undefined && sma.region !== trust.region) {
+    return { reason: 'foreign_sma', check: 'region' };
+  }
+  return undefined;
 }

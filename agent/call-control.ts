@@ -1,6 +1,8 @@
 // The agent's adapter to the SMA call controller: UpdateSipMediaApplicationCall with the contract's
-// arguments (docs/architecture.md). Throttling (429) and server errors are retried with backoff within
-// a small budget; a caller is waiting on the line, so the budget is about 3 s in all.
+// arguments (docs/architecture.md), the call's token with every one (the SMA acts only on an update
+// whose token verifies for that call: contracts/call-token.ts). Throttling (429) and server errors
+// are retried with backoff within a small budget; a caller is waiting on the line, so the budget is
+// about 3 s in all.
 // https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
 import {
   ChimeSDKVoiceClient,
@@ -10,8 +12,13 @@ import { trace, type Context } from '@opentelemetry/api';
 import { toCallUpdateArguments, type CallUpdate } from '../contracts/call-update.js';
 import { withCallUpdateSpan } from '../otel/agent-spans.js';
 
+type WithoutToken<U> = U extends unknown ? Omit<U, 'token'> : never;
+
+/** An update as the agent decides it: the call's token is the control's to add. */
+export type CallUpdateRequest = WithoutToken<CallUpdate>;
+
 export interface CallControl {
-  update(update: CallUpdate): Promise<void>;
+  update(update: CallUpdateRequest): Promise<void>;
 }
 
 export class CallControlError extends Error {
@@ -46,6 +53,8 @@ export interface ChimeCallControlOptions {
   client: ChimeSDKVoiceClient;
   sipMediaApplicationId: string;
   transactionId: string;
+  /** The call's token (SmaCall.token), sent back with every update; never logged. */
+  token: string;
   /** The call's trace context (CallContext.traceContext): the parent of a decision made outside it. */
   traceContext?: Context;
   /** Total time for all attempts, including backoff. */
@@ -72,7 +81,7 @@ export class ChimeCallControl implements CallControl {
    * Sent inside the agent's decision span, whose context replaces `traceparent`: the SMA's
    * transfer spans link to it (docs/architecture.md: the agent's current trace context).
    */
-  update(update: CallUpdate): Promise<void> {
+  update(update: CallUpdateRequest): Promise<void> {
     const queue = update.action === 'transfer' ? update.queue : undefined;
     return withCallUpdateSpan(
       {
@@ -82,7 +91,7 @@ export class ChimeCallControl implements CallControl {
         traceparent: update.traceparent,
         callContext: this.opts.traceContext,
       },
-      (traceparent) => this.send({ ...update, traceparent }),
+      (traceparent) => this.send({ ...update, traceparent, token: this.opts.token }),
     );
   }
 

@@ -1,14 +1,20 @@
-// One call, from the agent's side: wait for the caller's participant, read the call context, start
-// the session, play the cached greeting the moment the call is answered, and end cleanly when the
-// caller goes. Provider failures get a spoken fallback line; repeated failure hands the caller to
-// a person.
+// One call, from the agent's side: wait for the caller's participant, decide whether to take its
+// call (a SIP participant without the SMA's valid call token is hung up at once, nothing said),
+// start the session, play the cached greeting the moment the call is answered, and end cleanly when
+// the caller goes. Provider failures get a spoken fallback line; repeated failure hands the caller
+// to a person.
 import { voice, type JobContext } from '@livekit/agents';
 import { context } from '@opentelemetry/api';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
-import { readCallContext, LiveKitSipAttribute, type CallContext } from './call-context.js';
+import {
+  admitCall,
+  LiveKitSipAttribute,
+  type Admission,
+  type CallContext,
+} from './call-context.js';
 import { ChimeCallControl, type CallControl } from './call-control.js';
 import type { AgentConfig } from './config.js';
 import { CallLines, type GreetingCache } from './greeting-cache.js';
@@ -31,6 +37,7 @@ function controlFor(call: CallContext, config: AgentConfig): CallControl | undef
     client: ChimeCallControl.clientFor(call.sma.region),
     sipMediaApplicationId: call.sma.sipMediaApplicationId,
     transactionId: call.sma.transactionId,
+    token: call.sma.token,
     traceContext: call.traceContext,
     budgetMs: config.transferRetryBudgetMs,
   });
@@ -69,9 +76,12 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   phases.mark('connected');
   const participant = await ctx.waitForParticipant();
   phases.mark('participant');
+  const admission = admitCall(participant, deps.config.useCases, deps.config.calls, Date.now());
+  if (!admission.accepted) return refuseCall(ctx, admission, deps);
+  const call = admission.call;
+  phases.mark('admitted'); // one HMAC after `participant`: the check's cost shows in the log
   // Watched from here, so the answer's time is when it happened, even while the session starts.
   const answered = whenAnswered(ctx.room, participant);
-  const call = readCallContext(participant.attributes, deps.config.useCases);
   const log = callLogger(deps.logger, ctx.room.name, call);
   const { session, agent, lines } = prepareSession(ctx, call, deps, log);
   const latency = superviseCall(ctx, session, participant.identity, {
@@ -96,6 +106,51 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
     log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
   lines.say(session, 'greeting', { allowInterruptions: true });
   log.info({ ...phases.since(), answeredMs: answeredAt - phases.start }, 'call set up');
+}
+
+/**
+ * Ends a call the agent does not take, before anything is said: deleting the room disconnects the
+ * SIP participant and livekit-sip ends its call at once (BYE once answered, an error response
+ * before); one server request ends the leg, the room and the job. The attributes logged are the
+ * caller's own claims: the token is never logged, the claimed TransactionId only shortened.
+ */
+async function refuseCall(
+  ctx: Pick<JobContext, 'room' | 'deleteRoom' | 'shutdown'>,
+  refused: Extract<Admission, { accepted: false }>,
+  deps: Pick<CallDeps, 'instruments' | 'logger'>,
+): Promise<void> {
+  const { call, reason, check } = refused;
+  deps.instruments.refusedCalls.add(1, { reason, use_case: call.useCase.id, component: 'agent' });
+  const claimed = call.sma?.transactionId.slice(0, 64);
+  deps.logger.warn(
+    {
+      room: ctx.room.name,
+      reason,
+      check,
+      useCase: call.useCase.id,
+      claimedTransactionId: claimed,
+      sipCallId: call.sipCallId,
+      pii: { caller: call.callerNumber, dialed: call.dialedNumber },
+    },
+    'call refused',
+  );
+  await ctx.deleteRoom();
+  ctx.shutdown('call_refused');
+}
+
+/** The refusals the agent can count: `forged` and `foreign_sma` (contracts/reasons.ts). */
+const AGENT_REFUSALS = ['forged', 'foreign_sma'] as const;
+
+/**
+ * Every refusal series at 0 from the start, so an alert's increase() sees the first refused call
+ * (a series that appears at 1 hides its first increment).
+ */
+export function startRefusalsAtZero(instruments: AgentInstruments, config: AgentConfig): void {
+  for (const { id } of config.useCases.all) {
+    for (const reason of AGENT_REFUSALS) {
+      instruments.refusedCalls.add(0, { reason, use_case: id, component: 'agent' });
+    }
+  }
 }
 
 function callLogger(logger: Logger, room: string | undefined, call: CallContext): Logger {

@@ -1,11 +1,13 @@
 // The agent worker's configuration: read once at start from the environment, validated, typed. A
-// missing or malformed variable stops start-up with a message naming it. Secrets (API keys) are
-// kept here and never logged.
+// missing or malformed variable stops start-up with a message naming it. Secrets (API keys, the
+// call-token secret) are kept here and never logged.
 import * as z from 'zod';
+import { callTokenSecret } from '../contracts/call-token.js';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { loadUseCases, type UseCaseCatalog } from '../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
 import { loggingEnv } from '../otel/logging.js';
+import { REGION_PATTERN, type CallTrust } from './call-context.js';
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
@@ -52,6 +54,19 @@ export const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /**
+   * The secret the SMA signs each call's token with (contracts/call-token.ts): the worker takes a
+   * SIP participant as a phone call only with a valid token. Required unless AGENT_DEV_ROOMS_ONLY.
+   */
+  CALL_TOKEN_SECRET: callTokenSecret.optional(),
+  /** The SMA the worker takes calls from; set, a call from another is refused (foreign_sma). */
+  SMA_APPLICATION_ID: z.string().min(1).optional(),
+  SMA_REGION: z.string().regex(REGION_PATTERN, 'must be an AWS region (us-east-1)').optional(),
+  /** `true`: dev rooms only; every SIP participant is refused and no secret is needed. */
+  AGENT_DEV_ROOMS_ONLY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   ...loggingEnv,
 });
 
@@ -72,6 +87,8 @@ export interface AgentConfig {
   logLevel: string;
   logPii: boolean;
   shareRenderedLines: boolean;
+  /** Which phone calls the worker takes (agent/call-context.ts admitCall); the secret is in it. */
+  calls: CallTrust;
   /** OTEL_* variables (otel/config.ts): exporters, the Prometheus endpoint, the environment. */
   telemetry: TelemetryConfig;
 }
@@ -121,6 +138,20 @@ function useCasesOf(file: string | undefined, bundledUseCases: unknown): UseCase
   }
 }
 
+/** A worker that serves phone calls must hold the SMA's secret; one for dev rooms needs none. */
+function callTrustOf(e: AgentEnv): CallTrust {
+  if (e.AGENT_DEV_ROOMS_ONLY) {
+    return { secret: undefined, applicationId: undefined, region: undefined };
+  }
+  if (e.CALL_TOKEN_SECRET === undefined) {
+    throw new AgentConfigError(
+      "agent configuration is invalid:\n  CALL_TOKEN_SECRET: required (the SMA's call-token " +
+        'secret) unless AGENT_DEV_ROOMS_ONLY=true',
+    );
+  }
+  return { secret: e.CALL_TOKEN_SECRET, applicationId: e.SMA_APPLICATION_ID, region: e.SMA_REGION };
+}
+
 export function loadAgentConfig(
   env: Record<string, string | undefined>,
   bundledUseCases: unknown,
@@ -129,6 +160,7 @@ export function loadAgentConfig(
   const { speech, speechReason } = chooseSpeech(e, env);
   const telemetry = telemetryOf(env);
   const useCases = useCasesOf(e.USE_CASES_FILE, bundledUseCases);
+  const calls = callTrustOf(e);
   return {
     agentName: e.AGENT_NAME,
     speech,
@@ -145,6 +177,7 @@ export function loadAgentConfig(
     logLevel: e.LOG_LEVEL,
     logPii: e.LOG_PII,
     shareRenderedLines: e.CALLBRIDGE_SHARE_RENDERED_LINES,
+    calls,
     telemetry,
   };
 }

@@ -14,7 +14,7 @@ import {
   startAgentWorkerTelemetry,
   type AgentJobTelemetry,
 } from '../otel/agent-worker.js';
-import { runCall, type CallDeps } from './call-session.js';
+import { runCall, startRefusalsAtZero, type CallDeps } from './call-session.js';
 import { loadAgentConfig } from './config.js';
 import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
 import { loadSpeechProviders } from './providers/index.js';
@@ -36,6 +36,7 @@ async function prewarm(proc: JobProcess): Promise<void> {
   // Each job process exports its call's spans; its metrics go to the worker's main process.
   const telemetry = await startAgentJobTelemetry(config.telemetry, logger);
   proc.userData.telemetry = telemetry;
+  startRefusalsAtZero(telemetry.instruments, config);
   cost.mark('telemetry');
   const providers = await loadSpeechProviders(config, logger);
   cost.mark('providers');
@@ -120,6 +121,12 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
   await startAgentWorkerTelemetry(config.telemetry, logger);
+  if (config.calls.secret === undefined) {
+    logger.warn(
+      { reason: 'dev_rooms_only' },
+      'AGENT_DEV_ROOMS_ONLY=true: every phone call is refused',
+    );
+  }
   sparePriority = lowerSparePriority(
     config.spareNice,
     new URL('./spare-preload.mjs', import.meta.url),

@@ -1,8 +1,8 @@
 // The UpdateSipMediaApplicationCall arguments: how the agent asks the SMA handler to transfer the
 // caller to a person or to end the call. The agent builds a CallUpdate and sends
-// toCallUpdateArguments(update) as `Arguments`; the handler reads them back with
-// parseCallUpdateArguments in its CALL_UPDATE_REQUESTED decision. Chime carries the map as strings
-// (at most 20 pairs): https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
+// toCallUpdateArguments(update) as `Arguments`, the call's token among them; the handler reads them
+// back with parseCallUpdateArguments in its CALL_UPDATE_REQUESTED decision. Chime carries the map
+// as strings (at most 20 pairs): https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
 import * as z from 'zod';
 import { queueKey } from './ids.js';
 import { AgentTransferReason, HangupReason } from './reasons.js';
@@ -17,12 +17,16 @@ export const CallUpdate = z.discriminatedUnion('action', [
     reason: AgentTransferReason,
     requestedAt: epochMs,
     traceparent: z.string().optional(),
+    /** The call's token as the SMA signed it (attribute sma.callToken), returned unchanged. */
+    token: z.string().min(1),
   }),
   z.object({
     action: z.literal('hangup'),
     reason: HangupReason,
     requestedAt: epochMs,
     traceparent: z.string().optional(),
+    /** The call's token as the SMA signed it (attribute sma.callToken), returned unchanged. */
+    token: z.string().min(1),
   }),
 ]);
 export type CallUpdate = z.infer<typeof CallUpdate>;
@@ -33,6 +37,7 @@ export function toCallUpdateArguments(update: CallUpdate): Record<string, string
     action: update.action,
     reason: update.reason,
     requestedAt: String(update.requestedAt),
+    token: update.token,
   };
   if (update.action === 'transfer') args['queue'] = update.queue;
   if (update.traceparent) args['traceparent'] = update.traceparent;
@@ -46,13 +51,15 @@ const wireArguments = z.object({
   reason: z.string().optional(),
   requestedAt: z.string().optional(),
   traceparent: z.string().optional(),
+  token: z.string().optional(),
 });
 
 /**
- * An update as the handler reads it. Only `action` is required; what is missing or malformed
- * degrades rather than refuses (the caller still reaches a person): the queue is checked against
- * the use case by the decision, an unknown reason reads `unspecified`, a malformed `requestedAt`
- * is left out.
+ * An update as the handler reads it. Only `action` is required to read it; the decision then acts
+ * on it only when `token` verifies for the call (contracts/call-token.ts). Anything else missing or
+ * malformed degrades rather than refuses (the caller still reaches a person): the queue is checked
+ * against the use case by the decision, an unknown reason reads `unspecified`, a malformed
+ * `requestedAt` is left out.
  */
 export type ReceivedCallUpdate =
   | {
@@ -63,12 +70,16 @@ export type ReceivedCallUpdate =
       reason: AgentTransferReason | 'unspecified';
       requestedAt: number | undefined;
       traceparent: string | undefined;
+      /** Checked by the decision against the call (contracts/call-token.ts), never logged. */
+      token: string | undefined;
     }
   | {
       action: 'hangup';
       reason: HangupReason | 'unspecified';
       requestedAt: number | undefined;
       traceparent: string | undefined;
+      /** Checked by the decision against the call (contracts/call-token.ts), never logged. */
+      token: string | undefined;
     };
 
 function agentReasonOf(value: string | undefined): AgentTransferReason | 'unspecified' {
@@ -91,6 +102,7 @@ export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | und
       reason: reason.success ? reason.data : 'unspecified',
       requestedAt,
       traceparent: a.traceparent,
+      token: a.token,
     };
   }
   return {
@@ -99,5 +111,6 @@ export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | und
     reason: agentReasonOf(a.reason),
     requestedAt,
     traceparent: a.traceparent,
+    token: a.token,
   };
 }

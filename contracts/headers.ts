@@ -9,6 +9,8 @@ export const SipHeader = {
   region: 'X-Sma-Region',
   useCase: 'X-Use-Case',
   traceparent: 'X-Traceparent',
+  /** The SMA's signature of the call: contracts/call-token.ts. */
+  callToken: 'X-Call-Token',
 } as const;
 
 export const CallAttribute = {
@@ -17,6 +19,7 @@ export const CallAttribute = {
   region: 'sma.region',
   useCase: 'call.useCase',
   traceparent: 'trace.traceparent',
+  callToken: 'sma.callToken',
 } as const;
 
 export type SipHeaderKey = keyof typeof SipHeader;

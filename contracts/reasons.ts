@@ -52,3 +52,24 @@ export function transferReasonOf(value: unknown): TransferReason {
   const parsed = TransferReason.safeParse(value);
   return parsed.success ? parsed.data : 'unspecified';
 }
+
+/**
+ * Why a call, or a request about one, was refused: the `reason` attribute of voice.calls.refused.
+ * `forged` and `foreign_sma` are produced today; the others are reserved for the admission checks
+ * still to come and are never produced yet (a dashboard may list them, no alert should rely on them).
+ */
+export const RefusedReason = z.enum([
+  /** A call or an update whose call token is missing, malformed, expired or for another call. */
+  'forged',
+  /** The SMA handler was invoked by an SMA application or AWS account other than its own. */
+  'foreign_sma',
+  /** Reserved: a caller whose identity could not be verified. */
+  'unverified',
+  /** Reserved: a caller on the block list. */
+  'blocked',
+  /** Reserved: no capacity left for another call. */
+  'over_capacity',
+  /** Reserved: a caller over the call rate limit. */
+  'rate_limited',
+]);
+export type RefusedReason = z.infer<typeof RefusedReason>;

@@ -8,6 +8,7 @@ import { SimulatedChimeCall, type TimelineStep } from './chime/simulated-call.js
 import { type VoiceApiServer, startVoiceApiServer } from './chime/voice-api-server.js';
 import { VoiceConnectorMedia } from './chime/voice-connector-media.js';
 import { quietRtcLogs } from './stack/rtc-log.js';
+import { LAB_SMA } from './stack/lab-sma.js';
 import { type LiveKitLab, startLiveKitLab } from './stack/livekit-lab.js';
 import type { StackPorts } from './stack/local-stack.js';
 import {
@@ -39,6 +40,8 @@ export async function startLocalSma(): Promise<LocalSma> {
   const metricsPort = await freePort('tcp');
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    // The SMA application the simulated Chime invokes as: the one the agent takes calls from.
+    SMA_APPLICATION_ID: LAB_SMA.applicationId,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     OTEL_METRICS_EXPORTER: 'prometheus',
     OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
@@ -174,7 +177,12 @@ function newLabCall(
   });
   const call = new SimulatedChimeCall({
     handler: sma.handler,
-    call: { transactionId: tx, smaId: 'local-sma', region: 'us-east-1', accountId: '000000000000' },
+    call: {
+      transactionId: tx,
+      smaId: LAB_SMA.applicationId,
+      region: LAB_SMA.region,
+      accountId: '000000000000',
+    },
     caller: opts.caller ?? LAB_CALLER,
     dialed: opts.dialed ?? livekit.useCases.defaultUseCase.dialedNumbers[0]!,
     media,

@@ -25,7 +25,19 @@ export const Instrument = {
   smaInvocationDuration: 'sma.invocation.duration',
   smaJournalFailures: 'sma.journal.failures',
   smaHandlerErrors: 'sma.handler.errors',
+  refusedCalls: 'voice.calls.refused',
 } as const;
+
+/**
+ * voice.calls.refused: one definition for every component that refuses a call or a request about
+ * one (attributes `reason` from contracts/reasons.ts's RefusedReason, `use_case`, `component`).
+ */
+function createRefusedCalls(meter: Meter) {
+  return meter.createCounter(Instrument.refusedCalls, {
+    unit: '{call}',
+    description: 'Calls, or requests about a call, refused, by reason',
+  });
+}
 
 /** The SMA handler's instruments (attributes stay low-cardinality: see docs/architecture.md). */
 export function createSmaInstruments(meter: Meter) {
@@ -61,6 +73,7 @@ export function createSmaInstruments(meter: Meter) {
       unit: '{error}',
       description: 'Invocations answered with the safe fallback after an internal error',
     }),
+    refusedCalls: createRefusedCalls(meter),
   };
 }
 
@@ -83,6 +96,7 @@ export function createAgentInstruments(meter: Meter) {
       unit: '{call}',
       description: 'Calls in progress',
     }),
+    refusedCalls: createRefusedCalls(meter),
   };
 }
 

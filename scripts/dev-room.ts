@@ -3,8 +3,10 @@
 //   npm run dev-room -- [--use-case ID] [--room NAME] [--identity NAME] [--with-lk]
 //
 // The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET (LiveKit Cloud or your own);
-// without them, the local stack of `npm start -- --keep` (livekit.yaml). An agent worker must be
-// running for that server (`npm run agent -- dev`, or the lab's): the dispatch waits for one.
+// without them, the local stack of `npm start -- --keep` (livekit.yaml). The development keys are
+// public, so they are refused for a server off this machine (sip/livekit/server-target.ts). An
+// agent worker must be running for that server (`npm run agent -- dev`, or the lab's): the
+// dispatch waits for one.
 // The terminal join line needs the lk CLI, which setup does not build (about 15 minutes on 2
 // cores): `--with-lk` builds it first (scripts/setup/livekit-tools.sh --lk).
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { loadUseCases } from '../contracts/use-cases.js';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import { type DevRoom, type DevRoomAccess, createDevRoom } from '../sip/livekit/dev-room.js';
+import { type LiveKitEnv, accessProblems, serverFromEnv } from '../sip/livekit/server-target.js';
 import { ROOT, TOOLS_BIN, localStackCredentials } from '../lab/stack/local-stack.js';
 
 const LK = join(TOOLS_BIN, 'lk');
@@ -62,13 +65,23 @@ function joinLines(access: DevRoomAccess, dev: DevRoom, fromEnv: boolean): strin
   ];
 }
 
+/** LIVEKIT_* (all three) or the local stack; the development keys only on this machine. */
+function server(env: LiveKitEnv): { access: DevRoomAccess; fromEnv: boolean } {
+  const local = localStackCredentials();
+  const fromEnv = serverFromEnv(env);
+  if (fromEnv && 'missing' in fromEnv) {
+    throw new Error(`the LIVEKIT_* variables go together; ${fromEnv.missing.join(', ')} unset`);
+  }
+  const access = fromEnv ?? local;
+  const refused = accessProblems(access, local);
+  if (refused.length > 0) throw new Error(`refused, no room was created: ${refused.join('; ')}`);
+  return { access, fromEnv: fromEnv !== undefined };
+}
+
 async function main(): Promise<void> {
   const values = options();
   const env = process.env;
-  const fromEnv = Boolean(env.LIVEKIT_URL && env.LIVEKIT_API_KEY && env.LIVEKIT_API_SECRET);
-  const access = fromEnv
-    ? { url: env.LIVEKIT_URL!, apiKey: env.LIVEKIT_API_KEY!, apiSecret: env.LIVEKIT_API_SECRET! }
-    : localStackCredentials();
+  const { access, fromEnv } = server(env);
   const useCases = loadUseCases(env.USE_CASES_FILE, bundledUseCases);
   const useCase = values['use-case'] ?? useCases.defaultUseCase.id;
   if (!useCases.byIdOrUndefined(useCase)) {

@@ -4,11 +4,14 @@
 //   npm run provision -- [--dry-run] [--profile local|production] [--region us-east-1 ...]
 //                        [--allow CIDR ...] [--sip-address HOST:PORT]
 //
-// The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET. Without them the local
-// profile talks to the local stack of `npm start` (livekit.yaml's port and keys), and adds the
-// lab's outbound trunk to livekit-sip at --sip-address (lab/stack/lab-sip.ts). Production needs
-// them, and the Voice Connector regions (--region, default AWS_REGION). Idempotent: a second run
-// prints only "unchanged" lines. Exit status: 0 done, 1 a failure (nothing half-explained), 2 usage.
+// The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET (all three or none), and
+// then --profile must be named. Without them the local profile talks to the local stack of
+// `npm start` (livekit.yaml's port and keys), and adds the lab's outbound trunk to livekit-sip at
+// --sip-address (lab/stack/lab-sip.ts). Production needs them, and the Voice Connector regions
+// (--region, default AWS_REGION). The local profile and the development keys are refused for a
+// server off this machine (sip/livekit/server-target.ts), before anything is sent. Idempotent: a
+// second run prints only "unchanged" lines. Exit status: 0 done, 1 a failure (nothing
+// half-explained), 2 usage or a refused server.
 import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
@@ -27,6 +30,7 @@ import {
   planProvision,
   readExisting,
 } from '../sip/livekit/provision.js';
+import { type ServerAccess, provisionTarget } from '../sip/livekit/server-target.js';
 import { withLabOutboundTrunk } from '../lab/stack/lab-sip.js';
 import { defaultPorts, localStackCredentials } from '../lab/stack/local-stack.js';
 
@@ -43,7 +47,7 @@ function options() {
     return parseArgs({
       options: {
         'dry-run': { type: 'boolean', default: false },
-        profile: { type: 'string', default: 'local' },
+        profile: { type: 'string' },
         region: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
         'sip-address': { type: 'string' },
@@ -56,13 +60,15 @@ function options() {
 }
 type Options = ReturnType<typeof options>;
 
-function server(profile: Profile): { url: string; apiKey: string; apiSecret: string } {
-  const { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret } = process.env;
-  if (url && apiKey && apiSecret) return { url, apiKey, apiSecret };
-  if (profile === 'production') {
-    usage('production needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+/** The profile and server to provision, or the usage error that refuses them. */
+function target(args: Options): { profile: Profile; server: ServerAccess } {
+  const named = args.profile;
+  if (named !== undefined && named !== 'local' && named !== 'production') {
+    usage(`unknown profile "${named}"`);
   }
-  return localStackCredentials();
+  const t = provisionTarget({ profile: named, env: process.env, local: localStackCredentials() });
+  if (!t.ok) usage(`refused, nothing was sent:\n  - ${t.problems.join('\n  - ')}`);
+  return t;
 }
 
 function definitions(profile: Profile, args: Options): SipDefinitions {
@@ -85,9 +91,8 @@ function summary(plan: ProvisionPlan): string {
 
 async function main(): Promise<void> {
   const args = options();
-  const profile = args.profile as Profile;
-  if (profile !== 'local' && profile !== 'production') usage(`unknown profile "${profile}"`);
-  const { url, apiKey, apiSecret } = server(profile);
+  const { profile, server } = target(args);
+  const { url, apiKey, apiSecret } = server;
   const defs = definitions(profile, args);
   // Bad definitions stop the run before anything is sent.
   assertValidDefinitions(defs);

@@ -16,6 +16,7 @@ import { type AgentWorker, startAgentWorker } from '../lab/stack/agent-worker.js
 import { labSipDefinitions } from '../lab/stack/lab-sip.js';
 import { defaultPorts, localStackCredentials, startLocalStack } from '../lab/stack/local-stack.js';
 import { startCallGuardServer } from '../sip/livekit/call-guard.js';
+import { accessProblems } from '../sip/livekit/server-target.js';
 
 const { values } = parseArgs({ options: { 'no-agent': { type: 'boolean', default: false } } });
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -54,7 +55,11 @@ try {
     agentName,
     sipAddress: stack.sipAddress,
   });
-  const result = await provision(new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret), defs);
+  const server = { url: stack.httpUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret };
+  // The lab's definitions and keys are for this machine only, wherever the stack was told to bind.
+  const refused = accessProblems(server, creds, 'local');
+  if (refused.length > 0) throw new Error(`refused to provision: ${refused.join('; ')}`);
+  const result = await provision(new SipClient(server.url, server.apiKey, server.apiSecret), defs);
   for (const c of result.changes) say(`  ${describeChange(c)}`);
   if (!values['no-agent']) {
     const logFile = join(stack.logDir, 'agent.log');

@@ -12,6 +12,7 @@
 // event again after 5 s, one that stays silent for 20 s or fails twice ends the call (CALL_DROPPED
 // in the timeline). The legs and each action run on them are ./call-legs.ts's.
 import { toCallUpdateArguments, type CallUpdate } from '../../contracts/call-update.js';
+import { SipHeader } from '../../contracts/headers.js';
 import {
   type Action,
   type ActionFailure,
@@ -77,6 +78,8 @@ export class SimulatedChimeCall {
   private serial: Promise<unknown> = Promise.resolve();
   /** Chime ended the call because the handler did not answer: nothing is invoked any more. */
   private dropped = false;
+  /** The call token of the last bridge to the agent: what the agent received and returns. */
+  private token: string | undefined;
 
   constructor(private readonly opts: SimulatedCallOptions) {
     this.now = opts.now ?? Date.now;
@@ -99,6 +102,11 @@ export class SimulatedChimeCall {
 
   get ended(): boolean {
     return this.legs.ended;
+  }
+
+  /** The call token the handler sent in the agent bridge's SIP headers, once it has. */
+  get callToken(): string | undefined {
+    return this.token;
   }
 
   get transactionAttributes(): Record<string, string> {
@@ -160,19 +168,25 @@ export class SimulatedChimeCall {
     return this.update(toCallUpdateArguments(update));
   }
 
-  /** The agent's transfer request, with the contract's arguments. */
+  /** The agent's transfer request, with the contract's arguments and the call's token. */
   requestTransfer(queue = 'general', requestedAt: number | string = Date.now()): Promise<void> {
     return this.send({
       action: 'transfer',
       queue,
       reason: 'caller_asked',
       requestedAt: Number(requestedAt),
+      token: this.token ?? '',
     });
   }
 
-  /** The agent ending the call, with the contract's arguments. */
+  /** The agent ending the call, with the contract's arguments and the call's token. */
   requestHangup(requestedAt: number = Date.now()): Promise<void> {
-    return this.send({ action: 'hangup', reason: 'caller_done', requestedAt });
+    return this.send({
+      action: 'hangup',
+      reason: 'caller_done',
+      requestedAt,
+      token: this.token ?? '',
+    });
   }
 
   /** The far end of a leg hangs up (the caller, the agent's SIP leg, or the person). */
@@ -249,6 +263,14 @@ export class SimulatedChimeCall {
     });
   }
 
+  /** A bridge to the agent (endpoint AWS) carries the call's token in its SIP headers. */
+  private keepCallToken(action: Action): void {
+    if (action.Type !== 'CallAndBridge') return;
+    const headers = action.Parameters?.['SipHeaders'] as Record<string, unknown> | undefined;
+    const token = headers?.[SipHeader.callToken];
+    if (typeof token === 'string') this.token = token;
+  }
+
   private async run(first: Action[]): Promise<void> {
     let queue: Action[] = [];
     let rejected: ActionFailure | undefined;
@@ -260,6 +282,7 @@ export class SimulatedChimeCall {
     take(first);
     while (queue.length > 0 && !this.ended) {
       const action = queue.shift()!;
+      this.keepCallToken(action);
       const outcome = rejected ?? (await this.legs.execute(action));
       const data = this.legs.actionData(action);
       if (!outcome.ok) {

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAgentOnce } from '../../scripts/build-agent.js';
+import { LAB_AGENT_CALL_ENV } from './lab-sma.js';
 import { LocalStackError, ROOT, logTail } from './local-stack.js';
 import { freePort } from './net.js';
 
@@ -60,6 +61,8 @@ export async function startAgentWorker(opts: AgentWorkerOptions): Promise<AgentW
       // Its Prometheus endpoint on a port of its own (loopback by default): several workers
       // on one machine (tests, the lab) would otherwise collide on 9464.
       OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+      // Calls are taken from the lab's SMA only, as a deployment takes them from its own.
+      ...LAB_AGENT_CALL_ENV,
       ...opts.env,
     },
   });

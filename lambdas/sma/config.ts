@@ -1,10 +1,12 @@
 // The SMA handler's configuration: read once at cold start from the environment, validated, typed.
 // A missing or malformed variable stops start-up with a message naming it.
 import * as z from 'zod';
+import { callTokenSecret } from '../../contracts/call-token.js';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
 import { loggingEnv } from '../../otel/logging.js';
 import type { DecideConfig } from './decide/index.js';
+import type { Owner } from './invoker.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -26,11 +28,21 @@ export const envSchema = z.object({
   QUEUE_RING_TIMEOUT_SECONDS: seconds(30, 120),
   JOURNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
   CALL_RECORD_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CALL_TOKEN_SECRET: callTokenSecret,
+  // Outlives the longest call: an update carrying an expired token is refused.
+  CALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(14_400),
+  SMA_APPLICATION_ID: z.string().min(1).optional(),
+  AWS_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
   ...loggingEnv,
 });
 
 export interface SmaConfig {
   decide: DecideConfig;
+  /** Who may invoke the handler; an unset id is not checked. */
+  owner: Owner;
   callsTable: string;
   journalTimeoutMs: number;
   recordTtlSeconds: number;
@@ -75,7 +87,9 @@ export function loadSmaConfig(
       aiRingTimeoutS: e.AI_RING_TIMEOUT_SECONDS,
       queueRingTimeoutS: e.QUEUE_RING_TIMEOUT_SECONDS,
       useCases,
+      callToken: { secret: e.CALL_TOKEN_SECRET, ttlMs: e.CALL_TOKEN_TTL_SECONDS * 1000 },
     },
+    owner: { applicationId: e.SMA_APPLICATION_ID, accountId: e.AWS_ACCOUNT_ID },
     callsTable: e.CALLS_TABLE,
     journalTimeoutMs: e.JOURNAL_TIMEOUT_MS,
     recordTtlSeconds: e.CALL_RECORD_TTL_DAYS * 86_400,

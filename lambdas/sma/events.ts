@@ -90,6 +90,8 @@ export interface SmaEvent {
   sequence: number;
   transactionId: string;
   applicationId: string | undefined;
+  /** CallDetails.AwsAccountId: the account the invoking SMA belongs to. */
+  accountId: string | undefined;
   region: string | undefined;
   /** TransactionAttributes as Chime sent them, values as strings; undefined when absent. */
   attributes: Record<string, string> | undefined;
@@ -199,6 +201,7 @@ export function parseEvent(raw: unknown): ParseResult {
       sequence: e.Sequence,
       transactionId: e.CallDetails.TransactionId,
       applicationId: e.CallDetails.SipMediaApplicationId ?? e.CallDetails.SipApplicationId,
+      accountId: e.CallDetails.AwsAccountId,
       region: e.CallDetails.AwsRegion,
       attributes,
       ...pickLegs(e.CallDetails.Participants ?? []),

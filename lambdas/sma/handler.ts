@@ -7,9 +7,11 @@ import {
   type MetricEffect,
   type Note,
 } from './decide/index.js';
+import type { RefusedReason } from '../../contracts/reasons.js';
 import { smaResponse, type SmaResponse } from './actions.js';
 import { writeState, readState } from './call-state.js';
 import { EventType, parseEvent, type SmaEvent } from './events.js';
+import { anyOwner, foreignId, type Owner } from './invoker.js';
 import type { CallJournal, JournalEntry, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
@@ -26,6 +28,8 @@ export interface HandlerDeps {
   instruments: SmaInstruments;
   logger: Logger;
   now: () => number;
+  /** The SMA application and account allowed to invoke the handler; without it, any. */
+  owner?: Owner;
   /** The call's spans (otel/sma-tracing.ts); without it, none. */
   tracing?: CallTracing;
 }
@@ -55,6 +59,9 @@ function recordMetrics(i: SmaInstruments, effects: MetricEffect[], useCase: stri
         break;
       case 'callDuration':
         i.callDuration.record(m.seconds, { disposition: m.disposition, use_case: useCase });
+        break;
+      case 'refused':
+        i.refusedCalls.add(1, { reason: m.reason, use_case: useCase, component: 'sma' });
         break;
     }
   }
@@ -125,14 +132,22 @@ function logAnswer(
   );
 }
 
+/** The refusals the handler counts (contracts/reasons.ts's RefusedReason). */
+const SMA_REFUSALS: readonly RefusedReason[] = ['forged', 'foreign_sma'];
+
 /**
- * Error counters start at 0 for every event type: dashboards show 0 rather than no data, and
- * rate() sees the first error (a series that appears at 1 hides its first increment).
+ * Error counters start at 0 for every event type, refusals for every use case: dashboards show 0
+ * rather than no data, and rate() sees the first error (a series that appears at 1 hides its
+ * first increment).
  */
-function startErrorCountersAtZero(i: SmaInstruments): void {
+function startErrorCountersAtZero(i: SmaInstruments, config: DecideConfig): void {
   for (const event_type of [...EventType.options, 'unknown']) {
     i.handlerErrors.add(0, { event_type });
     i.journalFailures.add(0, { event_type });
+  }
+  for (const use_case of [...config.useCases.all.map((uc) => uc.id), 'unknown']) {
+    for (const reason of SMA_REFUSALS)
+      i.refusedCalls.add(0, { reason, use_case, component: 'sma' });
   }
 }
 
@@ -190,6 +205,27 @@ async function handleParsed(
   return response;
 }
 
+/**
+ * An event from another SMA application or account: answered like a malformed event, neither
+ * decided nor journaled (its call is not ours), and counted.
+ */
+function refuseForeign(
+  deps: HandlerDeps,
+  ev: SmaEvent,
+  foreign: 'application' | 'account',
+): SmaResponse {
+  deps.instruments.refusedCalls.add(1, {
+    reason: 'foreign_sma',
+    use_case: 'unknown',
+    component: 'sma',
+  });
+  deps.logger.warn(
+    { reason: 'foreign_sma', foreign, transactionId: ev.transactionId, eventType: ev.type },
+    'event refused',
+  );
+  return safeResponse(ev.attributes);
+}
+
 async function handle(raw: unknown, deps: HandlerDeps, tracing: CallTracing): Promise<SmaResponse> {
   const { instruments: i } = deps;
   const started = performance.now();
@@ -208,6 +244,8 @@ async function handle(raw: unknown, deps: HandlerDeps, tracing: CallTracing): Pr
     const ev = parsed.event;
     eventType = ev.type;
     attributes = ev.attributes;
+    const foreign = foreignId(ev, deps.owner ?? anyOwner);
+    if (foreign) return refuseForeign(deps, ev, foreign);
     const log = deps.logger.child({
       transactionId: ev.transactionId,
       sequence: ev.sequence,
@@ -224,7 +262,7 @@ async function handle(raw: unknown, deps: HandlerDeps, tracing: CallTracing): Pr
 }
 
 export function createHandler(deps: HandlerDeps): SmaHandler {
-  startErrorCountersAtZero(deps.instruments);
+  startErrorCountersAtZero(deps.instruments, deps.config);
   const tracing = deps.tracing ?? noTracing;
   return (raw) => handle(raw, deps, tracing);
 }

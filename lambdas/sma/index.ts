@@ -18,6 +18,7 @@ const dynamo = new DynamoDBClient({ maxAttempts: 2 });
 export const handler = otel.flushingEach(
   createHandler({
     config: config.decide,
+    owner: config.owner,
     journal: new DynamoCallJournal(dynamo, config.callsTable, {
       timeoutMs: config.journalTimeoutMs,
       ttlSeconds: config.recordTtlSeconds,

@@ -32,7 +32,11 @@ const { values } = parseArgs({
 
 initializeLogger({ pretty: false, level: 'error' });
 const logger = pino({ level: 'silent' });
-const config = loadAgentConfig({ SPEECH_PROVIDERS: 'local' }, useCasesJson);
+// Dev-room sessions only: no phone call, so no call-token secret.
+const config = loadAgentConfig(
+  { SPEECH_PROVIDERS: 'local', AGENT_DEV_ROOMS_ONLY: 'true' },
+  useCasesJson,
+);
 const useCase = config.useCases.defaultUseCase;
 const instruments = createAgentInstruments(metrics.getMeter('bench'));
 

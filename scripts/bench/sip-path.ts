@@ -24,6 +24,7 @@ import { buildCallHeaders } from '../../contracts/headers.js';
 import { LAB_OUTBOUND_TRUNK } from '../../lab/stack/lab-sip.js';
 import { RtpPhone } from '../../lab/phone/rtp-phone.js';
 import { SipLeg } from '../../lab/phone/sip-leg.js';
+import { LAB_SMA, labCallToken } from '../../lab/stack/lab-sma.js';
 import { startLiveKitLab } from '../../lab/stack/livekit-lab.js';
 import { summary } from '../../lab/stats.js';
 
@@ -83,10 +84,11 @@ async function oneCall(i: number): Promise<void> {
   const leg = await dial(
     buildCallHeaders({
       transactionId: tx,
-      applicationId: 'bench',
-      region: 'us-east-1',
+      applicationId: LAB_SMA.applicationId,
+      region: LAB_SMA.region,
       useCase: useCase.id,
       traceparent: `00-${tx.replaceAll('-', '')}-${'1'.repeat(16)}-01`,
+      callToken: labCallToken(tx),
     }),
   );
   try {

@@ -7,6 +7,9 @@
 // --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip) through
 // scripts/setup/livekit-tools.sh: built once with Go at pinned tags, then a fast check.
 //
+// Dependencies install without their install scripts (.npmrc, docs/decisions/install-scripts.md);
+// after an install it checks that the native packages load their prebuilt binaries.
+//
 // Everything it prints goes to stderr, so commands whose stdout is data (sma:replay) stay clean.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -51,16 +54,53 @@ function ensureNpmPackages() {
   const fresh = !existsSync(join(root, 'node_modules'));
   const args = fresh ? ['ci'] : ['install'];
   say(`installing npm packages (npm ${args[0]})…`);
-  const res = spawnSync('npm', [...args, '--loglevel=error', '--no-audit', '--no-fund'], {
+  // --ignore-scripts as well as .npmrc: a flag outranks an npm_config_ignore_scripts variable.
+  const flags = ['--ignore-scripts', '--loglevel=error', '--no-audit', '--no-fund'];
+  const res = spawnSync('npm', [...args, ...flags], {
     cwd: root,
     stdio: ['ignore', process.stderr, process.stderr],
-    // onnxruntime-node (pulled in by the Silero plugin) would download GPU providers at install
-    // and fail offline; its CPU files ship in the package.
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
   if (res.status !== 0) fail(`npm ${args[0]} failed (see the output above).`);
+  checkPrebuilt();
   writeFileSync(stamp, want);
   return 'npm packages installed';
+}
+
+/**
+ * The packages whose install scripts would have built or fetched native parts; with scripts off,
+ * each must find the prebuilt binary it ships for this platform. esbuild's is used only when it
+ * runs, hence the transform.
+ */
+const PREBUILT = [
+  'koffi',
+  'onnxruntime-node',
+  '@livekit/local-inference',
+  'classic-level',
+  'esbuild',
+];
+
+function checkPrebuilt() {
+  const probe = `for (const name of ${JSON.stringify(PREBUILT)}) {
+    try {
+      const m = await import(name);
+      if (name === 'esbuild') await m.transform('');
+    } catch (e) {
+      process.stderr.write(name + ': ' + e.message);
+      process.exit(1);
+    }
+  }`;
+  const res = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (res.status === 0) return;
+  const platform = `${process.platform}-${process.arch}`;
+  fail(
+    `a native package did not load on ${platform} (${res.stderr.trim() || res.signal}); if it ` +
+      'has no prebuilt binary here, build it: npm rebuild <package> --ignore-scripts=false ' +
+      '(docs/decisions/install-scripts.md)',
+  );
 }
 
 /**

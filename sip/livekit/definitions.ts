@@ -1,7 +1,8 @@
 // What LiveKit SIP must hold for calls to reach the agent, declared in one place: the inbound
 // trunks (one per use case: the number the Voice Connector dials, who may send it calls, and the
 // header contract mapped to attributes) and the dispatch rule (a room per call, the agent
-// dispatched by name through the room configuration). The product defines no outbound trunk; a
+// dispatched by name through the room configuration, the caller's number kept out of the SIP
+// participant). The product defines no outbound trunk; a
 // caller of `sipDefinitions` may add its own before provisioning. `planProvision`
 // (./provision-plan.ts) decides what a LiveKit server needs to match them.
 import { CallAttribute, SipHeader, headersToAttributes } from '../../contracts/headers.js';
@@ -42,6 +43,12 @@ export interface DispatchRuleDef {
   roomPrefix: string;
   /** The agent dispatched into each room (explicit dispatch, by name). */
   agentName: string;
+  /**
+   * Always true: the caller's number stays out of the SIP participant (its identity is
+   * `sip_<hash>` instead of `sip_<number>`; no sip.phoneNumber, sip.trunkPhoneNumber or
+   * sip.hostName attributes). docs/livekit.md, "Identities and room names".
+   */
+  hidePhoneNumber: true;
 }
 
 export interface SipDefinitions {
@@ -100,6 +107,7 @@ export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
         inboundTrunks: inboundTrunks.map((t) => t.name),
         roomPrefix: ROOM_PREFIX,
         agentName: opts.agentName,
+        hidePhoneNumber: true,
       },
     ],
   };

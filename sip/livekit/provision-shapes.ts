@@ -68,6 +68,7 @@ const ruleShape = (r: DispatchRuleDef): Shape => ({
   rule: `callee prefix=${r.roomPrefix} randomize=true`,
   inboundTrunks: sorted(r.inboundTrunks),
   agents: [r.agentName],
+  hidePhoneNumber: String(r.hidePhoneNumber),
   metadata: managedMetadata(),
 });
 function ruleShapeOf(r: SIPDispatchRuleInfo, trunkNames: Map<string, string>): Shape {
@@ -79,6 +80,7 @@ function ruleShapeOf(r: SIPDispatchRuleInfo, trunkNames: Map<string, string>): S
         : String(rule?.case ?? 'none'),
     inboundTrunks: sorted(r.trunkIds.map((id) => trunkNames.get(id) ?? id)),
     agents: (r.roomConfig?.agents ?? []).map((a) => a.agentName),
+    hidePhoneNumber: String(r.hidePhoneNumber),
     metadata: r.metadata,
   };
 }

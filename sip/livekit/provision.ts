@@ -183,7 +183,7 @@ async function writeRule(
   if (id === undefined) {
     const r = await api.createSipDispatchRule(
       { type: 'callee', roomPrefix: d.roomPrefix, randomize: true },
-      { name: d.name, metadata, trunkIds, roomConfig },
+      { name: d.name, metadata, trunkIds, roomConfig, hidePhoneNumber: d.hidePhoneNumber },
     );
     return r.sipDispatchRuleId;
   }
@@ -193,6 +193,7 @@ async function writeRule(
     metadata,
     trunkIds,
     roomConfig,
+    hidePhoneNumber: d.hidePhoneNumber,
     rule: new SIPDispatchRule({
       rule: {
         case: 'dispatchRuleCallee',

@@ -1,6 +1,7 @@
 // The product's audio path on real servers: a SIP call through the lab's outbound trunk arrives at
 // livekit-sip as an inbound call on the production inbound trunk, carries the contract's headers
-// as attributes, is dispatched to the agent by name, and the calling side hears the greeting.
+// as attributes (a call token signed as the lab's SMA signs one among them), is dispatched to the
+// agent by name, and the calling side hears the greeting.
 // Also: provisioning is idempotent and updates in place; dev rooms get the agent.
 import { AudioStream, Room, RoomEvent, TrackKind } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import type { SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision } from '../../sip/livekit/provision.js';
 import { SipLeg } from '../../lab/phone/sip-leg.js';
 import { LAB_OUTBOUND_TRUNK } from '../../lab/stack/lab-sip.js';
+import { LAB_SMA, labCallToken } from '../../lab/stack/lab-sma.js';
 import { AGENT_NAME } from '../../lab/stack/livekit-lab.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -93,12 +95,14 @@ describe('a SIP call through the lab trunk', () => {
   it('arrives on the inbound trunk with the contract attributes, gets the agent, and the caller hears the greeting', async () => {
     const useCase = lab().useCases.defaultUseCase;
     const outbound = lab().provisioned.ids[LAB_OUTBOUND_TRUNK]!;
+    const transactionId = '7d2f6a3c-1b4e-4c8a-9f0d-2e5b6c7d8e9f';
     const values = {
-      transactionId: '7d2f6a3c-1b4e-4c8a-9f0d-2e5b6c7d8e9f',
-      applicationId: 'sma-app-e2e',
-      region: 'us-east-1',
+      transactionId,
+      applicationId: LAB_SMA.applicationId,
+      region: LAB_SMA.region,
       useCase: useCase.id,
       traceparent: '00-7d2f6a3c1b4e4c8a9f0d2e5b6c7d8e9f-9f0d2e5b6c7d8e9f-01',
+      callToken: labCallToken(transactionId),
     };
     const leg = await SipLeg.dial(
       { url: lab().stack.url, apiKey: lab().stack.apiKey, apiSecret: lab().stack.apiSecret },
@@ -129,10 +133,13 @@ describe('a SIP call through the lab trunk', () => {
         [CallAttribute.traceparent]: values.traceparent,
         'sip.trunkID': lab().provisioned.ids[`callbridge-in-${useCase.id}`],
         'sip.ruleID': lab().provisioned.ids['callbridge-agent'],
-        'sip.trunkPhoneNumber': useCase.livekitNumber,
-        'sip.phoneNumber': '+15550100999',
         'sip.callStatus': 'active',
       });
+      // The dispatch rule hides the caller's number: no number attributes, a hashed identity.
+      expect(sipParticipant.attributes['sip.phoneNumber']).toBeUndefined();
+      expect(sipParticipant.attributes['sip.trunkPhoneNumber']).toBeUndefined();
+      expect(sipParticipant.identity).toMatch(/^sip_[0-9a-f]{16}$/);
+      expect(sipParticipant.identity).not.toContain('5550100999');
       const agent = participants.find((p) => p.attributes['lk.agent.name'] !== undefined);
       expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
 

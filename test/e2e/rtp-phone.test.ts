@@ -1,11 +1,14 @@
 // A call as the phone network places it in production: SIP over UDP straight at livekit-sip, the
 // contract's X- headers on the INVITE, RTP from the answer on. It must reach the agent through the
 // production inbound trunk and dispatch rule, carry the mapped attributes, and bring the greeting
-// back as RTP; hanging up from either side must leave no one in the call room.
+// back as RTP; hanging up from either side must leave no one in the call room. Its headers carry a
+// call token signed as the lab's SMA signs one (lab/stack/lab-sma.ts): the agent takes no call
+// without one (test/e2e/forged-call.test.ts).
 import { describe, expect, it } from 'vitest';
 import { liveKitLabForSuite } from '../helpers/lab.js';
 import { CallAttribute, buildCallHeaders } from '../../contracts/headers.js';
 import { RtpPhone, SipCallError } from '../../lab/phone/rtp-phone.js';
+import { LAB_SMA, labCallToken } from '../../lab/stack/lab-sma.js';
 import { AGENT_NAME } from '../../lab/stack/livekit-lab.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -44,10 +47,11 @@ function contractHeaders(transactionId: string) {
   const useCase = lab().useCases.defaultUseCase;
   const values = {
     transactionId,
-    applicationId: 'sma-app-e2e',
-    region: 'us-east-1',
+    applicationId: LAB_SMA.applicationId,
+    region: LAB_SMA.region,
     useCase: useCase.id,
     traceparent: `00-${transactionId.replaceAll('-', '')}-9f0d2e5b6c7d8e9f-01`,
+    callToken: labCallToken(transactionId),
   };
   return { values, headers: buildCallHeaders(values) };
 }
@@ -78,10 +82,13 @@ describe('an RTP phone calling livekit-sip directly', () => {
         [CallAttribute.useCase]: values.useCase,
         [CallAttribute.traceparent]: values.traceparent,
         'sip.trunkID': lab().provisioned.ids[`callbridge-in-${useCase.id}`],
-        'sip.trunkPhoneNumber': useCase.livekitNumber,
-        'sip.phoneNumber': '+15550100999',
         'sip.callStatus': 'active',
       });
+      // The dispatch rule hides the caller's number: no number attributes, a hashed identity.
+      expect(sipParticipant.attributes['sip.phoneNumber']).toBeUndefined();
+      expect(sipParticipant.attributes['sip.trunkPhoneNumber']).toBeUndefined();
+      expect(sipParticipant.identity).toMatch(/^sip_[0-9a-f]{16}$/);
+      expect(sipParticipant.identity).not.toContain('5550100999');
       const agent = participants.find((p) => p.attributes['lk.agent.name'] !== undefined);
       expect(agent?.attributes['lk.agent.name']).toBe(AGENT_NAME);
 

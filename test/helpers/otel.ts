@@ -123,7 +123,8 @@ export function simulatedCall(
 /**
  * Whole calls covering every path that records a metric: a transfer connected (with the agent's
  * traceparent), one whose queue and fallback do not answer, the agent ending a call, the agent leg
- * not answering, a refused queue that looks like a phone number, a caller hanging up mid-call.
+ * not answering, an update carrying another call's token (forged), a refused queue that looks like
+ * a phone number, a caller hanging up mid-call.
  * `transferDelayMs` is how long before the transfer request the agent decided.
  */
 export async function runCalls(
@@ -139,6 +140,7 @@ export async function runCalls(
       queue: 'general',
       reason: 'caller_asked',
       requestedAt: String(Date.now() - delay),
+      token: sim.callToken ?? '',
       ...(opts.agentTraceparent ? { traceparent: opts.agentTraceparent } : {}),
     });
   const calls: SimulatedChimeCall[] = [];
@@ -153,11 +155,19 @@ export async function runCalls(
   });
   await run(simulatedCall(handler, id(2), { numberAnswers: () => false }), transfer);
   await run(simulatedCall(handler, id(3)), (s) =>
-    s.update({ action: 'hangup', reason: 'caller_done', requestedAt: String(Date.now()) }),
+    s.update({
+      action: 'hangup',
+      reason: 'caller_done',
+      requestedAt: String(Date.now()),
+      token: s.callToken ?? '',
+    }),
   );
   await run(simulatedCall(handler, id(4), { agentAnswers: false }), (s) => s.remoteHangup('LEG-A'));
   await run(simulatedCall(handler, id(5)), async (s) => {
-    await s.update({ action: 'transfer', queue: '+1 206 555 0199', reason: 'caller_asked' });
+    const forged = calls[0]?.callToken ?? '';
+    await s.update({ action: 'transfer', queue: 'general', reason: 'caller_asked', token: forged });
+    const token = s.callToken ?? '';
+    await s.update({ action: 'transfer', queue: '+1 206 555 0199', reason: 'caller_asked', token });
     await s.remoteHangup('LEG-A');
   });
   return calls;
@@ -332,6 +342,7 @@ export async function agentCallHarness(
             client: ChimeCallControl.clientFor(call.sma.region),
             sipMediaApplicationId: call.sma.sipMediaApplicationId,
             transactionId: call.sma.transactionId,
+            token: call.sma.token,
           })
         : undefined;
       const agent = createCallAgent({ call, control, logger: silent, leave: () => undefined });

@@ -80,6 +80,7 @@ export const ruleInfo = (d: DispatchRuleDef, id: string, trunkIds: string[]) =>
     name: d.name,
     metadata: MANAGED,
     trunkIds,
+    hidePhoneNumber: d.hidePhoneNumber,
     roomConfig: new RoomConfiguration({
       agents: [new RoomAgentDispatch({ agentName: d.agentName })],
     }),
@@ -160,6 +161,7 @@ export function memorySipApi(start: Partial<ExistingSip> = {}) {
         name: o.name,
         metadata: o.metadata,
         trunkIds: o.trunkIds,
+        hidePhoneNumber: o.hidePhoneNumber,
         roomConfig: o.roomConfig,
         rule: new SIPDispatchRule({
           rule: { case: 'dispatchRuleCallee', value: new SIPDispatchRuleCallee(rule) },

@@ -3,14 +3,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createSmaInstruments } from '../../otel/instruments.js';
 import { parseUseCases } from '../../contracts/use-cases.js';
 import { decide, type DecideConfig, type Decision } from '../../lambdas/sma/decide/index.js';
 import { parseEvent, type SmaEvent } from '../../lambdas/sma/events.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
+import type { Owner } from '../../lambdas/sma/invoker.js';
 import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
 import type { ChimeCallIdentity } from '../../lab/chime/events.js';
+import { DEVELOPMENT_CALL_TOKEN_SECRET } from '../../lab/chime/local-sma-env.js';
 import { SimulatedChimeCall, type SimulatedCallOptions } from '../../lab/chime/simulated-call.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -33,12 +35,17 @@ export function fixture(name: string): Json {
   return JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sma', `${name}.json`), 'utf8'));
 }
 
+/** The tests' call-token secret: the lab's, which the fixtures' tokens are signed with. */
+export const TEST_CALL_TOKEN_SECRET = DEVELOPMENT_CALL_TOKEN_SECRET;
+export const CALL_TOKEN_TTL_MS = 14_400_000;
+
 export function testConfig(): DecideConfig {
   return {
     voiceConnectorArn: TEST_VC_ARN,
     aiRingTimeoutS: 30,
     queueRingTimeoutS: 30,
     useCases: parseUseCases(USE_CASES_JSON),
+    callToken: { secret: TEST_CALL_TOKEN_SECRET, ttlMs: CALL_TOKEN_TTL_MS },
   };
 }
 
@@ -79,14 +86,17 @@ export function testInstruments() {
 
 export const silentLogger = pino({ level: 'silent' });
 
-export function testHandler(opts: { journal?: CallJournal; now?: () => number } = {}) {
+export function testHandler(
+  opts: { journal?: CallJournal; now?: () => number; owner?: Owner; logger?: Logger } = {},
+) {
   const metrics = testInstruments();
   const handler: SmaHandler = createHandler({
     config: testConfig(),
     journal: opts.journal ?? noJournal,
     instruments: metrics.instruments,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     now: opts.now ?? Date.now,
+    owner: opts.owner,
   });
   return { handler, metrics };
 }

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCallJournal, type JournalEntry } from '../../lambdas/sma/journal.js';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
+import { DEVELOPMENT_CALL_TOKEN_SECRET } from '../../lab/chime/local-sma-env.js';
 import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
 import {
   LOCAL_AWS_ENV,
@@ -23,6 +24,7 @@ beforeAll(async () => {
   Object.assign(process.env, LOCAL_AWS_ENV, {
     CALLS_TABLE: TABLE,
     VOICE_CONNECTOR_ARN: 'arn:aws:chime:us-east-1:111122223333:vc/abcdefghij0123456789',
+    CALL_TOKEN_SECRET: DEVELOPMENT_CALL_TOKEN_SECRET,
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
     LOG_LEVEL: 'silent',
   });
@@ -94,6 +96,29 @@ describe('SMA handler with DynamoDB (dynalite)', () => {
     expect(retry.Actions).toEqual(first.Actions);
     const all = await items(ev.CallDetails.TransactionId);
     expect(all.filter((i) => i.sk.startsWith('event#'))).toHaveLength(1);
+  });
+
+  it("journals an update carrying another call's token and leaves the call as it was", async () => {
+    const other = call('0b9e4c1a-5555-4c2d-8e3f-000000000005');
+    await other.startInbound();
+    const tx = '0b9e4c1a-6666-4c2d-8e3f-000000000006';
+    const sim = call(tx);
+    await sim.startInbound();
+    await sim.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      token: other.callToken!,
+    });
+
+    expect(sim.transactionAttributes.phase).toBe('ai_connected');
+    const all = await items(tx);
+    const last = all.find((i) => i.sk === `event#${String(sim.timeline.length).padStart(6, '0')}`);
+    expect(last).toMatchObject({ EventType: 'CALL_UPDATE_REQUESTED', Actions: [] });
+    const state = all.find((i) => i.sk === 'state');
+    expect(state).toMatchObject({ Phase: 'ai_connected', LastEventType: 'CALL_UPDATE_REQUESTED' });
+    expect(state.TransferInProgress).not.toBe(true);
+    expect(state.TransferQueue).toBeUndefined();
   });
 
   it('refuses a stale Sequence: the state does not move backwards', async () => {

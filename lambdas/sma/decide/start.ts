@@ -1,5 +1,6 @@
 // A call begins: inbound (NEW_INBOUND_CALL) or placed by us (NEW_OUTBOUND_CALL, RINGING,
 // CALL_ANSWERED). Either way the caller is bridged to the LiveKit agent through the Voice Connector.
+import { signCallToken } from '../../../contracts/call-token.js';
 import { buildCallHeaders } from '../../../contracts/headers.js';
 import { callTraceparent } from '../../../otel/traceparent.js';
 import { bridgeToAgent, type Action } from '../actions.js';
@@ -8,14 +9,27 @@ import type { SmaEvent } from '../events.js';
 import { isActive } from './common.js';
 import { noChange, type CallFacts, type DecideContext, type Decision } from './types.js';
 
-/** CallAndBridge (endpoint type AWS) to the use case's LiveKit number, with the header contract. */
+/**
+ * CallAndBridge (endpoint type AWS) to the use case's LiveKit number, with the header contract and
+ * the call's token, which the agent checks and returns with every update it sends. The token's
+ * validity runs from LEG-A's start, which the event carries, so that a retried event gets the very
+ * same answer; the time of the invocation stands in only when Chime leaves the start out.
+ */
 function agentBridge(ev: SmaEvent, f: CallFacts, ctx: DecideContext): Action {
+  const applicationId = ev.applicationId ?? '';
+  const { secret, ttlMs } = ctx.config.callToken;
+  const fromMs = ev.legA?.startMs ?? ctx.nowMs;
   const headers = buildCallHeaders({
     transactionId: ev.transactionId,
-    applicationId: ev.applicationId ?? '',
+    applicationId,
     region: ev.region ?? '',
     useCase: f.useCase.id,
     traceparent: callTraceparent(ev.transactionId),
+    callToken: signCallToken(
+      { transactionId: ev.transactionId, applicationId },
+      fromMs + ttlMs,
+      secret,
+    ),
   });
   return bridgeToAgent({
     arn: ctx.config.voiceConnectorArn,

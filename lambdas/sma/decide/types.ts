@@ -1,6 +1,6 @@
 // What a decision is made of and what it produces. decide() is pure: no AWS SDK, no environment,
 // no clock reads (the time comes in as `nowMs`), so the same event always yields the same actions.
-import type { FailoverReason, TransferReason } from '../../../contracts/reasons.js';
+import type { FailoverReason, RefusedReason, TransferReason } from '../../../contracts/reasons.js';
 import type { UseCase, UseCaseCatalog } from '../../../contracts/use-cases.js';
 import type { TransferStep } from '../../../otel/sma-tracing.js';
 import type { Action } from '../actions.js';
@@ -13,6 +13,8 @@ export interface DecideConfig {
   /** Ring timeout of the bridge to a human queue's number. */
   queueRingTimeoutS: number;
   useCases: UseCaseCatalog;
+  /** How the calls bridged to the agent are signed, and their updates checked (contracts/call-token.ts). */
+  callToken: { secret: string; ttlMs: number };
 }
 
 export interface DecideContext {
@@ -49,11 +51,16 @@ export type MetricEffect =
   | { metric: 'activeCalls'; delta: 1 | -1 }
   | { metric: 'transfer'; outcome: TransferOutcome; reason: TransferReason }
   | { metric: 'transferDelay'; seconds: number; outcome: TransferOutcome }
-  | { metric: 'callDuration'; seconds: number; disposition: Disposition };
+  | { metric: 'callDuration'; seconds: number; disposition: Disposition }
+  | { metric: 'refused'; reason: RefusedReason };
 
 /** Why a call update is refused. */
 export type RefusalCode =
   | 'invalid_update_arguments'
+  | 'call_token_missing'
+  | 'call_token_malformed'
+  | 'call_token_expired'
+  | 'call_token_mismatch'
   | 'transfer_already_in_progress'
   | 'transfer_not_possible'
   | 'queue_looks_like_number'

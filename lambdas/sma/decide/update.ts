@@ -2,6 +2,9 @@
 // caller to a person or to end the call. The arguments are contracts/call-update.ts's, read at the
 // edge (../action-data.ts). Anything a caller could have put there is treated as untrusted: the
 // queue must be a key of the use case, and nothing that looks like a phone number is ever dialed.
+// Nothing is acted on unless the update's call token verifies for this very call: whoever else can
+// call UpdateSipMediaApplicationCall (any holder of the IAM permission) cannot move a caller.
+import { verifyCallToken } from '../../../contracts/call-token.js';
 import type { ReceivedCallUpdate } from '../../../contracts/call-update.js';
 import { queueKey } from '../../../contracts/ids.js';
 import { parseTraceparent } from '../../../otel/traceparent.js';
@@ -168,6 +171,35 @@ function hangup(st: CallState, f: CallFacts): Decision {
   };
 }
 
+const TOKEN_REFUSALS = {
+  missing: 'call_token_missing',
+  malformed: 'call_token_malformed',
+  expired: 'call_token_expired',
+  mismatch: 'call_token_mismatch',
+} as const satisfies Record<string, RefusalCode>;
+
+/** Refused unless signed for this call (TransactionId and the event's SMA); never logs the token. */
+function forged(
+  ev: SmaEvent,
+  st: CallState,
+  update: ReceivedCallUpdate,
+  ctx: DecideContext,
+): Decision | undefined {
+  const { secret } = ctx.config.callToken;
+  const claims = { transactionId: ev.transactionId, applicationId: ev.applicationId ?? '' };
+  const check = verifyCallToken(update.token, claims, secret, ctx.nowMs);
+  if (check.ok) return undefined;
+  const d = noChange(st, [
+    {
+      level: 'warn',
+      msg: 'call update refused: not signed for this call',
+      reason: TOKEN_REFUSALS[check.reason],
+      fields: { action: update.action },
+    },
+  ]);
+  return { ...d, metrics: [{ metric: 'refused', reason: 'forged' }] };
+}
+
 export function decideUpdate(
   ev: SmaEvent,
   st: CallState,
@@ -177,5 +209,7 @@ export function decideUpdate(
   const params = ev.action?.params;
   const update = params?.type === 'CallUpdateRequest' ? params.update : undefined;
   if (!update) return refuse(st, 'invalid_update_arguments');
+  const refused = forged(ev, st, update, ctx);
+  if (refused) return refused;
   return update.action === 'transfer' ? transfer(st, f, ctx, update) : hangup(st, f);
 }

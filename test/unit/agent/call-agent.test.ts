@@ -23,8 +23,11 @@ const TRACEPARENT = '00-6f1c2d3e11114222833394445556667-00f067aa0ba902b7-01'.rep
   '6667-',
   '66677-',
 );
+/** The call's token as the SMA signed it (the agent returns it unchanged; it does not check it here). */
+const CALL_TOKEN = 'v1.1900000000.the-call-token-as-the-sma-signed-it';
 const PHONE_ATTRS = {
   'sma.transactionId': TX,
+  'sma.callToken': CALL_TOKEN,
   'sma.applicationId': 'sma-test',
   'sma.region': 'us-east-1',
   'call.useCase': 'city-311',
@@ -68,6 +71,7 @@ async function startSession(call: CallContext, opts: SessionOptions = {}) {
         client: ChimeCallControl.clientFor(call.sma.region),
         sipMediaApplicationId: call.sma.sipMediaApplicationId,
         transactionId: call.sma.transactionId,
+        token: call.sma.token,
         sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
       })
     : undefined;
@@ -127,6 +131,7 @@ describe('call agent (local dialogue engine)', () => {
       reason: 'caller_asked',
       requestedAt: expect.any(String),
       traceparent: TRACEPARENT,
+      token: CALL_TOKEN,
     });
     expect(Number(args.requestedAt)).toBeGreaterThanOrEqual(before);
   });

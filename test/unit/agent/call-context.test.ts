@@ -19,9 +19,14 @@ const phone = {
 
 describe('readCallContext', () => {
   it('reads a phone call from the SIP participant attributes', () => {
-    expect(readCallContext(phone, useCases)).toMatchObject({
+    expect(readCallContext({ ...phone, 'sma.callToken': 'v1.1.t' }, useCases)).toMatchObject({
       kind: 'phone',
-      sma: { transactionId: 'tx-1', sipMediaApplicationId: 'sma-1', region: 'us-west-2' },
+      sma: {
+        transactionId: 'tx-1',
+        sipMediaApplicationId: 'sma-1',
+        region: 'us-west-2',
+        token: 'v1.1.t',
+      },
       callerNumber: '+12065550100',
       dialedNumber: '+12025550132',
       sipCallId: 'SCL_abc',
@@ -66,31 +71,76 @@ describe('readCallContext', () => {
   });
 });
 
+/** What every worker that serves phone calls is given: the SMA's call-token secret. */
+const SECRET = 'unit-test-call-token-secret-of-at-least-32-bytes';
+const CALLS = { CALL_TOKEN_SECRET: SECRET };
+
 describe('loadAgentConfig', () => {
   it('chooses local speech without both cloud keys, and says why', () => {
-    const c = loadAgentConfig({ DEEPGRAM_API_KEY: 'dg' }, USE_CASES_JSON);
+    const c = loadAgentConfig({ ...CALLS, DEEPGRAM_API_KEY: 'dg' }, USE_CASES_JSON);
     expect(c.speech).toBe('local');
     expect(c.speechReason).toMatch(/not both set/);
   });
 
   it('chooses cloud speech when both keys are present', () => {
     expect(
-      loadAgentConfig({ DEEPGRAM_API_KEY: 'dg', OPENAI_API_KEY: 'sk' }, USE_CASES_JSON).speech,
+      loadAgentConfig({ ...CALLS, DEEPGRAM_API_KEY: 'dg', OPENAI_API_KEY: 'sk' }, USE_CASES_JSON)
+        .speech,
     ).toBe('cloud');
   });
 
   it('refuses SPEECH_PROVIDERS=cloud without keys, naming them', () => {
     expect(() =>
-      loadAgentConfig({ SPEECH_PROVIDERS: 'cloud', OPENAI_API_KEY: 'sk' }, USE_CASES_JSON),
+      loadAgentConfig(
+        { ...CALLS, SPEECH_PROVIDERS: 'cloud', OPENAI_API_KEY: 'sk' },
+        USE_CASES_JSON,
+      ),
     ).toThrow(/DEEPGRAM_API_KEY/);
   });
 
   it('names a malformed variable', () => {
-    expect(() => loadAgentConfig({ TRANSFER_RETRY_BUDGET_MS: 'soon' }, USE_CASES_JSON)).toThrow(
-      AgentConfigError,
+    expect(() =>
+      loadAgentConfig({ ...CALLS, TRANSFER_RETRY_BUDGET_MS: 'soon' }, USE_CASES_JSON),
+    ).toThrow(AgentConfigError);
+    expect(() =>
+      loadAgentConfig({ ...CALLS, OPENAI_BASE_URL: 'not a url' }, USE_CASES_JSON),
+    ).toThrow(/OPENAI_BASE_URL/);
+  });
+});
+
+describe('loadAgentConfig: which calls the worker takes', () => {
+  it('stops start-up without CALL_TOKEN_SECRET, naming it, unless the worker serves dev rooms only', () => {
+    expect(() => loadAgentConfig({}, USE_CASES_JSON)).toThrow(/CALL_TOKEN_SECRET/);
+    const dev = loadAgentConfig({ AGENT_DEV_ROOMS_ONLY: 'true' }, USE_CASES_JSON);
+    expect(dev.calls).toEqual({ secret: undefined, applicationId: undefined, region: undefined });
+  });
+
+  it('refuses a secret shorter than 32 bytes without printing it', () => {
+    const err = (() => {
+      try {
+        loadAgentConfig({ CALL_TOKEN_SECRET: 'short-secret' }, USE_CASES_JSON);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(AgentConfigError);
+    expect(err?.message).toMatch(/CALL_TOKEN_SECRET: must be at least 32 bytes/);
+    expect(err?.message).not.toContain('short-secret');
+  });
+
+  it('takes calls from the configured SMA when one is set, from any SMA with the secret otherwise', () => {
+    const one = loadAgentConfig(
+      { ...CALLS, SMA_APPLICATION_ID: 'sma-1', SMA_REGION: 'us-west-2' },
+      USE_CASES_JSON,
     );
-    expect(() => loadAgentConfig({ OPENAI_BASE_URL: 'not a url' }, USE_CASES_JSON)).toThrow(
-      /OPENAI_BASE_URL/,
+    expect(one.calls).toEqual({ secret: SECRET, applicationId: 'sma-1', region: 'us-west-2' });
+    expect(loadAgentConfig(CALLS, USE_CASES_JSON).calls).toEqual({
+      secret: SECRET,
+      applicationId: undefined,
+      region: undefined,
+    });
+    expect(() => loadAgentConfig({ ...CALLS, SMA_REGION: 'Oregon' }, USE_CASES_JSON)).toThrow(
+      /SMA_REGION/,
     );
   });
 });

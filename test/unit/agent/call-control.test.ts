@@ -26,12 +26,15 @@ afterAll(async () => {
   await api.stop();
 });
 
+const TOKEN = 'v1.1900000000.the-call-token-as-the-sma-signed-it';
+
 function control(tx: string, budgetMs = 3000) {
   const slept: number[] = [];
   const c = new ChimeCallControl({
     client: ChimeCallControl.clientFor('us-east-1'),
     sipMediaApplicationId: 'sma-1',
     transactionId: tx,
+    token: TOKEN,
     budgetMs,
     sleep: async (ms) => void slept.push(ms),
   });
@@ -46,13 +49,32 @@ describe('ChimeCallControl', () => {
         queue: 'general',
         reason: 'caller_asked',
         requestedAt: 42,
+        token: TOKEN,
       }),
     ).toEqual({
       action: 'transfer',
       queue: 'general',
       reason: 'caller_asked',
       requestedAt: '42',
+      token: TOKEN,
     });
+  });
+
+  it("sends the call's token with every update, to the call's SMA and transaction", async () => {
+    api.requests.length = 0;
+    const { c } = control('tx-live');
+    await c.update({ action: 'hangup', reason: 'caller_done', requestedAt: 1 });
+    await c.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: 2,
+    });
+    expect(api.requests.map((r) => r.path)).toEqual([
+      '/sip-media-applications/sma-1/calls/tx-live',
+      '/sip-media-applications/sma-1/calls/tx-live',
+    ]);
+    expect(api.requests.map((r) => (r.body as Json).Arguments.token)).toEqual([TOKEN, TOKEN]);
   });
 
   it('retries throttling with growing backoff, then succeeds', async () => {
@@ -106,6 +128,7 @@ describe('ChimeCallControl in a traced call', () => {
       client: ChimeCallControl.clientFor('us-east-1'),
       sipMediaApplicationId: 'sma-1',
       transactionId: 'tx-live',
+      token: TOKEN,
       traceContext: call.traceContext,
     });
     await c.update({ action: 'hangup', reason: 'caller_done', requestedAt: 1, traceparent });

@@ -18,7 +18,10 @@ import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 initializeLogger({ pretty: false, level: process.env.DEBUG_AGENT ? 'debug' : 'error' });
 const logger = pino({ level: 'silent' });
-const config = loadAgentConfig({ SPEECH_PROVIDERS: 'local' }, USE_CASES_JSON);
+const config = loadAgentConfig(
+  { SPEECH_PROVIDERS: 'local', AGENT_DEV_ROOMS_ONLY: 'true' },
+  USE_CASES_JSON,
+);
 let providers: SpeechProviders;
 let session: voice.AgentSession | undefined;
 

@@ -5,9 +5,10 @@ import {
   toCallUpdateArguments,
 } from '../../../contracts/call-update.js';
 import { isE164, queueKey } from '../../../contracts/ids.js';
-import { TransferReason, transferReasonOf } from '../../../contracts/reasons.js';
+import { RefusedReason, TransferReason, transferReasonOf } from '../../../contracts/reasons.js';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const TOKEN = 'v1.1700014400.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 describe('call-update arguments', () => {
   it('reads back what the agent sends when the update is a transfer', () => {
@@ -17,6 +18,7 @@ describe('call-update arguments', () => {
       reason: 'out_of_scope',
       requestedAt: 1_700_000_000_123,
       traceparent: TRACEPARENT,
+      token: TOKEN,
     };
     const args = toCallUpdateArguments(update);
     expect(args).toEqual({
@@ -25,18 +27,30 @@ describe('call-update arguments', () => {
       reason: 'out_of_scope',
       requestedAt: '1700000000123',
       traceparent: TRACEPARENT,
+      token: TOKEN,
     });
     expect(parseCallUpdateArguments(args)).toEqual(update);
   });
 
   it('reads back what the agent sends when the update is a hang-up without a trace', () => {
-    const args = toCallUpdateArguments({ action: 'hangup', reason: 'caller_done', requestedAt: 5 });
-    expect(args).toEqual({ action: 'hangup', reason: 'caller_done', requestedAt: '5' });
+    const args = toCallUpdateArguments({
+      action: 'hangup',
+      reason: 'caller_done',
+      requestedAt: 5,
+      token: TOKEN,
+    });
+    expect(args).toEqual({
+      action: 'hangup',
+      reason: 'caller_done',
+      requestedAt: '5',
+      token: TOKEN,
+    });
     expect(parseCallUpdateArguments(args)).toEqual({
       action: 'hangup',
       reason: 'caller_done',
       requestedAt: 5,
       traceparent: undefined,
+      token: TOKEN,
     });
   });
 
@@ -58,6 +72,13 @@ describe('call-update arguments', () => {
       reason: 'unspecified',
       requestedAt: undefined,
       traceparent: undefined,
+      token: undefined,
+    });
+  });
+
+  it('reads an update without a token as one with token undefined, for the decision to refuse', () => {
+    expect(parseCallUpdateArguments({ action: 'hangup', reason: 'caller_done' })).toMatchObject({
+      token: undefined,
     });
   });
 
@@ -69,10 +90,23 @@ describe('call-update arguments', () => {
   });
 
   it('rejects an update the agent could not send when its queue is a number or its reason free text', () => {
-    const base = { action: 'transfer', queue: 'general', reason: 'caller_asked', requestedAt: 1 };
+    const base = {
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: 1,
+      token: TOKEN,
+    };
     expect(CallUpdate.safeParse(base).success).toBe(true);
     expect(CallUpdate.safeParse({ ...base, queue: '+15551234567' }).success).toBe(false);
     expect(CallUpdate.safeParse({ ...base, reason: 'caller_is_angry' }).success).toBe(false);
+  });
+
+  it('rejects an update the agent could not send when it carries no token', () => {
+    const hangup = { action: 'hangup', reason: 'caller_done', requestedAt: 1 };
+    expect(CallUpdate.safeParse(hangup).success).toBe(false);
+    expect(CallUpdate.safeParse({ ...hangup, token: '' }).success).toBe(false);
+    expect(CallUpdate.safeParse({ ...hangup, token: TOKEN }).success).toBe(true);
   });
 });
 
@@ -100,5 +134,10 @@ describe('ids and reasons', () => {
     for (const r of TransferReason.options) expect(transferReasonOf(r)).toBe(r);
     expect(transferReasonOf('caller_is_angry')).toBe('unspecified');
     expect(transferReasonOf(42)).toBe('unspecified');
+  });
+
+  it('names the refusals voice.calls.refused can carry, the produced ones first', () => {
+    expect(RefusedReason.options.slice(0, 2)).toEqual(['forged', 'foreign_sma']);
+    expect(RefusedReason.safeParse('caller_is_angry').success).toBe(false);
   });
 });

@@ -163,3 +163,49 @@ describe('SimulatedChimeCall invoking a slow or failing handler', () => {
     expect(sim.ended).toBe(true);
   });
 });
+
+describe('SimulatedChimeCall returning the call token', () => {
+  const TOKEN = 'v1.1763744462.token-of-this-call-as-the-handler-signed-it';
+  const signedBridge = {
+    ...bridgeToAgent,
+    Parameters: { ...bridgeToAgent.Parameters, SipHeaders: { 'X-Call-Token': TOKEN } },
+  };
+  const argumentsOf = (ev: { ActionData?: Record<string, unknown> }) =>
+    (ev.ActionData?.['Parameters'] as { Arguments: Record<string, string> }).Arguments;
+
+  it("sends the agent bridge's token with the agent's transfer and hang-up requests", async () => {
+    const { handler, ofType } = handlerOf((ev) =>
+      ev.InvocationEventType === 'NEW_INBOUND_CALL' ? { Actions: [signedBridge] } : { Actions: [] },
+    );
+    const sim = simulate(handler);
+
+    await sim.startInbound();
+    await sim.requestTransfer('general', 1);
+    await sim.requestHangup(2);
+
+    expect(sim.callToken).toBe(TOKEN);
+    expect(ofType('CALL_UPDATE_REQUESTED').map((e) => argumentsOf(e).token)).toEqual([
+      TOKEN,
+      TOKEN,
+    ]);
+  });
+
+  it('sends an empty token when no bridge carried one, and raw arguments as given', async () => {
+    const { handler, ofType } = handlerOf((ev) =>
+      ev.InvocationEventType === 'NEW_INBOUND_CALL'
+        ? { Actions: [bridgeToAgent] }
+        : { Actions: [] },
+    );
+    const sim = simulate(handler);
+
+    await sim.startInbound();
+    await sim.requestHangup(2);
+    await sim.update({ action: 'hangup' });
+
+    expect(sim.callToken).toBeUndefined();
+    expect(ofType('CALL_UPDATE_REQUESTED').map(argumentsOf)).toEqual([
+      { action: 'hangup', reason: 'caller_done', requestedAt: '2', token: '' },
+      { action: 'hangup' },
+    ]);
+  });
+});

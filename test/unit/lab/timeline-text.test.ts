@@ -10,6 +10,8 @@ const transfer = toCallUpdateArguments({
   reason: 'caller_asked',
   requestedAt: 1_763_740_862_000,
   traceparent: '00-7d2f6a3c1b4e4c8a9f0d2e5b6c7d8e9f-9f0d2e5b6c7d8e9f-01',
+  // Never in the timeline: the descriptions below would show it.
+  token: 'v1.1763744462.the-call-token-of-the-call',
 });
 
 describe('timeline text', () => {

@@ -54,6 +54,7 @@ beforeAll(async () => {
       'sma.region': 'us-east-1',
       'call.useCase': 'city-311',
       'trace.traceparent': xTraceparent,
+      'sma.callToken': sim.callToken!,
       'sip.phoneNumber': CALLER,
       'sip.trunkPhoneNumber': DIALED,
     },

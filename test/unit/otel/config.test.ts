@@ -120,6 +120,7 @@ describe('process configurations', () => {
       USE_CASES_JSON,
     );
     expect(sma.telemetry.tracesExporters).toEqual(['otlp']);
-    expect(loadAgentConfig({}, USE_CASES_JSON).telemetry.metricsExporters).toEqual(['prometheus']);
+    const agent = loadAgentConfig({ AGENT_DEV_ROOMS_ONLY: 'true' }, USE_CASES_JSON);
+    expect(agent.telemetry.metricsExporters).toEqual(['prometheus']);
   });
 });

@@ -18,6 +18,7 @@ import {
   LATENCY_BUCKETS_S,
 } from '../../../otel/instruments.js';
 import { METRICS_RELAY_ENV } from '../../../otel/metrics-relay.js';
+import { RefusedReason } from '../../../contracts/reasons.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { ROOT, USE_CASES_JSON } from '../../helpers/sma.js';
 import {
@@ -68,9 +69,15 @@ ATTRIBUTES[Instrument.transfers] = { outcome, reason, use_case: useCase };
 ATTRIBUTES[Instrument.smaInvocationDuration] = { event_type: eventType };
 ATTRIBUTES[Instrument.smaJournalFailures] = { event_type: eventType };
 ATTRIBUTES[Instrument.smaHandlerErrors] = { event_type: eventType };
+ATTRIBUTES[Instrument.refusedCalls] = {
+  reason: is(RefusedReason.options),
+  use_case: useCase,
+  component,
+};
 
 const UNITS: Record<string, string> = {
   [Instrument.activeCalls]: '{call}',
+  [Instrument.refusedCalls]: '{call}',
   [Instrument.transfers]: '{transfer}',
   [Instrument.smaJournalFailures]: '{write}',
   [Instrument.smaHandlerErrors]: '{error}',
@@ -114,11 +121,14 @@ async function agentMetrics(): Promise<MetricData[]> {
   latency.onMetrics({ type: 'eou_metrics', lastSpeakingTimeMs: 2_000 } as lkMetrics.AgentMetrics);
   latency.onPlaybackStarted(2_600);
   job.instruments.activeCalls.add(-1, attrs);
+  // The agent's own refusals come through the same definition (otel/instruments.ts).
+  job.instruments.refusedCalls.add(1, { ...attrs, reason: 'forged' });
   await job.flush();
   let out: MetricData[] = [];
   for (let i = 0; i < 100; i++) {
     out = await metrics.collect();
-    if (out.some((m) => m.descriptor.name === Instrument.turnResponseLatency)) break;
+    const names = new Set(out.map((m) => m.descriptor.name));
+    if (names.has(Instrument.turnResponseLatency) && names.has(Instrument.refusedCalls)) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   await worker.shutdown();
@@ -142,6 +152,7 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
       'voice.call.duration',
       'voice.calls.active',
       'voice.transfers',
+      'voice.calls.refused',
       'sma.invocation.duration',
     ]);
   });
@@ -195,6 +206,14 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
         .reduce((n: number, p) => n + (p.value as { sum: number }).sum, 0);
     expect(sum(Instrument.timeToFirstAudio)).toBeCloseTo(0.25, 6);
     expect(sum(Instrument.turnResponseLatency)).toBeCloseTo(0.6, 6);
+  });
+
+  it('counts the forged update of each round whose handler answers, by the SMA', () => {
+    const forged = (recorded.get(Instrument.refusedCalls) ?? [])
+      .flatMap((m) => m.dataPoints as { attributes: Record<string, unknown>; value: number }[])
+      .filter((p) => p.attributes['component'] === 'sma' && p.attributes['reason'] === 'forged');
+    // The round whose journal throws answers every event safely: nothing is decided or counted.
+    expect(forged.reduce((n, p) => n + p.value, 0)).toBe(2);
   });
 
   it('returns voice.calls.active to zero once every call has ended', () => {

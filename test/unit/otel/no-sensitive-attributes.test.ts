@@ -84,13 +84,15 @@ describe('the detector', () => {
 describe('SMA handler telemetry', () => {
   let metrics: MetricData[] = [];
   let spans: ReadableSpan[] = [];
+  /** The MAC part of every call token the handler signed or was sent. */
+  const macs: string[] = [];
 
   beforeAll(async () => {
     const { otel, metrics: m, spans: s } = await smaTelemetryInMemory();
     const handler = smaHandler(otel);
     // Every documented event shape, alone (no call state) and as the middle of a call.
     for (const name of FIXTURE_NAMES) await handler(fixture(name));
-    await runCalls(handler, { agentTraceparent: AGENT_DECISION });
+    const calls = await runCalls(handler, { agentTraceparent: AGENT_DECISION });
     await runCalls(smaHandler(otel, failingJournal), { idPrefix: '6c5b4a39' });
     await runCalls(smaHandler(otel, throwingJournal), { idPrefix: '1f2e3d4c' });
     // An outbound call (CreateSipMediaApplicationCall) to a customer's number.
@@ -100,6 +102,10 @@ describe('SMA handler telemetry', () => {
     });
     await out.startOutbound({ useCase: 'city-311' });
     await out.remoteHangup('LEG-A');
+    const fixtureToken = fixture('call-update-requested-transfer').ActionData.Parameters.Arguments;
+    for (const token of [...calls.map((c) => c.callToken), fixtureToken.token as string]) {
+      if (token) macs.push(token.split('.')[2]!);
+    }
     metrics = await m.collect();
     spans = s.exporter.getFinishedSpans();
     await otel.telemetry.shutdown();
@@ -122,8 +128,18 @@ describe('SMA handler telemetry', () => {
       'voice.call.duration',
       'voice.call.transfer_delay',
       'voice.calls.active',
+      'voice.calls.refused',
       'voice.transfers',
     ]);
+  });
+
+  it('puts no call token in a span or a metric', () => {
+    expect(macs.length).toBeGreaterThan(1);
+    const text = JSON.stringify([
+      spans.map((sp) => [sp.name, sp.attributes, sp.events]),
+      metrics.map((m) => m.dataPoints.map((p) => p.attributes)),
+    ]);
+    for (const mac of macs) expect(text).not.toContain(mac);
   });
 
   it('puts no phone number, call id or room name in a metric attribute', () => {

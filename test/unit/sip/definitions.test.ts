@@ -45,6 +45,7 @@ describe('SIP definitions', () => {
         inboundTrunks: [`callbridge-in-${uc.id}`],
         roomPrefix: 'call',
         agentName: 'callbridge-agent',
+        hidePhoneNumber: true,
       },
     ]);
   });
@@ -63,6 +64,8 @@ describe('SIP definitions', () => {
       expect.arrayContaining(['3.80.16.0/23', '99.77.253.0/24', '198.51.100.7/32']),
     );
     expect(defs.inboundTrunks[0]!.allowedAddresses.some((a) => a.startsWith('127.'))).toBe(false);
+    // The caller's number stays out of participant identities and attributes in production too.
+    expect(defs.dispatchRules.map((r) => r.hidePhoneNumber)).toEqual([true]);
   });
 
   it('production needs a known region', () => {

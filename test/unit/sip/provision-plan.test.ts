@@ -153,6 +153,11 @@ describe('planProvision', () => {
       'inboundTrunks',
     ],
     [
+      "whether the caller's number shows",
+      (r: ReturnType<typeof ruleInfo>) => (r.hidePhoneNumber = false),
+      'hidePhoneNumber',
+    ],
+    [
       'the owner marker',
       (r: ReturnType<typeof ruleInfo>) => (r.metadata = '{"managedBy":"callbridge","x":"1"}'),
       'metadata',
@@ -163,6 +168,14 @@ describe('planProvision', () => {
     const change = only(planProvision(defs, server).changes, rule.name);
     expect(change).toMatchObject({ action: 'update', id: `SDR_${rule.name}`, definition: rule });
     expect(change.differences?.map((d) => d.split(':')[0])).toEqual([field]);
+  });
+
+  it("updates a rule that shows the caller's number, in place, to hide it", () => {
+    const server = provisioned(defs);
+    server.rules[0]!.hidePhoneNumber = false;
+    const change = only(planProvision(defs, server).changes, rule.name);
+    expect(change).toMatchObject({ action: 'update', id: `SDR_${rule.name}` });
+    expect(change.differences).toEqual(['hidePhoneNumber: "false" → "true"']);
   });
 
   it("names a rule's trunks by name: a trunk's new id is no change to the rule", () => {

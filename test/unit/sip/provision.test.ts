@@ -73,6 +73,26 @@ describe('provision', () => {
     ]);
   });
 
+  it("creates the rule with the caller's number hidden", async () => {
+    const { api, held } = memorySipApi();
+    await provision(api, local());
+    expect(held.rules.map((r) => [r.name, r.hidePhoneNumber])).toEqual([
+      ['callbridge-agent', true],
+    ]);
+  });
+
+  it("updates a rule that shows the caller's number in place, keeping its id", async () => {
+    const defs = local();
+    const server = provisioned(defs);
+    server.rules[0]!.hidePhoneNumber = false;
+    const { api, calls, held } = memorySipApi(server);
+    await provision(api, defs);
+    expect(calls.slice(3)).toEqual(['updateSipDispatchRule']);
+    expect(held.rules.map((r) => [r.sipDispatchRuleId, r.hidePhoneNumber])).toEqual([
+      [`SDR_${defs.dispatchRules[0]!.name}`, true],
+    ]);
+  });
+
   it('a second run against what the first wrote sends nothing but the lists', async () => {
     const defs = withOutbound(local());
     const { api, calls } = memorySipApi();

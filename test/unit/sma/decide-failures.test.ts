@@ -179,9 +179,13 @@ describe('decide: the human queue fails', () => {
 });
 
 describe('decide: call updates from the agent', () => {
+  /** The fixture's update with these arguments instead, still carrying the call's token. */
   const update = (args: Record<string, string>, attrs?: Record<string, string>) => {
     const ev = fixture('call-update-requested-transfer');
-    ev.ActionData.Parameters.Arguments = args;
+    ev.ActionData.Parameters.Arguments = {
+      token: ev.ActionData.Parameters.Arguments.token,
+      ...args,
+    };
     if (attrs) ev.CallDetails.TransactionAttributes = attrs;
     return decideRaw(ev);
   };

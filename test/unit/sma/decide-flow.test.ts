@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { decideRaw, fixture, NOW, TEST_VC_ARN } from '../../helpers/sma.js';
+import { signCallToken } from '../../../contracts/call-token.js';
+import {
+  CALL_TOKEN_TTL_MS,
+  decideRaw,
+  fixture,
+  NOW,
+  TEST_CALL_TOKEN_SECRET,
+  TEST_VC_ARN,
+} from '../../helpers/sma.js';
 
 const TX = 'c0a80101-4b2e-4f4e-9b1d-2f6a7e1c9d01';
 const SMA = 'a1b2c3d4-0000-4000-8000-000000000001';
 const CALLER = '+12065550100';
 const LEG_A = 'a-leg-0001';
 const AGENT_LEG = 'b-leg-agent-0001';
+const LEG_A_START = 1_763_740_800_000;
 
 const bridgeToGeneral = {
   Type: 'CallAndBridge',
@@ -33,6 +42,11 @@ describe('decide: a call from answer to hang-up', () => {
             'X-Use-Case': 'city-311',
             'X-Traceparent': expect.stringMatching(
               /^00-c0a801014b2e4f4e9b1d2f6a7e1c9d01-[0-9a-f]{16}-01$/,
+            ),
+            'X-Call-Token': signCallToken(
+              { transactionId: TX, applicationId: SMA },
+              LEG_A_START + CALL_TOKEN_TTL_MS,
+              TEST_CALL_TOKEN_SECRET,
             ),
           },
         },

@@ -143,7 +143,12 @@ describe('decide: reason codes are a closed set', () => {
       handler,
     );
     await sim.startInbound();
-    await sim.update({ action: 'transfer', queue: 'general', reason: '+15551234567' });
+    await sim.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: '+15551234567',
+      token: sim.callToken ?? '',
+    });
     expect(sim.transactionAttributes).toMatchObject({
       phase: 'human_connected',
       reason: 'unspecified',

@@ -28,6 +28,15 @@ describe('parseEvent', () => {
     expect(res.ok && res.event.applicationId).toBe('a1b2c3d4-0000-4000-8000-000000000001');
   });
 
+  it('reads the invoking account from AwsAccountId, and none when it is absent', () => {
+    const ev = fixture('new-inbound-call');
+    const res = parseEvent(ev);
+    expect(res.ok && res.event.accountId).toBe('111122223333');
+    delete ev.CallDetails.AwsAccountId;
+    const without = parseEvent(ev);
+    expect(without.ok && without.event.accountId).toBeUndefined();
+  });
+
   it('accepts numbers sent as strings and a missing Status', () => {
     const ev = fixture('new-inbound-call');
     ev.Sequence = '1';
@@ -139,6 +148,7 @@ describe('parseEvent: ActionData', () => {
         reason: 'unspecified',
         requestedAt: 1763740860000,
         traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        token: ev.ActionData.Parameters.Arguments.token,
       },
     });
   });

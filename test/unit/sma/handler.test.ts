@@ -133,7 +133,7 @@ describe('SMA handler: whole calls through a simulated Chime', () => {
     const { handler, metrics } = testHandler();
     const sim = simulate(handler);
     await sim.startInbound();
-    await sim.update({ action: 'hangup', reason: 'caller_done' });
+    await sim.update({ action: 'hangup', reason: 'caller_done', token: sim.callToken ?? '' });
     expect(sim.ended).toBe(true);
     expect(await sumOf(metrics.read, 'voice.call.duration', { disposition: 'ai_completed' })).toBe(
       1,
@@ -187,15 +187,13 @@ describe('SMA handler: robustness', () => {
   it('answers safely, echoing attributes, when something inside throws', async () => {
     const metrics = testInstruments();
     const config = testConfig();
-    const broken = {
-      ...config,
-      useCases: {
-        ...config.useCases,
-        byDialedNumber: () => {
-          throw new Error('boom');
-        },
+    // The catalog itself, but for a lookup that throws.
+    const useCases = Object.assign(Object.create(config.useCases), {
+      byDialedNumber: () => {
+        throw new Error('boom');
       },
-    } as unknown as typeof config;
+    }) as typeof config.useCases;
+    const broken = { ...config, useCases };
     const handler = createHandler({
       config: broken,
       journal: {

@@ -1,9 +1,11 @@
 // Property tests: thousands of random and mutated events, and random whole calls. Whatever comes
 // in, the handler answers with a valid SMA response and never throws; decisions do not depend on
-// the clock; and after any sequence of call events the caller is never left connected alone.
+// the clock (but for the call token of an event that does not say when LEG-A started); and after any sequence of call events the caller is never left connected alone.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { smaResponse } from '../../../lambdas/sma/actions.js';
+import { verifyCallToken } from '../../../contracts/call-token.js';
+import { SipHeader } from '../../../contracts/headers.js';
+import { smaResponse, type Action } from '../../../lambdas/sma/actions.js';
 import { decide } from '../../../lambdas/sma/decide/index.js';
 import { EventType, parseEvent } from '../../../lambdas/sma/events.js';
 import { Phase } from '../../../lambdas/sma/call-state.js';
@@ -116,6 +118,18 @@ describe('SMA handler properties', () => {
     );
   });
 
+  const headersOf = (action: Action) =>
+    (action.Parameters as { SipHeaders?: Record<string, string> }).SipHeaders;
+  const tokensOf = (actions: Action[]) =>
+    actions.flatMap((x) => headersOf(x)?.[SipHeader.callToken] ?? []);
+  const withoutToken = (actions: Action[]) =>
+    actions.map((x) => {
+      const headers = headersOf(x);
+      if (!headers) return x;
+      const { [SipHeader.callToken]: _token, ...rest } = headers;
+      return { ...x, Parameters: { ...x.Parameters, SipHeaders: rest } };
+    });
+
   it('decides the same actions whatever the time', () => {
     const config = testConfig();
     fc.assert(
@@ -130,7 +144,23 @@ describe('SMA handler properties', () => {
           if (!parsed.ok) return;
           const a = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t1 });
           const b = decide(parsed.event, { config, nowMs: 1_700_000_000_000 + t2 });
-          expect(b.actions).toEqual(a.actions);
+          if (parsed.event.legA?.startMs !== undefined) {
+            expect(b.actions).toEqual(a.actions);
+            return;
+          }
+          // No LEG-A start to date the call token from: it is dated from the invocation, and both
+          // answers still bridge the same way with a token valid for this call.
+          expect(withoutToken(b.actions)).toEqual(withoutToken(a.actions));
+          const claims = {
+            transactionId: parsed.event.transactionId,
+            applicationId: parsed.event.applicationId ?? '',
+          };
+          const valid = (actions: Action[], t: number) =>
+            tokensOf(actions).every(
+              (token) =>
+                verifyCallToken(token, claims, config.callToken.secret, 1_700_000_000_000 + t).ok,
+            );
+          expect(valid(a.actions, t1) && valid(b.actions, t2)).toBe(true);
         },
       ),
       { numRuns: 2000 },
@@ -185,8 +215,10 @@ describe('SMA handler properties', () => {
                 ...(o.queue ? { queue: o.queue } : {}),
                 reason: 'caller_asked',
                 requestedAt: '1',
+                token: sim.callToken ?? '',
               });
-            else if (o.op === 'hangup') await sim.update({ action: 'hangup' });
+            else if (o.op === 'hangup')
+              await sim.update({ action: 'hangup', token: sim.callToken ?? '' });
             else await sim.remoteHangup(o.leg);
             const callerAlone = sim.legA?.Status === 'Connected' && sim.legB === undefined;
             expect(

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadSmaConfig } from '../../../lambdas/sma/config.js';
+import { DEVELOPMENT_CALL_TOKEN_SECRET, LOCAL_SMA_ENV } from '../../../lab/chime/local-sma-env.js';
+import { USE_CASES_JSON } from '../../helpers/sma.js';
+
+const load = (env: Record<string, string | undefined>) =>
+  loadSmaConfig({ ...LOCAL_SMA_ENV, ...env }, USE_CASES_JSON);
+
+describe('SMA handler configuration: trust', () => {
+  it('signs with CALL_TOKEN_SECRET for 4 hours, and checks no invoker, by default', () => {
+    const config = load({});
+    expect(config.decide.callToken).toEqual({
+      secret: DEVELOPMENT_CALL_TOKEN_SECRET,
+      ttlMs: 14_400_000,
+    });
+    expect(config.owner).toEqual({ applicationId: undefined, accountId: undefined });
+  });
+
+  it('reads the TTL, the SMA application id and the account id when set', () => {
+    const config = load({
+      CALL_TOKEN_TTL_SECONDS: '3600',
+      SMA_APPLICATION_ID: 'a1b2c3d4-0000-4000-8000-000000000001',
+      AWS_ACCOUNT_ID: '111122223333',
+    });
+    expect(config.decide.callToken.ttlMs).toBe(3_600_000);
+    expect(config.owner).toEqual({
+      applicationId: 'a1b2c3d4-0000-4000-8000-000000000001',
+      accountId: '111122223333',
+    });
+  });
+
+  it('stops at start when CALL_TOKEN_SECRET is missing', () => {
+    expect(() => load({ CALL_TOKEN_SECRET: undefined })).toThrow(/CALL_TOKEN_SECRET: missing/);
+  });
+
+  it('stops at start when CALL_TOKEN_SECRET is short, without printing it', () => {
+    const short = 'only-thirty-one-bytes-long-abcd';
+    let error: unknown;
+    try {
+      load({ CALL_TOKEN_SECRET: short });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/CALL_TOKEN_SECRET: must be at least 32 bytes/);
+    expect((error as Error).message).not.toContain(short);
+  });
+
+  it.each([
+    ['CALL_TOKEN_TTL_SECONDS', '59'],
+    ['CALL_TOKEN_TTL_SECONDS', 'a day'],
+    ['AWS_ACCOUNT_ID', '11112222333'],
+    ['SMA_APPLICATION_ID', ''],
+  ])('stops at start when %s is %j', (name, value) => {
+    expect(() => load({ [name]: value })).toThrow(new RegExp(`${name}: `));
+  });
+});
