@@ -14,15 +14,17 @@ import {
   agentCallHarness,
   failingJournal,
   runCalls,
-  sensitive,
-  sensitiveMetricAttributes,
-  sensitiveSpanAttributes,
   simulatedCall,
   smaHandler,
   smaTelemetryInMemory,
   throwingJournal,
   type AgentCallHarness,
 } from '../../helpers/otel.js';
+import {
+  sensitive,
+  sensitiveMetricAttributes,
+  sensitiveSpanAttributes,
+} from '../../helpers/sensitive.js';
 
 const AGENT_DECISION = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
