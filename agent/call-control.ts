@@ -11,6 +11,7 @@ import {
 import { trace, type Context } from '@opentelemetry/api';
 import { toCallUpdateArguments, type CallUpdate } from '../contracts/call-update.js';
 import { withCallUpdateSpan } from '../otel/agent-spans.js';
+import type { SmaCall } from './call-context.js';
 
 type WithoutToken<U> = U extends unknown ? Omit<U, 'token'> : never;
 
@@ -75,6 +76,20 @@ export class ChimeCallControl implements CallControl {
   static clientFor(region: string): ChimeSDKVoiceClient {
     // Retries are ours (budgeted); the SDK's would stack their own backoff on top.
     return new ChimeSDKVoiceClient({ region, maxAttempts: 1 });
+  }
+
+  /** The control of one SMA call: its region's client, its ids and its token. */
+  static forCall(
+    sma: SmaCall,
+    opts: Pick<ChimeCallControlOptions, 'traceContext' | 'budgetMs' | 'sleep'> = {},
+  ): ChimeCallControl {
+    return new ChimeCallControl({
+      client: ChimeCallControl.clientFor(sma.region),
+      sipMediaApplicationId: sma.sipMediaApplicationId,
+      transactionId: sma.transactionId,
+      token: sma.token,
+      ...opts,
+    });
   }
 
   /**

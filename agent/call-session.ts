@@ -33,11 +33,7 @@ export interface CallDeps {
 
 function controlFor(call: CallContext, config: AgentConfig): CallControl | undefined {
   if (!call.sma) return undefined;
-  return new ChimeCallControl({
-    client: ChimeCallControl.clientFor(call.sma.region),
-    sipMediaApplicationId: call.sma.sipMediaApplicationId,
-    transactionId: call.sma.transactionId,
-    token: call.sma.token,
+  return ChimeCallControl.forCall(call.sma, {
     traceContext: call.traceContext,
     budgetMs: config.transferRetryBudgetMs,
   });

@@ -236,14 +236,7 @@ export async function agentCallHarness(
     api,
     async talk(attrs, userInput) {
       const call = readCallContext(attrs, useCases);
-      const control = call.sma
-        ? new ChimeCallControl({
-            client: ChimeCallControl.clientFor(call.sma.region),
-            sipMediaApplicationId: call.sma.sipMediaApplicationId,
-            transactionId: call.sma.transactionId,
-            token: call.sma.token,
-          })
-        : undefined;
+      const control = call.sma ? ChimeCallControl.forCall(call.sma) : undefined;
       const agent = createCallAgent({ call, control, logger: silent, leave: () => undefined });
       const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
       sessions.push(session);

@@ -67,11 +67,7 @@ type SessionOptions = Partial<Pick<CallAgentDeps, 'leave' | 'logger' | 'onTransf
 
 async function startSession(call: CallContext, opts: SessionOptions = {}) {
   const control = call.sma
-    ? new ChimeCallControl({
-        client: ChimeCallControl.clientFor(call.sma.region),
-        sipMediaApplicationId: call.sma.sipMediaApplicationId,
-        transactionId: call.sma.transactionId,
-        token: call.sma.token,
+    ? ChimeCallControl.forCall(call.sma, {
         sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
       })
     : undefined;
