@@ -25,6 +25,8 @@ export const FailoverReason = z.enum([
   'agent_error',
   /** The call's state was lost (no TransactionAttributes) when the agent's leg went away. */
   'state_lost',
+  /** Access or limits kept a new call from the agent, or could not be checked in time. */
+  'not_admitted',
 ]);
 export type FailoverReason = z.infer<typeof FailoverReason>;
 
@@ -33,6 +35,7 @@ export const TransferReason = z.enum([
   ...AgentTransferReason.options,
   'agent_unavailable',
   'state_lost',
+  'not_admitted',
   /** A transfer the SMA refused because its queue is not one of the use case's. */
   'invalid_queue',
   /** The agent sent no reason, or one outside this set. */
@@ -44,6 +47,10 @@ export type TransferReason = z.infer<typeof TransferReason>;
 export const HangupReason = z.enum([
   /** The caller said they were done. */
   'caller_done',
+  /** The caller said nothing through the agent's check-ins (the use case's `limits.silence`). */
+  'caller_silent',
+  /** The call reached the use case's `limits.maxCallSeconds`. */
+  'max_duration',
 ]);
 export type HangupReason = z.infer<typeof HangupReason>;
 
@@ -55,21 +62,20 @@ export function transferReasonOf(value: unknown): TransferReason {
 
 /**
  * Why a call, or a request about one, was refused: the `reason` attribute of voice.calls.refused.
- * `forged` and `foreign_sma` are produced today; the others are reserved for the admission checks
- * still to come and are never produced yet (a dashboard may list them, no alert should rely on them).
+ * docs/architecture.md, "The call token" and "Access and limits".
  */
 export const RefusedReason = z.enum([
   /** A call or an update whose call token is missing, malformed, expired or for another call. */
   'forged',
   /** The SMA handler was invoked by an SMA application or AWS account other than its own. */
   'foreign_sma',
-  /** Reserved: a caller whose identity could not be verified. */
+  /** A caller the use case's access mode keeps out: not verified, not on the allow list, or withheld. */
   'unverified',
-  /** Reserved: a caller on the block list. */
+  /** A caller on the block list. */
   'blocked',
-  /** Reserved: no capacity left for another call. */
+  /** No slot left under the deployment's or the use case's cap on concurrent calls. */
   'over_capacity',
-  /** Reserved: a caller over the call rate limit. */
+  /** A caller over the use case's calls per hour. */
   'rate_limited',
 ]);
 export type RefusedReason = z.infer<typeof RefusedReason>;

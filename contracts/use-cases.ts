@@ -8,6 +8,10 @@ import { e164, queueKey, useCaseId } from './ids.js';
 const DEFAULT_APOLOGY =
   "We're sorry, we can't connect your call right now. Please call again later. Goodbye.";
 const DEFAULT_CONNECTING = 'One moment please, I am connecting you to a member of our team.';
+const DEFAULT_NOT_ALLOWED =
+  "We're sorry, this line is only for callers who have registered their phone number. Please register your number on our website and call again. Goodbye.";
+const DEFAULT_OVER_LIMIT =
+  "We're sorry, all of our lines are busy right now. Please call again in a little while. Goodbye.";
 
 const queue = z.object({
   number: e164,
@@ -22,6 +26,56 @@ const faqEntry = z.object({
   keywords: z.array(z.string().min(1)).min(1),
   answer: z.string().min(1),
 });
+
+/**
+ * Who may reach the agent (docs/architecture.md, "Access and limits"). The block list applies in
+ * every mode; it and the allow list live in the calls table, keyed by contracts/callers.ts.
+ */
+const access = z
+  .strictObject({
+    /**
+     * `open`: anyone not blocked; `verified`: callers who confirmed their number with a code sent by
+     * SMS; `allowlist`: only numbers an operator allowed.
+     */
+    mode: z.enum(['open', 'verified', 'allowlist']).default('open'),
+    /** A caller who may not reach the agent: Chime says `messages.notAllowed` and ends the call, or people. */
+    refused: z.enum(['message', 'people']).default('message'),
+    /** How long a confirmed number stays verified. */
+    verifiedForDays: z.number().int().min(1).max(365).default(30),
+  })
+  .default({ mode: 'open', refused: 'message', verifiedForDays: 30 });
+
+const silence = z
+  .strictObject({
+    /** The agent checks in when the caller has said nothing for this long, and again after as long. */
+    checkInAfterMs: z.number().int().min(3000).max(60_000).default(8000),
+    /** The agent ends the call politely after this long without a word from the caller. */
+    endAfterMs: z.number().int().min(10_000).max(600_000).default(30_000),
+  })
+  .default({ checkInAfterMs: 8000, endAfterMs: 30_000 })
+  .refine((s) => s.endAfterMs > s.checkInAfterMs, 'endAfterMs must be longer than checkInAfterMs');
+
+/** Caps and rates (enforced by the SMA) and the length of a call (enforced by the agent). */
+const limits = z
+  .strictObject({
+    /**
+     * Calls of this use case with the agent at once, at most; unset: only the deployment's cap.
+     * Its leases share one DynamoDB item (400 KB, about 7,500 leases), hence the ceiling.
+     */
+    maxConcurrentCalls: z.number().int().min(1).max(5000).optional(),
+    /** Calls from one number per clock hour, at most; unset: no limit. */
+    callsPerCallerPerHour: z.number().int().min(1).max(1000).optional(),
+    /** A call over a cap or rate: to people, or Chime says `messages.overLimit` and ends it. */
+    overLimit: z.enum(['people', 'message']).default('people'),
+    /** The longest conversation with the agent; it offers a person a minute before. */
+    maxCallSeconds: z.number().int().min(120).max(14_400).default(1800),
+    silence,
+  })
+  .default({
+    overLimit: 'people',
+    maxCallSeconds: 1800,
+    silence: { checkInAfterMs: 8000, endAfterMs: 30_000 },
+  });
 
 const useCase = z.object({
   id: useCaseId,
@@ -56,8 +110,19 @@ const useCase = z.object({
       apology: z.string().min(1).max(1000).default(DEFAULT_APOLOGY),
       /** When the AI leg fails and the caller is sent to a person instead. */
       connecting: z.string().min(1).max(1000).default(DEFAULT_CONNECTING),
+      /** A caller the use case's access rules keep from the agent (how to register, say). */
+      notAllowed: z.string().min(1).max(1000).default(DEFAULT_NOT_ALLOWED),
+      /** A caller over a cap or rate, when the use case answers those with a message. */
+      overLimit: z.string().min(1).max(1000).default(DEFAULT_OVER_LIMIT),
     })
-    .default({ apology: DEFAULT_APOLOGY, connecting: DEFAULT_CONNECTING }),
+    .default({
+      apology: DEFAULT_APOLOGY,
+      connecting: DEFAULT_CONNECTING,
+      notAllowed: DEFAULT_NOT_ALLOWED,
+      overLimit: DEFAULT_OVER_LIMIT,
+    }),
+  access,
+  limits,
 });
 
 const useCaseFile = z
@@ -94,6 +159,8 @@ const useCaseFile = z
 
 export type UseCase = z.infer<typeof useCase>;
 export type Queue = z.infer<typeof queue>;
+export type UseCaseAccess = z.infer<typeof access>;
+export type UseCaseLimits = z.infer<typeof limits>;
 export type UseCaseFile = z.infer<typeof useCaseFile>;
 
 export class UseCaseFileError extends Error {

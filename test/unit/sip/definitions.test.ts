@@ -25,14 +25,16 @@ describe('SIP definitions', () => {
   it('local: one inbound trunk per use case from loopback, no outbound trunk, one rule by agent name', () => {
     const defs = local();
     expect(definitionProblems(defs)).toEqual([]);
-    const uc = useCases.defaultUseCase;
-    expect(defs.inboundTrunks).toEqual([
-      expect.objectContaining({
-        name: `callbridge-in-${uc.id}`,
-        numbers: [uc.livekitNumber],
-        allowedAddresses: ['127.0.0.1/32'],
-      }),
-    ]);
+    expect(useCases.all.length).toBeGreaterThan(1);
+    expect(defs.inboundTrunks).toEqual(
+      useCases.all.map((uc) =>
+        expect.objectContaining({
+          name: `callbridge-in-${uc.id}`,
+          numbers: [uc.livekitNumber],
+          allowedAddresses: ['127.0.0.1/32'],
+        }),
+      ),
+    );
     // Every contract header maps to its attribute.
     expect(defs.inboundTrunks[0]!.headersToAttributes).toMatchObject({
       [SipHeader.transactionId]: 'sma.transactionId',
@@ -42,7 +44,7 @@ describe('SIP definitions', () => {
     expect(defs.dispatchRules).toEqual([
       {
         name: 'callbridge-agent',
-        inboundTrunks: [`callbridge-in-${uc.id}`],
+        inboundTrunks: useCases.all.map((uc) => `callbridge-in-${uc.id}`),
         roomPrefix: 'call',
         agentName: 'callbridge-agent',
         hidePhoneNumber: true,

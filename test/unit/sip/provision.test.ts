@@ -16,7 +16,9 @@ import {
 import { memorySipApi, provisioned } from '../../helpers/sip.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
-const useCases = parseUseCases(USE_CASES_JSON);
+// One use case: the plan's order and differences read plainly (definitions.test.ts covers several).
+const shipped = parseUseCases(USE_CASES_JSON);
+const useCases = parseUseCases({ ...shipped.file, useCases: [shipped.defaultUseCase] });
 const local = () => sipDefinitions({ profile: 'local', useCases, agentName: DEFAULT_AGENT_NAME });
 const withOutbound = (defs: SipDefinitions): SipDefinitions => ({
   ...defs,
