@@ -2,13 +2,15 @@
 // call (a SIP participant without the SMA's valid call token is hung up at once, nothing said),
 // start the session, play the cached greeting the moment the call is answered, and end cleanly when
 // the caller goes. Provider failures get a spoken fallback line; repeated failure hands the caller
-// to a person.
+// to a person. A silent caller is checked in on, and a call kept to its use case's length
+// (agent/call-limits.ts).
 import { voice, type JobContext } from '@livekit/agents';
 import { context } from '@opentelemetry/api';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
+import { CallLimits, followSession, sessionLimitActions } from './call-limits.js';
 import {
   admitCall,
   LiveKitSipAttribute,
@@ -79,7 +81,7 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   // Watched from here, so the answer's time is when it happened, even while the session starts.
   const answered = whenAnswered(ctx.room, participant);
   const log = callLogger(deps.logger, ctx.room.name, call);
-  const { session, agent, lines } = prepareSession(ctx, call, deps, log);
+  const { session, agent, lines, startLimits } = prepareSession(ctx, call, deps, log);
   const latency = superviseCall(ctx, session, participant.identity, {
     call,
     deps,
@@ -101,6 +103,7 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
   if (!lines.isCached('greeting'))
     log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
   lines.say(session, 'greeting', { allowInterruptions: true });
+  startLimits();
   log.info({ ...phases.since(), answeredMs: answeredAt - phases.start }, 'call set up');
 }
 
@@ -160,20 +163,29 @@ function callLogger(logger: Logger, room: string | undefined, call: CallContext)
   return log;
 }
 
-/** The call's session and agent, its fixed lines, and what a provider failure makes it do. */
+/**
+ * The call's session and agent, its fixed lines, what a provider failure makes it do, and its
+ * limits (agent/call-limits.ts: silence and length), which watch every update sent to the SMA and
+ * start once the call is answered.
+ */
 function prepareSession(ctx: JobContext, call: CallContext, deps: CallDeps, log: Logger) {
-  const control = controlFor(call, deps.config);
+  const limits = new CallLimits({ limits: call.useCase.limits, logger: log });
+  const control = limits.watch(controlFor(call, deps.config));
   const lines = new CallLines(call.useCase, deps.greetings);
+  const leave = () => ctx.shutdown('agent_left');
   const { session, agent } = assembleSession(call, {
     providers: deps.providers,
     control,
     logger: log,
     lines,
-    leave: () => ctx.shutdown('agent_left'),
+    leave,
     onTransferStarted: (queue, reason) => log.info({ queue, reason }, 'handed off'),
   });
   watchProviderErrors(session, callFailurePolicy(session, call, { lines, control, logger: log }));
-  return { session, agent, lines };
+  followSession(session, limits);
+  const hangUp = { call, control, logger: log, leave };
+  const startLimits = () => limits.start(sessionLimitActions(session, { lines, hangUp }));
+  return { session, agent, lines, startLimits };
 }
 
 /**

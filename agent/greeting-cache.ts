@@ -1,8 +1,9 @@
 // Each use case's greeting, rendered once at prewarm and played from memory the moment the call is
 // answered, so the caller never waits on TTS for the first words. Live TTS is the fallback when a
 // greeting is missing from the cache (rendering failed at prewarm, or a use case added since).
-// The other fixed lines (agent/lines.ts: the hand-off, the trouble line, the goodbye) are kept the
-// same way, so they play with no TTS round trip, and even when the TTS provider is what failed.
+// The other fixed lines (agent/lines.ts: the hand-off, the trouble line, the goodbyes, the check-in
+// and the offer before the longest call) are kept the same way, so they play with no TTS round
+// trip, and even when the TTS provider is what failed.
 //
 // The framework loads a job process per call, and each would render the same lines again (half a
 // second of CPU with Flite; a TTS API request per line and per call in the cloud). A RenderedLines

@@ -1,16 +1,25 @@
 // The agent's fixed lines: what it says the same way on every call of a use case. Each is
 // rendered ahead of the call (agent/greeting-cache.ts) and plays from memory, with no TTS round
 // trip; the trouble line has to, since it is said when a speech provider (perhaps the TTS) failed.
-// The use case sets its greeting; the other lines are the same for every use case.
+// The use case sets its greeting; the other lines are the same for every use case. None says a
+// number or anything about the caller: they are rendered once for every call.
 import type { UseCase } from '../contracts/use-cases.js';
 
-const SHARED_LINES = {
+export const SHARED_LINES = {
   /** Said before the agent asks the SMA to bridge the caller to a person. */
   handoff: 'Sure. Let me connect you with a member of our team. Please hold.',
   /** Said on the first unrecoverable speech-provider failure of a call. */
   trouble: "Sorry, I'm having a little trouble. One moment please.",
-  /** Said before the agent asks the SMA to end the call. */
+  /** Said before the agent asks the SMA to end the call (also at the use case's longest call). */
   goodbye: 'Thank you for calling. Goodbye!',
+  /** Said when the caller has been silent a while (agent/call-limits.ts). */
+  checkIn: "Are you still there? I'm here whenever you're ready.",
+  /** Said before the agent ends a call whose caller stayed silent through its check-ins. */
+  silentGoodbye:
+    "I haven't heard from you, so I'll end the call now. Please call again any time. Goodbye!",
+  /** Said once, a minute before the use case's longest call; the answer goes to the dialogue. */
+  timeOffer:
+    "We're almost out of time on this call. Would you like me to connect you with someone?",
 } as const;
 
 export type LineName = 'greeting' | keyof typeof SHARED_LINES;

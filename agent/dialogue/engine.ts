@@ -10,6 +10,7 @@
 //   7. nothing understood           -> ask again; the second time in a row, transfer (not_understood).
 import type { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
+import { SHARED_LINES } from '../lines.js';
 import { ToolOutcome } from '../tools/outcome.js';
 
 export interface Turn {
@@ -38,6 +39,9 @@ export const Lines = {
   devRoom:
     'Transfers and hang-ups only work on a phone call. This is a test room, so I will stay with you here.',
 } as const;
+
+/** The agent's lines that offer a person: a yes to one is a yes to a transfer. */
+const PERSON_OFFERS: readonly string[] = [Lines.transferRefused, SHARED_LINES.timeOffer];
 
 const PERSON =
   /\b(person|human|agent|representative|operator|somebody|someone|staff|real people|live (?:person|agent)|talk to|speak (?:to|with))\b/;
@@ -136,7 +140,7 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
   const faq = matchFaq(useCase, text);
   if (faq) return { kind: 'say', text: `${faq.answer} ${Lines.anythingElse}` };
-  if (YES.test(text) && lastAssistant(earlier) === Lines.transferRefused) {
+  if (YES.test(text) && PERSON_OFFERS.includes(lastAssistant(earlier) ?? '')) {
     return transfer(useCase.defaultQueue, 'caller_asked');
   }
   if (misunderstandings(earlier) >= 1) return transfer(useCase.defaultQueue, 'not_understood');

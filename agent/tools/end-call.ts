@@ -1,5 +1,6 @@
 // end_call: says goodbye, then asks the SMA to hang up both legs (action=hangup). In a dev room
-// there is no phone call: the agent leaves the room instead.
+// there is no phone call: the agent leaves the room instead. The call's limits (agent/call-limits.ts)
+// end a call through the same hangUpCall, with their own reason.
 import { llm } from '@livekit/agents';
 import type { Logger } from 'pino';
 import { HangupReason } from '../../contracts/reasons.js';
@@ -20,6 +21,36 @@ export interface EndCallToolDeps {
   now?: () => number;
 }
 
+export type HangUpDeps = Omit<EndCallToolDeps, 'lines'>;
+
+/**
+ * Asks the SMA to end the call with `reason`, once the goodbye has been said: `hangup` when Chime
+ * took the request, `left` when the agent left the room instead (a dev room, or Chime unreachable).
+ */
+export async function hangUpCall(
+  deps: HangUpDeps,
+  reason: HangupReason,
+): Promise<'hangup' | 'left'> {
+  if (!deps.control) {
+    await deps.leave();
+    return 'left';
+  }
+  try {
+    await deps.control.update({
+      action: 'hangup',
+      reason,
+      requestedAt: (deps.now ?? Date.now)(),
+      traceparent: deps.call.traceparent,
+    });
+    deps.logger.info({ reason }, 'hang-up requested');
+    return 'hangup';
+  } catch (err) {
+    deps.logger.error({ err, reason: 'hangup_request_failed' }, 'hang-up request failed; leaving');
+    await deps.leave();
+    return 'left';
+  }
+}
+
 export function endCallTool(deps: EndCallToolDeps) {
   const lines = deps.lines ?? new CallLines(deps.call.useCase);
   return llm.tool({
@@ -28,25 +59,10 @@ export function endCallTool(deps: EndCallToolDeps) {
     execute: async (_args, { ctx }) => {
       ctx.disallowInterruptions();
       await lines.say(ctx.session, 'goodbye', { allowInterruptions: false }).waitForPlayout();
-      if (!deps.control) {
-        await deps.leave();
-        return outcome(ToolOutcome.devRoom, 'Left the dev room.');
-      }
-      try {
-        await deps.control.update({
-          action: 'hangup',
-          reason: HangupReason.enum.caller_done,
-          requestedAt: (deps.now ?? Date.now)(),
-          traceparent: deps.call.traceparent,
-        });
-      } catch (err) {
-        deps.logger.error(
-          { err, reason: 'hangup_request_failed' },
-          'hang-up request failed; leaving',
-        );
-        await deps.leave();
-      }
-      return outcome(ToolOutcome.hangupStarted, 'The call is ending. Say nothing more.');
+      const ended = await hangUpCall(deps, HangupReason.enum.caller_done);
+      return !deps.control && ended === 'left'
+        ? outcome(ToolOutcome.devRoom, 'Left the dev room.')
+        : outcome(ToolOutcome.hangupStarted, 'The call is ending. Say nothing more.');
     },
   });
 }

@@ -97,7 +97,10 @@ describe('GreetingCache.warmFixedLines', () => {
     expect(rendered).toEqual(fixedLineTexts(useCase));
     expect(rendered[0]).toBe(useCase.greeting);
     const lines = new CallLines(useCase, cache);
-    for (const name of ['greeting', 'handoff', 'trouble', 'goodbye'] as const) {
+    const names = Object.keys(fixedLines(useCase)) as LineName[];
+    expect(names).toEqual(expect.arrayContaining(['greeting', 'handoff', 'trouble', 'goodbye']));
+    expect(names).toEqual(expect.arrayContaining(['checkIn', 'silentGoodbye', 'timeOffer']));
+    for (const name of names) {
       expect(lines.isCached(name)).toBe(true);
     }
   });
