@@ -1,8 +1,8 @@
 // What LiveKit SIP must hold for calls to reach the agent, declared in one place: the inbound
-// trunks (one per use case: the number the Voice Connector dials, who may send it calls, and the
-// header contract mapped to attributes) and the dispatch rule (a room per call, the agent
-// dispatched by name through the room configuration, the caller's number kept out of the SIP
-// participant). The product defines no outbound trunk; a
+// trunks (one per use case: the number the Voice Connector dials, who may send it calls, the
+// header contract mapped to attributes, and the longest call livekit-sip lets it carry) and the
+// dispatch rule (a room per call, the agent dispatched by name through the room configuration,
+// the caller's number kept out of the SIP participant). The product defines no outbound trunk; a
 // caller of `sipDefinitions` may add its own before provisioning. `planProvision`
 // (./provision-plan.ts) decides what a LiveKit server needs to match them.
 import { CallAttribute, SipHeader, headersToAttributes } from '../../contracts/headers.js';
@@ -24,6 +24,11 @@ export interface InboundTrunkDef {
   allowedAddresses: string[];
   /** SIP header → participant attribute (docs/architecture.md, "SIP headers"). */
   headersToAttributes: Record<string, string>;
+  /**
+   * livekit-sip hangs the call up (BYE) this many whole seconds after matching its INVITE: the
+   * backstop should the agent not end the call at the use case's `limits.maxCallSeconds`.
+   */
+  maxCallDurationS: number;
 }
 
 export interface OutboundTrunkDef {
@@ -81,6 +86,17 @@ export function chimeSignallingRanges(region: string): string[] {
 
 export const ROOM_PREFIX = 'call';
 
+/**
+ * How far past the use case's `limits.maxCallSeconds` livekit-sip ends a call. Its clock starts
+ * once it has matched the INVITE to a trunk, before the agent joins and the call is answered; the
+ * agent's starts at the answer. At the maximum the agent still says its goodbye and has the SMA
+ * hang up (retried within TRANSFER_RETRY_BUDGET_MS), or first waits for a transfer under way. Two
+ * minutes covers all of these, so the backstop only ever ends a call the agent failed to end.
+ */
+export const MAX_CALL_DURATION_MARGIN_S = 120;
+/** livekit-sip's own ceiling (and its default for a trunk that sets none): 24 h. */
+export const LIVEKIT_SIP_MAX_CALL_DURATION_S = 24 * 60 * 60;
+
 export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
   let allowed: string[];
   if (opts.profile === 'production') {
@@ -96,6 +112,7 @@ export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
     numbers: [uc.livekitNumber],
     allowedAddresses: [...new Set(allowed)],
     headersToAttributes: { ...headersToAttributes },
+    maxCallDurationS: uc.limits.maxCallSeconds + MAX_CALL_DURATION_MARGIN_S,
   }));
   return {
     profile: opts.profile,
@@ -150,6 +167,7 @@ export function definitionProblems(defs: SipDefinitions): string[] {
       ...inboundNumberProblems(where, t, numberOwner),
       ...addressProblems(where, t.allowedAddresses, defs.profile),
       ...headerProblems(where, t.headersToAttributes),
+      ...durationProblems(where, t.maxCallDurationS),
     );
   }
   for (const t of defs.outboundTrunks) {
@@ -223,6 +241,15 @@ function headerProblems(where: string, mapping: Record<string, string>): string[
     }
   }
   return problems;
+}
+
+/** livekit-sip takes 0 (or anything over 24 h) as 24 h: the backstop would be gone unnoticed. */
+function durationProblems(where: string, seconds: number): string[] {
+  return Number.isInteger(seconds) && seconds > 0 && seconds <= LIVEKIT_SIP_MAX_CALL_DURATION_S
+    ? []
+    : [
+        `${where}: max call duration ${seconds} s is not 1-${LIVEKIT_SIP_MAX_CALL_DURATION_S} whole seconds`,
+      ];
 }
 
 function outboundTrunkProblems(t: OutboundTrunkDef): string[] {

@@ -40,16 +40,24 @@ function sortedRecord(r: Record<string, string> | undefined): Record<string, str
   return Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** A protobuf Duration as `<seconds>s`; an unset one reads `0s` (livekit-sip's 24 h default). */
+function durationText(d: SIPInboundTrunkInfo['maxCallDuration']): string {
+  const seconds = Number(d?.seconds ?? 0n) + (d?.nanos ?? 0) / 1e9;
+  return `${seconds}s`;
+}
+
 const inboundShape = (t: InboundTrunkDef): Shape => ({
   numbers: sorted(t.numbers),
   allowedAddresses: sorted(t.allowedAddresses),
   headersToAttributes: sortedRecord(t.headersToAttributes),
+  maxCallDuration: `${t.maxCallDurationS}s`,
   metadata: managedMetadata({ useCase: t.useCase }),
 });
 const inboundShapeOf = (t: SIPInboundTrunkInfo): Shape => ({
   numbers: sorted(t.numbers),
   allowedAddresses: sorted(t.allowedAddresses),
   headersToAttributes: sortedRecord(t.headersToAttributes),
+  maxCallDuration: durationText(t.maxCallDuration),
   metadata: t.metadata,
 });
 const outboundShape = (t: OutboundTrunkDef): Shape => ({

@@ -122,25 +122,31 @@ function write(api: SipApi, c: Change, ids: Record<string, string>): Promise<str
   return writeRule(api, definitionOf(c), ids, update);
 }
 
+/**
+ * The SDK's create options carry no max call duration, so a new trunk is created with everything
+ * else (never open to any address, even for a moment), then replaced whole as an update is.
+ */
 async function writeInbound(api: SipApi, d: InboundTrunkDef, id?: string): Promise<string> {
   const metadata = managedMetadata({ useCase: d.useCase });
-  if (id === undefined) {
-    const t = await api.createSipInboundTrunk(d.name, d.numbers, {
-      metadata,
-      allowedAddresses: d.allowedAddresses,
-      headersToAttributes: d.headersToAttributes,
-    });
-    return t.sipTrunkId;
-  }
+  const trunkId =
+    id ??
+    (
+      await api.createSipInboundTrunk(d.name, d.numbers, {
+        metadata,
+        allowedAddresses: d.allowedAddresses,
+        headersToAttributes: d.headersToAttributes,
+      })
+    ).sipTrunkId;
   const info = new SIPInboundTrunkInfo({
-    sipTrunkId: id,
+    sipTrunkId: trunkId,
     name: d.name,
     metadata,
     numbers: d.numbers,
     allowedAddresses: d.allowedAddresses,
     headersToAttributes: d.headersToAttributes,
+    maxCallDuration: { seconds: BigInt(d.maxCallDurationS) },
   });
-  return (await api.updateSipInboundTrunk(id, info)).sipTrunkId;
+  return (await api.updateSipInboundTrunk(trunkId, info)).sipTrunkId;
 }
 
 async function writeOutbound(api: SipApi, d: OutboundTrunkDef, id?: string): Promise<string> {

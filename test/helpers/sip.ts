@@ -54,6 +54,7 @@ export const inboundInfo = (d: InboundTrunkDef, id: string) =>
     numbers: d.numbers,
     allowedAddresses: d.allowedAddresses,
     headersToAttributes: d.headersToAttributes,
+    maxCallDuration: { seconds: BigInt(d.maxCallDurationS) },
   });
 
 export const outboundInfo = (d: OutboundTrunkDef, id: string) =>

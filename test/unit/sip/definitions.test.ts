@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SipHeader } from '../../../contracts/headers.js';
 import {
   DefinitionError,
+  MAX_CALL_DURATION_MARGIN_S,
   definitionProblems,
   sipDefinitions,
   type SipDefinitions,
@@ -49,6 +50,20 @@ describe('SIP definitions', () => {
         agentName: 'callbridge-agent',
         hidePhoneNumber: true,
       },
+    ]);
+  });
+
+  it("gives each use case's trunk that use case's longest call plus two minutes, as livekit-sip's backstop", () => {
+    const [first, second] = useCases.file.useCases;
+    const longer = parseUseCases({
+      ...useCases.file,
+      useCases: [first, { ...second!, limits: { ...second!.limits, maxCallSeconds: 3600 } }],
+    });
+    const defs = sipDefinitions({ profile: 'local', useCases: longer, agentName: 'a' });
+    expect(MAX_CALL_DURATION_MARGIN_S).toBe(120);
+    expect(defs.inboundTrunks.map((t) => [t.useCase, t.maxCallDurationS])).toEqual([
+      [first!.id, first!.limits.maxCallSeconds + 120],
+      [second!.id, 3600 + 120],
     ]);
   });
 
@@ -114,6 +129,21 @@ describe('SIP definitions', () => {
     expect(problems).toContain(`${SipHeader.region} maps to "region", not sma.region`);
     expect(problems).toContain('loopback address 127.0.0.1/32 in a production definition');
     expect(problems).toContain('unknown inbound trunk "nowhere"');
+  });
+
+  it('finds a max call duration livekit-sip would read as its 24 h default', () => {
+    const defs = local();
+    const trunk = defs.inboundTrunks[0]!;
+    const bad = (maxCallDurationS: number): SipDefinitions => ({
+      ...defs,
+      inboundTrunks: [{ ...trunk, maxCallDurationS }, ...defs.inboundTrunks.slice(1)],
+    });
+    for (const seconds of [0, 90.5, 86_401]) {
+      expect(definitionProblems(bad(seconds))).toEqual([
+        `inbound trunk "${trunk.name}": max call duration ${seconds} s is not 1-86400 whole seconds`,
+      ]);
+    }
+    expect(definitionProblems(bad(86_400))).toEqual([]);
   });
 
   it('takes only E.164 numbers on trunks, and "*" only on outbound trunks', () => {

@@ -122,6 +122,20 @@ describe('planProvision', () => {
     ]);
   });
 
+  it("updates an inbound trunk in place when its max call duration differs from the use case's", () => {
+    const server = provisioned({ ...defs, inboundTrunks: [{ ...inbound, maxCallDurationS: 600 }] });
+    const change = only(planProvision(defs, server).changes, inbound.name);
+    expect(change).toMatchObject({ action: 'update', id: `ST_${inbound.name}` });
+    expect(change.differences).toEqual(['maxCallDuration: "600s" → "1920s"']);
+  });
+
+  it('updates an inbound trunk that sets no max call duration (livekit-sip would allow 24 h)', () => {
+    const server = provisioned(defs);
+    server.inbound[0]!.maxCallDuration = undefined;
+    const change = only(planProvision(defs, server).changes, inbound.name);
+    expect(change.differences).toEqual(['maxCallDuration: "0s" → "1920s"']);
+  });
+
   it('updates an outbound trunk whose address or transport differs', () => {
     const server = provisioned(defs);
     server.outbound[0]!.address = '127.0.0.1:5999';

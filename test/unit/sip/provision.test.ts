@@ -57,6 +57,7 @@ describe('provision', () => {
     const result = await provision(api, defs);
     expect(calls.slice(3)).toEqual([
       'createSipInboundTrunk',
+      'updateSipInboundTrunk',
       'createSipOutboundTrunk',
       'createSipDispatchRule',
     ]);
@@ -72,6 +73,29 @@ describe('provision', () => {
       ['create', trunk!.sipTrunkId],
       ['create', held.outbound[0]!.sipTrunkId],
       ['create', held.rules[0]!.sipDispatchRuleId],
+    ]);
+  });
+
+  it("writes the use case's max call duration on a new trunk, whose create options cannot carry it", async () => {
+    const defs = local();
+    const { api, held } = memorySipApi();
+    await provision(api, defs);
+    expect(held.inbound.map((t) => [t.name, t.maxCallDuration?.seconds])).toEqual([
+      [defs.inboundTrunks[0]!.name, BigInt(useCases.defaultUseCase.limits.maxCallSeconds + 120)],
+    ]);
+    expect(held.inbound[0]!.allowedAddresses).toEqual(['127.0.0.1/32']);
+  });
+
+  it('updates a trunk whose max call duration differs in place, keeping its id', async () => {
+    const defs = local();
+    const trunk = defs.inboundTrunks[0]!;
+    const { api, calls, held } = memorySipApi(
+      provisioned({ ...defs, inboundTrunks: [{ ...trunk, maxCallDurationS: 600 }] }),
+    );
+    await provision(api, defs);
+    expect(calls.slice(3)).toEqual(['updateSipInboundTrunk']);
+    expect(held.inbound.map((t) => [t.sipTrunkId, t.maxCallDuration?.seconds])).toEqual([
+      [`ST_${trunk.name}`, BigInt(trunk.maxCallDurationS)],
     ]);
   });
 
