@@ -7,7 +7,9 @@ import { LOCAL_SMA_ENV } from './chime/local-sma-env.js';
 import { SimulatedChimeCall, type TimelineStep } from './chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from './chime/voice-api-server.js';
 import { VoiceConnectorMedia } from './chime/voice-connector-media.js';
+import { type LocalSms, startLocalSms } from './sms/local-sms.js';
 import { quietRtcLogs } from './stack/rtc-log.js';
+import { type LocalVerification, startLocalVerification } from './verify/local-verification.js';
 import { LAB_SMA } from './stack/lab-sma.js';
 import { type LiveKitLab, startLiveKitLab } from './stack/livekit-lab.js';
 import type { StackPorts } from './stack/local-stack.js';
@@ -90,6 +92,10 @@ export interface Lab {
   livekit: LiveKitLab;
   sma: LocalSma;
   voiceApi: VoiceApiServer;
+  /** The SMS stand-in: the verification codes the callers' phones receive. */
+  sms: LocalSms;
+  /** The caller verification API and its page, on the lab's DynamoDB and SMS stand-in. */
+  verification: LocalVerification;
   /** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
   calls: Map<string, SimulatedChimeCall>;
   newCall(opts?: LabCallOptions): LabCall;
@@ -127,6 +133,19 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       return true;
     },
   });
+  const sms = await startLocalSms();
+  const verification = await startLocalVerification({
+    dynamoEndpoint: sma.db.endpoint,
+    table: LOCAL_SMA_ENV.CALLS_TABLE,
+    smsEndpoint: sms.endpoint,
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+  });
+  const stopAws = async () => {
+    await verification.stop();
+    await sms.stop();
+    await voiceApi.stop();
+    await sma.db.stop();
+  };
   let livekit: LiveKitLab;
   try {
     livekit = await startLiveKitLab({
@@ -143,21 +162,21 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       },
     });
   } catch (e) {
-    await voiceApi.stop();
-    await sma.db.stop();
+    await stopAws();
     throw e;
   }
   return {
     livekit,
     sma,
     voiceApi,
+    sms,
+    verification,
     calls,
     newCall: (callOpts = {}) => newLabCall(sma, livekit, calls, callOpts),
     participantsLeft: (names, settleMs) => participantsLeft(livekit.rooms, names, settleMs),
     async stop() {
       await livekit.stop();
-      await voiceApi.stop();
-      await sma.db.stop();
+      await stopAws();
     },
   };
 }

@@ -26,6 +26,7 @@ export const Instrument = {
   smaJournalFailures: 'sma.journal.failures',
   smaHandlerErrors: 'sma.handler.errors',
   refusedCalls: 'voice.calls.refused',
+  smaAdmissionUnchecked: 'voice.sma.admission.unchecked',
 } as const;
 
 /**
@@ -74,6 +75,10 @@ export function createSmaInstruments(meter: Meter) {
       description: 'Invocations answered with the safe fallback after an internal error',
     }),
     refusedCalls: createRefusedCalls(meter),
+    admissionUnchecked: meter.createCounter(Instrument.smaAdmissionUnchecked, {
+      unit: '{check}',
+      description: 'Admission checks of new calls skipped because DynamoDB did not answer in time',
+    }),
   };
 }
 

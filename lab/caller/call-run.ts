@@ -3,7 +3,7 @@
 // script (./caller-script.ts) and the report (./call-report.ts) both work on it.
 import type { SimulatedChimeCall } from '../chime/simulated-call.js';
 import type { VoiceConnectorMedia } from '../chime/voice-connector-media.js';
-import type { Lab } from '../lab.js';
+import { LAB_CALLER, type Lab } from '../lab.js';
 import { CallObserver } from './call-observer.js';
 import { describeStep } from './timeline-text.js';
 import type { Scenario } from './scenario.js';
@@ -30,6 +30,8 @@ export interface CallRun {
   media: VoiceConnectorMedia;
   /** The call's TransactionId. */
   tx: string;
+  /** The caller's number. */
+  caller: string;
   observer: CallObserver;
   timeline: TimelineEntry[];
   checks: Check[];
@@ -69,6 +71,7 @@ export function openRun(lab: Lab, scenario: Scenario): CallRun {
     call,
     media,
     tx,
+    caller: scenario.caller ?? LAB_CALLER,
     observer,
     timeline,
     checks,

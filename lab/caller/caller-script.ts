@@ -37,6 +37,7 @@ export async function playScript(run: CallRun, observe: boolean): Promise<void> 
 
 async function script(run: CallRun, observe: boolean): Promise<void> {
   const { scenario, call, media, tx } = run;
+  if (scenario.registers && !(await register(run))) return;
   run.note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
   await call.startInbound();
   // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
@@ -68,6 +69,39 @@ async function playStep(run: CallRun, step: Step): Promise<boolean> {
   if ('pause' in step) await sleep(step.pause);
   else await hangUp(run, step.hangUp.afterMs);
   return true;
+}
+
+/**
+ * The caller confirms their number as a person would on the verification page: asks for a code,
+ * reads it from the SMS, types it in. The lab shows the message as the caller's phone gets it.
+ */
+async function register(run: CallRun): Promise<boolean> {
+  const { url } = run.lab.verification;
+  const number = run.caller;
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  run.note('caller', `asks for a code at ${url}/ (the verification page)`);
+  const asked = await post('/codes', { number });
+  if (
+    !run.check(
+      'the verification API accepts the request',
+      asked.status === 202,
+      `HTTP ${asked.status}`,
+    )
+  )
+    return false;
+  const sms = await run.lab.sms.nextMessage(number, 10_000).catch(() => undefined);
+  if (!run.check('the code arrives by SMS within 10 s', sms !== undefined, 'no message'))
+    return false;
+  run.note('phone', `SMS: "${sms!.body}"`);
+  const code = /\b(\d{6})\b/.exec(sms!.body)?.[1] ?? '';
+  run.note('caller', 'types the code in');
+  const confirmed = await post('/codes/confirm', { number, code });
+  return run.check('the number is confirmed', confirmed.status === 200, `HTTP ${confirmed.status}`);
 }
 
 async function greeting(run: CallRun, withinMs: number): Promise<boolean> {

@@ -6,6 +6,7 @@
 //   name: ask-then-transfer
 //   description: The caller asks about a missed pickup, then asks for a person.
 //   queueAnswers: true              # does the Connect stand-in's queue answer? (default true)
+//   registers: false                # confirm the caller's number by SMS code first (default false)
 //   steps:
 //     - greeting: { withinMs: 3000 }  # first audio from the agent, timed from the answer
 //     - say: My trash was not picked up this week.
@@ -83,6 +84,12 @@ export const Scenario = z.strictObject({
   /** The caller's Flite voice: not the agent's, so the two are told apart. */
   voice: z.string().default('rms'),
   queueAnswers: z.boolean().default(true),
+  /**
+   * Before dialling, the caller registers their number on the lab's verification API: asks for a
+   * code, reads it from the SMS their phone receives, and confirms it (use cases whose access mode
+   * is `verified`).
+   */
+  registers: z.boolean().default(false),
   steps: z.array(Step).min(1),
   expect: z
     .strictObject({

@@ -1,6 +1,8 @@
 // The call's control state, carried by Chime in TransactionAttributes from one invocation to the
 // next (docs/architecture.md: DynamoDB may be down, so the next decision must not need it).
-// Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it.
+// Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it
+// (ten keys in all, never all set at once: `lease` is dropped when the call leaves the agent, before
+// the transfer's keys are set).
 import * as z from 'zod';
 import { transferReasonOf } from '../../contracts/reasons.js';
 import { MAX_ATTRIBUTE_PAIRS, MAX_ATTRIBUTES_BYTES, attributesBytes } from './actions.js';
@@ -43,7 +45,15 @@ const fields = {
   aiLeg: z.string().min(1).max(128),
   agentTrace: z.string().max(128),
   /** While `ending`: how the call will be counted once its legs are gone. */
-  end: z.enum(['ai_completed', 'transferred', 'abandoned', 'failed']),
+  end: z.enum(['ai_completed', 'transferred', 'abandoned', 'failed', 'refused']),
+  /**
+   * While the call is with the agent and holds a slot: the lease's expiry (epoch ms), all the
+   * release needs, so freeing the slot never reads the table.
+   */
+  lease: z
+    .string()
+    .regex(/^\d{1,16}$/)
+    .transform(Number),
 } as const;
 
 type Fields = typeof fields;

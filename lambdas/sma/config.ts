@@ -1,6 +1,7 @@
 // The SMA handler's configuration: read once at cold start from the environment, validated, typed.
 // A missing or malformed variable stops start-up with a message naming it.
 import * as z from 'zod';
+import { callerKeySecret } from '../../contracts/callers.js';
 import { callTokenSecret } from '../../contracts/call-token.js';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
@@ -31,6 +32,11 @@ export const envSchema = z.object({
   CALL_TOKEN_SECRET: callTokenSecret,
   // Outlives the longest call: an update carrying an expired token is refused.
   CALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(14_400),
+  CALLER_KEY_SECRET: callerKeySecret,
+  // The deployment's cap on calls with the agent at once; unset: only the use cases' caps.
+  MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(100_000).optional(),
+  // Admission is on the caller's path to the agent: past its budget, a check is skipped.
+  ADMISSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
   SMA_APPLICATION_ID: z.string().min(1).optional(),
   AWS_ACCOUNT_ID: z
     .string()
@@ -46,6 +52,8 @@ export interface SmaConfig {
   callsTable: string;
   journalTimeoutMs: number;
   recordTtlSeconds: number;
+  /** What the admission adapter needs (lambdas/sma/admission/dynamo-admission.ts). */
+  admission: { timeoutMs: number; callerKeySecret: string; maxConcurrentCalls?: number };
   logLevel: string;
   logPii: boolean;
   /** OTEL_* variables (otel/config.ts): exporters, endpoints, flush budget. */
@@ -93,6 +101,11 @@ export function loadSmaConfig(
     callsTable: e.CALLS_TABLE,
     journalTimeoutMs: e.JOURNAL_TIMEOUT_MS,
     recordTtlSeconds: e.CALL_RECORD_TTL_DAYS * 86_400,
+    admission: {
+      timeoutMs: e.ADMISSION_TIMEOUT_MS,
+      callerKeySecret: e.CALLER_KEY_SECRET,
+      maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
+    },
     logLevel: e.LOG_LEVEL,
     logPii: e.LOG_PII,
     telemetry,

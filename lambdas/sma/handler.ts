@@ -7,7 +7,9 @@ import {
   type MetricEffect,
   type Note,
 } from './decide/index.js';
-import type { RefusedReason } from '../../contracts/reasons.js';
+import { RefusedReason } from '../../contracts/reasons.js';
+import { admitAll, type CallAdmission } from './admission/types.js';
+import { ADMISSION_CHECKS, askAdmission, errorFields, releaseLease } from './handler-admission.js';
 import { smaResponse, type SmaResponse } from './actions.js';
 import { writeState, readState } from './call-state.js';
 import { EventType, parseEvent, type SmaEvent } from './events.js';
@@ -32,6 +34,8 @@ export interface HandlerDeps {
   owner?: Owner;
   /** The call's spans (otel/sma-tracing.ts); without it, none. */
   tracing?: CallTracing;
+  /** Whether a new inbound call may reach the agent; without it, every call may. */
+  admission?: CallAdmission;
 }
 
 export type SmaHandler = (event: unknown) => Promise<SmaResponse>;
@@ -62,6 +66,9 @@ function recordMetrics(i: SmaInstruments, effects: MetricEffect[], useCase: stri
         break;
       case 'refused':
         i.refusedCalls.add(1, { reason: m.reason, use_case: useCase, component: 'sma' });
+        break;
+      case 'unchecked':
+        i.admissionUnchecked.add(1, { check: m.check, use_case: useCase });
         break;
     }
   }
@@ -109,7 +116,9 @@ function answerOf(ev: SmaEvent, d: Decision, log: Logger, refused: () => void): 
 }
 
 function logNotes(log: Logger, notes: Note[]): void {
-  for (const n of notes) log[n.level]({ reason: n.reason, ...n.fields }, n.msg);
+  for (const n of notes) {
+    log[n.level]({ reason: n.reason, ...n.fields, ...(n.pii ? { pii: n.pii } : {}) }, n.msg);
+  }
 }
 
 function logAnswer(
@@ -132,9 +141,6 @@ function logAnswer(
   );
 }
 
-/** The refusals the handler counts (contracts/reasons.ts's RefusedReason). */
-const SMA_REFUSALS: readonly RefusedReason[] = ['forged', 'foreign_sma'];
-
 /**
  * Error counters start at 0 for every event type, refusals for every use case: dashboards show 0
  * rather than no data, and rate() sees the first error (a series that appears at 1 hides its
@@ -145,9 +151,13 @@ function startErrorCountersAtZero(i: SmaInstruments, config: DecideConfig): void
     i.handlerErrors.add(0, { event_type });
     i.journalFailures.add(0, { event_type });
   }
-  for (const use_case of [...config.useCases.all.map((uc) => uc.id), 'unknown']) {
-    for (const reason of SMA_REFUSALS)
+  const useCases = config.useCases.all.map((uc) => uc.id);
+  for (const use_case of [...useCases, 'unknown']) {
+    for (const reason of RefusedReason.options)
       i.refusedCalls.add(0, { reason, use_case, component: 'sma' });
+  }
+  for (const use_case of useCases) {
+    for (const check of ADMISSION_CHECKS) i.admissionUnchecked.add(0, { check, use_case });
   }
 }
 
@@ -189,12 +199,18 @@ async function handleParsed(
 ): Promise<SmaResponse> {
   const { instruments: i } = deps;
   const nowMs = deps.now();
-  const d = decide(ev, { config: deps.config, nowMs });
+  const admitter = deps.admission ?? admitAll;
+  const admission = await askAdmission(admitter, deps.config, ev, nowMs, log);
+  const d = decide(ev, { config: deps.config, nowMs, admission });
   const response = answerOf(ev, d, log, () => {
     i.handlerErrors.add(1, { event_type: ev.type });
     span.failed('invalid_response');
   });
-  const journal = await deps.journal.record(journalEntry(ev, d, response, nowMs));
+  // Freeing the slot does not wait for the journal, nor the journal for it.
+  const [journal] = await Promise.all([
+    deps.journal.record(journalEntry(ev, d, response, nowMs)),
+    d.release ? releaseLease(admitter, d.release, log) : undefined,
+  ]);
   countJournalFailures(i, log, ev.type, journal);
   // A retried invocation (same Sequence already journaled) gets the same answer but is not
   // counted twice.
@@ -254,7 +270,10 @@ async function handle(raw: unknown, deps: HandlerDeps, tracing: CallTracing): Pr
     return await tracing.invocation(ev, (span) => handleParsed(deps, ev, log, span));
   } catch (err) {
     i.handlerErrors.add(1, { event_type: eventType });
-    deps.logger.error({ reason: 'handler_exception', err }, 'handler failed; answering safely');
+    deps.logger.error(
+      { reason: 'handler_exception', ...errorFields(err) },
+      'handler failed; answering safely',
+    );
     return safeResponse(attributes);
   } finally {
     i.invocationDuration.record((performance.now() - started) / 1000, { event_type: eventType });

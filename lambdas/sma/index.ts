@@ -4,6 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
 import { startSmaTelemetry } from '../../otel/sma.js';
+import { DynamoCallAdmission } from './admission/dynamo-admission.js';
 import { loadSmaConfig } from './config.js';
 import { createHandler } from './handler.js';
 import { DynamoCallJournal } from './journal.js';
@@ -12,7 +13,8 @@ import { createLogger } from './logger.js';
 const config = loadSmaConfig(process.env, bundledUseCases);
 const logger = createLogger({ level: config.logLevel, pii: config.logPii });
 const otel = await startSmaTelemetry(config.telemetry, logger);
-// One retry at most: the journal has a ~300 ms budget, and the SDK's default backoff would not fit.
+// One retry at most: the journal and admission have ~300 ms budgets, and the SDK's default backoff
+// would not fit.
 const dynamo = new DynamoDBClient({ maxAttempts: 2 });
 
 export const handler = otel.flushingEach(
@@ -23,6 +25,7 @@ export const handler = otel.flushingEach(
       timeoutMs: config.journalTimeoutMs,
       ttlSeconds: config.recordTtlSeconds,
     }),
+    admission: new DynamoCallAdmission(dynamo, config.callsTable, config.admission),
     instruments: otel.instruments,
     tracing: otel.tracing,
     logger,

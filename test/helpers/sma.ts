@@ -2,6 +2,7 @@
 // shipped use cases, and a real OpenTelemetry meter whose measurements the tests can read.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { pino, type Logger } from 'pino';
 import { createSmaInstruments } from '../../otel/instruments.js';
@@ -9,8 +10,15 @@ import { parseUseCases } from '../../contracts/use-cases.js';
 import { decide, type DecideConfig, type Decision } from '../../lambdas/sma/decide/index.js';
 import { parseEvent, type SmaEvent } from '../../lambdas/sma/events.js';
 import { createHandler, type SmaHandler } from '../../lambdas/sma/handler.js';
+import type {
+  Admission,
+  AdmissionRequest,
+  CallAdmission,
+  LeaseRelease,
+} from '../../lambdas/sma/admission/types.js';
+import { createLogger } from '../../lambdas/sma/logger.js';
 import type { Owner } from '../../lambdas/sma/invoker.js';
-import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
+import { noJournal, type CallJournal, type JournalEntry } from '../../lambdas/sma/journal.js';
 import type { ChimeCallIdentity } from '../../lab/chime/events.js';
 import { DEVELOPMENT_CALL_TOKEN_SECRET } from '../../lab/chime/local-sma-env.js';
 import { SimulatedChimeCall, type SimulatedCallOptions } from '../../lab/chime/simulated-call.js';
@@ -87,7 +95,13 @@ export function testInstruments() {
 export const silentLogger = pino({ level: 'silent' });
 
 export function testHandler(
-  opts: { journal?: CallJournal; now?: () => number; owner?: Owner; logger?: Logger } = {},
+  opts: {
+    journal?: CallJournal;
+    now?: () => number;
+    owner?: Owner;
+    logger?: Logger;
+    admission?: CallAdmission;
+  } = {},
 ) {
   const metrics = testInstruments();
   const handler: SmaHandler = createHandler({
@@ -97,6 +111,7 @@ export function testHandler(
     logger: opts.logger ?? silentLogger,
     now: opts.now ?? Date.now,
     owner: opts.owner,
+    admission: opts.admission,
   });
   return { handler, metrics };
 }
@@ -114,4 +129,60 @@ export function simulateCall(
     dialed: '+12025550131',
     ...opts,
   });
+}
+
+/** An admission that answers `verdict` and keeps what it was asked and what it released. */
+export function fakeAdmission(verdict: (req: AdmissionRequest) => Admission) {
+  const asked: AdmissionRequest[] = [];
+  const released: LeaseRelease[] = [];
+  const admission: CallAdmission = {
+    async admit(req) {
+      asked.push(req);
+      return verdict(req);
+    },
+    async release(lease) {
+      released.push(lease);
+      return [];
+    },
+  };
+  return { admission, asked, released };
+}
+
+/** Admits every call with a slot whose lease runs `leaseMs` from the request's time. */
+export const leasingAdmission = (leaseMs: number) =>
+  fakeAdmission((req) => ({
+    verdict: 'admit',
+    leaseExpiresAtMs: req.nowMs + leaseMs,
+    unchecked: [],
+  }));
+
+/**
+ * A journal with DynamoDB's conditional semantics (a retried Sequence is a duplicate) that notes in
+ * `order` when each write starts and ends.
+ */
+export function memoryJournal(order: string[] = []): CallJournal {
+  const seen = new Set<string>();
+  return {
+    async record(e: JournalEntry) {
+      order.push('journal:start');
+      await new Promise((r) => setImmediate(r));
+      order.push('journal:end');
+      const key = `${e.transactionId}#${e.sequence}`;
+      if (seen.has(key)) return { event: 'duplicate', state: 'stale', errors: [] };
+      seen.add(key);
+      return { event: 'written', state: 'written', errors: [] };
+    },
+  };
+}
+
+/** The SMA's logger writing parsed lines to `lines`, with or without the pii fields. */
+export function logSink() {
+  const lines: Json[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, logger: (pii: boolean) => createLogger({ level: 'info', pii }, sink) };
 }

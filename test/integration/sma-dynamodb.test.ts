@@ -5,7 +5,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoCallJournal, type JournalEntry } from '../../lambdas/sma/journal.js';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
-import { DEVELOPMENT_CALL_TOKEN_SECRET } from '../../lab/chime/local-sma-env.js';
+import {
+  DEVELOPMENT_CALLER_KEY_SECRET,
+  DEVELOPMENT_CALL_TOKEN_SECRET,
+} from '../../lab/chime/local-sma-env.js';
 import { SimulatedChimeCall } from '../../lab/chime/simulated-call.js';
 import {
   LOCAL_AWS_ENV,
@@ -25,6 +28,7 @@ beforeAll(async () => {
     CALLS_TABLE: TABLE,
     VOICE_CONNECTOR_ARN: 'arn:aws:chime:us-east-1:111122223333:vc/abcdefghij0123456789',
     CALL_TOKEN_SECRET: DEVELOPMENT_CALL_TOKEN_SECRET,
+    CALLER_KEY_SECRET: DEVELOPMENT_CALLER_KEY_SECRET,
     AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
     LOG_LEVEL: 'silent',
   });

@@ -5,7 +5,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_CALL_TOKEN_SECRET } from '../../lab/chime/local-sma-env.js';
+import {
+  DEVELOPMENT_CALLER_KEY_SECRET,
+  DEVELOPMENT_CALL_TOKEN_SECRET,
+} from '../../lab/chime/local-sma-env.js';
 import type { SmaHandler } from '../../lambdas/sma/handler.js';
 import { callRootSpanId, callTraceId } from '../../otel/traceparent.js';
 import { fixture } from '../helpers/sma.js';
@@ -44,6 +47,7 @@ beforeAll(async () => {
     CALLS_TABLE: 'callbridge-calls-otel',
     VOICE_CONNECTOR_ARN: 'arn:aws:chime:us-east-1:111122223333:vc/abcdefghij0123456789',
     CALL_TOKEN_SECRET: DEVELOPMENT_CALL_TOKEN_SECRET,
+    CALLER_KEY_SECRET: DEVELOPMENT_CALLER_KEY_SECRET,
     // The fixtures' SMA application and account: the handler serves only these.
     SMA_APPLICATION_ID: 'a1b2c3d4-0000-4000-8000-000000000001',
     AWS_ACCOUNT_ID: '111122223333',

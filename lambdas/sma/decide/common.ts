@@ -21,6 +21,24 @@ export function isActive(phase: Phase | undefined): boolean {
   return phase !== undefined && phase !== 'dialing' && phase !== 'ended';
 }
 
+/**
+ * Whether voice.calls.active counts a call in this state: a call refused with a message is counted
+ * once, in voice.calls.refused, never as a call in progress nor in voice.call.duration.
+ */
+export function isCounted(st: CallState): boolean {
+  return isActive(st.phase) && st.end !== 'refused';
+}
+
+/** What the state item learns of a new call once: whose, from where, for which use case. */
+export function newCallRecord(f: CallFacts): StateRecord {
+  return {
+    UseCase: f.useCase.id,
+    CallerNumber: f.customerNumber,
+    DialedNumber: f.ourNumber,
+    Direction: f.outbound ? 'outbound' : 'inbound',
+  };
+}
+
 /** The transfer step a decision took, as the state it leaves describes it. */
 export function reportOf(st: CallState, step: TransferReport['step']): TransferReport {
   return {
@@ -135,7 +153,7 @@ export function finish(
     PendingTransferToPstn: null,
   };
   const metrics: MetricEffect[] = [];
-  if (isActive(st.phase)) {
+  if (isCounted(st)) {
     metrics.push({ metric: 'activeCalls', delta: -1 });
     const start = f.legAStartMs;
     if (start !== undefined && ctx.nowMs >= start) {

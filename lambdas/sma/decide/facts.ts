@@ -2,7 +2,7 @@
 // whose numbers are on the call, which legs are still up, and the caller id our bridges present.
 import { isE164 } from '../../../contracts/ids.js';
 import type { UseCase } from '../../../contracts/use-cases.js';
-import type { CallState } from '../call-state.js';
+import { readState, type CallState } from '../call-state.js';
 import type { Participant, SmaEvent } from '../events.js';
 import type { CallFacts, DecideContext, Note } from './types.js';
 
@@ -66,6 +66,24 @@ function resolveUseCase(
   return {
     useCase: cat.defaultUseCase,
     note: { level: 'warn', msg: 'default use case', reason: 'unknown_dialed_number' },
+  };
+}
+
+/**
+ * Whom admission judges: the use case and caller of a new inbound call (calls we place are not
+ * checked). The number only when it is E.164: a withheld or malformed one is no caller's key.
+ */
+export function admissionSubject(
+  ev: SmaEvent,
+  config: DecideContext['config'],
+): { useCase: UseCase; callerNumber: string | undefined } | undefined {
+  if (ev.type !== 'NEW_INBOUND_CALL') return undefined;
+  const ctx: DecideContext = { config, nowMs: 0 };
+  const f = callFacts(ev, readState(ev.attributes), ctx, liveLegs(ev));
+  if (f.outbound) return undefined;
+  return {
+    useCase: f.useCase,
+    callerNumber: isE164(f.customerNumber) ? f.customerNumber : undefined,
   };
 }
 

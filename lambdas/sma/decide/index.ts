@@ -1,7 +1,7 @@
 // decide(event, context) -> { actions, state, record, metrics, notes, transfer }: every
 // call-control decision of the SMA handler, pure and exhaustively tested. The shell (../handler.ts)
 // carries out the rest.
-import { readState, type CallState } from '../call-state.js';
+import { readState, type CallState, type Phase } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
 import { callFacts, liveLegs, type LiveLegs } from './facts.js';
 import { decideHangup } from './hangup.js';
@@ -9,6 +9,8 @@ import { decideResult } from './results.js';
 import { decideStart } from './start.js';
 import { decideUpdate } from './update.js';
 import type { CallFacts, DecideContext, Decision, Note } from './types.js';
+
+export { admissionSubject } from './facts.js';
 
 export type {
   CallFacts,
@@ -40,10 +42,30 @@ function stateOf(ev: SmaEvent, legs: LiveLegs): { st: CallState; note?: Note } {
   return { st };
 }
 
+/** The phases in which the call is with the agent, and holds its slot if it has one. */
+const WITH_AGENT: ReadonlySet<Phase | undefined> = new Set(['bridging_ai', 'ai_connected']);
+
+/**
+ * A call holding a slot keeps it while it stays with the agent; the decision that takes it away
+ * (to people, to its end) drops the lease from the state and asks the shell to free the slot.
+ */
+function settleLease(ev: SmaEvent, st: CallState, f: CallFacts, d: Decision): Decision {
+  if (st.lease === undefined) return d;
+  if (WITH_AGENT.has(d.state.phase)) return { ...d, state: { ...d.state, lease: st.lease } };
+  const { lease: _lease, ...state } = d.state;
+  const release = {
+    transactionId: ev.transactionId,
+    useCaseId: f.useCase.id,
+    leaseExpiresAtMs: st.lease,
+  };
+  return { ...d, state, release };
+}
+
 export function decide(ev: SmaEvent, ctx: DecideContext): Decision {
   const legs = liveLegs(ev);
   const { st, note } = stateOf(ev, legs);
-  const d = decideFor(ev, st, callFacts(ev, st, ctx, legs), ctx);
+  const f = callFacts(ev, st, ctx, legs);
+  const d = settleLease(ev, st, f, decideFor(ev, st, f, ctx));
   return note ? { ...d, notes: [note, ...d.notes] } : d;
 }
 

@@ -33,12 +33,16 @@ function currentTargetNumber(st: CallState, f: CallFacts): string | undefined {
   return st.target === 'fallback' ? q?.fallbackNumber : q?.number;
 }
 
-/** The agent could not be reached or dropped: the caller goes to the default queue instead. */
+/**
+ * The agent could not be reached or dropped, or the call may not reach it: the caller goes to the
+ * default queue instead.
+ */
 export function failOverToPerson(
   st: CallState,
   f: CallFacts,
   ctx: DecideContext,
   reason: FailoverReason,
+  msg = 'agent leg failed; sending caller to a person',
 ): Decision {
   const { useCase, legA } = f;
   if (legA === undefined) return finish(st, f, ctx, 'abandoned');
@@ -59,10 +63,7 @@ export function failOverToPerson(
       TransferReason: reason,
       TransferRequestedAt: ctx.nowMs,
     },
-    notes: [
-      { level: 'warn', msg: 'agent leg failed; sending caller to a person', reason },
-      ...d.notes,
-    ],
+    notes: [{ level: 'warn', msg, reason }, ...d.notes],
   };
 }
 
@@ -150,7 +151,9 @@ function onInvalidResponse(
     level: 'error',
     msg: 'Chime rejected the previous response',
     reason: 'invalid_lambda_response',
-    fields: { errorType: ev.error?.type, errorMessage: ev.error?.message },
+    // Chime's text may quote what we sent (a caller's number): personal data.
+    fields: { errorType: ev.error?.type },
+    pii: { errorMessage: ev.error?.message },
   };
   if (st.phase === undefined || st.phase === 'bridging_ai') {
     const d = failOverToPerson(st, f, ctx, 'agent_unavailable');

@@ -6,7 +6,8 @@ import { callTraceparent } from '../../../otel/traceparent.js';
 import { bridgeToAgent, type Action } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { isActive } from './common.js';
+import { isActive, newCallRecord } from './common.js';
+import { admissionUnknown, refuseCall, withUnchecked } from './refusal.js';
 import { noChange, type CallFacts, type DecideContext, type Decision } from './types.js';
 
 /**
@@ -49,13 +50,7 @@ export function bridgeCallerToAgent(
   return {
     actions: [agentBridge(ev, f, ctx)],
     state: { phase: 'bridging_ai', useCase: f.useCase.id },
-    record: {
-      Phase: 'bridging_ai',
-      UseCase: f.useCase.id,
-      CallerNumber: f.customerNumber,
-      DialedNumber: f.ourNumber,
-      Direction: f.outbound ? 'outbound' : 'inbound',
-    },
+    record: { Phase: 'bridging_ai', ...newCallRecord(f) },
     metrics: isActive(st.phase) ? [] : [{ metric: 'activeCalls', delta: 1 }],
     notes: [
       ...(f.useCaseNote ? [f.useCaseNote] : []),
@@ -70,6 +65,26 @@ export function bridgeCallerToAgent(
 }
 
 /**
+ * A new inbound call, as admission judged it (the shell asked before deciding; no verdict reads as
+ * admitted). Calls we place are not checked: we chose to place them.
+ */
+function admitted(ev: SmaEvent, st: CallState, f: CallFacts, ctx: DecideContext): Decision {
+  const admission = ctx.admission ?? { verdict: 'admit', unchecked: [] };
+  switch (admission.verdict) {
+    case 'admit': {
+      const d = bridgeCallerToAgent(ev, st, f, ctx);
+      const lease = admission.leaseExpiresAtMs;
+      const held = lease === undefined ? d : { ...d, state: { ...d.state, lease } };
+      return withUnchecked(held, admission.unchecked);
+    }
+    case 'refuse':
+      return withUnchecked(refuseCall(st, f, ctx, admission.reason), admission.unchecked);
+    case 'unknown':
+      return withUnchecked(admissionUnknown(st, f, ctx), admission.unchecked);
+  }
+}
+
+/**
  * Chime ignores the answer to NEW_OUTBOUND_CALL (DG use-create-call-api); the state is recorded
  * for the journal, and CALL_ANSWERED resolves the use case again if it is lost.
  */
@@ -77,13 +92,7 @@ function dialing(f: CallFacts): Decision {
   return {
     actions: [],
     state: { phase: 'dialing', useCase: f.useCase.id },
-    record: {
-      Phase: 'dialing',
-      UseCase: f.useCase.id,
-      CallerNumber: f.customerNumber,
-      DialedNumber: f.ourNumber,
-      Direction: 'outbound',
-    },
+    record: { Phase: 'dialing', ...newCallRecord(f), Direction: 'outbound' },
     metrics: [],
     notes: f.useCaseNote ? [f.useCaseNote] : [],
   };
@@ -97,7 +106,7 @@ export function decideStart(
 ): Decision {
   switch (ev.type) {
     case 'NEW_INBOUND_CALL':
-      return bridgeCallerToAgent(ev, st, f, ctx);
+      return admitted(ev, st, f, ctx);
     case 'NEW_OUTBOUND_CALL':
       return dialing(f);
     case 'CALL_ANSWERED':

@@ -4,6 +4,7 @@ import type { FailoverReason, RefusedReason, TransferReason } from '../../../con
 import type { UseCase, UseCaseCatalog } from '../../../contracts/use-cases.js';
 import type { TransferStep } from '../../../otel/sma-tracing.js';
 import type { Action } from '../actions.js';
+import type { Admission, AdmissionCheck, LeaseRelease } from '../admission/types.js';
 import type { CallState, TransferTarget } from '../call-state.js';
 
 export interface DecideConfig {
@@ -21,9 +22,15 @@ export interface DecideContext {
   config: DecideConfig;
   /** When the handler received the event (epoch ms); used only for records and metrics. */
   nowMs: number;
+  /**
+   * The verdict on a NEW_INBOUND_CALL, asked by the shell before deciding; unset (calls we place,
+   * every other event) reads as admitted.
+   */
+  admission?: Admission;
 }
 
-export type Disposition = 'ai_completed' | 'transferred' | 'abandoned' | 'failed';
+/** `refused`: kept from the agent with a message (counted in voice.calls.refused, not as a call). */
+export type Disposition = 'ai_completed' | 'transferred' | 'abandoned' | 'failed' | 'refused';
 export type TransferOutcome =
   'connected' | 'fallback_connected' | 'failed' | 'abandoned' | 'refused';
 
@@ -45,14 +52,22 @@ export interface StateRecord {
   HumanConnectedAt?: number;
   EndedAt?: number;
   Disposition?: Disposition;
+  /** Why admission kept the call from the agent. */
+  Refused?: AdmissionRefusal;
+  /** The admission checks DynamoDB did not answer in time. */
+  Unchecked?: AdmissionCheck[];
 }
+
+/** The refusals admission makes (the others, `forged` and `foreign_sma`, refuse requests). */
+export type AdmissionRefusal = Extract<Admission, { verdict: 'refuse' }>['reason'];
 
 export type MetricEffect =
   | { metric: 'activeCalls'; delta: 1 | -1 }
   | { metric: 'transfer'; outcome: TransferOutcome; reason: TransferReason }
   | { metric: 'transferDelay'; seconds: number; outcome: TransferOutcome }
   | { metric: 'callDuration'; seconds: number; disposition: Disposition }
-  | { metric: 'refused'; reason: RefusedReason };
+  | { metric: 'refused'; reason: RefusedReason }
+  | { metric: 'unchecked'; check: AdmissionCheck };
 
 /** Why a call update is refused. */
 export type RefusalCode =
@@ -86,7 +101,10 @@ export type NoteReason =
   | 'queue_bridge_failed'
   | 'no_fallback_number'
   | 'invalid_lambda_response'
-  | 'unexpected_action_failure';
+  | 'unexpected_action_failure'
+  | AdmissionRefusal
+  | 'admission_unknown'
+  | 'admission_unchecked';
 
 /** A log line the shell writes. */
 export interface Note {
@@ -95,6 +113,8 @@ export interface Note {
   reason: NoteReason;
   /** Extra non-PII fields. */
   fields?: Record<string, string | number | boolean | undefined>;
+  /** Texts from outside that may hold personal data (Chime's error messages): logged as `pii`. */
+  pii?: Record<string, string | undefined>;
 }
 
 /** The transfer step a decision took, for its `sma.transfer` span (otel/sma-spans.ts). */
@@ -117,6 +137,8 @@ export interface Decision {
   notes: Note[];
   /** Set when this decision requested, refused, bridged or completed a transfer. */
   transfer?: TransferReport;
+  /** Set when the call leaves the agent holding a slot: the shell frees it. */
+  release?: LeaseRelease;
 }
 
 /**

@@ -77,9 +77,14 @@ function documentedBySchema(): { heading: string; module: string | undefined; va
 }
 
 describe('docs/configuration.md', () => {
-  it('finds the SMA, agent and telemetry schemas when it searches the code', () => {
+  it('finds the SMA, verification, agent and telemetry schemas when it searches the code', () => {
     expect(MODULES).toEqual(
-      expect.arrayContaining(['agent/config.ts', 'lambdas/sma/config.ts', 'otel/config.ts']),
+      expect.arrayContaining([
+        'agent/config.ts',
+        'lambdas/sma/config.ts',
+        'lambdas/verify/config.ts',
+        'otel/config.ts',
+      ]),
     );
   });
 

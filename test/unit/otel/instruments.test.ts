@@ -74,6 +74,10 @@ ATTRIBUTES[Instrument.refusedCalls] = {
   use_case: useCase,
   component,
 };
+ATTRIBUTES[Instrument.smaAdmissionUnchecked] = {
+  check: is(['access', 'rate', 'capacity']),
+  use_case: useCase,
+};
 
 const UNITS: Record<string, string> = {
   [Instrument.activeCalls]: '{call}',
@@ -81,6 +85,7 @@ const UNITS: Record<string, string> = {
   [Instrument.transfers]: '{transfer}',
   [Instrument.smaJournalFailures]: '{write}',
   [Instrument.smaHandlerErrors]: '{error}',
+  [Instrument.smaAdmissionUnchecked]: '{check}',
 };
 const BOUNDARIES: Record<string, number[]> = {
   [Instrument.timeToFirstAudio]: LATENCY_BUCKETS_S,
@@ -153,6 +158,7 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
       'voice.calls.active',
       'voice.transfers',
       'voice.calls.refused',
+      'voice.sma.admission.unchecked',
       'sma.invocation.duration',
     ]);
   });

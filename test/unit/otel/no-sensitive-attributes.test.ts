@@ -131,6 +131,7 @@ describe('SMA handler telemetry', () => {
       'voice.call.transfer_delay',
       'voice.calls.active',
       'voice.calls.refused',
+      'voice.sma.admission.unchecked',
       'voice.transfers',
     ]);
   });

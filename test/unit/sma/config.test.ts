@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSmaConfig } from '../../../lambdas/sma/config.js';
-import { DEVELOPMENT_CALL_TOKEN_SECRET, LOCAL_SMA_ENV } from '../../../lab/chime/local-sma-env.js';
+import {
+  DEVELOPMENT_CALLER_KEY_SECRET,
+  DEVELOPMENT_CALL_TOKEN_SECRET,
+  LOCAL_SMA_ENV,
+} from '../../../lab/chime/local-sma-env.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
 const load = (env: Record<string, string | undefined>) =>
@@ -51,6 +55,43 @@ describe('SMA handler configuration: trust', () => {
     ['CALL_TOKEN_TTL_SECONDS', 'a day'],
     ['AWS_ACCOUNT_ID', '11112222333'],
     ['SMA_APPLICATION_ID', ''],
+  ])('stops at start when %s is %j', (name, value) => {
+    expect(() => load({ [name]: value })).toThrow(new RegExp(`${name}: `));
+  });
+});
+
+describe('SMA handler configuration: admission', () => {
+  it('gives admission the caller-key secret, a 300 ms budget and the lab cap of 10', () => {
+    expect(load({}).admission).toEqual({
+      timeoutMs: 300,
+      callerKeySecret: DEVELOPMENT_CALLER_KEY_SECRET,
+      maxConcurrentCalls: 10,
+    });
+  });
+
+  it('leaves the deployment uncapped when MAX_CONCURRENT_CALLS is unset', () => {
+    const config = load({ MAX_CONCURRENT_CALLS: undefined, ADMISSION_TIMEOUT_MS: '150' });
+    expect(config.admission).toMatchObject({ timeoutMs: 150, maxConcurrentCalls: undefined });
+  });
+
+  it('stops at start when CALLER_KEY_SECRET is missing or short, without printing it', () => {
+    expect(() => load({ CALLER_KEY_SECRET: undefined })).toThrow(/CALLER_KEY_SECRET: missing/);
+    const short = 'a-caller-key-secret-of-31-bytes';
+    expect(() => load({ CALLER_KEY_SECRET: short })).toThrow(
+      /CALLER_KEY_SECRET: must be at least 32 bytes/,
+    );
+    try {
+      load({ CALLER_KEY_SECRET: short });
+    } catch (e) {
+      expect((e as Error).message).not.toContain(short);
+    }
+  });
+
+  it.each([
+    ['MAX_CONCURRENT_CALLS', '0'],
+    ['MAX_CONCURRENT_CALLS', 'ten'],
+    ['ADMISSION_TIMEOUT_MS', '5'],
+    ['ADMISSION_TIMEOUT_MS', '5000'],
   ])('stops at start when %s is %j', (name, value) => {
     expect(() => load({ [name]: value })).toThrow(new RegExp(`${name}: `));
   });

@@ -1,11 +1,17 @@
 // Property tests: thousands of random and mutated events, and random whole calls. Whatever comes
 // in, the handler answers with a valid SMA response and never throws; decisions do not depend on
 // the clock (but for the call token of an event that does not say when LEG-A started); and after any sequence of call events the caller is never left connected alone.
+// The same holds whatever admission answers, and a call it does not admit never reaches the agent.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyCallToken } from '../../../contracts/call-token.js';
 import { SipHeader } from '../../../contracts/headers.js';
 import { smaResponse, type Action } from '../../../lambdas/sma/actions.js';
+import type {
+  Admission,
+  CallAdmission,
+  LeaseRelease,
+} from '../../../lambdas/sma/admission/types.js';
 import { decide } from '../../../lambdas/sma/decide/index.js';
 import { EventType, parseEvent } from '../../../lambdas/sma/events.js';
 import { Phase } from '../../../lambdas/sma/call-state.js';
@@ -229,6 +235,136 @@ describe('SMA handler properties', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+});
+
+const check = fc.constantFrom('access' as const, 'rate' as const, 'capacity' as const);
+const unchecked = fc.array(check, { maxLength: 4 });
+/** Any verdict, including leases no adapter should send (negative, fractional, huge). */
+const verdict = (lease: fc.Arbitrary<number>): fc.Arbitrary<Admission> =>
+  fc.oneof(
+    fc.record(
+      { verdict: fc.constant('admit' as const), leaseExpiresAtMs: lease, unchecked },
+      { requiredKeys: ['verdict', 'unchecked'] },
+    ),
+    fc.record({
+      verdict: fc.constant('refuse' as const),
+      reason: fc.constantFrom(
+        'unverified' as const,
+        'blocked' as const,
+        'over_capacity' as const,
+        'rate_limited' as const,
+      ),
+      unchecked,
+    }),
+    fc.record({ verdict: fc.constant('unknown' as const), unchecked }),
+  );
+const anyLease = fc.oneof(fc.integer({ min: 0, max: 9_999_999_999_999 }), fc.double());
+const validLease = fc.integer({ min: 1, max: 9_999_999_999_999 });
+
+/** An admission answering whatever the test last set, and keeping the releases. */
+function scriptedAdmission() {
+  const s = {
+    next: { verdict: 'admit', unchecked: [] } as Admission,
+    asked: 0,
+    released: [] as LeaseRelease[],
+  };
+  const admission: CallAdmission = {
+    admit: async () => {
+      s.asked += 1;
+      return s.next;
+    },
+    release: async (lease) => {
+      s.released.push(lease);
+      return [];
+    },
+  };
+  return { admission, s };
+}
+
+const isAgentBridge = (a: { Type: string; Parameters?: unknown }) =>
+  a.Type === 'CallAndBridge' &&
+  (a.Parameters as Json)?.Endpoints?.[0]?.BridgeEndpointType === 'AWS';
+
+const callOp = fc.oneof(
+  fc.record({ op: fc.constant('transfer' as const), queue: fc.constantFrom('general', 'billing') }),
+  fc.record({ op: fc.constant('hangup' as const) }),
+  fc.record({
+    op: fc.constant('remote' as const),
+    leg: fc.constantFrom('LEG-A' as const, 'LEG-B' as const),
+  }),
+);
+
+describe('SMA handler properties with admission', () => {
+  const { admission, s } = scriptedAdmission();
+  const { handler } = testHandler({ admission });
+
+  it('answers mutated Chime events with a valid response whatever admission says', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(FIXTURES.length - 1),
+        fc.array(mutation, { maxLength: 4 }),
+        verdict(anyLease),
+        async (i, muts, v) => {
+          generated += 1;
+          s.next = v;
+          s.asked = 0;
+          const res = await handler(mutate(FIXTURES[i], muts));
+          const check = smaResponse.safeParse(res);
+          expect(check.success, JSON.stringify(check.error?.issues)).toBe(true);
+          // Asked only of new inbound calls; a verdict other than admit never reaches the agent.
+          if (s.asked > 0 && v.verdict !== 'admit') {
+            expect(res.Actions.some(isAgentBridge)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never bridges a call it does not admit to the agent, never leaves the caller alone, and frees a slot once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        verdict(validLease),
+        fc.constantFrom('+12025550131', '+12025550133'),
+        fc.boolean(),
+        fc.array(callOp, { maxLength: 5 }),
+        async (v, dialed, agentAnswers, ops) => {
+          s.next = v;
+          s.released = [];
+          const sim = new SimulatedChimeCall({
+            handler: async (e) => {
+              generated += 1;
+              const res = await handler(e);
+              expect(smaResponse.safeParse(res).success).toBe(true);
+              return res;
+            },
+            call: {
+              transactionId: `tx-adm-${generated}`,
+              smaId: 'sma',
+              region: 'us-east-1',
+              accountId: '111122223333',
+            },
+            caller: '+12065550100',
+            dialed,
+            agentAnswers,
+          });
+          await sim.startInbound();
+          for (const o of ops) {
+            if (o.op === 'transfer') await sim.requestTransfer(o.queue);
+            else if (o.op === 'hangup') await sim.requestHangup();
+            else await sim.remoteHangup(o.leg);
+            expect(sim.legA?.Status === 'Connected' && sim.legB === undefined).toBe(false);
+          }
+          await sim.remoteHangup('LEG-A');
+          const actions = sim.timeline.flatMap((step) => step.actions);
+          if (v.verdict !== 'admit') expect(actions.some(isAgentBridge)).toBe(false);
+          const leased = v.verdict === 'admit' && v.leaseExpiresAtMs !== undefined;
+          expect(s.released.length).toBe(leased ? 1 : 0);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
