@@ -54,6 +54,11 @@ export async function startLocalSma(): Promise<LocalSma> {
     // ending together, and the journal lost items that the real table would have kept. The lab
     // gives it the most the handler allows (3 s), still within Chime's 5 s.
     JOURNAL_TIMEOUT_MS: process.env.JOURNAL_TIMEOUT_MS ?? '3000',
+    // The same for the admission checks: a slow dynalite must not send the lab's verified callers
+    // to people.
+    ADMISSION_TIMEOUT_MS: process.env.ADMISSION_TIMEOUT_MS ?? '2000',
+    // The lab's default profile holds ten calls with the agent at once; a benchmark may set more.
+    MAX_CONCURRENT_CALLS: process.env.MAX_CONCURRENT_CALLS ?? LOCAL_SMA_ENV.MAX_CONCURRENT_CALLS,
     ...QUIET_SDK,
   });
   const { handler } = await import('../lambdas/sma/index.js');

@@ -106,6 +106,8 @@ async function bootLab(o: Options, logDir: string): Promise<Lab> {
 async function keepUp(lab: Lab): Promise<void> {
   const s = lab.livekit.stack;
   say(`\nThe stack stays up: LiveKit ${s.url}, SIP ${s.sipAddress}, agent worker registered.`);
+  say(`Register a caller's number: ${lab.verification.url}/ (the codes arrive below)`);
+  lab.sms.onMessage((m) => say(`  SMS to the caller: "${m.body}"`));
   say('Try the agent in a room: npm run dev-room    Stop: Ctrl-C');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

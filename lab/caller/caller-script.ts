@@ -39,7 +39,12 @@ async function script(run: CallRun, observe: boolean): Promise<void> {
   const { scenario, call, media, tx } = run;
   if (scenario.registers && !(await register(run))) return;
   run.note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
-  await call.startInbound();
+  // The caller listens from the moment they dial: Chime may speak to them before any bridge (a
+  // caller the SMA does not admit), and the SMA's first actions run while the steps do.
+  const dialing = call
+    .startInbound()
+    .then(() => true)
+    .catch((e: unknown) => run.check('the call is placed', false, (e as Error).message));
   // The observer joins once the caller hears the agent (or after 3 s): joining the call's room
   // while the agent is starting to speak would compete with what TTFA measures. Not joining, it
   // still finds the room, which must be empty at the end.
@@ -52,10 +57,11 @@ async function script(run: CallRun, observe: boolean): Promise<void> {
   for (const step of scenario.steps) {
     if (run.endedAt !== undefined && !('listen' in step && 'callEnds' in step.listen)) {
       run.check(`the call is still up for: ${describeScenarioStep(step)}`, false, 'it had ended');
-      return;
+      break;
     }
-    if (!(await playStep(run, step))) return;
+    if (!(await playStep(run, step))) break;
   }
+  await dialing;
 }
 
 /** Carries out one step; false when its expectation failed. */

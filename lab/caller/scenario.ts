@@ -94,7 +94,9 @@ export const Scenario = z.strictObject({
   expect: z
     .strictObject({
       /** The SMA's state item at the end. */
-      disposition: z.enum(['ai_completed', 'transferred', 'failed', 'abandoned']).optional(),
+      disposition: z
+        .enum(['ai_completed', 'transferred', 'failed', 'abandoned', 'refused'])
+        .optional(),
       transferOutcome: z.string().optional(),
     })
     .default({}),

@@ -27,6 +27,8 @@ export interface LocalSms {
   messages: SmsMessage[];
   /** The next message to `to` (one already received and not yet taken, or the next to arrive). */
   nextMessage(to: string, timeoutMs?: number): Promise<SmsMessage>;
+  /** Calls `listener` with every message accepted from now on (the lab prints them). */
+  onMessage(listener: (m: SmsMessage) => void): void;
   stop(): Promise<void>;
 }
 
@@ -59,11 +61,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Messages in order, and callers waiting for the next one to a number. */
 class Inbox {
   readonly messages: SmsMessage[] = [];
+  readonly listeners: ((m: SmsMessage) => void)[] = [];
   private readonly taken = new Set<SmsMessage>();
   private readonly waiters: { to: string; resolve: (m: SmsMessage) => void }[] = [];
 
   deliver(m: SmsMessage): void {
     this.messages.push(m);
+    for (const l of this.listeners) l(m);
     const i = this.waiters.findIndex((w) => w.to === m.to);
     if (i === -1) return;
     this.taken.add(m);
@@ -109,6 +113,7 @@ export async function startLocalSms(opts: { port?: number } = {}): Promise<Local
     endpoint: `http://127.0.0.1:${port}`,
     messages: inbox.messages,
     nextMessage: (to, timeoutMs = 5000) => inbox.next(to, timeoutMs),
+    onMessage: (listener) => void inbox.listeners.push(listener),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -60,6 +60,29 @@ export interface SmaConfig {
   telemetry: TelemetryConfig;
 }
 
+/** What the agent's goodbye and its `max_duration` hang-up take after the longest call. */
+const TOKEN_GRACE_SECONDS = 120;
+
+/**
+ * A call's token is signed at LEG-A's start; the agent's last update comes up to the ring time,
+ * the use case's longest call and the goodbye later. A token that expires before would have that
+ * hang-up refused, so such a configuration stops start-up.
+ */
+function checkTokenOutlivesCalls(ttlS: number, ringS: number, useCases: UseCaseCatalog): void {
+  const short = useCases.all.flatMap((uc) => {
+    const neededS = uc.limits.maxCallSeconds + ringS + TOKEN_GRACE_SECONDS;
+    if (ttlS > neededS) return [];
+    return [
+      `  CALL_TOKEN_TTL_SECONDS: ${ttlS} s must be longer than use case ${uc.id}'s ` +
+        `limits.maxCallSeconds ${uc.limits.maxCallSeconds} s + AI_RING_TIMEOUT_SECONDS ${ringS} s ` +
+        `+ ${TOKEN_GRACE_SECONDS} s = ${neededS} s`,
+    ];
+  });
+  if (short.length > 0) {
+    throw new ConfigError(`SMA handler configuration is invalid:\n${short.join('\n')}`);
+  }
+}
+
 /**
  * @param env process.env or a stand-in
  * @param bundledUseCases the use-case file shipped in the bundle, used when USE_CASES_FILE is unset
@@ -89,6 +112,7 @@ export function loadSmaConfig(
   } catch (cause) {
     throw new ConfigError(`USE_CASES_FILE: ${(cause as Error).message}`, { cause });
   }
+  checkTokenOutlivesCalls(e.CALL_TOKEN_TTL_SECONDS, e.AI_RING_TIMEOUT_SECONDS, useCases);
   return {
     decide: {
       voiceConnectorArn: e.VOICE_CONNECTOR_ARN,

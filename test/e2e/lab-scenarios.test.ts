@@ -78,3 +78,41 @@ it('reports an expectation that does not hold, and still ends the call cleanly',
   expect(r.checks.find((c) => c.what === 'both legs ended')?.ok).toBe(true);
   expect(r.checks.find((c) => c.what.startsWith('no one is left'))?.ok).toBe(true);
 }, 60_000);
+
+/** voice.calls.refused{component="sma", reason} on the lab SMA's scrape endpoint. */
+async function smaRefused(reason: string): Promise<number> {
+  const body = await fetch(lab().sma.metricsUrl).then((r) => r.text());
+  return body
+    .split('\n')
+    .filter((l) => /^voice_calls_refused(?:_total)?\{/.test(l))
+    .filter((l) => l.includes('component="sma"') && l.includes(`reason="${reason}"`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+it('unverified-caller: Chime says how to register and the call ends; the agent never hears the caller', async () => {
+  const before = await smaRefused('unverified');
+  const r = await runScriptedCall(lab(), loadScenario('unverified-caller'));
+  expectHeld(r);
+  const sma = r.timeline.filter((e) => e.source === 'sma').map((e) => e.text);
+  expect(sma.some((t) => t.includes('CallAndBridge'))).toBe(false);
+  expect(r.ttfaMs).toBeNull();
+  expect(await smaRefused('unverified')).toBe(before + 1);
+}, 90_000);
+
+it('verified-caller: the code arrives by SMS, the caller confirms it and then reaches the agent', async () => {
+  const r = await runScriptedCall(lab(), loadScenario('verified-caller'));
+  expectHeld(r);
+  const sms = r.timeline.filter((e) => e.source === 'phone');
+  expect(sms).toHaveLength(1);
+  expect(sms[0]!.text).toMatch(/\b\d{6}\b/);
+  expect(r.timeline.some((e) => e.source === 'agent' && /twentieth/i.test(e.text))).toBe(true);
+  expect(updatesOf(r.tx)).toEqual([expect.objectContaining({ action: 'hangup' })]);
+}, 120_000);
+
+it('silent-caller: the agent checks in twice, then says goodbye and ends the call as caller_silent', async () => {
+  const r = await runScriptedCall(lab(), loadScenario('silent-caller'));
+  expectHeld(r);
+  expect(updatesOf(r.tx)).toEqual([
+    expect.objectContaining({ action: 'hangup', reason: 'caller_silent' }),
+  ]);
+}, 150_000);

@@ -7,8 +7,9 @@
 //
 // Alert expressions are evaluated whole, thresholds included: the measurements are arranged so
 // that every alert's condition holds (slow first audio, slow transfers, failed transfers, handler
-// errors, journal failures, 45 calls in progress), so each must return data, and Prometheus's own
-// rule evaluation must have every alert pending (their `for` is minutes; nothing waits for that).
+// errors, journal failures, admission checks skipped, calls refused at a cap, 45 calls in
+// progress), so each must return data, and Prometheus's own rule evaluation must have every alert
+// pending (their `for` is minutes; nothing waits for that).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import type { metrics as lkMetrics } from '@livekit/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../agent/latency.js';
+import type { CallAdmission } from '../../lambdas/sma/admission/types.js';
 import { createHandler } from '../../lambdas/sma/handler.js';
 import { noJournal, type CallJournal } from '../../lambdas/sma/journal.js';
 import {
@@ -26,7 +28,7 @@ import {
   type AgentWorkerTelemetry,
 } from '../../otel/agent-worker.js';
 import { createSmaInstruments, type SmaInstruments } from '../../otel/instruments.js';
-import { testConfig } from '../helpers/sma.js';
+import { fakeAdmission, testConfig } from '../helpers/sma.js';
 import {
   ALERT_RULES_FILE,
   alertRules,
@@ -35,6 +37,7 @@ import {
   freePort,
   runCalls,
   silent,
+  simulatedCall,
   telemetryConfig,
   throwingJournal,
 } from '../helpers/otel.js';
@@ -85,20 +88,52 @@ async function scrapedAfter(sinceMs: number): Promise<void> {
   });
 }
 
-function smaHandler(journal: CallJournal) {
+function smaHandler(journal: CallJournal, admission?: CallAdmission) {
   return createHandler({
     config: testConfig(),
     journal,
     instruments: sma,
     logger: silent,
     now: Date.now,
+    admission,
   });
+}
+
+/** DynamoDB too slow for every admission check: the calls go to the agent unchecked. */
+const uncheckedAdmission = fakeAdmission(() => ({
+  verdict: 'admit',
+  unchecked: ['access', 'rate', 'capacity'],
+})).admission;
+
+/** Every call over a cap. */
+const fullAdmission = fakeAdmission(() => ({
+  verdict: 'refuse',
+  reason: 'over_capacity',
+  unchecked: [],
+})).admission;
+
+/**
+ * `count` new calls through `handler`, each hung up by its caller. No queue answers: a refused
+ * caller sent to people adds no quick transfer to the delay the transfer alert watches.
+ */
+async function newCalls(
+  handler: (e: unknown) => Promise<unknown>,
+  idPrefix: string,
+  count: number,
+) {
+  for (let k = 1; k <= count; k++) {
+    const id = `${idPrefix}-0000-4000-8000-${String(k).padStart(12, '0')}`;
+    const sim = simulatedCall(handler, id, { numberAnswers: () => false });
+    await sim.startInbound();
+    await sim.remoteHangup('LEG-A');
+  }
 }
 
 /**
  * One round of measurements: whole calls (transfers 3 s after the agent's decision, one in four
- * reaching no one), calls whose journal writes fail or throw, and agent calls with a slow first
- * audio (2.2 s) and 0.9 s turns. Run twice, so every series exists before it grows.
+ * reaching no one), calls whose journal writes fail or throw, new calls admitted unchecked (3 in
+ * 25) and refused at a cap, and agent calls with a slow first audio (2.2 s) and 0.9 s turns. Run
+ * twice, so every series exists before it grows.
  */
 async function round(n: number): Promise<void> {
   const prefix = (k: number) => `${n}${k}${'0'.repeat(6)}`.slice(0, 8);
@@ -106,6 +141,8 @@ async function round(n: number): Promise<void> {
   await runCalls(smaHandler(noJournal), { transferDelayMs: 3000, idPrefix: prefix(2) });
   await runCalls(smaHandler(failingJournal), { transferDelayMs: 3000, idPrefix: prefix(3) });
   await runCalls(smaHandler(throwingJournal), { idPrefix: prefix(4) });
+  await newCalls(smaHandler(noJournal, uncheckedAdmission), prefix(5), 3);
+  await newCalls(smaHandler(noJournal, fullAdmission), prefix(6), 2);
   for (let i = 0; i < 10; i++) {
     const latency = new LatencyRecorder(job.instruments, ATTRS);
     latency.markAnswered(10_000);

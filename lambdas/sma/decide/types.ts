@@ -1,6 +1,11 @@
 // What a decision is made of and what it produces. decide() is pure: no AWS SDK, no environment,
 // no clock reads (the time comes in as `nowMs`), so the same event always yields the same actions.
-import type { FailoverReason, RefusedReason, TransferReason } from '../../../contracts/reasons.js';
+import type {
+  FailoverReason,
+  HangupReason,
+  RefusedReason,
+  TransferReason,
+} from '../../../contracts/reasons.js';
 import type { UseCase, UseCaseCatalog } from '../../../contracts/use-cases.js';
 import type { TransferStep } from '../../../otel/sma-tracing.js';
 import type { Action } from '../actions.js';
@@ -52,11 +57,16 @@ export interface StateRecord {
   HumanConnectedAt?: number;
   EndedAt?: number;
   Disposition?: Disposition;
+  /** Why the agent ended the call, when it did. */
+  EndReason?: EndReason;
   /** Why admission kept the call from the agent. */
   Refused?: AdmissionRefusal;
   /** The admission checks DynamoDB did not answer in time. */
   Unchecked?: AdmissionCheck[];
 }
+
+/** The agent's reason to end a call (contracts/reasons.ts), `unspecified` when it sent none. */
+export type EndReason = HangupReason | 'unspecified';
 
 /** The refusals admission makes (the others, `forged` and `foreign_sma`, refuse requests). */
 export type AdmissionRefusal = Extract<Admission, { verdict: 'refuse' }>['reason'];

@@ -23,6 +23,7 @@ import {
 } from './types.js';
 
 type TransferUpdate = Extract<ReceivedCallUpdate, { action: 'transfer' }>;
+type HangupUpdate = Extract<ReceivedCallUpdate, { action: 'hangup' }>;
 
 /** Seven or more digits, with or without +, spaces, dots, dashes or brackets. */
 const LOOKS_LIKE_NUMBER = /(?:\+?\d[\s().-]*){7,}/;
@@ -153,21 +154,37 @@ function transfer(
     : hangUpAgentFirst(next, f, f.legB, accepted);
 }
 
-function hangup(st: CallState, f: CallFacts): Decision {
+/**
+ * The agent ends the call. Its reason is kept on the state item once: the call leaves
+ * `ai_connected` here, so any later hang-up update is refused and writes nothing.
+ */
+function hangup(st: CallState, f: CallFacts, update: HangupUpdate): Decision {
   if (st.phase !== 'ai_connected') return refuse(st, 'hangup_not_possible', { phase: st.phase });
+  const state: CallState = { ...st, phase: 'ending', end: 'ai_completed' };
+  const notes: Note[] = [
+    {
+      level: 'info',
+      msg: 'agent ended the call',
+      reason: 'agent_hangup',
+      fields: { endReason: update.reason },
+    },
+  ];
   // Hang up the caller's leg; its HANGUP event then mirrors the hang-up to LEG-B.
   if (f.legA === undefined) {
     return {
-      ...noChange({ ...st, phase: 'ending', end: 'ai_completed' }),
       actions: f.legB ? [hangupLeg(f.legB)] : [],
+      state,
+      record: { EndReason: update.reason },
+      metrics: [],
+      notes,
     };
   }
   return {
     actions: [hangupLeg(f.legA)],
-    state: { ...st, phase: 'ending', end: 'ai_completed' },
-    record: { Phase: 'ending' },
+    state,
+    record: { Phase: 'ending', EndReason: update.reason },
     metrics: [],
-    notes: [{ level: 'info', msg: 'agent ended the call', reason: 'agent_hangup' }],
+    notes,
   };
 }
 
@@ -211,5 +228,5 @@ export function decideUpdate(
   if (!update) return refuse(st, 'invalid_update_arguments');
   const refused = forged(ev, st, update, ctx);
   if (refused) return refused;
-  return update.action === 'transfer' ? transfer(st, f, ctx, update) : hangup(st, f);
+  return update.action === 'transfer' ? transfer(st, f, ctx, update) : hangup(st, f, update);
 }

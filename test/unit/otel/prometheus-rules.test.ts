@@ -47,6 +47,8 @@ describe('alert rules (promtool)', () => {
       'CallbridgeSmaHandlerErrors',
       'CallbridgeJournalFailures',
       'CallbridgeForgedCalls',
+      'CallbridgeAdmissionUnchecked',
+      'CallbridgeOverCapacity',
     ]);
     for (const a of alerts) {
       expect(['warning', 'critical']).toContain(a.labels?.['severity']);
@@ -90,6 +92,7 @@ describe('series names in the rules and dashboards', () => {
     for (const i of [agent.timeToFirstAudio, agent.turnResponseLatency]) i.record(1);
     for (const i of [sma.transfers, sma.journalFailures, sma.handlerErrors]) i.add(1);
     sma.refusedCalls.add(1, { reason: 'forged', use_case: 'city-311', component: 'sma' });
+    sma.admissionUnchecked.add(1, { check: 'capacity', use_case: 'city-311' });
     for (const i of [sma.activeCalls, agent.activeCalls]) i.add(1);
     const body = await (await fetch(worker.telemetry.prometheusUrl!)).text();
     served = new Set([...body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]!));
@@ -120,6 +123,7 @@ describe('series names in the rules and dashboards', () => {
       'voice_call_transfer_delay_seconds_sum',
       'voice_calls_active',
       'voice_calls_refused_total',
+      'voice_sma_admission_unchecked_total',
       'voice_transfers_total',
       'voice_turn_response_latency_seconds_bucket',
       'voice_turn_response_latency_seconds_count',

@@ -96,3 +96,57 @@ describe('SMA handler configuration: admission', () => {
     expect(() => load({ [name]: value })).toThrow(new RegExp(`${name}: `));
   });
 });
+
+describe('SMA handler configuration: call token lifetime', () => {
+  /** The shipped use cases, with `limits.maxCallSeconds` of city-311-residents set. */
+  function withResidentsMaxCall(maxCallSeconds: number): unknown {
+    const file = structuredClone(USE_CASES_JSON) as {
+      useCases: { id: string; limits?: Record<string, unknown> }[];
+    };
+    const residents = file.useCases.find((uc) => uc.id === 'city-311-residents')!;
+    residents.limits = { ...residents.limits, maxCallSeconds };
+    return file;
+  }
+
+  it('accepts a token that outlives the longest call, its ring time and two minutes', () => {
+    // Shipped calls last at most 1,800 s: 1,800 + 30 + 120 = 1,950.
+    expect(load({ CALL_TOKEN_TTL_SECONDS: '1951' }).decide.callToken.ttlMs).toBe(1_951_000);
+  });
+
+  it('stops at start, naming the use case and the numbers, when the token expires first', () => {
+    expect(() => load({ CALL_TOKEN_TTL_SECONDS: '1950' })).toThrow(ConfigError);
+    expect(() => load({ CALL_TOKEN_TTL_SECONDS: '1950' })).toThrow(
+      "CALL_TOKEN_TTL_SECONDS: 1950 s must be longer than use case city-311's " +
+        'limits.maxCallSeconds 1800 s + AI_RING_TIMEOUT_SECONDS 30 s + 120 s = 1950 s',
+    );
+  });
+
+  it('counts the ring time of the bridge to the agent', () => {
+    expect(() =>
+      load({ CALL_TOKEN_TTL_SECONDS: '2000', AI_RING_TIMEOUT_SECONDS: '60' }),
+    ).not.toThrow();
+    expect(() => load({ CALL_TOKEN_TTL_SECONDS: '2000', AI_RING_TIMEOUT_SECONDS: '90' })).toThrow(
+      /AI_RING_TIMEOUT_SECONDS 90 s \+ 120 s = 2010 s/,
+    );
+  });
+
+  it('stops at start when one use case allows calls longer than the default token', () => {
+    const env = { ...LOCAL_SMA_ENV };
+    let error: unknown;
+    try {
+      loadSmaConfig(env, withResidentsMaxCall(14_400));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(
+      "CALL_TOKEN_TTL_SECONDS: 14400 s must be longer than use case city-311-residents's " +
+        'limits.maxCallSeconds 14400 s + AI_RING_TIMEOUT_SECONDS 30 s + 120 s = 14550 s',
+    );
+    expect(message).not.toContain("use case city-311's");
+    expect(() =>
+      loadSmaConfig({ ...env, CALL_TOKEN_TTL_SECONDS: '14551' }, withResidentsMaxCall(14_400)),
+    ).not.toThrow();
+  });
+});
