@@ -42,6 +42,7 @@ const FIRST_ONLY = new Set<keyof StateRecord>([
   'CallerNumber',
   'DialedNumber',
   'Direction',
+  'EndReason',
 ]);
 
 export function stateUpdate(entry: JournalEntry, expiresAt: number) {
