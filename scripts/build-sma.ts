@@ -23,11 +23,13 @@ export interface BundleSize {
   totalGzipBytes: number;
 }
 
-export async function buildSma(): Promise<BundleSize> {
-  rmSync(SMA_DIST, { recursive: true, force: true });
+/** Bundles one Lambda handler (`lambdas/<name>/index.ts`) into `dist/<name>/`. */
+export async function buildLambda(name: string): Promise<BundleSize> {
+  const dist = join(root, 'dist', name);
+  rmSync(dist, { recursive: true, force: true });
   await build({
-    entryPoints: { index: join(root, 'lambdas', 'sma', 'index.ts') },
-    outdir: SMA_DIST,
+    entryPoints: { index: join(root, 'lambdas', name, 'index.ts') },
+    outdir: dist,
     outExtension: { '.js': '.mjs' },
     splitting: true,
     chunkNames: 'chunk-[hash]',
@@ -45,14 +47,16 @@ export async function buildSma(): Promise<BundleSize> {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
   });
-  const files = readdirSync(SMA_DIST).filter((f) => f.endsWith('.mjs'));
-  const contents = files.map((f) => readFileSync(join(SMA_DIST, f)));
+  const files = readdirSync(dist).filter((f) => f.endsWith('.mjs'));
+  const contents = files.map((f) => readFileSync(join(dist, f)));
   return {
-    entryBytes: statSync(SMA_BUNDLE).size,
+    entryBytes: statSync(join(dist, 'index.mjs')).size,
     totalBytes: contents.reduce((n, b) => n + b.length, 0),
     totalGzipBytes: contents.reduce((n, b) => n + gzipSync(b).length, 0),
   };
 }
+
+export const buildSma = () => buildLambda('sma');
 
 export function describeSize(s: BundleSize): string {
   const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
