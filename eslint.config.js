@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // The product never depends on the lab's stand-ins (docs/architecture.md, "Layout").
-    files: ['agent/**', 'contracts/**', 'sip/**', 'lambdas/**', 'otel/**'],
+    files: ['agent/**', 'contracts/**', 'sip/**', 'lambdas/**', 'otel/**', 'guard/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -34,7 +34,14 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/agent/**', '**/sip/**', '**/lambdas/**', '**/otel/**', '**/lab/**'],
+              group: [
+                '**/agent/**',
+                '**/sip/**',
+                '**/lambdas/**',
+                '**/otel/**',
+                '**/guard/**',
+                '**/lab/**',
+              ],
               message: 'contracts/ depends only on libraries',
             },
           ],

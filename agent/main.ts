@@ -7,16 +7,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
+import { RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import {
+  AGENT_METER,
   startAgentJobTelemetry,
   startAgentWorkerTelemetry,
   type AgentJobTelemetry,
+  type AgentWorkerTelemetry,
 } from '../otel/agent-worker.js';
+import { createAgentWorkerInstruments } from '../otel/instruments.js';
+import { ROOM_PREFIX } from '../sip/livekit/definitions.js';
 import { runCall, startRefusalsAtZero, type CallDeps } from './call-session.js';
 import { loadAgentConfig } from './config.js';
 import { GreetingCache, RenderedLinesDir } from './greeting-cache.js';
+import {
+  callRoomMatcher,
+  FailoverReason,
+  JobFailover,
+  liveKitRoomDeleter,
+} from './job-failover.js';
+import { reportJob, startJobWatch } from './job-watch.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
 import { piiRedaction } from '../otel/logging.js';
@@ -83,12 +95,54 @@ class StepCost {
 export default defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => {
+    reportToWorker(ctx);
     // The job process exits right after its shutdown callbacks: the call's spans go out first.
     const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
     ctx.addShutdownCallback(() => telemetry.flush());
     await runCall(ctx, ctx.proc.userData.deps as CallDeps);
   },
 });
+
+/**
+ * The job tells the worker's main process which room it serves, and when its call is over: once
+ * the agent is out of the room (or its shutdown has begun), the job's end is no failure
+ * (agent/job-watch.ts). The log line names this process's pid (pino's `pid`) with the room.
+ */
+function reportToWorker(ctx: JobContext): void {
+  const room = ctx.job.room?.name;
+  logger.info({ room }, 'job process serving room');
+  if (!room) return;
+  const reporter = reportJob(room);
+  ctx.room.once(RoomEvent.Disconnected, () => void reporter.over());
+  ctx.addShutdownCallback(() => reporter.over());
+}
+
+/**
+ * In the main process: a job process that dies or hangs mid-call has its call's AI leg ended at
+ * once, so the caller reaches a person (agent/job-failover.ts), through LiveKit's server API with
+ * the worker's own credentials.
+ */
+async function watchJobs(worker: AgentWorkerTelemetry): Promise<void> {
+  const { LIVEKIT_URL: url, LIVEKIT_API_KEY: key, LIVEKIT_API_SECRET: secret } = process.env;
+  if (!url || !key || !secret) {
+    logger.warn(
+      { reason: 'no_livekit_env' },
+      'job failover off: LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are not all set',
+    );
+    return;
+  }
+  const { jobFailovers } = createAgentWorkerInstruments(worker.telemetry.meter(AGENT_METER));
+  for (const reason of FailoverReason) jobFailovers.add(0, { reason });
+  const failover = new JobFailover({
+    deleteRoom: liveKitRoomDeleter(url, key, secret),
+    isCallRoom: callRoomMatcher(ROOM_PREFIX),
+    count: (reason) => jobFailovers.add(1, { reason }),
+    logger,
+  });
+  await startJobWatch({
+    onGone: (job, reason, silentMs) => void failover.jobGone(job, reason, silentMs),
+  });
+}
 
 /** Set in the worker's main process, before its options are made. */
 let sparePriority: SparePriority | undefined;
@@ -120,7 +174,8 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
-  await startAgentWorkerTelemetry(config.telemetry, logger);
+  const workerTelemetry = await startAgentWorkerTelemetry(config.telemetry, logger);
+  await watchJobs(workerTelemetry);
   if (config.calls.secret === undefined) {
     logger.warn(
       { reason: 'dev_rooms_only' },

@@ -36,12 +36,14 @@ export interface LocalSma {
  * Its metrics are served for scraping on a free loopback port. The handler module reads its
  * configuration once, at import: one SMA per process.
  */
-export async function startLocalSma(): Promise<LocalSma> {
+export async function startLocalSma(
+  opts: Pick<LabOptions, 'smaDynamoEndpoint'> = {},
+): Promise<LocalSma> {
   Object.assign(process.env, QUIET_SDK); // before the first AWS client (dynalite's) is made
   const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
   const metricsPort = await freePort('tcp');
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
-    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint,
     // The SMA application the simulated Chime invokes as: the one the agent takes calls from.
     SMA_APPLICATION_ID: LAB_SMA.applicationId,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -122,13 +124,18 @@ export interface LabOptions {
   guardGraceMs?: number;
   /** Worker environment on top of the lab's (e.g. cloud speech keys). */
   workerEnv?: Record<string, string>;
+  /**
+   * Where the SMA handler reaches DynamoDB, given dynalite's endpoint (default: dynalite itself).
+   * The fault benchmark puts a proxy in front of it that it can slow down or take down.
+   */
+  smaDynamoEndpoint?: (dynalite: string) => Promise<string>;
 }
 
 export const LAB_CALLER = '+12065550100';
 
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   quietRtcLogs();
-  const sma = await startLocalSma();
+  const sma = await startLocalSma(opts);
   const calls = new Map<string, SimulatedChimeCall>();
   const voiceApi = await startVoiceApiServer({
     onUpdate: (_sma, tx, args) => {

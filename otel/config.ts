@@ -11,7 +11,7 @@ export class TelemetryConfigError extends Error {
 }
 
 /** Which process reads the configuration: defaults and what is allowed differ. */
-export type TelemetryComponent = 'sma' | 'agent';
+export type TelemetryComponent = 'sma' | 'agent' | 'guard';
 
 export const MetricsExporter = z.enum(['otlp', 'prometheus', 'console', 'none']);
 export const TracesExporter = z.enum(['otlp', 'console', 'none']);
@@ -91,6 +91,7 @@ export interface TelemetryConfig {
 const DEFAULT_SERVICE: Record<TelemetryComponent, string> = {
   sma: 'callbridge-sma',
   agent: 'callbridge-agent',
+  guard: 'callbridge-guard',
 };
 
 /** The exporters asked for; `none` anywhere (or nothing at all) means none. */

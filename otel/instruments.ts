@@ -14,6 +14,8 @@ export const CALL_DURATION_BUCKETS_S = [
 export const HANDLER_BUCKETS_S = [
   0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5,
 ];
+/** One sweep of the call guard: 5 ms to 30 s (its API calls time out within seconds). */
+export const GUARD_SWEEP_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export const Instrument = {
   timeToFirstAudio: 'voice.call.time_to_first_audio',
@@ -27,6 +29,11 @@ export const Instrument = {
   smaHandlerErrors: 'sma.handler.errors',
   refusedCalls: 'voice.calls.refused',
   smaAdmissionUnchecked: 'voice.sma.admission.unchecked',
+  guardRoomsEnded: 'guard.rooms.ended',
+  guardOrphanedCalls: 'guard.calls.orphaned',
+  guardApiErrors: 'guard.api.errors',
+  guardSweepDuration: 'guard.sweep.duration',
+  jobFailovers: 'voice.agent.job_failovers',
 } as const;
 
 /**
@@ -106,3 +113,45 @@ export function createAgentInstruments(meter: Meter) {
 }
 
 export type AgentInstruments = ReturnType<typeof createAgentInstruments>;
+
+/** The call guard's instruments (guard/): what it ended, what it could not see or do. */
+export function createGuardInstruments(meter: Meter) {
+  return {
+    roomsEnded: meter.createCounter(Instrument.guardRoomsEnded, {
+      unit: '{room}',
+      description: 'Call rooms the call guard deleted, by reason',
+    }),
+    orphanedCalls: meter.createCounter(Instrument.guardOrphanedCalls, {
+      unit: '{call}',
+      description: 'Calls the SMA has with the agent that have no room, each counted once',
+    }),
+    apiErrors: meter.createCounter(Instrument.guardApiErrors, {
+      unit: '{error}',
+      description: 'Calls of the call guard to LiveKit or DynamoDB that failed or timed out',
+    }),
+    sweepDuration: meter.createHistogram(Instrument.guardSweepDuration, {
+      unit: 's',
+      description: 'One sweep of the call guard: list, read, plan and act',
+      advice: { explicitBucketBoundaries: GUARD_SWEEP_BUCKETS_S },
+    }),
+  };
+}
+
+export type GuardInstruments = ReturnType<typeof createGuardInstruments>;
+
+/**
+ * The agent worker's main process's own instruments (its job processes record through the relay).
+ * voice.agent.job_failovers: calls whose job process went mid-call and whose AI leg the main
+ * process ended (agent/job-failover.ts), by `reason` (`exited`, `unresponsive`).
+ */
+export function createAgentWorkerInstruments(meter: Meter) {
+  return {
+    jobFailovers: meter.createCounter(Instrument.jobFailovers, {
+      unit: '{failover}',
+      description:
+        "Calls whose job process went mid-call, the AI leg ended by the worker's main process",
+    }),
+  };
+}
+
+export type AgentWorkerInstruments = ReturnType<typeof createAgentWorkerInstruments>;

@@ -15,7 +15,8 @@ import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import { type AgentWorker, startAgentWorker } from '../lab/stack/agent-worker.js';
 import { labSipDefinitions } from '../lab/stack/lab-sip.js';
 import { defaultPorts, localStackCredentials, startLocalStack } from '../lab/stack/local-stack.js';
-import { startCallGuardServer } from '../sip/livekit/call-guard.js';
+import { pino } from 'pino';
+import { startCallGuardServer } from '../guard/server.js';
 import { accessProblems } from '../sip/livekit/server-target.js';
 
 const { values } = parseArgs({ options: { 'no-agent': { type: 'boolean', default: false } } });
@@ -27,7 +28,7 @@ const guard = await startCallGuardServer({
   httpUrl: `http://127.0.0.1:${ports.http}`,
   apiKey: creds.apiKey,
   apiSecret: creds.apiSecret,
-  log: (msg, fields) => say(`  call guard: ${msg} ${JSON.stringify(fields)}`),
+  logger: pino({ name: 'guard' }),
 });
 const stack = await startLocalStack({
   ports,

@@ -44,8 +44,21 @@ export interface VoiceApiServer {
   }[];
   /** Answer the next `n` requests with 429, whatever the rate (0 stops forcing it). */
   throttleNext(n: number): void;
+  /**
+   * Answer the next `n` requests with `status` as AWS does (429 throttling, 500 or 503 the
+   * service failing), whatever the rate (0 stops forcing it): the fault benchmark's bursts.
+   */
+  failNext(n: number, status: ForcedStatus): void;
   stop(): Promise<void>;
 }
+
+/** The error answers a burst can force, with the error types AWS gives them. */
+const FORCED_ERRORS = {
+  429: ['ThrottledClientException', 'Rate exceeded'],
+  500: ['ServiceFailureException', 'Internal failure'],
+  503: ['ServiceUnavailableException', 'Service unavailable'],
+} as const;
+export type ForcedStatus = keyof typeof FORCED_ERRORS;
 
 const UPDATE = /^\/sip-media-applications\/([^/]+)\/calls\/([^/]+)$/;
 const CREATE = /^\/sip-media-applications\/([^/]+)\/calls$/;
@@ -72,19 +85,20 @@ export async function startVoiceApiServer(
 ): Promise<VoiceApiServer> {
   const requests: VoiceApiServer['requests'] = [];
   const rate = opts.ratePerSecond ?? 5;
-  let forced = 0;
+  let forced = { n: 0, status: 429 as ForcedStatus };
   let windowStart = 0;
   let inWindow = 0;
 
-  const throttled = (): boolean => {
-    if (forced > 0) {
-      forced -= 1;
-      return true;
+  /** The error this request gets regardless of what it asks: forced, or past the rate. */
+  const refusal = (): ForcedStatus | undefined => {
+    if (forced.n > 0) {
+      forced.n -= 1;
+      return forced.status;
     }
     const now = Date.now();
     if (now - windowStart >= 1000) [windowStart, inWindow] = [now, 0];
     inWindow += 1;
-    return inWindow > rate;
+    return inWindow > rate ? 429 : undefined;
   };
 
   const server: Server = createServer((req, res) => {
@@ -106,9 +120,11 @@ export async function startVoiceApiServer(
         record(400);
         return fail(res, 400, 'BadRequestException', 'Malformed JSON body');
       }
-      if (throttled()) {
-        record(429);
-        return fail(res, 429, 'ThrottledClientException', 'Rate exceeded');
+      const refused = refusal();
+      if (refused !== undefined) {
+        record(refused);
+        const [code, message] = FORCED_ERRORS[refused];
+        return fail(res, refused, code, message);
       }
       if (update) {
         const args = (body as { Arguments?: unknown }).Arguments;
@@ -133,7 +149,10 @@ export async function startVoiceApiServer(
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     throttleNext(n) {
-      forced = n;
+      forced = { n, status: 429 };
+    },
+    failNext(n, status) {
+      forced = { n, status };
     },
     async stop() {
       server.closeAllConnections();

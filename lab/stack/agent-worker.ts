@@ -28,7 +28,20 @@ export interface AgentWorker {
   waitPrewarmed(n: number, timeoutMs?: number): Promise<void>;
   /** Kills the worker and all its job processes at once (SIGKILL): a crash, for failure tests. */
   kill(): Promise<void>;
+  /**
+   * Kills one job process outright (SIGKILL), the worker's main process left running: the one
+   * serving `room`, or without it the one job process serving a call (it throws if there are
+   * several). Read from the worker's log, where each job process names its room and pid.
+   */
+  killJobProcess(room?: string): Promise<KilledJob>;
   stop(): Promise<void>;
+}
+
+export interface KilledJob {
+  pid: number;
+  room: string;
+  /** performance.now() right after the signal was sent. */
+  killedAt: number;
 }
 
 export interface AgentWorkerOptions {
@@ -138,6 +151,19 @@ class WorkerProcess implements AgentWorker {
     return this.stopWith('SIGKILL', 0);
   }
 
+  async killJobProcess(room?: string): Promise<KilledJob> {
+    const serving = jobsServing(readFileSync(this.logFile, 'utf8')).filter(
+      (j) => (room === undefined || j.room === room) && alive(j.pid),
+    );
+    if (serving.length !== 1) {
+      const which = room === undefined ? 'a call' : `room ${room}`;
+      throw this.error(`has ${serving.length} live job processes serving ${which}`);
+    }
+    const job = serving[0]!;
+    process.kill(job.pid, 'SIGKILL');
+    return { ...job, killedAt: performance.now() };
+  }
+
   /** SIGTERM lets the framework close its sessions; what is still running after 5 s is killed. */
   stop(): Promise<void> {
     return this.stopWith('SIGTERM', 5000);
@@ -166,5 +192,29 @@ class WorkerProcess implements AgentWorker {
 
   private error(what: string): LocalStackError {
     return new LocalStackError(`agent worker ${what}\n${logTail(this.logFile, 'agent')}`);
+  }
+}
+
+/** Each job's room and job process, from the `job process serving room` lines (newest last). */
+function jobsServing(log: string): { pid: number; room: string }[] {
+  const jobs = new Map<number, string>();
+  for (const line of log.split('\n')) {
+    if (!line.includes('"msg":"job process serving room"')) continue;
+    try {
+      const { pid, room } = JSON.parse(line) as { pid?: unknown; room?: unknown };
+      if (typeof pid === 'number' && typeof room === 'string') jobs.set(pid, room);
+    } catch {
+      // a line cut short by the log's writer
+    }
+  }
+  return [...jobs].map(([pid, room]) => ({ pid, room }));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

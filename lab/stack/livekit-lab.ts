@@ -1,7 +1,7 @@
 // A real local LiveKit stack (Redis, livekit-server, livekit-sip on free loopback ports), SIP
 // provisioned from the product's definitions and the lab's outbound trunk (./lab-sip.ts), and a
 // real agent worker: what the tests against the real stack and the SIP benchmark share.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoomServiceClient, SipClient } from 'livekit-server-sdk';
@@ -10,7 +10,7 @@ import type { SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
-import { type CallGuard, startCallGuardServer } from '../../sip/livekit/call-guard.js';
+import { type CallGuard, startCallGuardServer } from '../../guard/server.js';
 import { type AgentWorker, startAgentWorker } from './agent-worker.js';
 import { labSipDefinitions } from './lab-sip.js';
 import {
@@ -34,6 +34,11 @@ export interface LiveKitLab {
   /** The call guard livekit-server sends its webhooks to. */
   guard: CallGuard;
   logDir: string;
+  /**
+   * Starts a new agent worker in place of this one (killed first if still running; its log kept
+   * as agent.<n>.log): after a fault that killed it (the fault benchmark).
+   */
+  restartWorker(): Promise<AgentWorker>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +52,10 @@ export interface LiveKitLabOptions {
   idleProcesses?: number;
   /** How long a call room may lack its agent before the call guard ends the AI leg. */
   guardGraceMs?: number;
+  /** How often the call guard sweeps the call rooms (default 10 s). */
+  guardSweepIntervalMs?: number;
+  /** false: livekit-server sends the guard no webhooks, so only its sweep finds rooms. */
+  guardWebhooks?: boolean;
   /** More environment for the worker (e.g. AWS_ENDPOINT_URL_CHIME_SDK_VOICE of the stand-in). */
   workerEnv?: Record<string, string>;
 }
@@ -70,7 +79,7 @@ export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitL
     const sip = new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret);
     const provisioned = await provision(sip, defs);
     if (opts.worker) worker = await startLabWorker(stack, logDir, opts);
-    return {
+    const lab: LiveKitLab = {
       stack,
       sip,
       rooms: new RoomServiceClient(stack.httpUrl, stack.apiKey, stack.apiSecret),
@@ -80,8 +89,13 @@ export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitL
       worker,
       logDir,
       guard: guard.guard,
+      restartWorker: async () => {
+        worker = lab.worker = await restartLabWorker(worker, stack, logDir, opts);
+        return worker;
+      },
       stop,
     };
+    return lab;
   } catch (e) {
     await stop();
     throw e;
@@ -96,14 +110,33 @@ async function startServers(ports: StackPorts, logDir: string, opts: LiveKitLabO
     apiKey,
     apiSecret,
     graceMs: opts.guardGraceMs,
+    sweepIntervalMs: opts.guardSweepIntervalMs,
   });
   try {
-    const stack = await startLocalStack({ ports, logDir, webhookUrls: [guard.url] });
+    const webhookUrls = opts.guardWebhooks === false ? [] : [guard.url];
+    const stack = await startLocalStack({ ports, logDir, webhookUrls });
     return { stack, guard };
   } catch (e) {
     await guard.stop();
     throw e;
   }
+}
+
+let workerRestarts = 0;
+
+/** A new worker for the lab; the old one's log moves aside so the new one's is read alone. */
+async function restartLabWorker(
+  old: AgentWorker | undefined,
+  stack: LocalStack,
+  logDir: string,
+  opts: LiveKitLabOptions,
+): Promise<AgentWorker> {
+  if (old) {
+    await old.kill();
+    workerRestarts += 1;
+    renameSync(old.logFile, old.logFile.replace(/\.log$/, `.${workerRestarts}.log`));
+  }
+  return startLabWorker(stack, logDir, opts);
 }
 
 /** The agent worker with offline speech, registered under the lab's agent name. */

@@ -48,8 +48,16 @@ export interface LocalStack {
   pids: Record<string, number>;
   /** Rejects when a server exits while the stack is meant to be up. */
   readonly failed: Promise<never>;
+  /**
+   * Stops one server (SIGTERM, or `signal`), leaves it down `downMs`, and starts it again on the
+   * same ports; resolves once it is healthy (the fault benchmark).
+   */
+  restart(name: StackServer, opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The servers of the stack, by the names their logs and pids go under. */
+export type StackServer = 'redis' | 'livekit-server' | 'livekit-sip';
 
 export { LocalStackError, logTail } from './supervisor.js';
 
@@ -143,8 +151,11 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     sipAddress: `127.0.0.1:${ports.sip}`,
     logDir,
     env: { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
-    pids: supervisor.pids,
+    get pids() {
+      return supervisor.pids;
+    },
     failed: supervisor.failed,
+    restart: (name, o) => supervisor.restart(name, o),
     stop: () => supervisor.stop(),
   };
 }

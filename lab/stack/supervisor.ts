@@ -22,6 +22,7 @@ export interface ServerSpec {
 
 interface Managed {
   name: string;
+  spec: ServerSpec;
   child: ChildProcess;
   logFile: string;
   stopping: boolean;
@@ -59,8 +60,28 @@ export class Supervisor {
 
   /** Starts a server and resolves once it is healthy; stops everything when it is not. */
   async launch(spec: ServerSpec): Promise<void> {
+    await this.start(spec, this.managed.length, 'w');
+  }
+
+  /**
+   * Stops one server (SIGTERM, or SIGKILL for a crash), leaves it down `downMs`, and starts it
+   * again as it was first started, resolving once it is healthy: a fault for the fault benchmark.
+   * Its log goes on in the same file.
+   */
+  async restart(name: string, opts: { signal?: NodeJS.Signals; downMs?: number } = {}) {
+    const index = this.managed.findIndex((m) => m.name === name);
+    const m = this.managed[index];
+    if (!m) throw new LocalStackError(`no server named ${name}`);
+    m.stopping = true;
+    await stopChild(m.child, opts.signal ?? 'SIGTERM');
+    if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+    this.managed.splice(index, 1);
+    await this.start(m.spec, index, 'a');
+  }
+
+  private async start(spec: ServerSpec, index: number, logMode: 'w' | 'a'): Promise<void> {
     const logFile = join(this.logDir, `${spec.name}.log`);
-    const fd = openSync(logFile, 'w');
+    const fd = openSync(logFile, logMode);
     const started = Date.now();
     const child = spawn(spec.cmd, spec.args, {
       cwd: this.cwd,
@@ -68,8 +89,8 @@ export class Supervisor {
       env: { ...process.env, ...spec.env },
     });
     closeSync(fd);
-    const m: Managed = { name: spec.name, child, logFile, stopping: false, exited: null };
-    this.managed.push(m);
+    const m: Managed = { name: spec.name, spec, child, logFile, stopping: false, exited: null };
+    this.managed.splice(index, 0, m);
     writeFileSync(this.pidFile, this.managed.map((x) => `${x.child.pid} ${x.name}`).join('\n'));
     child.on('error', (e) => (m.exited = `could not start (${e.message})`));
     child.on('exit', (code, signal) => {
@@ -103,15 +124,20 @@ export class Supervisor {
     process.off('exit', this.killAll);
     for (const m of [...this.managed].reverse()) {
       m.stopping = true;
-      if (m.child.exitCode !== null || m.child.signalCode !== null) continue;
-      m.child.kill('SIGTERM');
-      const exited = once(m.child, 'exit');
-      const timer = setTimeout(() => m.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      await stopChild(m.child, 'SIGTERM');
     }
     rmSync(this.pidFile, { force: true });
   }
+}
+
+/** Signals a child and resolves once it has exited; SIGKILL after 5 s. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }
 
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));

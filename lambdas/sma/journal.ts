@@ -4,6 +4,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StateRecord } from './decide/index.js';
+import { OPEN_CALL_ATTRIBUTE, OPEN_CALL_VALUE } from './table.js';
 
 export interface JournalEntry {
   transactionId: string;
@@ -45,6 +46,12 @@ const FIRST_ONLY = new Set<keyof StateRecord>([
   'EndReason',
 ]);
 
+/** The open-calls index (table.ts): in it while the call is open, out of it once it has ended. */
+function openCallField(phase: string | undefined): Record<string, string | null> {
+  if (phase === undefined) return {};
+  return { [OPEN_CALL_ATTRIBUTE]: phase === 'ended' ? null : OPEN_CALL_VALUE };
+}
+
 export function stateUpdate(entry: JournalEntry, expiresAt: number) {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -62,7 +69,8 @@ export function stateUpdate(entry: JournalEntry, expiresAt: number) {
   set('LastEventTime', entry.receivedAtMs);
   set('LastSequence', entry.sequence);
   set('ExpiresAt', expiresAt);
-  for (const [field, value] of Object.entries(entry.record) as [keyof StateRecord, unknown][]) {
+  const fields = { ...entry.record, ...openCallField(entry.record.Phase) };
+  for (const [field, value] of Object.entries(fields) as [keyof StateRecord, unknown][]) {
     if (value === undefined) continue;
     if (value === null) {
       names[`#${field}`] = field;

@@ -9,6 +9,15 @@ import {
 
 export const TTL_ATTRIBUTE = 'ExpiresAt';
 
+/**
+ * The open calls, for the call guard (docs/guard.md): a sparse index of the state items that carry
+ * `OpenCall` (the journal sets it while the call is open and removes it when the call ends), sorted
+ * by `LastEventTime` so a reader can leave out records older than any call.
+ */
+export const OPEN_CALLS_INDEX = 'open-calls';
+export const OPEN_CALL_ATTRIBUTE = 'OpenCall';
+export const OPEN_CALL_VALUE = 'open';
+
 export async function ensureCallsTable(client: DynamoDBClient, table: string): Promise<void> {
   try {
     await client.send(
@@ -18,10 +27,22 @@ export async function ensureCallsTable(client: DynamoDBClient, table: string): P
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: OPEN_CALL_ATTRIBUTE, AttributeType: 'S' },
+          { AttributeName: 'LastEventTime', AttributeType: 'N' },
         ],
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: OPEN_CALLS_INDEX,
+            KeySchema: [
+              { AttributeName: OPEN_CALL_ATTRIBUTE, KeyType: 'HASH' },
+              { AttributeName: 'LastEventTime', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['TransactionId', 'Phase'] },
+          },
         ],
       }),
     );

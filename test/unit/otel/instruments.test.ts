@@ -10,15 +10,25 @@ import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../../agent/latency.js';
 import { EventType } from '../../../lambdas/sma/events.js';
-import { startAgentJobTelemetry, startAgentWorkerTelemetry } from '../../../otel/agent-worker.js';
+import {
+  AGENT_METER,
+  startAgentJobTelemetry,
+  startAgentWorkerTelemetry,
+} from '../../../otel/agent-worker.js';
 import {
   CALL_DURATION_BUCKETS_S,
+  createAgentWorkerInstruments,
   HANDLER_BUCKETS_S,
   Instrument,
   LATENCY_BUCKETS_S,
 } from '../../../otel/instruments.js';
 import { METRICS_RELAY_ENV } from '../../../otel/metrics-relay.js';
+import { GUARD_SWEEP_BUCKETS_S } from '../../../otel/instruments.js';
+import { loadTelemetryConfig } from '../../../otel/config.js';
+import { startGuardTelemetry } from '../../../guard/telemetry.js';
+import { exerciseGuard } from '../guard/fakes.js';
 import { RefusedReason } from '../../../contracts/reasons.js';
+import { FailoverReason } from '../../../agent/job-failover.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { ROOT, USE_CASES_JSON } from '../../helpers/sma.js';
 import {
@@ -78,6 +88,22 @@ ATTRIBUTES[Instrument.smaAdmissionUnchecked] = {
   check: is(['access', 'rate', 'capacity']),
   use_case: useCase,
 };
+ATTRIBUTES[Instrument.guardRoomsEnded] = {
+  reason: is(['webhook', 'sweep_no_agent', 'sweep_call_ended']),
+};
+ATTRIBUTES[Instrument.guardOrphanedCalls] = {};
+ATTRIBUTES[Instrument.guardApiErrors] = {
+  operation: is([
+    'list_rooms',
+    'list_participants',
+    'delete_room',
+    'query_open_calls',
+    'get_calls',
+  ]),
+  code: reason,
+};
+ATTRIBUTES[Instrument.guardSweepDuration] = { outcome: is(['ok', 'failed']) };
+ATTRIBUTES[Instrument.jobFailovers] = { reason: is(FailoverReason) };
 
 const UNITS: Record<string, string> = {
   [Instrument.activeCalls]: '{call}',
@@ -86,6 +112,10 @@ const UNITS: Record<string, string> = {
   [Instrument.smaJournalFailures]: '{write}',
   [Instrument.smaHandlerErrors]: '{error}',
   [Instrument.smaAdmissionUnchecked]: '{check}',
+  [Instrument.guardRoomsEnded]: '{room}',
+  [Instrument.guardOrphanedCalls]: '{call}',
+  [Instrument.guardApiErrors]: '{error}',
+  [Instrument.jobFailovers]: '{failover}',
 };
 const BOUNDARIES: Record<string, number[]> = {
   [Instrument.timeToFirstAudio]: LATENCY_BUCKETS_S,
@@ -93,6 +123,7 @@ const BOUNDARIES: Record<string, number[]> = {
   [Instrument.transferDelay]: LATENCY_BUCKETS_S,
   [Instrument.callDuration]: CALL_DURATION_BUCKETS_S,
   [Instrument.smaInvocationDuration]: HANDLER_BUCKETS_S,
+  [Instrument.guardSweepDuration]: GUARD_SWEEP_BUCKETS_S,
 };
 
 const recorded = new Map<string, MetricData[]>();
@@ -129,6 +160,9 @@ async function agentMetrics(): Promise<MetricData[]> {
   // The agent's own refusals come through the same definition (otel/instruments.ts).
   job.instruments.refusedCalls.add(1, { ...attrs, reason: 'forged' });
   await job.flush();
+  // The main process's own: a job process gone mid-call (agent/job-failover.ts).
+  const own = createAgentWorkerInstruments(worker.telemetry.meter(AGENT_METER));
+  own.jobFailovers.add(1, { reason: 'exited' });
   let out: MetricData[] = [];
   for (let i = 0; i < 100; i++) {
     out = await metrics.collect();
@@ -140,8 +174,19 @@ async function agentMetrics(): Promise<MetricData[]> {
   return out;
 }
 
+/** The call guard's sweeps, through its real telemetry set-up. */
+async function guardMetrics(): Promise<MetricData[]> {
+  const metrics = memoryMetrics();
+  const config = loadTelemetryConfig({ OTEL_METRICS_EXPORTER: 'none' }, 'guard');
+  const guard = await startGuardTelemetry(config, silent, { exportMetricsTo: [metrics.reader] });
+  await exerciseGuard(guard.instruments);
+  const out = await metrics.collect();
+  await guard.telemetry.shutdown();
+  return out;
+}
+
 beforeAll(async () => {
-  for (const m of [...(await smaMetrics()), ...(await agentMetrics())]) {
+  for (const m of [...(await smaMetrics()), ...(await agentMetrics()), ...(await guardMetrics())]) {
     recorded.set(m.descriptor.name, [...(recorded.get(m.descriptor.name) ?? []), m]);
   }
 });
@@ -159,7 +204,12 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
       'voice.transfers',
       'voice.calls.refused',
       'voice.sma.admission.unchecked',
+      'voice.agent.job_failovers',
       'sma.invocation.duration',
+      'guard.rooms.ended',
+      'guard.calls.orphaned',
+      'guard.api.errors',
+      'guard.sweep.duration',
     ]);
   });
 

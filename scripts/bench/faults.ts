@@ -1,0 +1,126 @@
+// The fault matrix: faults injected into live lab calls, and what each did to the callers. For
+// each fault, `--calls` calls of `--scenario` in progress together, the fault injected once every
+// caller is talking with the agent, the calls played to their end, the fault undone; then how many
+// callers were affected, the longest silence any of them sat through, where each ended up (the
+// agent, a person, Chime's apology, or dropped/silent) and what was left behind (rooms,
+// participants, open call records, leases). Targets are printed, not asserted. The faults, their
+// injection and undoing: ./faults/catalog.ts; a row: ./faults/row.ts.
+//
+//   npm run bench:faults [-- --calls 3 --faults job-killed,dynamodb-down --json]
+//   npm run bench:faults -- --list
+import { execSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
+import { startLab } from '../../lab/lab.js';
+import { ROOT } from '../../lab/stack/local-stack.js';
+import { type SlowProxy, startSlowProxy } from '../../lab/stack/slow-proxy.js';
+import { FAULTS, type FaultLab } from './faults/catalog.js';
+import { printHeader, printLegend, printRow, printTotals } from './faults/matrix.js';
+import { type RowResult, notInjected, runRow } from './faults/row.js';
+import { SmaFaults } from './faults/sma-faults.js';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '3' },
+    'ramp-ms': { type: 'string', default: '1000' },
+    scenario: { type: 'string', default: DEFAULT_SCENARIO },
+    faults: { type: 'string', default: FAULTS.map((f) => f.id).join(',') },
+    burst: { type: 'string', default: '6' },
+    'dynamo-delay-ms': { type: 'string', default: '1500' },
+    'sma-slow-ms': { type: 'string', default: '6000' },
+    json: { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+  },
+});
+const say = (line = '') => process.stdout.write(`${line}\n`);
+if (values.list) {
+  for (const f of FAULTS) say(`${f.id.padEnd(26)} ${f.title}`);
+  process.exit(0);
+}
+const whole = (name: string, min: number) => {
+  const n = Number(values[name as keyof typeof values]);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`--${name} must be a whole number of at least ${min}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const calls = whole('calls', 1);
+const rampMs = whole('ramp-ms', 0);
+const settings = {
+  burstPerCall: whole('burst', 1),
+  dynamoDelayMs: whole('dynamo-delay-ms', 0),
+  smaSlowMs: whole('sma-slow-ms', 0),
+};
+const wanted = values.faults.split(',').filter(Boolean);
+const unknown = wanted.filter((id) => !FAULTS.some((f) => f.id === id));
+if (unknown.length) {
+  process.stderr.write(`unknown faults: ${unknown.join(', ')} (--list shows them)\n`);
+  process.exit(2);
+}
+const scenario = loadScenario(values.scenario);
+
+const logDir = join(ROOT, '.lab', 'logs', 'bench-faults');
+mkdirSync(logDir, { recursive: true });
+let proxy: SlowProxy | undefined;
+const lab = await startLab({
+  logDir,
+  maxCalls: calls + 2,
+  idleProcesses: calls,
+  smaDynamoEndpoint: async (dynalite) => (proxy = await startSlowProxy(dynalite)).endpoint,
+});
+const sma = new SmaFaults(lab.sma.handler);
+lab.sma.handler = sma.handler; // the calls placed from here on invoke it
+const faultLab: FaultLab = { lab, proxy: proxy!, sma, settings };
+const rows: RowResult[] = [];
+const startedAt = Date.now();
+try {
+  say(`callbridge fault matrix, ${new Date().toISOString().slice(0, 10)}, revision ${revision()}`);
+  say(`(logs: ${logDir})`);
+  printLegend(say, calls, scenario.name);
+  printHeader(say);
+  for (const fault of FAULTS.filter((f) => wanted.includes(f.id))) {
+    const row = await runRow(faultLab, fault, { calls, rampMs, scenario }).catch((e: unknown) =>
+      notInjected(
+        fault,
+        calls,
+        `the row failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+        [],
+      ),
+    );
+    rows.push(row);
+    printRow(say, row);
+  }
+  for (const f of FAULTS.filter((x) => !wanted.includes(x.id)))
+    say(`    (${f.id}: not run; --faults left it out)`);
+  printTotals(say, rows);
+  say(`  ${Math.round((Date.now() - startedAt) / 1000)} s in all`);
+} finally {
+  await lab.stop();
+  await proxy?.stop();
+}
+if (values.json) {
+  say(
+    JSON.stringify({
+      date: new Date(startedAt).toISOString(),
+      revision: revision(),
+      calls,
+      scenario: scenario.name,
+      settings,
+      rows,
+    }),
+  );
+}
+process.exit(0);
+
+function revision(): string {
+  try {
+    const rev = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+    const dirty = execSync('git status --porcelain', { cwd: ROOT }).toString().trim() !== '';
+    return dirty ? `${rev} with local changes` : rev;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,95 @@
+// The fault matrix as text: one line of figures per fault with the targets beside them (marked,
+// not asserted), what was injected and undone under it, and each caller the fault dropped or
+// affected.
+import { SILENT_MS } from './ear.js';
+import type { RowResult } from './row.js';
+
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+const secs = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const num = (n: number | null | undefined) => (n === null || n === undefined ? '—' : String(n));
+
+const COLUMNS: [string, number][] = [
+  ['fault', 46],
+  ['calls', 5],
+  ['affected', 8],
+  ['silence', 8],
+  ['>5 s', 5],
+  ['agent', 5],
+  ['person', 6],
+  ['apology', 7],
+  ['dropped', 8],
+  ['left: rooms/parts/open/leases', 29],
+];
+
+const line = (cells: string[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join('  ');
+
+export function printLegend(say: (l?: string) => void, calls: number, scenario: string): void {
+  say(
+    `each row: ${calls} calls of ${scenario}, the fault injected once every caller has heard the`,
+  );
+  say('agent; affected: callers whose conversation did not go as scripted; silence: the longest');
+  say("stretch from the fault on with nothing audible at the caller's ear and the caller not");
+  say(
+    'speaking, up to the end of the call or the person; agent/person/apology/dropped: where each',
+  );
+  say('caller ended up; left: call rooms, participants, open call records, leases.');
+  say(
+    `targets (not asserted): 0 callers silent > ${SILENT_MS / 1000} s, 0 dropped without a ` +
+      'person or an apology, 0 left behind.',
+  );
+}
+
+export function printHeader(say: (l?: string) => void): void {
+  say();
+  say(line(COLUMNS.map(([name]) => name)));
+}
+
+export function printRow(say: (l?: string) => void, r: RowResult): void {
+  if (r.status === 'not injected' || !r.endedUp || !r.leftBehind) {
+    say(line([r.fault, String(r.calls), 'not injected', '', '', '', '', '', '', '']));
+  } else {
+    const l = r.leftBehind;
+    const left = l.rooms + l.participants + l.openCalls + l.leases;
+    say(
+      line([
+        r.fault,
+        String(r.calls),
+        num(r.affected),
+        secs(r.longestSilenceMs),
+        `${num(r.silentOverTarget)} ${mark(r.silentOverTarget === 0)}`,
+        String(r.endedUp.agent),
+        String(r.endedUp.person),
+        String(r.endedUp.apology),
+        `${r.endedUp.dropped} ${mark(r.endedUp.dropped === 0)}`,
+        `${l.rooms}/${l.participants}/${l.openCalls}/${l.leases} ${mark(left === 0)}`,
+      ]),
+    );
+  }
+  for (const n of r.notes) say(`    · ${n}`);
+  for (const c of r.callers.filter((x) => x.endedUp === 'dropped' || x.affected)) {
+    const where = c.endedUp === 'dropped' ? 'dropped' : `with the ${c.endedUp}`;
+    say(`    call ${c.tx.slice(0, 8)}: ${where}, silence ${secs(c.silenceMs)}: ${c.detail ?? ''}`);
+  }
+}
+
+/** The targets over every row that was measured. */
+export function printTotals(say: (l?: string) => void, rows: RowResult[]): void {
+  const measured = rows.filter((r) => r.status === 'measured');
+  const sum = (f: (r: RowResult) => number) => measured.reduce((a, r) => a + f(r), 0);
+  const silent = sum((r) => r.silentOverTarget ?? 0);
+  const dropped = sum((r) => r.endedUp?.dropped ?? 0);
+  const left = sum((r) => {
+    const l = r.leftBehind;
+    return l ? l.rooms + l.participants + l.openCalls + l.leases : 0;
+  });
+  const skipped = rows.filter((r) => r.status !== 'measured').map((r) => r.id);
+  say();
+  say(`over ${measured.length} faults measured (${sum((r) => r.calls)} calls):`);
+  say(`  ${mark(silent === 0)} ${silent} callers silent > ${SILENT_MS / 1000} s (target 0)`);
+  say(
+    `  ${mark(dropped === 0)} ${dropped} callers dropped without a person or an apology (target 0)`,
+  );
+  say(`  ${mark(left === 0)} ${left} rooms, participants, open records and leases left (target 0)`);
+  if (skipped.length) say(`  not injected: ${skipped.join(', ')}`);
+}
