@@ -8,11 +8,9 @@
 // however it dies, so a connection that closes without `over` is a job process gone mid-call; one
 // that stays open without a beat is a job process that hangs. Nothing of the framework is relied on
 // but that each job runs in a process of its own, `ctx.job.room`, and the room's Disconnected event.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createConnection, type Socket } from 'node:net';
 import * as z from 'zod';
+import { listenPrivateSocket } from '../otel/private-socket.js';
 import type { FailoverReason, WatchedJob } from './job-failover.js';
 
 /** Set by the worker's main process for its job processes (they inherit its environment). */
@@ -109,70 +107,16 @@ function safeJson(line: string): unknown {
 
 const DIR_PREFIX = 'callbridge-jobs-';
 
-/**
- * Removes the directories of workers that were killed (SIGKILL leaves them behind): this user's,
- * older than a minute, with nothing listening on their socket.
- */
-async function removeStaleWatches(parent = tmpdir(), minAgeMs = 60_000): Promise<void> {
-  const uid = process.getuid?.();
-  for (const name of readdirSync(parent)) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
-    const dir = join(parent, name);
-    try {
-      const st = statSync(dir);
-      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-      if (Date.now() - st.mtimeMs < minAgeMs || (await listening(join(dir, 'jobs.sock')))) continue;
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // Gone already, or not ours to remove.
-    }
-  }
-}
-
-function listening(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createConnection(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
 /** Starts the watch in the worker's main process and sets {@link JOB_WATCH_ENV} for its jobs. */
 export async function startJobWatch(
   opts: JobWatchOptions,
   env: Record<string, string | undefined> = process.env,
 ): Promise<JobWatch> {
-  await removeStaleWatches();
-  // A directory only this user can enter: no other local user can report jobs.
-  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
-  const path = join(dir, 'jobs.sock');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    followJob(socket, opts);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolve());
-  });
-  server.unref();
-  env[JOB_WATCH_ENV] = path;
-  // The framework ends the worker with process.exit(): the directory goes with the process.
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  process.once('exit', removeDir);
-  return {
-    path,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      process.off('exit', removeDir);
-      removeDir();
-    },
-  };
+  const watch = await listenPrivateSocket(DIR_PREFIX, 'jobs.sock', (socket) =>
+    followJob(socket, opts),
+  );
+  env[JOB_WATCH_ENV] = watch.path;
+  return watch;
 }
 
 export interface JobReporter {

@@ -10,10 +10,7 @@
 // A job process that dies mid-call cannot send its `-1` for `voice.calls.active`: when a
 // connection closes, the main process takes back whatever up-down counter amounts that connection
 // left open, so a crashed call does not stay "active" forever.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createConnection, type Socket } from 'node:net';
 import {
   createNoopMeter,
   type Attributes,
@@ -23,6 +20,7 @@ import {
   type UpDownCounter,
 } from '@opentelemetry/api';
 import * as z from 'zod';
+import { listenPrivateSocket, removeStaleSocketDirs } from './private-socket.js';
 
 /** Set by the worker's main process for its job processes (they inherit its environment). */
 export const METRICS_RELAY_ENV = 'CALLBRIDGE_METRICS_RELAY';
@@ -143,74 +141,18 @@ function serveConnection(socket: Socket, sinks: Map<string, Sink>, log: RelayLog
 
 const DIR_PREFIX = 'callbridge-metrics-';
 
-/** Whether something listens on the Unix socket at `path`. */
-function listening(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createConnection(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-/**
- * Removes the relay directories of workers that were killed (SIGKILL leaves them behind): this
- * user's, older than a minute (a worker starting right now may not listen yet), nobody listening.
- */
-export async function removeStaleRelays(parent = tmpdir(), minAgeMs = 60_000): Promise<string[]> {
-  const removed: string[] = [];
-  const uid = process.getuid?.();
-  for (const name of readdirSync(parent)) {
-    if (!name.startsWith(DIR_PREFIX)) continue;
-    const dir = join(parent, name);
-    try {
-      const st = statSync(dir);
-      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-      if (Date.now() - st.mtimeMs < minAgeMs) continue;
-      if (await listening(join(dir, 'relay.sock'))) continue;
-      rmSync(dir, { recursive: true, force: true });
-      removed.push(dir);
-    } catch {
-      // Gone already, or not ours to remove.
-    }
-  }
-  return removed;
-}
+/** Removes the relay directories of workers that were killed (SIGKILL leaves them behind). */
+export const removeStaleRelays = (parent?: string, minAgeMs?: number) =>
+  removeStaleSocketDirs(DIR_PREFIX, 'relay.sock', parent, minAgeMs);
 
 /** Starts the relay in the worker's main process; measurements go to `sinks` by name. */
 export async function startMetricsRelay(
   sinks: Map<string, Sink>,
   log: RelayLogger,
 ): Promise<MetricsRelay> {
-  await removeStaleRelays();
-  // A directory only this user can enter: no other local user can send measurements.
-  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
-  const path = join(dir, 'relay.sock');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    serveConnection(socket, sinks, log);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolve());
-  });
-  server.unref();
-  // The framework ends the worker with process.exit(): the directory goes with the process.
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  process.once('exit', removeDir);
-  return {
-    path,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      process.off('exit', removeDir);
-      removeDir();
-    },
-  };
+  return listenPrivateSocket(DIR_PREFIX, 'relay.sock', (socket) =>
+    serveConnection(socket, sinks, log),
+  );
 }
 
 /** The job process's end of the relay: one lazily opened connection, lines queued until then. */
