@@ -150,7 +150,8 @@ let sparePriority: SparePriority | undefined;
 /**
  * With AGENT_MAX_CALLS the worker's load is its share of calls in progress: deterministic, so a
  * machine that also runs other work (the lab: servers, caller, all on two cores) still takes
- * calls, and LiveKit sends each call to the least loaded worker. livekit.yaml's
+ * calls, and LiveKit picks among the workers with room, weighted by their free share (the load is
+ * reported every 2.5 s, so a burst may land on one worker). livekit.yaml's
  * `agents.target_load` must then be 1.0. Without it, the framework's CPU load applies.
  */
 function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {

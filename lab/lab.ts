@@ -23,6 +23,8 @@ import { freePort } from './stack/net.js';
 
 export interface LocalSma {
   db: LocalDynamo;
+  /** Where the handler reaches DynamoDB: dynalite, or what `smaDynamoEndpoint` put in front. */
+  dynamoEndpoint: string;
   handler: (event: unknown) => Promise<unknown>;
   /** The handler's own metrics (Prometheus text format), as an operator would scrape them. */
   metricsUrl: string;
@@ -42,8 +44,9 @@ export async function startLocalSma(
   Object.assign(process.env, QUIET_SDK); // before the first AWS client (dynalite's) is made
   const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
   const metricsPort = await freePort('tcp');
+  const dynamoEndpoint = (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint;
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
-    AWS_ENDPOINT_URL_DYNAMODB: (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     // The SMA application the simulated Chime invokes as: the one the agent takes calls from.
     SMA_APPLICATION_ID: LAB_SMA.applicationId,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -66,6 +69,7 @@ export async function startLocalSma(
   const { handler } = await import('../lambdas/sma/index.js');
   return {
     db,
+    dynamoEndpoint,
     handler,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     journal: (tx) => callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx),
@@ -122,11 +126,16 @@ export interface LabOptions {
   maxCalls?: number;
   idleProcesses?: number;
   guardGraceMs?: number;
+  /** Agent workers under the one agent name, `maxCalls` each (default 1: livekit-lab.ts). */
+  workers?: number;
+  /** livekit-server nodes on the one Redis (default 1: local-stack.ts). */
+  nodes?: 1 | 2;
   /** Worker environment on top of the lab's (e.g. cloud speech keys). */
   workerEnv?: Record<string, string>;
   /**
-   * Where the SMA handler reaches DynamoDB, given dynalite's endpoint (default: dynalite itself).
-   * The fault benchmark puts a proxy in front of it that it can slow down or take down.
+   * Where the SMA handler and the verification API reach DynamoDB, given dynalite's endpoint
+   * (default: dynalite itself). The fault benchmark puts a proxy in front of it that it can slow
+   * down or take down.
    */
   smaDynamoEndpoint?: (dynalite: string) => Promise<string>;
 }
@@ -146,8 +155,10 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     },
   });
   const sms = await startLocalSms();
+  // The SDK reads AWS_ENDPOINT_URL_DYNAMODB at a client's first request, and the verification API
+  // sets it in this process too: both must name the SMA's endpoint.
   const verification = await startLocalVerification({
-    dynamoEndpoint: sma.db.endpoint,
+    dynamoEndpoint: sma.dynamoEndpoint,
     table: LOCAL_SMA_ENV.CALLS_TABLE,
     smsEndpoint: sms.endpoint,
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
@@ -166,6 +177,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       logDir: opts.logDir,
       maxCalls: opts.maxCalls,
       idleProcesses: opts.idleProcesses,
+      workers: opts.workers,
+      nodes: opts.nodes,
       guardGraceMs: opts.guardGraceMs,
       workerEnv: {
         ...QUIET_SDK,

@@ -34,7 +34,18 @@ export interface AgentWorker {
    * several). Read from the worker's log, where each job process names its room and pid.
    */
   killJobProcess(room?: string): Promise<KilledJob>;
+  /**
+   * The calls this worker's job processes took, oldest first, from their `call started` lines:
+   * which of several workers LiveKit sent a call to.
+   */
+  calls(): StartedCall[];
   stop(): Promise<void>;
+}
+
+export interface StartedCall {
+  room: string;
+  /** The call's TransactionId (a phone call's; none for a dev room). */
+  transactionId: string | undefined;
 }
 
 export interface KilledJob {
@@ -164,6 +175,14 @@ class WorkerProcess implements AgentWorker {
     return { ...job, killedAt: performance.now() };
   }
 
+  calls(): StartedCall[] {
+    return logLines(readFileSync(this.logFile, 'utf8'), 'call started').flatMap((l) =>
+      typeof l.room === 'string'
+        ? [{ room: l.room, transactionId: stringOr(l.transactionId) }]
+        : [],
+    );
+  }
+
   /** SIGTERM lets the framework close its sessions; what is still running after 5 s is killed. */
   stop(): Promise<void> {
     return this.stopWith('SIGTERM', 5000);
@@ -198,17 +217,27 @@ class WorkerProcess implements AgentWorker {
 /** Each job's room and job process, from the `job process serving room` lines (newest last). */
 function jobsServing(log: string): { pid: number; room: string }[] {
   const jobs = new Map<number, string>();
+  for (const { pid, room } of logLines(log, 'job process serving room')) {
+    if (typeof pid === 'number' && typeof room === 'string') jobs.set(pid, room);
+  }
+  return [...jobs].map(([pid, room]) => ({ pid, room }));
+}
+
+/** The log's lines with message `msg`, parsed (oldest first). */
+function logLines(log: string, msg: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
   for (const line of log.split('\n')) {
-    if (!line.includes('"msg":"job process serving room"')) continue;
+    if (!line.includes(`"msg":"${msg}"`)) continue;
     try {
-      const { pid, room } = JSON.parse(line) as { pid?: unknown; room?: unknown };
-      if (typeof pid === 'number' && typeof room === 'string') jobs.set(pid, room);
+      lines.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
       // a line cut short by the log's writer
     }
   }
-  return [...jobs].map(([pid, room]) => ({ pid, room }));
+  return lines;
 }
+
+const stringOr = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 function alive(pid: number): boolean {
   try {

@@ -31,6 +31,8 @@ export interface LiveKitLab {
   defs: SipDefinitions;
   provisioned: ProvisionResult;
   worker: AgentWorker | undefined;
+  /** Every agent worker (`workers`), `worker` first; all under the lab's agent name. */
+  readonly workers: AgentWorker[];
   /** The call guard livekit-server sends its webhooks to. */
   guard: CallGuard;
   logDir: string;
@@ -44,6 +46,14 @@ export interface LiveKitLab {
 
 export interface LiveKitLabOptions {
   worker: boolean;
+  /**
+   * Agent workers started with `worker` (default 1), each its own process group, log (agent.log,
+   * agent-2.log, ...) and metrics port, with `maxCalls` each: LiveKit sends each call to one of
+   * them, weighted by how much room each has left.
+   */
+  workers?: number;
+  /** livekit-server nodes on the one Redis (default 1); workers take turns registering with each. */
+  nodes?: 1 | 2;
   /** Where the servers and the worker log (default: a fresh temporary directory). */
   logDir?: string;
   /** The stack's ports (default: free ones). */
@@ -64,8 +74,10 @@ export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitL
   const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
   const { stack, guard } = await startServers(opts.ports ?? (await freePorts()), logDir, opts);
   let worker: AgentWorker | undefined;
+  const others: AgentWorker[] = []; // the workers after the first
   const stop = async () => {
     await worker?.stop();
+    for (const w of others) await w.stop();
     await stack.stop();
     await guard.stop();
   };
@@ -79,6 +91,9 @@ export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitL
     const sip = new SipClient(stack.httpUrl, stack.apiKey, stack.apiSecret);
     const provisioned = await provision(sip, defs);
     if (opts.worker) worker = await startLabWorker(stack, logDir, opts);
+    for (let i = 1; opts.worker && i < (opts.workers ?? 1); i++) {
+      others.push(await startLabWorker(stack, logDir, opts, i));
+    }
     const lab: LiveKitLab = {
       stack,
       sip,
@@ -87,6 +102,9 @@ export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitL
       defs,
       provisioned,
       worker,
+      get workers() {
+        return worker ? [worker, ...others] : [...others];
+      },
       logDir,
       guard: guard.guard,
       restartWorker: async () => {
@@ -114,7 +132,7 @@ async function startServers(ports: StackPorts, logDir: string, opts: LiveKitLabO
   });
   try {
     const webhookUrls = opts.guardWebhooks === false ? [] : [guard.url];
-    const stack = await startLocalStack({ ports, logDir, webhookUrls });
+    const stack = await startLocalStack({ ports, logDir, webhookUrls, nodes: opts.nodes });
     return { stack, guard };
   } catch (e) {
     await guard.stop();
@@ -139,12 +157,17 @@ async function restartLabWorker(
   return startLabWorker(stack, logDir, opts);
 }
 
-/** The agent worker with offline speech, registered under the lab's agent name. */
-function startLabWorker(stack: LocalStack, logDir: string, opts: LiveKitLabOptions) {
+/**
+ * The agent worker with offline speech, registered under the lab's agent name; the `index`th
+ * (from 0) logs to agent-<index + 1>.log, the first to agent.log, and registers with the
+ * livekit-server node its turn gives it.
+ */
+function startLabWorker(stack: LocalStack, logDir: string, opts: LiveKitLabOptions, index = 0) {
   return startAgentWorker({
-    logFile: join(logDir, 'agent.log'),
+    logFile: join(logDir, index === 0 ? 'agent.log' : `agent-${index + 1}.log`),
     env: {
       ...stack.env,
+      LIVEKIT_URL: stack.nodeUrls[index % stack.nodeUrls.length] ?? stack.url,
       AGENT_NAME,
       AGENT_MAX_CALLS: String(opts.maxCalls ?? 4),
       AGENT_IDLE_PROCESSES: String(opts.idleProcesses ?? 2),

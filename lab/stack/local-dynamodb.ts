@@ -13,6 +13,8 @@ import { ensureCallsTable } from '../../lambdas/sma/table.js';
 export interface LocalDynamo {
   endpoint: string;
   client: DynamoDBClient;
+  /** Its process, when it runs in one of its own (the soak benchmark reads its memory). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function startLocalDynamoProcess(opts: { table?: string } = {}): Pr
   const script = `const s=require(${JSON.stringify(main)})({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
-  return connect(`http://127.0.0.1:${line.toString().trim()}`, opts.table, async () => {
+  const db = await connect(`http://127.0.0.1:${line.toString().trim()}`, opts.table, async () => {
     // Stopping twice (a test stops DynamoDB mid-call, then the lab stops) must not wait for an
     // exit that has already happened: a killed process has a signalCode, not an exitCode.
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -62,6 +64,7 @@ export async function startLocalDynamoProcess(opts: { table?: string } = {}): Pr
     child.kill();
     await exited;
   });
+  return { ...db, pid: child.pid };
 }
 
 export async function startLocalDynamo(

@@ -44,6 +44,8 @@ export interface LocalStack {
   logDir: string;
   /** Environment for processes that talk to this stack (agent worker, lk, livekit-sip). */
   env: Record<string, string>;
+  /** ws:// URL of each livekit-server node, the first being `url` (see `nodes`). */
+  nodeUrls: string[];
   /** Process ids by server name. */
   pids: Record<string, number>;
   /** Rejects when a server exits while the stack is meant to be up. */
@@ -57,7 +59,7 @@ export interface LocalStack {
 }
 
 /** The servers of the stack, by the names their logs and pids go under. */
-export type StackServer = 'redis' | 'livekit-server' | 'livekit-sip';
+export type StackServer = 'redis' | 'livekit-server' | 'livekit-server-2' | 'livekit-sip';
 
 export { LocalStackError, logTail } from './supervisor.js';
 
@@ -125,6 +127,13 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Where livekit-server posts its webhooks (signed with the stack's key): the call guard. */
   webhookUrls?: string[];
+  /**
+   * livekit-server nodes on the one Redis (default 1). The second, `livekit-server-2`, listens on
+   * free ports of its own; rooms go to either node, and signalling, agent jobs and the server API
+   * reach the room's node through Redis, as in a multi-node deployment. livekit-sip talks to the
+   * first (`ws_url`).
+   */
+  nodes?: 1 | 2;
   log?: (line: string) => void;
 }
 
@@ -134,6 +143,8 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const logDir = opts.logDir ?? join(ROOT, '.lab', 'logs');
   mkdirSync(logDir, { recursive: true });
   const servers = serverSpecs(ports, logDir, opts.webhookUrls);
+  const second = opts.nodes === 2 ? await secondNode(ports, opts.webhookUrls) : undefined;
+  if (second) servers.splice(servers.length - 1, 0, second.spec); // before livekit-sip
   const supervisor = new Supervisor(ROOT, logDir, opts.timeoutMs ?? 20_000, opts.log ?? (() => {}));
   try {
     for (const server of servers) await supervisor.launch(server);
@@ -151,6 +162,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     sipAddress: `127.0.0.1:${ports.sip}`,
     logDir,
     env: { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
+    nodeUrls: second ? [url, second.url] : [url],
     get pids() {
       return supervisor.pids;
     },
@@ -174,12 +186,7 @@ function serverSpecs(ports: StackPorts, logDir: string, webhookUrls?: string[]):
       );
     }
   }
-  const livekitServer: ServerSpec = {
-    name: 'livekit-server',
-    cmd: join(TOOLS_BIN, 'livekit-server'),
-    args: ['--config-body', stringify(livekitConfig(ports, webhookUrls))],
-    healthy: () => httpOk(`http://127.0.0.1:${ports.http}/`),
-  };
+  const livekitServer = livekitServerSpec('livekit-server', ports, webhookUrls);
   const livekitSip: ServerSpec = {
     name: 'livekit-sip',
     cmd: join(TOOLS_BIN, 'livekit-sip'),
@@ -188,6 +195,27 @@ function serverSpecs(ports: StackPorts, logDir: string, webhookUrls?: string[]):
     healthy: () => sipOptionsOk(ports.sip),
   };
   return [redisServer(ports.redis, logDir), livekitServer, livekitSip];
+}
+
+function livekitServerSpec(name: StackServer, ports: StackPorts, webhookUrls?: string[]) {
+  return {
+    name,
+    cmd: join(TOOLS_BIN, 'livekit-server'),
+    args: ['--config-body', stringify(livekitConfig(ports, webhookUrls))],
+    healthy: () => httpOk(`http://127.0.0.1:${ports.http}/`),
+  } satisfies ServerSpec;
+}
+
+/**
+ * A second livekit-server: the same configuration on an API and a media port of its own (its node
+ * id is random), as livekit-server's own multi-node tests run two nodes on one machine.
+ */
+async function secondNode(ports: StackPorts, webhookUrls?: string[]) {
+  const node = { ...ports, http: await freePort('tcp'), rtcUdp: await freePort('udp') };
+  return {
+    spec: livekitServerSpec('livekit-server-2', node, webhookUrls),
+    url: `ws://127.0.0.1:${node.http}`,
+  };
 }
 
 function redisServer(port: number, dir: string): ServerSpec {

@@ -157,7 +157,8 @@ function killStale(pidFile: string): void {
     } catch {
       continue; // gone
     }
-    const binary = name === 'redis' ? 'redis-server' : name;
+    // A second node (`livekit-server-2`) runs the same binary.
+    const binary = name === 'redis' ? 'redis-server' : name.replace(/-\d+$/, '');
     if (cmdline.includes(binary)) {
       try {
         process.kill(Number(pid), 'SIGKILL');

@@ -17,7 +17,8 @@ export function labForSuite(
     lab = await startLab(opts);
     // Within the hook's own timeout, so a slow load fails with the worker's message, not vitest's.
     const loadMs = Math.round(startTimeoutMs * 0.8);
-    if (opts.prewarmed) await lab.livekit.worker!.waitPrewarmed(opts.prewarmed, loadMs);
+    const n = opts.prewarmed;
+    if (n) await Promise.all(lab.livekit.workers.map((w) => w.waitPrewarmed(n, loadMs)));
   }, startTimeoutMs);
   afterAll(async () => {
     await lab?.stop();

@@ -1,7 +1,7 @@
 // The fault matrix as text: one line of figures per fault with the targets beside them (marked,
 // not asserted), what was injected and undone under it, and each caller the fault dropped or
 // affected.
-import { SILENT_MS } from './ear.js';
+import { SILENT_MS, describeGap } from './silence-watch.js';
 import type { RowResult } from './row.js';
 
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
@@ -69,7 +69,13 @@ export function printRow(say: (l?: string) => void, r: RowResult): void {
   for (const n of r.notes) say(`    · ${n}`);
   for (const c of r.callers.filter((x) => x.endedUp === 'dropped' || x.affected)) {
     const where = c.endedUp === 'dropped' ? 'dropped' : `with the ${c.endedUp}`;
-    say(`    call ${c.tx.slice(0, 8)}: ${where}, silence ${secs(c.silenceMs)}: ${c.detail ?? ''}`);
+    const heard = Object.entries(c.firstHeardMs).map(([v, ms]) => `${v} +${secs(ms)}`);
+    const silence = c.silence ? describeGap(c.silence) : secs(c.silenceMs);
+    say(
+      `    call ${c.tx.slice(0, 8)}: ${where}; heard after the fault: ${heard.join(', ') || 'nobody'}`,
+    );
+    say(`      longest silence ${silence}`);
+    if (c.detail) say(`      ${c.detail}`);
   }
 }
 

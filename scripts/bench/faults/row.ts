@@ -9,14 +9,8 @@ import type { Scenario } from '../../../lab/caller/scenario.js';
 import type { CallResult } from '../../../lab/caller/scripted-caller.js';
 import type { Lab } from '../../../lab/lab.js';
 import type { Fault, FaultContext, FaultLab } from './catalog.js';
-import {
-  type CallerOutcome,
-  type EndedUp,
-  SILENT_MS,
-  SilenceWatch,
-  callerOutcome,
-  lineDurations,
-} from './ear.js';
+import { type CallerOutcome, type EndedUp, callerOutcome } from './ear.js';
+import { SILENT_MS, SilenceWatch, lineDurations } from './silence-watch.js';
 import { type LeftBehind, leftBehind, roomNames } from './left-behind.js';
 
 export interface RowOptions {

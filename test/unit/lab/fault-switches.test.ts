@@ -11,7 +11,10 @@ import { SmaFaults } from '../../../scripts/bench/faults/sma-faults.js';
 /** A TCP server that records what it receives. */
 async function recorder() {
   const received: string[] = [];
-  const server = createServer((s) => s.on('data', (d) => received.push(d.toString())));
+  const server = createServer((s) => {
+    s.on('error', () => {}); // the proxy resets its connections when it stops
+    s.on('data', (d) => received.push(d.toString()));
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -1,0 +1,137 @@
+// The silences one caller sat through from a fault on, read at their ear every 50 ms: a gap is a
+// stretch with nothing audible (agent, person or Chime) and the caller not speaking. Each gap is
+// kept with what came before it and what ended it, so a fault's silence (after the fault, ended by
+// Chime's notice) can be told from the scripted caller's own pause (after the agent's answer,
+// ended by the caller's next line).
+import { renderPhoneLine, type Voice } from '../../../lab/chime/voice-connector-media.js';
+import type { CallRun } from '../../../lab/caller/call-run.js';
+import type { Scenario } from '../../../lab/caller/scenario.js';
+
+/** Silence longer than this counts against the target (nobody left in silence). */
+export const SILENT_MS = 5000;
+const TICK_MS = 50;
+const VOICES: Voice[] = ['person', 'chime', 'agent'];
+
+/** What bounds a gap: a voice, the caller's own speech, the fault, or the end of the call. */
+export type GapEdge = Voice | 'caller' | 'fault' | 'end';
+
+export interface Gap {
+  /** ms after the fault. */
+  startMs: number;
+  ms: number;
+  after: GapEdge;
+  /** Unset while the gap goes on. */
+  until?: GapEdge;
+}
+
+/** How long each of the scenario's lines takes the caller to say (ms), by its text. */
+export async function lineDurations(scenario: Scenario): Promise<Map<string, number>> {
+  const lines = new Map<string, number>();
+  for (const step of scenario.steps) {
+    if (!('say' in step)) continue;
+    const pcm = await renderPhoneLine(step.say, scenario.voice);
+    lines.set(step.say, (pcm.samples.length / pcm.sampleRate) * 1000);
+  }
+  return lines;
+}
+
+const EDGE_WORDS: Record<GapEdge, string> = {
+  agent: 'the agent',
+  person: 'the person',
+  chime: 'Chime',
+  caller: 'the caller spoke',
+  fault: 'the fault',
+  end: 'the end of the call',
+};
+
+export function describeGap(g: Gap): string {
+  const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const until = g.until ? `, until ${EDGE_WORDS[g.until]}` : '';
+  return `${secs(g.ms)} at +${secs(g.startMs)}, after ${EDGE_WORDS[g.after]}${until}`;
+}
+
+/**
+ * Watches one caller's line from the fault on. It stops when the call ends, or when the caller
+ * reaches a person: the Connect stand-in's person says one line and then listens, so what follows
+ * is not the fault's silence.
+ */
+export class SilenceWatch {
+  /** The longest gap so far. */
+  longest: Gap | undefined;
+  /** When each voice was first heard after the fault, ms after it (to the watch's 50 ms). */
+  readonly firstHeardMs: Partial<Record<Voice, number>> = {};
+  private current: Gap;
+  private readonly timer: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly run: CallRun,
+    private readonly faultAt: number,
+    private readonly lineMs: Map<string, number>,
+  ) {
+    this.current = { startMs: 0, ms: 0, after: 'fault' };
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** The gap going on when the watch stopped (at the end of the call: the line's last silence). */
+  get trailing(): Readonly<Gap> {
+    return this.current;
+  }
+
+  get longestMs(): number {
+    return Math.round(this.longest?.ms ?? 0);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const { media, endedAt } = this.run;
+    const now = endedAt ?? performance.now();
+    for (const v of VOICES)
+      if (this.firstHeardMs[v] === undefined && media.audibleMsSince(this.faultAt, [v]) > 0)
+        this.firstHeardMs[v] = Math.round(now - this.faultAt);
+    const [latest, edge] = this.latestSound(now);
+    const startMs = latest - this.faultAt;
+    if (startMs > this.current.startMs) {
+      this.current.until ??= edge; // a sound ended the gap
+      this.current = { startMs, ms: 0, after: edge };
+    }
+    this.current.ms = now - latest;
+    if (this.current.ms > (this.longest?.ms ?? 0)) this.longest = this.current;
+    if (endedAt !== undefined || this.firstHeardMs.person !== undefined) this.stop(endedAt);
+  }
+
+  /** The end of the latest sound (or the fault) by `now`, and whose it was. */
+  private latestSound(now: number): [number, GapEdge] {
+    const heardAt = this.run.media.lastAudibleAt() ?? 0;
+    const saidAt = this.speakingUntil(now);
+    if (saidAt >= heardAt && saidAt > this.faultAt) return [saidAt, 'caller'];
+    if (heardAt <= this.faultAt) return [this.faultAt, 'fault'];
+    const voice = VOICES.find((v) => this.run.media.audibleMsSince(heardAt, [v]) > 0);
+    return [heardAt, voice ?? 'agent'];
+  }
+
+  /** The end of the caller's latest line, if it began by `now` (capped at `now`). */
+  private speakingUntil(now: number): number {
+    let until = 0;
+    for (const e of this.run.timeline) {
+      if (e.source !== 'caller' || e.at > now) continue;
+      const line = /^(?:\(again\) )?"(.*)"$/s.exec(e.text)?.[1];
+      const ms = line === undefined ? undefined : this.lineMs.get(line);
+      if (ms !== undefined) until = Math.max(until, Math.min(now, e.at + ms));
+    }
+    return until;
+  }
+
+  /** A last look (at the end of the call, if it ended), then no more. */
+  finish(): void {
+    if (this.run.endedAt !== undefined) this.tick();
+    this.stop(this.run.endedAt);
+  }
+
+  private stop(endedAt: number | undefined): void {
+    if (this.stopped) return;
+    if (endedAt !== undefined) this.current.until ??= 'end';
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+}
