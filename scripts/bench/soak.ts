@@ -167,7 +167,7 @@ try {
       `least ${rampMs} ms apart; a sample every ${SAMPLE_MS / 1000} s, a report every ` +
       `${reportEveryMin} min`,
   );
-  say(`  the first ${warmupMin} min are warm-up: growth and slopes are counted from their end`);
+  say(`  warm-up: the first ${warmupMin} min of calls; growth and slopes are counted from its end`);
   const before = await takeSample(lab, 0);
   const t0 = performance.now();
   const ended: Ended[] = [];

@@ -149,8 +149,8 @@ async function repairAfterRestart(ctx: FaultContext, server: StackServer): Promi
     notes.push('lab repaired: the worker had not registered again in 30 s and was restarted');
   }
   const { changes } = await provision(lab.livekit.sip, lab.livekit.defs);
-  if (changes.length > 0)
-    notes.push(`lab repaired: ${changes.length} SIP trunks and dispatch rules provisioned again`);
+  const made = changes.filter((c) => c.action !== 'unchanged').length;
+  if (made > 0) notes.push(`lab repaired: ${made} SIP trunks and dispatch rules provisioned again`);
   return notes;
 }
 

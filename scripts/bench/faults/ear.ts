@@ -56,9 +56,9 @@ export function callerOutcome(
  * The person, once their words reached the caller after the fault; else whoever the caller heard
  * last: Chime (an apology or notice, and the call ended), or the agent (the caller still with it,
  * or ended by it). Dropped: Chime ended the call (the handler did not answer), nothing was heard
- * after the fault, nobody answered the caller's last words (or the fault) for 5 s before the end,
- * or the far end hung up on the agent without the agent asking to. A quiet line after the agent's
- * own words is the agent waiting for the scripted caller, not a drop.
+ * after the fault, the line was silent for 5 s before the end (unless the agent spoke last and
+ * the caller said nothing since: the agent is then waiting for the scripted caller), or the far
+ * end hung up on the agent without the agent asking to.
  */
 function whereEnded(run: CallRun, watch: SilenceWatch, faultAt: number): [EndedUp, string?] {
   const { media, call } = run;
@@ -67,9 +67,9 @@ function whereEnded(run: CallRun, watch: SilenceWatch, faultAt: number): [EndedU
   if (media.audibleMsSince(faultAt, ['person']) >= PERSON_REACHED_MS) return ['person'];
   const last = media.lastAudibleAt();
   if (last === undefined || last < faultAt) return ['dropped', 'nothing heard after the fault'];
-  const { ms, after } = watch.trailing;
-  if (ms >= SILENT_MS && (after === 'caller' || after === 'fault'))
-    return ['dropped', `nobody answered for ${(ms / 1000).toFixed(1)} s before the end`];
+  const { ms, after, callerMs } = watch.trailing;
+  if (ms >= SILENT_MS && (after !== 'agent' || callerMs > 0))
+    return ['dropped', `silent for ${(ms / 1000).toFixed(1)} s before the end`];
   if (media.audibleMsSince(last, ['chime']) > 0) return ['apology'];
   if (callerHungUp(run) || agentHungUp(run)) return ['agent'];
   return ['dropped', 'the line went dead after the agent'];

@@ -29,9 +29,9 @@ export function printLegend(say: (l?: string) => void, calls: number, scenario: 
     `each row: ${calls} calls of ${scenario}, the fault injected once every caller has heard the`,
   );
   say('agent; affected: callers whose conversation did not go as scripted; silence: the longest');
-  say("stretch from the fault on with nothing audible at the caller's ear and the caller not");
+  say("gap from the fault on between audible frames at the caller's ear (less the caller's own");
   say(
-    'speaking, up to the end of the call or the person; agent/person/apology/dropped: where each',
+    'talking), up to the end of the call or the person; agent/person/apology/dropped: where each',
   );
   say('caller ended up; left: call rooms, participants, open call records, leases.');
   say(
@@ -67,7 +67,9 @@ export function printRow(say: (l?: string) => void, r: RowResult): void {
     );
   }
   for (const n of r.notes) say(`    · ${n}`);
-  for (const c of r.callers.filter((x) => x.endedUp === 'dropped' || x.affected)) {
+  const notable = (x: RowResult['callers'][number]) =>
+    x.endedUp === 'dropped' || x.affected || x.silenceMs > SILENT_MS;
+  for (const c of r.callers.filter(notable)) {
     const where = c.endedUp === 'dropped' ? 'dropped' : `with the ${c.endedUp}`;
     const heard = Object.entries(c.firstHeardMs).map(([v, ms]) => `${v} +${secs(ms)}`);
     const silence = c.silence ? describeGap(c.silence) : secs(c.silenceMs);

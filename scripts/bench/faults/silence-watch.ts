@@ -1,8 +1,8 @@
-// The silences one caller sat through from a fault on, read at their ear every 50 ms: a gap is a
-// stretch with nothing audible (agent, person or Chime) and the caller not speaking. Each gap is
-// kept with what came before it and what ended it, so a fault's silence (after the fault, ended by
-// Chime's notice) can be told from the scripted caller's own pause (after the agent's answer,
-// ended by the caller's next line).
+// The silences one caller sat through from a fault on, read at their ear every 50 ms: a gap runs
+// from one audible frame (the agent, a person or Chime), or the fault, to the next, and its length
+// leaves out the time the caller spent saying their own lines into it (talking into a dead line
+// does not end the silence; the time taken to talk is not silence either). Each gap is kept with
+// what came before it and what ended it.
 import { renderPhoneLine, type Voice } from '../../../lab/chime/voice-connector-media.js';
 import type { CallRun } from '../../../lab/caller/call-run.js';
 import type { Scenario } from '../../../lab/caller/scenario.js';
@@ -10,15 +10,21 @@ import type { Scenario } from '../../../lab/caller/scenario.js';
 /** Silence longer than this counts against the target (nobody left in silence). */
 export const SILENT_MS = 5000;
 const TICK_MS = 50;
+/** At least this much audible within the window before the latest audible frame is speech. */
+const SPEECH_MS = 100;
+const SPEECH_WINDOW_MS = 500;
 const VOICES: Voice[] = ['person', 'chime', 'agent'];
 
-/** What bounds a gap: a voice, the caller's own speech, the fault, or the end of the call. */
-export type GapEdge = Voice | 'caller' | 'fault' | 'end';
+/** What bounds a gap: a voice, the fault, or the end of the call. */
+export type GapEdge = Voice | 'fault' | 'end';
 
 export interface Gap {
   /** ms after the fault. */
   startMs: number;
+  /** Its length, less `callerMs`. */
   ms: number;
+  /** The caller's own lines said into it. */
+  callerMs: number;
   after: GapEdge;
   /** Unset while the gap goes on. */
   until?: GapEdge;
@@ -39,7 +45,6 @@ const EDGE_WORDS: Record<GapEdge, string> = {
   agent: 'the agent',
   person: 'the person',
   chime: 'Chime',
-  caller: 'the caller spoke',
   fault: 'the fault',
   end: 'the end of the call',
 };
@@ -69,7 +74,7 @@ export class SilenceWatch {
     private readonly faultAt: number,
     private readonly lineMs: Map<string, number>,
   ) {
-    this.current = { startMs: 0, ms: 0, after: 'fault' };
+    this.current = { startMs: 0, ms: 0, callerMs: 0, after: 'fault' };
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -89,37 +94,32 @@ export class SilenceWatch {
     for (const v of VOICES)
       if (this.firstHeardMs[v] === undefined && media.audibleMsSince(this.faultAt, [v]) > 0)
         this.firstHeardMs[v] = Math.round(now - this.faultAt);
-    const [latest, edge] = this.latestSound(now);
-    const startMs = latest - this.faultAt;
-    if (startMs > this.current.startMs) {
-      this.current.until ??= edge; // a sound ended the gap
-      this.current = { startMs, ms: 0, after: edge };
+    const heardAt = media.lastAudibleAt() ?? 0;
+    // Speech ends a gap; a lone audible frame (a click as a leg changes hands) does not.
+    const speech = media.audibleMsSince(heardAt - SPEECH_WINDOW_MS, VOICES) >= SPEECH_MS;
+    if (speech && heardAt > this.faultAt + this.current.startMs) {
+      const voice = VOICES.find((v) => media.audibleMsSince(heardAt, [v]) > 0) ?? 'agent';
+      this.current.until ??= voice;
+      this.current = { startMs: heardAt - this.faultAt, ms: 0, callerMs: 0, after: voice };
     }
-    this.current.ms = now - latest;
+    const from = this.faultAt + this.current.startMs;
+    this.current.callerMs = this.callerSpeaking(from, now);
+    this.current.ms = now - from - this.current.callerMs;
     if (this.current.ms > (this.longest?.ms ?? 0)) this.longest = this.current;
     if (endedAt !== undefined || this.firstHeardMs.person !== undefined) this.stop(endedAt);
   }
 
-  /** The end of the latest sound (or the fault) by `now`, and whose it was. */
-  private latestSound(now: number): [number, GapEdge] {
-    const heardAt = this.run.media.lastAudibleAt() ?? 0;
-    const saidAt = this.speakingUntil(now);
-    if (saidAt >= heardAt && saidAt > this.faultAt) return [saidAt, 'caller'];
-    if (heardAt <= this.faultAt) return [this.faultAt, 'fault'];
-    const voice = VOICES.find((v) => this.run.media.audibleMsSince(heardAt, [v]) > 0);
-    return [heardAt, voice ?? 'agent'];
-  }
-
-  /** The end of the caller's latest line, if it began by `now` (capped at `now`). */
-  private speakingUntil(now: number): number {
-    let until = 0;
+  /** How long the caller spent saying their lines between `from` and `to`. */
+  private callerSpeaking(from: number, to: number): number {
+    let ms = 0;
     for (const e of this.run.timeline) {
-      if (e.source !== 'caller' || e.at > now) continue;
+      if (e.source !== 'caller') continue;
       const line = /^(?:\(again\) )?"(.*)"$/s.exec(e.text)?.[1];
-      const ms = line === undefined ? undefined : this.lineMs.get(line);
-      if (ms !== undefined) until = Math.max(until, Math.min(now, e.at + ms));
+      const lineMs = line === undefined ? undefined : this.lineMs.get(line);
+      if (lineMs !== undefined)
+        ms += Math.max(0, Math.min(to, e.at + lineMs) - Math.max(from, e.at));
     }
-    return until;
+    return ms;
   }
 
   /** A last look (at the end of the call, if it ended), then no more. */
