@@ -8,13 +8,13 @@
 //
 //   npm run bench:faults [-- --calls 3 --faults job-killed,dynamodb-down --json]
 //   npm run bench:faults -- --list
-import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import { startLab } from '../../lab/lab.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
+import { revision } from './revision.js';
 import { type SlowProxy, startSlowProxy } from '../../lab/stack/slow-proxy.js';
 import { FAULTS, type FaultLab } from './faults/catalog.js';
 import { printHeader, printLegend, printRow, printTotals } from './faults/matrix.js';
@@ -117,13 +117,3 @@ if (values.json) {
   );
 }
 process.exit(0);
-
-function revision(): string {
-  try {
-    const rev = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-    const dirty = execSync('git status --porcelain', { cwd: ROOT }).toString().trim() !== '';
-    return dirty ? `${rev} with local changes` : rev;
-  } catch {
-    return 'unknown';
-  }
-}

@@ -60,6 +60,14 @@ function handlerWith(journal: CallJournal, admission?: CallAdmission): SmaHandle
   });
 }
 
+/** A new call's identity, as the bench's Chime presents it. */
+const benchCall = () => ({
+  transactionId: crypto.randomUUID(),
+  smaId: 'bench',
+  region: 'us-east-1',
+  accountId: '000000000000',
+});
+
 /** Runs whole calls (four call shapes in turn) until `count` events were handled; times each. */
 async function timeEvents(handler: SmaHandler, count: number): Promise<number[]> {
   const samples: number[] = [];
@@ -73,12 +81,7 @@ async function timeEvents(handler: SmaHandler, count: number): Promise<number[]>
     const shape = i % 4;
     const call = new SimulatedChimeCall({
       handler: timed,
-      call: {
-        transactionId: crypto.randomUUID(),
-        smaId: 'bench',
-        region: 'us-east-1',
-        accountId: '000000000000',
-      },
+      call: benchCall(),
       caller: '+12065550100',
       dialed: '+12025550131',
       agentAnswers: shape !== 2,
@@ -167,12 +170,7 @@ async function timeNewCalls(
   for (let i = 0; i < count; i++) {
     const call = new SimulatedChimeCall({
       handler: timed,
-      call: {
-        transactionId: crypto.randomUUID(),
-        smaId: 'bench',
-        region: 'us-east-1',
-        accountId: '000000000000',
-      },
+      call: benchCall(),
       caller: nextCaller(),
       dialed,
       agentAnswers: true,

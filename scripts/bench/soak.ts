@@ -11,7 +11,6 @@
 //
 //   npm run bench:soak [-- --minutes 30 --report-every 5 --concurrent 4 --scenario goodbye
 //                         --ramp-ms 1000 --warmup-minutes 1 --json]
-import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import { loadScenario } from '../../lab/caller/scenario.js';
 import { runScriptedCall } from '../../lab/caller/scripted-caller.js';
 import { type Lab, startLab } from '../../lab/lab.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
+import { revision } from './revision.js';
 import {
   type Sample,
   callFigures,
@@ -192,13 +192,3 @@ try {
 }
 if (values.json) say(JSON.stringify(json));
 process.exit(0);
-
-function revision(): string {
-  try {
-    const rev = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-    const dirty = execSync('git status --porcelain', { cwd: ROOT }).toString().trim() !== '';
-    return dirty ? `${rev} with local changes` : rev;
-  } catch {
-    return 'unknown';
-  }
-}
