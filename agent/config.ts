@@ -22,6 +22,8 @@ export const envSchema = z.object({
   /** `auto`: cloud when both cloud keys are set, else local. */
   SPEECH_PROVIDERS: z.enum(['auto', 'local', 'cloud']).default('auto'),
   DEEPGRAM_API_KEY: z.string().min(1).optional(),
+  /** Deepgram's API (speech to text and text to speech) at another address: a proxy, the lab. */
+  DEEPGRAM_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
@@ -54,6 +56,8 @@ export const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** The offline recognizer's directory (agent/providers/moonshine-native.ts reads it). */
+  MOONSHINE_DIR: z.string().min(1).optional(),
   /**
    * The secret the SMA signs each call's token with (contracts/call-token.ts): the worker takes a
    * SIP participant as a phone call only with a valid token. Required unless AGENT_DEV_ROOMS_ONLY.
@@ -62,6 +66,15 @@ export const envSchema = z.object({
   /** The SMA the worker takes calls from; set, a call from another is refused (foreign_sma). */
   SMA_APPLICATION_ID: z.string().min(1).optional(),
   SMA_REGION: z.string().regex(REGION_PATTERN, 'must be an AWS region (us-east-1)').optional(),
+  /**
+   * The call guard's worker presence endpoint (ws:// or wss://, agent/worker-presence.ts): a dead
+   * worker's calls go to a person within seconds. Unset: presence off.
+   */
+  GUARD_PRESENCE_URL: z
+    .url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })
+    .optional(),
+  /** The secret the guard's GUARD_PRESENCE_SECRET is; required with GUARD_PRESENCE_URL. */
+  GUARD_PRESENCE_SECRET: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
   /** `true`: dev rooms only; every SIP participant is refused and no secret is needed. */
   AGENT_DEV_ROOMS_ONLY: z
     .enum(['true', 'false'])
@@ -76,6 +89,7 @@ export interface AgentConfig {
   /** Why `speech` was chosen, for the start-up log line. */
   speechReason: string;
   deepgramApiKey: string | undefined;
+  deepgramBaseURL: string | undefined;
   openai: { apiKey: string | undefined; baseURL: string | undefined; model: string };
   cloudTts: 'deepgram' | 'openai';
   useCases: UseCaseCatalog;
@@ -89,6 +103,8 @@ export interface AgentConfig {
   shareRenderedLines: boolean;
   /** Which phone calls the worker takes (agent/call-context.ts admitCall); the secret is in it. */
   calls: CallTrust;
+  /** The call guard's presence endpoint and its secret (never logged); undefined: off. */
+  presence: { url: string; secret: string } | undefined;
   /** OTEL_* variables (otel/config.ts): exporters, the Prometheus endpoint, the environment. */
   telemetry: TelemetryConfig;
 }
@@ -138,6 +154,16 @@ function useCasesOf(file: string | undefined, bundledUseCases: unknown): UseCase
   }
 }
 
+function presenceOf(e: AgentEnv): AgentConfig['presence'] {
+  if (e.GUARD_PRESENCE_URL === undefined) return undefined;
+  if (e.GUARD_PRESENCE_SECRET === undefined) {
+    throw new AgentConfigError(
+      'agent configuration is invalid:\n  GUARD_PRESENCE_SECRET: required with GUARD_PRESENCE_URL',
+    );
+  }
+  return { url: e.GUARD_PRESENCE_URL, secret: e.GUARD_PRESENCE_SECRET };
+}
+
 /** A worker that serves phone calls must hold the SMA's secret; one for dev rooms needs none. */
 function callTrustOf(e: AgentEnv): CallTrust {
   if (e.AGENT_DEV_ROOMS_ONLY) {
@@ -166,6 +192,7 @@ export function loadAgentConfig(
     speech,
     speechReason,
     deepgramApiKey: e.DEEPGRAM_API_KEY,
+    deepgramBaseURL: e.DEEPGRAM_BASE_URL,
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
     cloudTts: e.CLOUD_TTS,
     useCases,
@@ -178,6 +205,7 @@ export function loadAgentConfig(
     logPii: e.LOG_PII,
     shareRenderedLines: e.CALLBRIDGE_SHARE_RENDERED_LINES,
     calls,
+    presence: presenceOf(e),
     telemetry,
   };
 }

@@ -49,6 +49,10 @@ export function applyReport(job: WatchedJob, report: JobReport): void {
 export interface JobWatchOptions {
   /** A job went: its connection closed (`exited`) or its beats stopped (`unresponsive`). */
   onGone(job: WatchedJob, reason: FailoverReason, silentMs?: number): void;
+  /** A job reported its room (worker presence names it to the call guard). */
+  onRoom?(room: string): void;
+  /** That job's call is over, or its process gone: its room is no longer served. */
+  onRoomDone?(room: string): void;
   unresponsiveAfterMs?: number;
 }
 
@@ -87,6 +91,8 @@ function followJob(socket: Socket, opts: JobWatchOptions): void {
       if (!parsed.success) continue;
       applyReport(job, parsed.data);
       lastBeat = Date.now();
+      if (job.room && parsed.data.t === 'job') opts.onRoom?.(job.room);
+      if (job.room && parsed.data.t === 'over') opts.onRoomDone?.(job.room);
     }
     if (buffered.length > MAX_LINE) socket.destroy();
   });
@@ -94,6 +100,7 @@ function followJob(socket: Socket, opts: JobWatchOptions): void {
   socket.on('close', () => {
     clearTimeout(watchdog);
     opts.onGone(job, 'exited');
+    if (job.room) opts.onRoomDone?.(job.room);
   });
 }
 

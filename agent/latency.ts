@@ -1,25 +1,49 @@
 // The two latencies callers feel, measured where the audio leaves the agent: TTFA (call answered →
 // first frame of the greeting sent) and each turn's response latency (caller stopped speaking →
 // first frame of the reply sent). Times come from the framework's own events: the audio output's
-// playbackStarted and the end-of-utterance metrics' lastSpeakingTime.
+// playbackStarted and the end-of-utterance metrics' lastSpeakingTime. Each turn's parts
+// (./turn-parts.ts) are recorded beside it, by use case only.
 import { voice, type metrics } from '@livekit/agents';
 import type { AgentInstruments } from '../otel/instruments.js';
+import { TurnParts, type TurnPart } from './turn-parts.js';
 
 export interface LatencyEvents {
   onTtfa?: (ms: number) => void;
   onTurn?: (ms: number) => void;
+  /** One part of a turn, once known (the first token's often after the reply started). */
+  onTurnPart?: (part: TurnPart, ms: number) => void;
+}
+
+/** The histogram of each part of a turn. */
+function partInstruments(
+  i: AgentInstruments,
+): Record<TurnPart, AgentInstruments['turnResponseLatency']> {
+  return {
+    transcript: i.turnTranscriptDelay,
+    endOfTurn: i.turnEndOfTurnDelay,
+    firstToken: i.turnFirstTokenDelay,
+    firstAudio: i.turnFirstAudioDelay,
+  };
 }
 
 export class LatencyRecorder {
   private answeredAt: number | undefined;
   private firstAudioSeen = false;
   private lastSpeakingAt: number | undefined;
+  private readonly parts: TurnParts;
 
   constructor(
     private readonly instruments: AgentInstruments,
     private readonly attributes: Record<string, string>,
     private readonly events: LatencyEvents = {},
-  ) {}
+  ) {
+    const byPart = partInstruments(instruments);
+    const partAttributes = { use_case: attributes['use_case'] ?? 'unknown' };
+    this.parts = new TurnParts((part, ms) => {
+      byPart[part].record(ms / 1000, partAttributes);
+      this.events.onTurnPart?.(part, ms);
+    });
+  }
 
   /** The call was answered (SIP callStatus became active, or a dev participant joined). */
   markAnswered(atMs: number): void {
@@ -37,9 +61,11 @@ export class LatencyRecorder {
   onMetrics(m: metrics.AgentMetrics): void {
     if (m.type === 'eou_metrics' && m.lastSpeakingTimeMs > 0)
       this.lastSpeakingAt = m.lastSpeakingTimeMs;
+    this.parts.onMetrics(m);
   }
 
   onPlaybackStarted(atMs: number): void {
+    this.parts.onPlaybackStarted(atMs);
     if (!this.firstAudioSeen && this.answeredAt !== undefined) {
       this.firstAudioSeen = true;
       const ms = Math.max(0, atMs - this.answeredAt);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
-import { RoomEvent } from '@livekit/rtc-node';
+import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
 import {
@@ -29,6 +29,7 @@ import {
   liveKitRoomDeleter,
 } from './job-failover.js';
 import { reportJob, startJobWatch } from './job-watch.js';
+import { WorkerPresence } from './worker-presence.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
 import { piiRedaction } from '../otel/logging.js';
@@ -99,9 +100,29 @@ export default defineAgent({
     // The job process exits right after its shutdown callbacks: the call's spans go out first.
     const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
     ctx.addShutdownCallback(() => telemetry.flush());
+    if (await servedByAnotherAgent(ctx)) return;
     await runCall(ctx, ctx.proc.userData.deps as CallDeps);
   },
 });
+
+/**
+ * A job sent to a room another agent already serves leaves it without a word. livekit-server,
+ * restarted, dispatches each call room again as its participants reconnect, although the job
+ * serving the call reconnects on its own: without this, the caller would hear two agents.
+ */
+async function servedByAnotherAgent(ctx: JobContext): Promise<boolean> {
+  await ctx.connect();
+  const agents = [...ctx.room.remoteParticipants.values()].filter(
+    (p) => p.info.kind === ParticipantKind.AGENT,
+  );
+  if (agents.length === 0) return false;
+  logger.warn(
+    { room: ctx.room.name, reason: 'agent_already_serving' },
+    'another agent already serves this call; leaving the room without a word',
+  );
+  ctx.shutdown('agent_already_serving');
+  return true;
+}
 
 /**
  * The job tells the worker's main process which room it serves, and when its call is over: once
@@ -122,7 +143,7 @@ function reportToWorker(ctx: JobContext): void {
  * once, so the caller reaches a person (agent/job-failover.ts), through LiveKit's server API with
  * the worker's own credentials.
  */
-async function watchJobs(worker: AgentWorkerTelemetry): Promise<void> {
+async function watchJobs(worker: AgentWorkerTelemetry, presence?: WorkerPresence): Promise<void> {
   const { LIVEKIT_URL: url, LIVEKIT_API_KEY: key, LIVEKIT_API_SECRET: secret } = process.env;
   if (!url || !key || !secret) {
     logger.warn(
@@ -139,9 +160,32 @@ async function watchJobs(worker: AgentWorkerTelemetry): Promise<void> {
     count: (reason) => jobFailovers.add(1, { reason }),
     logger,
   });
+  const isCallRoom = callRoomMatcher(ROOM_PREFIX);
   await startJobWatch({
     onGone: (job, reason, silentMs) => void failover.jobGone(job, reason, silentMs),
+    onRoom: (room) => {
+      if (isCallRoom(room)) presence?.add(room);
+    },
+    onRoomDone: (room) => presence?.remove(room),
   });
+}
+
+/**
+ * In the main process: the call guard is told which call rooms this worker serves, so a worker that
+ * dies whole has its callers sent to a person at once (agent/worker-presence.ts).
+ */
+function startPresence(): WorkerPresence | undefined {
+  if (!config.presence) {
+    logger.info(
+      { reason: 'no_presence_url' },
+      'worker presence off: GUARD_PRESENCE_URL is not set',
+    );
+    return undefined;
+  }
+  const presence = new WorkerPresence({ ...config.presence, logger });
+  presence.start();
+  process.on('exit', () => presence.leave());
+  return presence;
 }
 
 /** Set in the worker's main process, before its options are made. */
@@ -176,7 +220,7 @@ function serverOptions(): ConstructorParameters<typeof ServerOptions>[0] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
   const workerTelemetry = await startAgentWorkerTelemetry(config.telemetry, logger);
-  await watchJobs(workerTelemetry);
+  await watchJobs(workerTelemetry, startPresence());
   if (config.calls.secret === undefined) {
     logger.warn(
       { reason: 'dev_rooms_only' },

@@ -32,6 +32,11 @@ export const envSchema = z.object({
   GUARD_DYNAMODB_TIMEOUT_MS: millis(1000, 50, 10_000),
   // Longer than any call (CALL_TOKEN_TTL_SECONDS): older open records were left open by a lost write.
   GUARD_OPEN_CALL_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(300),
+  // The SMA application whose open records the sweep checks with Chime (and closes when gone).
+  SMA_APPLICATION_ID: z.string().min(1).max(256).optional(),
+  GUARD_VOICE_API_TIMEOUT_MS: millis(2000, 100, 30_000),
+  // Agent workers present it to hold a presence connection (docs/guard.md); unset: presence off.
+  GUARD_PRESENCE_SECRET: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
   LOG_LEVEL: LogLevel.default('info'),
 });
 
@@ -40,8 +45,12 @@ export interface GuardConfig {
   /** The SMA's calls table, when the sweep may read it. */
   calls: { table: string; timeoutMs: number; openWindowMs: number } | undefined;
   listen: { host: string; port: number };
+  /** Chime's Voice API: the SMA application whose records are checked, each request's deadline. */
+  voice: { applicationId: string | undefined; timeoutMs: number };
   graceMs: number;
   sweepIntervalMs: number;
+  /** Worker presence's shared secret; never logged. */
+  presenceSecret: string | undefined;
   logLevel: string;
   /** OTEL_* variables (otel/config.ts). */
   telemetry: TelemetryConfig;
@@ -76,8 +85,10 @@ export function loadGuardConfig(env: Record<string, string | undefined>): GuardC
         }
       : undefined,
     listen: { host: e.GUARD_HOST, port: e.GUARD_PORT },
+    voice: { applicationId: e.SMA_APPLICATION_ID, timeoutMs: e.GUARD_VOICE_API_TIMEOUT_MS },
     graceMs: e.GUARD_GRACE_MS,
     sweepIntervalMs: e.GUARD_SWEEP_INTERVAL_MS,
+    presenceSecret: e.GUARD_PRESENCE_SECRET,
     logLevel: e.LOG_LEVEL,
     telemetry: loadTelemetryConfig(env, 'guard'),
   };

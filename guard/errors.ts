@@ -3,7 +3,13 @@
 
 /** What the guard calls out to, as the `operation` of guard.api.errors. */
 export type Operation =
-  'list_rooms' | 'list_participants' | 'delete_room' | 'query_open_calls' | 'get_calls';
+  | 'list_rooms'
+  | 'list_participants'
+  | 'delete_room'
+  | 'query_open_calls'
+  | 'get_calls'
+  | 'update_call'
+  | 'close_call';
 
 export class DeadlineError extends Error {
   override name = 'TimeoutError';

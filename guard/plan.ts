@@ -43,25 +43,56 @@ export interface Snapshot {
 export interface Memory {
   since: Readonly<Record<string, number>>;
   reported: readonly string[];
+  /** With `checkCalls`: when a call room last named each call (epoch ms). */
+  seen?: Readonly<Record<string, number>>;
+  /** With `checkCalls`: when each open call was last checked with Chime (epoch ms). */
+  checked?: Readonly<Record<string, number>>;
 }
 
 export const emptyMemory: Memory = { since: {}, reported: [] };
 
-export type EndReason = 'webhook' | 'sweep_no_agent' | 'sweep_call_ended';
+export type EndReason = 'webhook' | 'worker_lost' | 'sweep_no_agent' | 'sweep_call_ended';
 
 export type Action =
-  | { type: 'delete_room'; room: string; reason: Exclude<EndReason, 'webhook'> }
+  | { type: 'delete_room'; room: string; reason: Exclude<EndReason, 'webhook' | 'worker_lost'> }
   /** A call the SMA has with the agent and no room names: nothing the guard can end; reported. */
-  | { type: 'report_orphan'; transactionId: string; phase: string };
+  | { type: 'report_orphan'; transactionId: string; phase: string }
+  /**
+   * An open call in a phase no call stays in for long without a room, and none has named it for
+   * the grace period: ask Chime whether the call still exists; if not, its last events' writes
+   * were lost, and the shell closes its record and gives back its slots.
+   */
+  | { type: 'check_call'; transactionId: string; phase: string };
 
 export interface PlanOptions {
   /** Rooms of calls start with this (the dispatch rule's prefix and its `_`). */
   roomPrefix: string;
   graceMs: number;
+  /** The shell can ask Chime whether a call exists and close records (`check_call`). */
+  checkCalls?: boolean;
+  /** How long before a call still open after a check is checked again (default 60 s). */
+  recheckMs?: number;
 }
 
 /** The phase of a call whose caller the SMA believes is talking to the agent. */
 const WITH_AGENT = 'ai_connected';
+
+/**
+ * Phases a call passes through in seconds, or spends with the agent (whose room names it): a
+ * record left in one with no room is a call whose later writes were lost, or one stuck. A call
+ * with people (`bridging_human`, `human_connected`) has no room for as long as they talk.
+ */
+const CHECKED_PHASES = new Set([
+  'dialing',
+  'bridging_ai',
+  WITH_AGENT,
+  'transfer_pending',
+  'ending',
+]);
+
+const DEFAULT_RECHECK_MS = 60_000;
+/** How long a call is remembered as seen in a room while the open calls cannot be read. */
+const SEEN_TTL_MS = 3_600_000;
 
 /** livekit-sip's `sip.callStatus` of an answered call; absent on servers that do not set it. */
 function answered(p: ParticipantView): boolean {
@@ -108,9 +139,12 @@ class Conditions {
     private readonly graceMs: number,
   ) {}
 
-  /** Notes that `key` holds now; true when it has held for at least the grace period. */
-  due(key: string): boolean {
-    const first = this.before[key] ?? this.nowMs;
+  /**
+   * Notes that `key` holds now; true when it has held for at least the grace period. `heldSince`:
+   * when it is known to have started holding, if before this sweep first saw it.
+   */
+  due(key: string, heldSince?: number): boolean {
+    const first = this.before[key] ?? Math.min(heldSince ?? this.nowMs, this.nowMs);
     this.since[key] = first;
     return this.nowMs - first >= this.graceMs;
   }
@@ -136,20 +170,60 @@ function planRoom(room: RoomView, s: Snapshot, c: Conditions): Action | undefine
     : undefined;
 }
 
-function planOrphans(s: Snapshot, named: Set<string>, c: Conditions, m: Memory) {
-  const actions: Action[] = [];
-  const reported: string[] = [];
+interface OrphanNotes {
+  actions: Action[];
+  reported: string[];
+  checked: Record<string, number>;
+}
+
+function planOrphans(s: Snapshot, named: Set<string>, c: Conditions, m: Memory, o: PlanOptions) {
+  const out: OrphanNotes = { actions: [], reported: [], checked: {} };
   for (const call of s.openCalls ?? []) {
     const tx = call.transactionId;
-    if (call.phase !== WITH_AGENT || named.has(tx)) continue;
-    if (m.reported.includes(tx)) {
-      reported.push(tx);
-    } else if (c.due(`orphan:${tx}`)) {
-      reported.push(tx);
-      actions.push({ type: 'report_orphan', transactionId: tx, phase: call.phase });
+    if (named.has(tx)) continue;
+    const watched = call.phase === WITH_AGENT || (o.checkCalls && CHECKED_PHASES.has(call.phase));
+    // A call that left its room is known to have been without one since the room last named it.
+    if (!watched || !c.due(`orphan:${tx}`, m.seen?.[tx])) continue;
+    if (o.checkCalls && CHECKED_PHASES.has(call.phase)) planCheck(call, s.nowMs, m, o, out);
+    if (call.phase !== WITH_AGENT) continue;
+    if (!m.reported.includes(tx)) {
+      out.actions.push({ type: 'report_orphan', transactionId: tx, phase: call.phase });
     }
+    out.reported.push(tx);
   }
-  return { actions, reported };
+  return out;
+}
+
+/** A check of the call with Chime, unless one was made within `recheckMs`. */
+function planCheck(call: OpenCallView, nowMs: number, m: Memory, o: PlanOptions, out: OrphanNotes) {
+  const last = m.checked?.[call.transactionId];
+  if (last !== undefined && nowMs - last < (o.recheckMs ?? DEFAULT_RECHECK_MS)) {
+    out.checked[call.transactionId] = last;
+    return;
+  }
+  out.checked[call.transactionId] = nowMs;
+  out.actions.push({ type: 'check_call', transactionId: call.transactionId, phase: call.phase });
+}
+
+/** When rooms last named each call: now for those named, kept while the call may still be open. */
+function seenNow(s: Snapshot, named: Set<string>, m: Memory): Record<string, number> {
+  const open = s.openCalls && new Set(s.openCalls.map((c) => c.transactionId));
+  const seen: Record<string, number> = {};
+  for (const [tx, at] of Object.entries(m.seen ?? {})) {
+    const mayBeOpen = open ? open.has(tx) : s.nowMs - at < SEEN_TTL_MS;
+    if (mayBeOpen) seen[tx] = at;
+  }
+  for (const tx of named) seen[tx] = s.nowMs;
+  return seen;
+}
+
+/** The optional notes, left out when empty (a guard that does not check calls keeps none). */
+function withNotes(memory: Memory, seen: Record<string, number>, checked: Memory['checked']) {
+  return {
+    ...memory,
+    ...(Object.keys(seen).length ? { seen } : {}),
+    ...(checked && Object.keys(checked).length ? { checked } : {}),
+  };
 }
 
 /** What this sweep could not see is remembered as it was, never decided on. */
@@ -179,12 +253,16 @@ export function planSweep(
     const action = planRoom(room, s, c);
     if (action) actions.push(action);
   }
+  const seen = o.checkCalls ? seenNow(s, named, memory) : {};
   // Without every room's participants, a call's room may just not have been seen.
   const keptReports = carryOver(s, memory, c);
-  if (keptReports) return { actions, memory: { since: c.since, reported: keptReports } };
-  const orphans = planOrphans(s, named, c, memory);
+  if (keptReports) {
+    const kept = { since: c.since, reported: keptReports };
+    return { actions, memory: withNotes(kept, seen, memory.checked) };
+  }
+  const orphans = planOrphans(s, named, c, memory, o);
   return {
     actions: [...actions, ...orphans.actions],
-    memory: { since: c.since, reported: orphans.reported },
+    memory: withNotes({ since: c.since, reported: orphans.reported }, seen, orphans.checked),
   };
 }

@@ -3,14 +3,17 @@
 // sweep running every interval. guard/main.ts runs it as a service; the lab runs it in-process.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createNoopMeter } from '@opentelemetry/api';
 import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
 import { pino } from 'pino';
 import { ROOM_PREFIX } from '../sip/livekit/definitions.js';
 import { createGuardInstruments, type GuardInstruments } from '../otel/instruments.js';
-import { GuardActions, type GuardLogger } from './actions.js';
+import { type CallRecovery, GuardActions, type GuardLogger } from './actions.js';
 import { LiveKitRooms, roomServiceClient, type RoomService } from './livekit-rooms.js';
 import type { CallStore } from './open-calls.js';
+import type { PresenceWatch } from './presence.js';
+import { PRESENCE_PATH, presenceEndpoint, type PresenceOptions } from './presence-server.js';
 import { Sweeper } from './sweep.js';
 import { AgentLeftWatch } from './webhook.js';
 
@@ -29,6 +32,11 @@ export interface CallGuardServerOptions {
   rooms?: RoomService;
   /** The SMA's calls; without them the sweep sees only LiveKit. */
   calls?: CallStore;
+  /**
+   * Chime's Voice API (and the calls table's records): fail over callers whose AI leg died without
+   * a BYE, close the records of calls Chime no longer has. Without it the guard only deletes rooms.
+   */
+  recovery?: CallRecovery;
   /** Rooms of calls start with this (default: the dispatch rule's prefix and `_`). */
   roomPrefix?: string;
   /** How long a call room may be without an agent before the call is ended (default 3 s). */
@@ -37,6 +45,8 @@ export interface CallGuardServerOptions {
   sweepIntervalMs?: number;
   /** Deadline of each LiveKit API request (default 2 s). */
   livekitTimeoutMs?: number;
+  /** Worker presence (GUARD_PRESENCE_SECRET): workers connect to `presenceUrl`; off without. */
+  presence?: PresenceOptions;
   instruments?: GuardInstruments;
   logger?: GuardLogger;
   host?: string;
@@ -59,6 +69,10 @@ export interface CallGuardServer {
   /** Where livekit-server posts its webhooks. */
   url: string;
   healthUrl: string;
+  /** Where agent workers connect (ws://), with `presence`. */
+  presenceUrl: string | undefined;
+  /** The workers connected and the rooms they serve, with `presence`. */
+  presence: PresenceWatch | undefined;
   guard: CallGuard;
   sweeper: Sweeper;
   stop(): Promise<void>;
@@ -156,7 +170,8 @@ function assemble(opts: CallGuardServerOptions) {
     opts.rooms ?? roomServiceClient(opts.httpUrl!, opts.apiKey, opts.apiSecret, timeoutMs);
   const instruments = opts.instruments ?? createGuardInstruments(createNoopMeter());
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const actions = new GuardActions(new LiveKitRooms(service, timeoutMs), instruments, logger);
+  const rooms = new LiveKitRooms(service, timeoutMs);
+  const actions = new GuardActions(rooms, instruments, logger, opts.recovery);
   const roomPrefix = opts.roomPrefix ?? `${ROOM_PREFIX}_`;
   const graceMs = opts.graceMs ?? 3000;
   const watch = new AgentLeftWatch(actions, { roomPrefix, graceMs });
@@ -167,14 +182,21 @@ function assemble(opts: CallGuardServerOptions) {
     now: opts.now,
     random: opts.random,
   });
-  return { actions, logger, watch, sweeper };
+  return { actions, logger, watch, sweeper, roomPrefix };
 }
 
 /** The guard behind its HTTP endpoint, on loopback by default, its sweep started. */
 export async function startCallGuardServer(opts: CallGuardServerOptions): Promise<CallGuardServer> {
-  const { actions, logger, watch, sweeper } = assemble(opts);
+  const { actions, logger, watch, sweeper, roomPrefix } = assemble(opts);
   const receiver = new WebhookReceiver(opts.apiKey, opts.apiSecret);
   const server = createServer(router(webhookHandler(receiver, watch, logger), sweeper, logger));
+  // On the same port: the load balancer, the network policy and the health probe are the guard's.
+  const presence = opts.presence && presenceEndpoint(actions, { ...opts.presence, roomPrefix });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!presence?.upgrade(req, socket, head)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    }
+  });
   // A slow or stalled client cannot hold a connection open for long.
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
@@ -189,9 +211,12 @@ export async function startCallGuardServer(opts: CallGuardServerOptions): Promis
   return {
     url: `${base}${WEBHOOK_PATH}`,
     healthUrl: `${base}${HEALTH_PATH}`,
+    presenceUrl: presence ? `${base.replace(/^http/, 'ws')}${PRESENCE_PATH}` : undefined,
+    presence: presence?.watch,
     guard: { handle: (e) => watch.handle(e), ended: actions.ended, close: () => watch.close() },
     sweeper,
     async stop() {
+      presence?.close();
       watch.close();
       await sweeper.stop();
       server.closeAllConnections();

@@ -62,7 +62,10 @@ export class Sweeper {
     const read = await this.snapshot();
     let ok = read.ok;
     if (read.snapshot) {
-      const plan = planSweep(read.snapshot, this.memory, this.opts);
+      const plan = planSweep(read.snapshot, this.memory, {
+        ...this.opts,
+        checkCalls: this.actions.checksCalls,
+      });
       this.memory = plan.memory;
       const done: boolean[] = [];
       await eachLimited(
@@ -81,6 +84,7 @@ export class Sweeper {
 
   private async act(action: Action): Promise<boolean> {
     if (action.type === 'delete_room') return this.actions.endRoom(action.room, action.reason);
+    if (action.type === 'check_call') return this.actions.checkCall(action.transactionId);
     this.instruments.orphanedCalls.add(1);
     this.actions.logger.warn(
       { reason: 'guard_orphaned_call', transactionId: action.transactionId, phase: action.phase },

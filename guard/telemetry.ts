@@ -25,7 +25,7 @@ export async function startGuardTelemetry(
   );
   const instruments = createGuardInstruments(telemetry.meter(GUARD_METER));
   // Every reason starts at 0, so dashboards show 0 rather than no data.
-  for (const reason of ['webhook', 'sweep_no_agent', 'sweep_call_ended'] as const) {
+  for (const reason of ['webhook', 'worker_lost', 'sweep_no_agent', 'sweep_call_ended'] as const) {
     instruments.roomsEnded.add(0, { reason });
   }
   instruments.orphanedCalls.add(0);

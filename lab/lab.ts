@@ -3,6 +3,9 @@
 // SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
 // drives them, their legs carried out as Chime carries them (lab/chime/voice-connector-media.ts).
 // `npm start`, the end-to-end suites and the lab benchmark all start it here.
+import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
+import { loadUseCases } from '../contracts/use-cases.js';
+import { type CloudSpeech, startCloudSpeech } from './cloud/cloud-speech.js';
 import { LOCAL_SMA_ENV } from './chime/local-sma-env.js';
 import { SimulatedChimeCall, type TimelineStep } from './chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from './chime/voice-api-server.js';
@@ -109,6 +112,8 @@ export interface Lab {
   verification: LocalVerification;
   /** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
   calls: Map<string, SimulatedChimeCall>;
+  /** With cloud speech: the real services or the stand-ins the agent talks to. */
+  cloud: CloudSpeech | undefined;
   newCall(opts?: LabCallOptions): LabCall;
   /**
    * Participants left in these rooms (default: every room), once things have had up to
@@ -126,6 +131,8 @@ export interface LabOptions {
   maxCalls?: number;
   idleProcesses?: number;
   guardGraceMs?: number;
+  /** false: the workers hold no presence connection to the call guard (default on). */
+  guardPresence?: boolean;
   /** Agent workers under the one agent name, `maxCalls` each (default 1: livekit-lab.ts). */
   workers?: number;
   /** livekit-server nodes on the one Redis (default 1: local-stack.ts). */
@@ -133,11 +140,21 @@ export interface LabOptions {
   /** Worker environment on top of the lab's (e.g. cloud speech keys). */
   workerEnv?: Record<string, string>;
   /**
+   * The agent's speech providers (default: `cloud` when SPEECH_PROVIDERS=cloud, else `local`).
+   * Cloud goes to Deepgram and OpenAI when both keys are set, else to local stand-ins (lab/cloud/).
+   */
+  speech?: 'local' | 'cloud';
+  /**
    * Where the SMA handler and the verification API reach DynamoDB, given dynalite's endpoint
    * (default: dynalite itself). The fault benchmark puts a proxy in front of it that it can slow
    * down or take down.
    */
   smaDynamoEndpoint?: (dynalite: string) => Promise<string>;
+  /**
+   * The call guard with the calls table (through the SMA's endpoint) and the Voice API stand-in,
+   * as deployed with CALLS_TABLE and SMA_APPLICATION_ID (default: LiveKit only).
+   */
+  guardAws?: boolean;
 }
 
 export const LAB_CALLER = '+12065550100';
@@ -163,14 +180,21 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     smsEndpoint: sms.endpoint,
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   });
+  let cloud: CloudSpeech | undefined;
   const stopAws = async () => {
+    await cloud?.stop();
     await verification.stop();
     await sms.stop();
     await voiceApi.stop();
     await sma.db.stop();
   };
+  const speech = opts.speech ?? (process.env.SPEECH_PROVIDERS === 'cloud' ? 'cloud' : 'local');
   let livekit: LiveKitLab;
   try {
+    if (speech === 'cloud') {
+      const useCases = loadUseCases(process.env.USE_CASES_FILE, bundledUseCases);
+      cloud = await startCloudSpeech({ useCases });
+    }
     livekit = await startLiveKitLab({
       worker: true,
       ports: opts.ports,
@@ -180,8 +204,18 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       workers: opts.workers,
       nodes: opts.nodes,
       guardGraceMs: opts.guardGraceMs,
+      guardPresence: opts.guardPresence,
+      guardAws: opts.guardAws
+        ? {
+            dynamoEndpoint: sma.dynamoEndpoint,
+            table: LOCAL_SMA_ENV.CALLS_TABLE,
+            voiceApiEndpoint: voiceApi.endpoint,
+            applicationId: LAB_SMA.applicationId,
+          }
+        : undefined,
       workerEnv: {
         ...QUIET_SDK,
+        ...cloud?.workerEnv,
         ...opts.workerEnv,
         AWS_ENDPOINT_URL_CHIME_SDK_VOICE: voiceApi.endpoint,
       },
@@ -197,6 +231,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     sms,
     verification,
     calls,
+    cloud,
     newCall: (callOpts = {}) => newLabCall(sma, livekit, calls, callOpts),
     participantsLeft: (names, settleMs) => participantsLeft(livekit.rooms, names, settleMs),
     async stop() {

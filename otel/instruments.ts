@@ -6,6 +6,10 @@ import type { Meter } from '@opentelemetry/api';
 export const LATENCY_BUCKETS_S = [
   0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10,
 ];
+/** The parts of a turn: 5 ms to 10 s (a rule-based reply's first token takes a few ms). */
+export const TURN_PART_BUCKETS_S = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10,
+];
 /** Whole calls: 5 s to 1 h. */
 export const CALL_DURATION_BUCKETS_S = [
   5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600,
@@ -20,6 +24,10 @@ export const GUARD_SWEEP_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export const Instrument = {
   timeToFirstAudio: 'voice.call.time_to_first_audio',
   turnResponseLatency: 'voice.turn.response_latency',
+  turnTranscriptDelay: 'voice.turn.transcript_delay',
+  turnEndOfTurnDelay: 'voice.turn.end_of_turn_delay',
+  turnFirstTokenDelay: 'voice.turn.first_token_delay',
+  turnFirstAudioDelay: 'voice.turn.first_audio_delay',
   transferDelay: 'voice.call.transfer_delay',
   callDuration: 'voice.call.duration',
   activeCalls: 'voice.calls.active',
@@ -104,6 +112,7 @@ export function createAgentInstruments(meter: Meter) {
       description: "Caller stops speaking to the first audio frame of the agent's reply",
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
     }),
+    ...createTurnPartInstruments(meter),
     activeCalls: meter.createUpDownCounter(Instrument.activeCalls, {
       unit: '{call}',
       description: 'Calls in progress',
@@ -113,6 +122,37 @@ export function createAgentInstruments(meter: Meter) {
 }
 
 export type AgentInstruments = ReturnType<typeof createAgentInstruments>;
+
+/**
+ * The parts of a turn, one after another (agent/turn-parts.ts), attribute `use_case` only: their
+ * sum is voice.turn.response_latency.
+ */
+function createTurnPartInstruments(meter: Meter) {
+  const part = (name: string, description: string) =>
+    meter.createHistogram(name, {
+      unit: 's',
+      description,
+      advice: { explicitBucketBoundaries: TURN_PART_BUCKETS_S },
+    });
+  return {
+    turnTranscriptDelay: part(
+      Instrument.turnTranscriptDelay,
+      'Caller stops speaking to the final transcript of what they said',
+    ),
+    turnEndOfTurnDelay: part(
+      Instrument.turnEndOfTurnDelay,
+      'Final transcript to the end of the turn decided (endpointing, turn detector)',
+    ),
+    turnFirstTokenDelay: part(
+      Instrument.turnFirstTokenDelay,
+      "End of the turn decided to the first token of the agent's reply",
+    ),
+    turnFirstAudioDelay: part(
+      Instrument.turnFirstAudioDelay,
+      "First token of the agent's reply to its first audio frame sent to the caller",
+    ),
+  };
+}
 
 /** The call guard's instruments (guard/): what it ended, what it could not see or do. */
 export function createGuardInstruments(meter: Meter) {

@@ -15,7 +15,8 @@ import type { RenderSpeech } from '../greeting-cache.js';
 import { TURN_TIMING } from '../session-assembly.js';
 import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { CallVad } from './call-vad.js';
-import { PocketSphinxSTT, TELEPHONE_CEPSTRAL_MEAN } from './pocketsphinx-stt.js';
+import { loadCloud } from './cloud.js';
+import { MOONSHINE_LANGUAGE, MoonshineModel, MoonshineSTT } from './moonshine-stt.js';
 
 /** What one call's session speaks and listens with. */
 export interface SessionComponents {
@@ -40,27 +41,27 @@ async function loadVad(): Promise<VAD> {
   return silero.VAD.load({ minSilenceDuration: TURN_TIMING.vadMinSilenceMs, sampleRate: 16000 });
 }
 
-/** Collects a TTS's frames for one text (cloud greeting rendering). */
-async function collect(t: tts.TTS, text: string): Promise<AudioFrame[]> {
-  const frames: AudioFrame[] = [];
-  for await (const ev of t.synthesize(text)) frames.push(ev.frame);
-  return frames;
-}
-
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {
-  const [vad, model] = await Promise.all([
-    loadVad(),
-    PocketSphinxSTT.loadModel({ cepstralMean: TELEPHONE_CEPSTRAL_MEAN }),
-    warmUpFlite(),
-  ]);
-  logger.info('speech providers: local (Silero VAD, PocketSphinx, dialogue engine, Flite)');
+  const [vad, model] = await Promise.all([loadVad(), MoonshineModel.load(), warmUpFlite()]);
+  logger.info('speech providers: local (Silero VAD, Moonshine tiny-en, dialogue engine, Flite)');
+  // Moonshine tiny-en hears English only: say so for a use case in another language.
+  const warned = new Set<string>();
+  const checkLanguage = (uc: UseCase) => {
+    if (uc.language.toLowerCase().split('-')[0] === MOONSHINE_LANGUAGE || warned.has(uc.id)) return;
+    warned.add(uc.id);
+    logger.warn(
+      { useCase: uc.id, language: uc.language },
+      'the offline recognizer (Moonshine tiny-en) hears English only: use cloud speech for this use case',
+    );
+  };
   return {
     kind: 'local',
     components: (uc) => {
+      checkLanguage(uc);
       const callVad = new CallVad(vad);
       return {
         vad: callVad,
-        stt: new PocketSphinxSTT(model, callVad),
+        stt: new MoonshineSTT(model, callVad),
         llm: new DialogueLLM(uc),
         tts: new FliteTTS({ voice: uc.voice.local }),
       };
@@ -73,47 +74,10 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
   };
 }
 
-async function loadCloud(config: AgentConfig, logger: Logger): Promise<SpeechProviders> {
-  // The Deepgram plugin reads DEEPGRAM_API_KEY when imported: import it only in cloud mode.
-  const deepgram = await import('@livekit/agents-plugin-deepgram');
-  const openai = await import('@livekit/agents-plugin-openai');
-  const vad = await loadVad();
-  // One STT per session: the framework subscribes to an STT's events and never unsubscribes.
-  const makeStt = () =>
-    new deepgram.STT({
-      apiKey: config.deepgramApiKey,
-      model: 'nova-3',
-      sampleRate: 16000,
-    });
-  const makeTts = (uc: UseCase): tts.TTS =>
-    config.cloudTts === 'openai'
-      ? new openai.TTS({
-          apiKey: config.openai.apiKey,
-          baseURL: config.openai.baseURL,
-          voice: (uc.voice.cloud ?? 'alloy') as never,
-        })
-      : new deepgram.TTS({
-          apiKey: config.deepgramApiKey,
-          model: uc.voice.cloud ?? 'aura-2-thalia-en',
-        });
-  logger.info({ model: config.openai.model, tts: config.cloudTts }, 'speech providers: cloud');
-  return {
-    kind: 'cloud',
-    components: (uc) => ({
-      vad,
-      stt: makeStt(),
-      llm: new openai.LLM({
-        model: config.openai.model,
-        apiKey: config.openai.apiKey,
-        baseURL: config.openai.baseURL,
-      }),
-      tts: makeTts(uc),
-    }),
-    renderSpeech: (text, uc) => collect(makeTts(uc), text),
-  };
-}
-
 export function loadSpeechProviders(config: AgentConfig, logger: Logger): Promise<SpeechProviders> {
   logger.info({ reason: config.speechReason }, `speech providers: ${config.speech}`);
-  return config.speech === 'cloud' ? loadCloud(config, logger) : loadLocal(logger);
+  // The cloud set falls back to the offline one, which it loads beside it.
+  return config.speech === 'cloud'
+    ? loadCloud(config, logger, () => loadLocal(logger.child({ role: 'fallback' })))
+    : loadLocal(logger);
 }

@@ -1,8 +1,12 @@
 // The end of a scripted call: tearing it down within bounds, then what the caller's ear measured
-// (TTFA, CTD, E2E), the timeline's last entries, and the checks every call must pass.
+// (TTFA, CTD, E2E, each turn's latency beside the agent's own), the timeline's last entries, and
+// the checks every call must pass.
+import { readFile } from 'node:fs/promises';
+import { SILENCE_RMS } from '../../agent/audio.js';
 import { type CallRun, type Check, type TimelineEntry, sleep } from './call-run.js';
 import { ttfaOf } from './caller-script.js';
-import { describeUpdate, updateOf } from './timeline-text.js';
+import { agentTurnsIn, earTurns, pairTurns, type TurnResult } from './ear-turns.js';
+import { describeTurn, describeUpdate, updateOf } from './timeline-text.js';
 
 export interface CallResult {
   scenario: string;
@@ -11,6 +15,8 @@ export interface CallResult {
   ttfaMs: number | null;
   ctdMs: number | null;
   e2eMs: number | null;
+  /** Each line the caller said to the agent: its turn latency at the ear and the agent's own. */
+  turns: TurnResult[];
   startedAt: number;
   checks: Check[];
   timeline: TimelineEntry[];
@@ -51,6 +57,7 @@ export async function report(run: CallRun): Promise<CallResult> {
       ? Math.round(performance.timeOrigin + personHeardAt - requestedAt)
       : null;
   noteWhatWasHeard(run, transfer?.request, personHeardAt);
+  const turns = await turnsOf(run);
   await checkEveryCall(run, items, state);
   run.timeline.sort((a, b) => a.at - b.at);
   return {
@@ -60,10 +67,28 @@ export async function report(run: CallRun): Promise<CallResult> {
     ttfaMs: ttfaOf(run.media),
     ctdMs,
     e2eMs: run.endedAt !== undefined ? Math.round(run.endedAt - run.startedAt) : null,
+    turns,
     startedAt: run.startedAt,
     checks: run.checks,
     timeline: run.timeline,
   };
+}
+
+/**
+ * Each line the caller said to the agent, timed at the ear, beside the agent's own turn latency
+ * from its workers' logs (a `turn` line per reply), each turn noted on the timeline.
+ */
+async function turnsOf(run: CallRun): Promise<TurnResult[]> {
+  const phone = run.media.agent;
+  if (!phone) return [];
+  const ear = earTurns(phone.said, phone.heard, { threshold: SILENCE_RMS });
+  const logs = await Promise.all(
+    run.lab.livekit.workers.map((w) => readFile(w.logFile, 'utf8').catch(() => '')),
+  );
+  const agent = logs.flatMap((text) => agentTurnsIn(text, run.tx));
+  const turns = pairTurns(ear, agent, performance.timeOrigin);
+  ear.forEach((t, i) => run.note('ear', describeTurn(turns[i]!), t.replyAt ?? t.lineEndAt));
+  return turns;
 }
 
 /** The agent's accepted transfer request for this call, if it made one. */

@@ -3,6 +3,7 @@
 // reads them (contracts/call-update.ts).
 import { parseCallUpdateArguments, type ReceivedCallUpdate } from '../../contracts/call-update.js';
 import type { TimelineStep } from '../chime/simulated-call.js';
+import type { TurnResult } from './ear-turns.js';
 
 /** The Arguments of an UpdateSipMediaApplicationCall body, as the SMA handler reads them. */
 export function updateOf(body: unknown): ReceivedCallUpdate | undefined {
@@ -41,4 +42,11 @@ function describeAction(a: TimelineStep['actions'][number]): string {
   if (a.Type === 'Hangup') return `Hangup ${String(p['ParticipantTag'] ?? p['CallId'])}`;
   if (a.Type === 'Speak') return `Speak "${String(p['Text'])}"`;
   return a.Type;
+}
+
+/** A turn at the caller's ear: the reply's delay after the caller's line, beside the agent's own. */
+export function describeTurn(t: TurnResult): string {
+  if (t.earMs === null) return "no reply before the caller's next line or the end of the call";
+  const own = t.agentMs === null ? '' : ` (the agent's own: ${t.agentMs} ms)`;
+  return `the reply, ${t.earMs} ms after the caller's line ended${own}`;
 }

@@ -114,6 +114,10 @@ export class RtpPhone {
   get heard() {
     return this.rtp.heard;
   }
+  /** Every frame of speech sent (`say`): time, loudness, duration. */
+  get said() {
+    return this.rtp.said;
+  }
 
   /** Says mono PCM into the call in real time, in place of silence; resolves once it was sent. */
   say(samples: Int16Array, sampleRate: number): Promise<void> {

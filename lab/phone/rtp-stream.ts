@@ -72,6 +72,8 @@ export class SpeechQueue {
 export class RtpStream {
   /** Every frame received in the negotiated codec: time, loudness, duration. */
   readonly heard: HeardFrame[] = [];
+  /** Every frame of speech sent (`say`), as it was sent: time, loudness, duration. */
+  readonly said: HeardFrame[] = [];
   /** First received frame at or above the audio threshold. */
   firstAudioAt: number | undefined;
   readonly firstAudio = deferred<number>();
@@ -112,6 +114,7 @@ export class RtpStream {
       if (due - slot > MAX_BURST) slot = due - 1;
       for (; slot < due; slot++) {
         const pcm = this.speech.next();
+        if (pcm) this.said.push({ at: performance.now(), rms: pcmRms(pcm), ms: FRAME_MS });
         const packet = buildRtpPacket({
           payloadType: media.payloadType,
           // The marker opens the talkspurt (RFC 3551 §4.1): the first packet of the call.

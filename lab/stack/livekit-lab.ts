@@ -1,6 +1,7 @@
 // A real local LiveKit stack (Redis, livekit-server, livekit-sip on free loopback ports), SIP
 // provisioned from the product's definitions and the lab's outbound trunk (./lab-sip.ts), and a
 // real agent worker: what the tests against the real stack and the SIP benchmark share.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,12 @@ import type { SipDefinitions } from '../../sip/livekit/definitions.js';
 import { provision, type ProvisionResult } from '../../sip/livekit/provision.js';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
+import { DynamoCallRecords } from '../../guard/call-records.js';
+import { DynamoCallStore } from '../../guard/open-calls.js';
 import { type CallGuard, startCallGuardServer } from '../../guard/server.js';
+import { ChimeVoiceApi } from '../../guard/voice-api.js';
 import { type AgentWorker, startAgentWorker } from './agent-worker.js';
 import { labSipDefinitions } from './lab-sip.js';
 import {
@@ -66,13 +72,59 @@ export interface LiveKitLabOptions {
   guardSweepIntervalMs?: number;
   /** false: livekit-server sends the guard no webhooks, so only its sweep finds rooms. */
   guardWebhooks?: boolean;
+  /** false: the workers hold no presence connection to the guard (default on). */
+  guardPresence?: boolean;
+  /**
+   * The calls table and Chime's Voice API as the deployed guard has them (CALLS_TABLE,
+   * SMA_APPLICATION_ID): the sweep then reads the open calls, and the guard fails callers over
+   * and closes the records of calls that are gone. Without it the guard sees LiveKit only.
+   */
+  guardAws?: GuardAws;
   /** More environment for the worker (e.g. AWS_ENDPOINT_URL_CHIME_SDK_VOICE of the stand-in). */
   workerEnv?: Record<string, string>;
 }
 
+export interface GuardAws {
+  dynamoEndpoint: string;
+  table: string;
+  voiceApiEndpoint: string;
+  applicationId: string;
+}
+
+/** The guard's AWS side on local endpoints, as guard/main.ts builds it from its configuration. */
+function guardAwsParts(aws: GuardAws | undefined) {
+  if (!aws) return { close: () => {} };
+  const local = {
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const dynamo = new DynamoDBClient({ ...local, endpoint: aws.dynamoEndpoint, maxAttempts: 2 });
+  // dynalite shares the lab's two cores: a read takes longer than DynamoDB's few milliseconds.
+  const timeoutMs = 2000;
+  const voice = new ChimeVoiceApi(
+    timeoutMs,
+    () => new ChimeSDKVoiceClient({ ...local, endpoint: aws.voiceApiEndpoint, maxAttempts: 3 }),
+  );
+  return {
+    calls: new DynamoCallStore(dynamo, aws.table, { timeoutMs, openWindowMs: 300 * 60_000 }),
+    recovery: {
+      voice,
+      records: new DynamoCallRecords(dynamo, aws.table, timeoutMs),
+      applicationId: aws.applicationId,
+    },
+    close: () => {
+      voice.close();
+      dynamo.destroy();
+    },
+  };
+}
+
 export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitLab> {
   const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'callbridge-lk-'));
-  const { stack, guard } = await startServers(opts.ports ?? (await freePorts()), logDir, opts);
+  const servers = await startServers(opts.ports ?? (await freePorts()), logDir, opts);
+  const { stack, guard } = servers;
+  // The workers connect to the guard's presence endpoint, as deployed.
+  opts = { ...opts, workerEnv: { ...servers.presenceEnv, ...opts.workerEnv } };
   let worker: AgentWorker | undefined;
   const others: AgentWorker[] = []; // the workers after the first
   const stop = async () => {
@@ -123,17 +175,26 @@ export async function startLiveKitLab(opts: LiveKitLabOptions): Promise<LiveKitL
 /** The call guard, then the stack that sends it its webhooks. */
 async function startServers(ports: StackPorts, logDir: string, opts: LiveKitLabOptions) {
   const { apiKey, apiSecret } = localStackCredentials();
-  const guard = await startCallGuardServer({
+  const aws = guardAwsParts(opts.guardAws);
+  const presenceSecret = randomBytes(24).toString('hex');
+  const server = await startCallGuardServer({
+    presence: opts.guardPresence === false ? undefined : { secret: presenceSecret },
     httpUrl: `http://127.0.0.1:${ports.http}`,
     apiKey,
     apiSecret,
+    calls: aws.calls,
+    recovery: aws.recovery,
     graceMs: opts.guardGraceMs,
     sweepIntervalMs: opts.guardSweepIntervalMs,
   });
+  const guard = { ...server, stop: () => server.stop().finally(aws.close) };
   try {
     const webhookUrls = opts.guardWebhooks === false ? [] : [guard.url];
     const stack = await startLocalStack({ ports, logDir, webhookUrls, nodes: opts.nodes });
-    return { stack, guard };
+    const presenceEnv: Record<string, string> = server.presenceUrl
+      ? { GUARD_PRESENCE_URL: server.presenceUrl, GUARD_PRESENCE_SECRET: presenceSecret }
+      : {};
+    return { stack, guard, presenceEnv };
   } catch (e) {
     await guard.stop();
     throw e;

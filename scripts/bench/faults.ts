@@ -73,6 +73,8 @@ const lab = await startLab({
   maxCalls: calls + 2,
   idleProcesses: calls,
   smaDynamoEndpoint: async (dynalite) => (proxy = await startSlowProxy(dynalite)).endpoint,
+  // The guard as deployed: the calls table (behind the same proxy) and the Voice API.
+  guardAws: true,
 });
 const sma = new SmaFaults(lab.sma.handler);
 lab.sma.handler = sma.handler; // the calls placed from here on invoke it

@@ -1,6 +1,13 @@
 // The SIP path on the real local stack, timed at the calling side: INVITE → answer (agent dispatch,
 // job start and subscription included: livekit-sip answers only once the agent has subscribed)
-// and answer → first greeting audio heard.
+// and answer → first greeting audio heard, then where that time goes, hop by hop, from the
+// phone's packets and the agent's and livekit-sip's logs (same machine, same clock):
+//   answer → livekit-sip's first RTP packet (its mixer's output, silence until the agent speaks);
+//   answer → livekit-sip subscribed to the agent's track (its log's "track subscribed");
+//   answer → the agent sees it (`sip.callStatus=active`) → its first frame sent (`ttfaMs`);
+//   the agent's first frame → heard: WebRTC out of the agent, livekit-server, livekit-sip's
+//   Opus decoding and mixer (which holds each new input until 60 ms of it are buffered), G.711;
+//   first sound at the phone (rms ≥ 16) → first audible frame (rms ≥ 64, what TTFA counts).
 //
 //   npm run bench:sip -- [--phone rtp|livekit] [--calls 20] [--concurrent 1] [--gap-ms 2000]
 //                        [--idle 3]
@@ -20,6 +27,7 @@
 // calls (K at a time), prints figures, and stops everything.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import * as z from 'zod';
 import { buildCallHeaders } from '../../contracts/headers.js';
 import { LAB_OUTBOUND_TRUNK } from '../../lab/stack/lab-sip.js';
 import { RtpPhone } from '../../lab/phone/rtp-phone.js';
@@ -58,6 +66,11 @@ const inviteToAnswer: number[] = [];
 const answerToAudio: number[] = [];
 /** Per call: when the caller side saw the answer and first audio (epoch ms), by transaction id. */
 const seen = new Map<string, { answered: number; audio: number }>();
+/** Per call (rtp phone): answer → first packet, and first sound → first audible frame. */
+const firstPacket: number[] = [];
+const soundToAudible: number[] = [];
+/** The loudness from which a frame counts as sound on the line (the line's own floor is ~3). */
+const SOUND_RMS = 16;
 let failures = 0;
 let floor = 0;
 
@@ -98,6 +111,10 @@ async function oneCall(i: number): Promise<void> {
     for (const h of leg.heard) if (h.at < audio - 100) floor = Math.max(floor, h.rms);
     inviteToAnswer.push(answered - leg.invitedAt);
     answerToAudio.push(audio - answered);
+    const first = leg.heard.find((h) => h.at >= answered);
+    const sound = leg.heard.find((h) => h.at >= answered && h.rms >= SOUND_RMS);
+    if (i >= 0 && first) firstPacket.push(first.at - answered);
+    if (i >= 0 && sound) soundToAudible.push(audio - sound.at);
     if (i >= 0) {
       const epoch = (t: number) => performance.timeOrigin + t;
       seen.set(tx, { answered: epoch(answered), audio: epoch(audio) });
@@ -141,6 +158,7 @@ try {
   // Where the time goes: the agent logs when it sent its first frame ("first audio", with its own
   // answer → frame time); the rest is the media path back to the calling side.
   const agentSeesAnswer: number[] = [];
+  const agentOwn: number[] = [];
   const mediaPath: number[] = [];
   for (const line of readFileSync(lab.worker!.logFile, 'utf8').split('\n')) {
     if (!line.includes('"msg":"first audio"')) continue;
@@ -148,13 +166,43 @@ try {
     const s = seen.get(j.transactionId);
     if (!s) continue;
     agentSeesAnswer.push(j.time - j.ttfaMs - s.answered);
+    agentOwn.push(j.ttfaMs);
     mediaPath.push(s.audio - j.time);
   }
+  const sipSubscribed = subscribedAfterAnswer([...seen.values()].map((s) => s.answered));
+  console.log(`    answer → livekit-sip's first RTP packet: ${summary(firstPacket)}`);
+  console.log(`    answer → livekit-sip has the agent's track: ${summary(sipSubscribed)}`);
   console.log(`    of which: answer → agent sees it:       ${summary(agentSeesAnswer)}`);
+  console.log(`              agent sees it → first frame:  ${summary(agentOwn)}`);
   console.log(`              agent's first frame → heard:   ${summary(mediaPath)}`);
+  console.log(`    first sound → first audible frame:      ${summary(soundToAudible)}`);
   console.log(`  loudest frame on the line before the greeting: rms ${floor.toFixed(1)}`);
   console.log(`  failed calls: ${failures}`);
 } finally {
   await lab.stop();
 }
 process.exit(failures > 0 ? 1 : 0);
+
+/**
+ * For each answer (epoch ms): how long after it livekit-sip subscribed to the agent's track. Its
+ * log names each call by its own id: the call is the one it accepted within 50 ms of the answer.
+ */
+function subscribedAfterAnswer(answers: number[]): number[] {
+  const lines = readFileSync(`${lab.stack.logDir}/livekit-sip.log`, 'utf8').split('\n');
+  const SipLine = z.object({ ts: z.number(), msg: z.string(), callID: z.string().optional() });
+  const events = lines.flatMap((l) => {
+    if (!l.includes('"Accepting the call"') && !l.includes('"track subscribed"')) return [];
+    const parsed = SipLine.safeParse(JSON.parse(l));
+    return parsed.success ? [{ ...parsed.data, at: parsed.data.ts * 1000 }] : [];
+  });
+  return answers.flatMap((answered) => {
+    const accepted = events.find(
+      (e) => e.msg === 'Accepting the call' && Math.abs(e.at - answered) <= 50,
+    );
+    if (!accepted) return [];
+    const subscribed = events.find(
+      (e) => e.msg === 'track subscribed' && e.callID === accepted.callID && e.at >= accepted.at,
+    );
+    return subscribed ? [subscribed.at - answered] : [];
+  });
+}

@@ -4,6 +4,9 @@
 //
 //   node scripts/setup/ensure.mjs [--quiet] [--livekit]
 //
+// It installs the offline speech recognizer (Moonshine tiny-en, scripts/setup/moonshine.mjs) into
+// .tools/moonshine: the agent's local speech needs it.
+//
 // --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip) through
 // scripts/setup/livekit-tools.sh: built once with Go at pinned tags, then a fast check.
 //
@@ -16,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureMoonshine } from './moonshine.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quiet = process.argv.includes('--quiet');
@@ -107,7 +111,7 @@ function checkPrebuilt() {
  * Debian packages the project runs with: offline speech recognition (PocketSphinx and its model)
  * and Prometheus (its server and promtool check the dashboards and alert rules).
  */
-const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us', 'prometheus'];
+const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us', 'prometheus', 'espeak-ng'];
 
 function missingDebianPackages() {
   return DEBIAN_PACKAGES.filter((p) => {
@@ -159,4 +163,5 @@ function step(run) {
 checkNode();
 step(ensureNpmPackages);
 step(ensureDebianPackages);
+step(() => ensureMoonshine(root, fail));
 if (livekit) step(ensureLiveKitTools);

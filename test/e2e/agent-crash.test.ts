@@ -6,7 +6,9 @@ import { expect, it } from 'vitest';
 import { labForSuite } from '../helpers/lab.js';
 import { until } from '../helpers/wait.js';
 
-const lab = labForSuite({ guardGraceMs: 2000 });
+// Without worker presence: this is the path of a guard that learns of the death from livekit-server
+// alone (worker-killed.test.ts has the presence path).
+const lab = labForSuite({ guardGraceMs: 2000, guardPresence: false });
 
 it('sends the caller to a person when the agent is killed mid-call, and only then', async () => {
   const { call, media, tx } = lab().newCall();

@@ -16,6 +16,8 @@ beforeAll(async () => {
   lab = await startLiveKitLab({
     worker: true,
     guardWebhooks: false,
+    // Nor worker presence: only the sweep can find the room.
+    guardPresence: false,
     guardGraceMs: 2000,
     guardSweepIntervalMs: 2000,
   });

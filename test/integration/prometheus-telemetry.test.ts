@@ -132,8 +132,8 @@ async function newCalls(
 /**
  * One round of measurements: whole calls (transfers 3 s after the agent's decision, one in four
  * reaching no one), calls whose journal writes fail or throw, new calls admitted unchecked (3 in
- * 25) and refused at a cap, and agent calls with a slow first audio (2.2 s) and 0.9 s turns. Run
- * twice, so every series exists before it grows.
+ * 25) and refused at a cap, and agent calls with a slow first audio (2.2 s) and 0.9 s turns in
+ * their four parts. Run twice, so every series exists before it grows.
  */
 async function round(n: number): Promise<void> {
   const prefix = (k: number) => `${n}${k}${'0'.repeat(6)}`.slice(0, 8);
@@ -150,8 +150,20 @@ async function round(n: number): Promise<void> {
     latency.onMetrics({
       type: 'eou_metrics',
       lastSpeakingTimeMs: 20_000,
+      transcriptionDelayMs: 150,
+      endOfUtteranceDelayMs: 450,
+      speechId: 'SP_1',
     } as lkMetrics.AgentMetrics);
     latency.onPlaybackStarted(20_900);
+    // The reply's LLM request, its metrics as its stream ends: the first token 0.1 s after the
+    // end of the turn, so the turn's four parts are 0.15, 0.3, 0.1 and 0.35 s.
+    latency.onMetrics({
+      type: 'llm_metrics',
+      timestamp: 21_500,
+      durationMs: 1_000,
+      ttftMs: 50,
+      speechId: 'SP_1',
+    } as lkMetrics.AgentMetrics);
   }
 }
 

@@ -24,7 +24,11 @@ export async function roomNames(lab: Lab): Promise<Set<string>> {
   return new Set((await lab.livekit.rooms.listRooms().catch(() => [])).map((r) => r.name));
 }
 
-/** Waits up to 20 s for the rooms that were not there before the row to go, then counts. */
+/**
+ * Waits up to 20 s in all for the rooms that were not there before the row to go, and for the
+ * row's call records to close and their leases to be given back (the call guard reconciles what
+ * a lost write left, within about two of its sweeps), then counts.
+ */
 export async function leftBehind(
   lab: Lab,
   txs: readonly string[],
@@ -32,20 +36,23 @@ export async function leftBehind(
 ): Promise<LeftBehind> {
   const newRooms = async () => [...(await roomNames(lab))].filter((r) => !roomsBefore.has(r));
   const end = Date.now() + ROOMS_SETTLE_MS;
-  let rooms = await newRooms();
-  while (rooms.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 500));
-    rooms = await newRooms();
-  }
+  const settle = async <T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> => {
+    let value = await read();
+    while (!done(value) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 500));
+      value = await read();
+    }
+    return value;
+  };
+  const rooms = await settle(newRooms, (r) => r.length === 0);
   let participants = 0;
   for (const room of rooms)
     participants += (await lab.livekit.rooms.listParticipants(room).catch(() => [])).length;
-  return {
-    rooms: rooms.length,
-    participants,
-    openCalls: await openCalls(lab, txs),
-    leases: await leasesHeld(lab, new Set(txs)),
-  };
+  const records = await settle(
+    async () => [await openCalls(lab, txs), await leasesHeld(lab, new Set(txs))] as const,
+    ([open, leases]) => open === 0 && leases === 0,
+  );
+  return { rooms: rooms.length, participants, openCalls: records[0], leases: records[1] };
 }
 
 async function openCalls(lab: Lab, txs: readonly string[]): Promise<number> {

@@ -10,6 +10,8 @@ import { createGuardInstruments, type GuardInstruments } from '../../../otel/ins
 import type { RoomService } from '../../../guard/livekit-rooms.js';
 import type { CallStore } from '../../../guard/open-calls.js';
 import type { OpenCallView } from '../../../guard/plan.js';
+import type { CallRecords, CloseOutcome } from '../../../guard/call-records.js';
+import type { SmaCallRef, UpdateOutcome, VoiceApi } from '../../../guard/voice-api.js';
 
 export const KIND = { standard: 0, sip: 3, agent: 4 } as const;
 
@@ -92,6 +94,34 @@ export class FakeCalls implements CallStore {
     return Object.fromEntries(
       transactionIds.filter((t) => this.phasesOf[t]).map((t) => [t, this.phasesOf[t]!]),
     );
+  }
+}
+
+/** Chime's Voice API: the calls it still has (`live`); every update it was sent. */
+export class FakeVoice implements VoiceApi {
+  readonly live = new Set<string>();
+  readonly sent: { call: SmaCallRef; args: Record<string, string> }[] = [];
+  fail: (() => Error) | undefined;
+
+  async update(call: SmaCallRef, args: Record<string, string>): Promise<UpdateOutcome> {
+    this.sent.push({ call, args });
+    const err = this.fail?.();
+    if (err) throw err;
+    return this.live.has(call.transactionId) ? 'accepted' : 'gone';
+  }
+}
+
+/** The records the guard closes: `outcome` is what closing answers. */
+export class FakeRecords implements CallRecords {
+  readonly closing: string[] = [];
+  outcome: CloseOutcome = { outcome: 'closed', leases: 2 };
+  fail: (() => Error) | undefined;
+
+  async closeGone(transactionId: string): Promise<CloseOutcome> {
+    this.closing.push(transactionId);
+    const err = this.fail?.();
+    if (err) throw err;
+    return this.outcome;
   }
 }
 

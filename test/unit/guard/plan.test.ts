@@ -272,3 +272,103 @@ describe('callsToLookUp', () => {
     ]);
   });
 });
+
+describe('planSweep: open calls checked with Chime', () => {
+  const co = { ...o, checkCalls: true, recheckMs: 60_000 };
+  const open = (phase: string) => ({ transactionId: TX, phase });
+  /** Plans with `checkCalls`, carrying memory. */
+  function checks(times: number[], world: (nowMs: number) => Snapshot, memory = emptyMemory) {
+    let m: Memory = memory;
+    return times.map((nowMs) => {
+      const plan = planSweep({ ...world(nowMs), nowMs }, m, co);
+      m = plan.memory;
+      return plan;
+    });
+  }
+  const checkOf = (phase: string) => ({ type: 'check_call', transactionId: TX, phase });
+
+  it.each(['dialing', 'bridging_ai', 'transfer_pending', 'ending'])(
+    'checks a call left %s with no room once the grace period has passed',
+    (phase) => {
+      const plans = checks([0, 2000, 3000], () => snap([], { openCalls: [open(phase)] }));
+      expect(plans.map((p) => p.actions)).toEqual([[], [], [checkOf(phase)]]);
+    },
+  );
+
+  it('checks a call with the agent and no room, and reports it as before', () => {
+    const plans = checks([0, 3000], () => snap([], { openCalls: [open('ai_connected')] }));
+    expect(plans[1]!.actions).toEqual([
+      checkOf('ai_connected'),
+      { type: 'report_orphan', transactionId: TX, phase: 'ai_connected' },
+    ]);
+  });
+
+  it('checks a call still open again only after the recheck interval', () => {
+    const times = [0, 3000, 13_000, 62_999, 63_000];
+    const plans = checks(times, () => snap([], { openCalls: [open('ending')] }));
+    expect(plans.map((p) => p.actions.length)).toEqual([0, 1, 0, 0, 1]);
+    expect(plans[3]!.memory.checked).toEqual({ [TX]: 3000 });
+  });
+
+  it('checks at once a call whose room named it longer ago than the grace period', () => {
+    // The room went while DynamoDB could not be read; the record shows up open afterwards.
+    const world = (now: number) =>
+      now === 0
+        ? snap([{ name: ROOM, participants: [caller('active'), agent] }], { openCalls: undefined })
+        : snap([], { openCalls: now < 20_000 ? undefined : [open('ai_connected')] });
+    const plans = checks([0, 10_000, 20_000], world);
+    expect(plans[1]!.memory.seen).toEqual({ [TX]: 0 });
+    expect(plans[2]!.actions[0]).toEqual(checkOf('ai_connected'));
+  });
+
+  it('waits out the grace period when the room named the call only just before', () => {
+    const world = (now: number) =>
+      now === 0
+        ? snap([{ name: ROOM, participants: [caller('active'), agent] }], {
+            openCalls: [open('ai_connected')],
+          })
+        : snap([], { openCalls: [open('ai_connected')] });
+    const plans = checks([0, 1000, 3000], world);
+    expect(plans.map((p) => p.actions.length)).toEqual([0, 0, 2]);
+  });
+
+  it.each(['bridging_human', 'human_connected'])(
+    'never checks a call that is %s (with people, no room)',
+    (phase) => {
+      const plans = checks([0, 60_000, 200_000], () => snap([], { openCalls: [open(phase)] }));
+      expect(plans.flatMap((p) => p.actions)).toEqual([]);
+    },
+  );
+
+  it('does not check a call a room names', () => {
+    const plans = checks([0, 60_000], () =>
+      snap([{ name: ROOM, participants: [caller('active'), agent] }], {
+        openCalls: [open('ai_connected')],
+      }),
+    );
+    expect(plans.flatMap((p) => p.actions)).toEqual([]);
+  });
+
+  it('forgets where it saw a call once the call is no longer open', () => {
+    const world = (now: number) =>
+      now === 0
+        ? snap([{ name: ROOM, participants: [caller('active'), agent] }])
+        : snap([], { openCalls: [] });
+    const plans = checks([0, 10_000], world);
+    expect(plans[0]!.memory.seen).toEqual({ [TX]: 0 });
+    expect(plans[1]!.memory).toEqual(emptyMemory);
+  });
+
+  it('keeps what it saw and checked while the open calls cannot be read', () => {
+    const memory: Memory = { since: {}, reported: [], seen: { [TX]: 0 }, checked: { [TX]: 0 } };
+    const plan = planSweep(snap([], { nowMs: 10_000, openCalls: undefined }), memory, co);
+    expect(plan.actions).toEqual([]);
+    expect(plan.memory).toEqual(memory);
+  });
+
+  it('forgets a call seen an hour ago while the open calls cannot be read', () => {
+    const memory: Memory = { since: {}, reported: [], seen: { [TX]: 0 } };
+    const plan = planSweep(snap([], { nowMs: 3_600_000, openCalls: undefined }), memory, co);
+    expect(plan.memory.seen).toBeUndefined();
+  });
+});

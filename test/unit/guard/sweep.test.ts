@@ -6,7 +6,9 @@ import { Sweeper } from '../../../guard/sweep.js';
 import { Instrument } from '../../../otel/instruments.js';
 import {
   FakeCalls,
+  FakeRecords,
   FakeRooms,
+  FakeVoice,
   agent,
   notFound,
   recordingInstruments,
@@ -18,14 +20,21 @@ import {
 const ROOM = 'call_+12025550131_abc';
 const TX = '0b9e4c1a-1111-4c2d-8e3f-000000000001';
 
-function setUp(opts: { calls?: FakeCalls; timeoutMs?: number } = {}) {
+function setUp(
+  opts: { calls?: FakeCalls; timeoutMs?: number; voice?: FakeVoice; records?: FakeRecords } = {},
+) {
   const rooms = new FakeRooms();
   const { instruments, recorded } = recordingInstruments();
   const clock = { now: 1_000_000 };
+  const recovery = opts.voice
+    ? { voice: opts.voice, records: opts.records, applicationId: 'sma-app' }
+    : undefined;
   const actions = new GuardActions(
     new LiveKitRooms(rooms, opts.timeoutMs ?? 1000),
     instruments,
     pino({ level: 'silent' }),
+    recovery,
+    () => clock.now,
   );
   const sweeper = new Sweeper(actions, opts.calls, instruments, {
     roomPrefix: 'call_',
@@ -152,5 +161,55 @@ describe('Sweeper', () => {
     expect(t.sweeper.health()).toMatchObject({ healthy: true, lastSuccessAgeMs: 30_000 });
     t.clock.now += 1;
     expect(t.sweeper.health().healthy).toBe(false);
+  });
+});
+
+describe('Sweeper: open calls checked with Chime', () => {
+  function world(phase = 'ai_connected') {
+    const calls = new FakeCalls();
+    calls.open = [{ transactionId: TX, phase }];
+    const voice = new FakeVoice();
+    const records = new FakeRecords();
+    return { calls, voice, records, ...setUp({ calls, voice, records }) };
+  }
+
+  it('closes the record of a call Chime no longer has, asking with an empty update', async () => {
+    const t = world('ending');
+    expect(await t.sweep(2)).toEqual([true, true]);
+    expect(t.voice.sent).toEqual([
+      { call: { applicationId: 'sma-app', transactionId: TX, region: undefined }, args: {} },
+    ]);
+    expect(t.records.closing).toEqual([TX]);
+    expect(t.actions.closed).toEqual([TX]);
+  });
+
+  it('leaves the record of a call Chime still has, and changes nothing', async () => {
+    const t = world();
+    t.voice.live.add(TX);
+    expect(await t.sweep(3)).toEqual([true, true, true]);
+    expect(t.voice.sent).toHaveLength(1);
+    expect(t.records.closing).toEqual([]);
+    expect(total(t.recorded, Instrument.guardOrphanedCalls)).toBe(1);
+  });
+
+  it('fails the sweep and counts it when Chime or the table does not answer', async () => {
+    const t = world();
+    t.voice.fail = () => Object.assign(new Error('down'), { name: 'ServiceUnavailableException' });
+    expect(await t.sweep(2)).toEqual([true, false]);
+    t.voice.fail = undefined;
+    t.records.fail = () => Object.assign(new Error('down'), { name: 'InternalServerError' });
+    t.clock.now += 60_000;
+    expect(await t.sweep(1)).toEqual([false]);
+    expect(total(t.recorded, Instrument.guardApiErrors, { operation: 'update_call' })).toBe(1);
+    expect(total(t.recorded, Instrument.guardApiErrors, { operation: 'close_call' })).toBe(1);
+  });
+
+  it('checks nothing without the records it could close', async () => {
+    const calls = new FakeCalls();
+    calls.open = [{ transactionId: TX, phase: 'ending' }];
+    const voice = new FakeVoice();
+    const t = setUp({ calls, voice });
+    expect(await t.sweep(3)).toEqual([true, true, true]);
+    expect(voice.sent).toEqual([]);
   });
 });

@@ -2,7 +2,12 @@
 // the Arguments read as the SMA handler reads them.
 import { describe, expect, it } from 'vitest';
 import { toCallUpdateArguments } from '../../../contracts/call-update.js';
-import { describeStep, describeUpdate, updateOf } from '../../../lab/caller/timeline-text.js';
+import {
+  describeStep,
+  describeTurn,
+  describeUpdate,
+  updateOf,
+} from '../../../lab/caller/timeline-text.js';
 
 const transfer = toCallUpdateArguments({
   action: 'transfer',
@@ -46,5 +51,15 @@ describe('timeline text', () => {
       '#4 CALL_UPDATE_REQUESTED action=transfer reason=caller_asked queue=billing [invoked 2 times]' +
         ' → CallAndBridge PSTN +15550100200, Hangup LEG-B',
     );
+  });
+
+  it("words a turn at the ear with the agent's own figure when it is known", () => {
+    expect(describeTurn({ earMs: 712, agentMs: 540 })).toBe(
+      "the reply, 712 ms after the caller's line ended (the agent's own: 540 ms)",
+    );
+    expect(describeTurn({ earMs: 712, agentMs: null })).toBe(
+      "the reply, 712 ms after the caller's line ended",
+    );
+    expect(describeTurn({ earMs: null, agentMs: null })).toMatch(/^no reply/);
   });
 });

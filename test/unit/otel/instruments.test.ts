@@ -21,6 +21,7 @@ import {
   HANDLER_BUCKETS_S,
   Instrument,
   LATENCY_BUCKETS_S,
+  TURN_PART_BUCKETS_S,
 } from '../../../otel/instruments.js';
 import { METRICS_RELAY_ENV } from '../../../otel/metrics-relay.js';
 import { GUARD_SWEEP_BUCKETS_S } from '../../../otel/instruments.js';
@@ -72,6 +73,13 @@ const eventType = is([...EventType.options, 'unknown']);
 const reason = (v: unknown) => typeof v === 'string' && snake.test(v);
 ATTRIBUTES[Instrument.timeToFirstAudio] = { component, use_case: useCase };
 ATTRIBUTES[Instrument.turnResponseLatency] = { component, use_case: useCase };
+const TURN_PARTS = [
+  Instrument.turnTranscriptDelay,
+  Instrument.turnEndOfTurnDelay,
+  Instrument.turnFirstTokenDelay,
+  Instrument.turnFirstAudioDelay,
+];
+for (const part of TURN_PARTS) ATTRIBUTES[part] = { use_case: useCase };
 ATTRIBUTES[Instrument.transferDelay] = { outcome, use_case: useCase };
 ATTRIBUTES[Instrument.callDuration] = { disposition, use_case: useCase };
 ATTRIBUTES[Instrument.activeCalls] = { component, use_case: useCase };
@@ -89,7 +97,7 @@ ATTRIBUTES[Instrument.smaAdmissionUnchecked] = {
   use_case: useCase,
 };
 ATTRIBUTES[Instrument.guardRoomsEnded] = {
-  reason: is(['webhook', 'sweep_no_agent', 'sweep_call_ended']),
+  reason: is(['webhook', 'worker_lost', 'sweep_no_agent', 'sweep_call_ended']),
 };
 ATTRIBUTES[Instrument.guardOrphanedCalls] = {};
 ATTRIBUTES[Instrument.guardApiErrors] = {
@@ -120,6 +128,7 @@ const UNITS: Record<string, string> = {
 const BOUNDARIES: Record<string, number[]> = {
   [Instrument.timeToFirstAudio]: LATENCY_BUCKETS_S,
   [Instrument.turnResponseLatency]: LATENCY_BUCKETS_S,
+  ...Object.fromEntries(TURN_PARTS.map((part) => [part, TURN_PART_BUCKETS_S])),
   [Instrument.transferDelay]: LATENCY_BUCKETS_S,
   [Instrument.callDuration]: CALL_DURATION_BUCKETS_S,
   [Instrument.smaInvocationDuration]: HANDLER_BUCKETS_S,
@@ -154,8 +163,23 @@ async function agentMetrics(): Promise<MetricData[]> {
   const latency = new LatencyRecorder(job.instruments, attrs);
   latency.markAnswered(1_000);
   latency.onPlaybackStarted(1_250);
-  latency.onMetrics({ type: 'eou_metrics', lastSpeakingTimeMs: 2_000 } as lkMetrics.AgentMetrics);
+  // A turn of 0.6 s: 0.1 s to the transcript, 0.3 s more to the end of the turn, the first token
+  // 0.05 s later, its first audio 0.15 s after that (the LLM's metrics come as its stream ends).
+  latency.onMetrics({
+    type: 'eou_metrics',
+    lastSpeakingTimeMs: 2_000,
+    transcriptionDelayMs: 100,
+    endOfUtteranceDelayMs: 400,
+    speechId: 'SP_1',
+  } as lkMetrics.AgentMetrics);
   latency.onPlaybackStarted(2_600);
+  latency.onMetrics({
+    type: 'llm_metrics',
+    timestamp: 3_000,
+    durationMs: 600,
+    ttftMs: 50,
+    speechId: 'SP_1',
+  } as lkMetrics.AgentMetrics);
   job.instruments.activeCalls.add(-1, attrs);
   // The agent's own refusals come through the same definition (otel/instruments.ts).
   job.instruments.refusedCalls.add(1, { ...attrs, reason: 'forged' });
@@ -167,7 +191,8 @@ async function agentMetrics(): Promise<MetricData[]> {
   for (let i = 0; i < 100; i++) {
     out = await metrics.collect();
     const names = new Set(out.map((m) => m.descriptor.name));
-    if (names.has(Instrument.turnResponseLatency) && names.has(Instrument.refusedCalls)) break;
+    const all = [Instrument.turnResponseLatency, Instrument.refusedCalls, ...TURN_PARTS];
+    if (all.every((n) => names.has(n))) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   await worker.shutdown();
@@ -198,6 +223,10 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
     expect(rows.map((r) => r.name)).toEqual([
       'voice.call.time_to_first_audio',
       'voice.turn.response_latency',
+      'voice.turn.transcript_delay',
+      'voice.turn.end_of_turn_delay',
+      'voice.turn.first_token_delay',
+      'voice.turn.first_audio_delay',
       'voice.call.transfer_delay',
       'voice.call.duration',
       'voice.calls.active',
@@ -262,6 +291,16 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
         .reduce((n: number, p) => n + (p.value as { sum: number }).sum, 0);
     expect(sum(Instrument.timeToFirstAudio)).toBeCloseTo(0.25, 6);
     expect(sum(Instrument.turnResponseLatency)).toBeCloseTo(0.6, 6);
+  });
+
+  it('splits the 0.6 s turn into its parts, by use case only', () => {
+    const parts = TURN_PARTS.map((name) =>
+      (recorded.get(name) ?? []).flatMap((m) => m.dataPoints as { value: unknown }[]),
+    );
+    const sums = parts.map((points) =>
+      points.reduce((n: number, p) => n + (p.value as { sum: number }).sum, 0),
+    );
+    expect(sums.map((v) => Number(v.toFixed(6)))).toEqual([0.1, 0.3, 0.05, 0.15]);
   });
 
   it('counts the forged update of each round whose handler answers, by the SMA', () => {

@@ -90,6 +90,13 @@ describe('series names in the rules and dashboards', () => {
     const agent = createAgentInstruments(meter);
     for (const i of [sma.transferDelay, sma.callDuration, sma.invocationDuration]) i.record(1);
     for (const i of [agent.timeToFirstAudio, agent.turnResponseLatency]) i.record(1);
+    const parts = [
+      agent.turnTranscriptDelay,
+      agent.turnEndOfTurnDelay,
+      agent.turnFirstTokenDelay,
+      agent.turnFirstAudioDelay,
+    ];
+    for (const i of parts) i.record(0.1, { use_case: 'city-311' });
     for (const i of [sma.transfers, sma.journalFailures, sma.handlerErrors]) i.add(1);
     sma.refusedCalls.add(1, { reason: 'forged', use_case: 'city-311', component: 'sma' });
     sma.admissionUnchecked.add(1, { check: 'capacity', use_case: 'city-311' });
@@ -125,9 +132,21 @@ describe('series names in the rules and dashboards', () => {
       'voice_calls_refused_total',
       'voice_sma_admission_unchecked_total',
       'voice_transfers_total',
+      'voice_turn_end_of_turn_delay_seconds_bucket',
+      'voice_turn_end_of_turn_delay_seconds_count',
+      'voice_turn_end_of_turn_delay_seconds_sum',
+      'voice_turn_first_audio_delay_seconds_bucket',
+      'voice_turn_first_audio_delay_seconds_count',
+      'voice_turn_first_audio_delay_seconds_sum',
+      'voice_turn_first_token_delay_seconds_bucket',
+      'voice_turn_first_token_delay_seconds_count',
+      'voice_turn_first_token_delay_seconds_sum',
       'voice_turn_response_latency_seconds_bucket',
       'voice_turn_response_latency_seconds_count',
       'voice_turn_response_latency_seconds_sum',
+      'voice_turn_transcript_delay_seconds_bucket',
+      'voice_turn_transcript_delay_seconds_count',
+      'voice_turn_transcript_delay_seconds_sum',
     ]);
   });
 

@@ -1,0 +1,88 @@
+// The call guard as deployed (the calls table, the Voice API), on the whole lab: what it does when
+// nobody else would. livekit-sip killed mid-call: nobody sends the AI leg a BYE, so Chime would
+// keep the caller on a dead line; the guard has the SMA send them to a person once livekit-server
+// drops the SIP participant. The SMA handler failing until Chime ends the call: the call's last
+// events were never journaled, so its record stays open and its slots held; the guard finds the
+// record, Chime says the call is gone, and the guard closes it and gives the slots back.
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { expect, it } from 'vitest';
+import { ALL_CALLS_PK, LEASES_SK } from '../../contracts/callers.js';
+import { DynamoCallStore } from '../../guard/open-calls.js';
+import { LOCAL_SMA_ENV } from '../../lab/chime/local-sma-env.js';
+import { labForSuite } from '../helpers/lab.js';
+import { until, waitFor } from '../helpers/wait.js';
+
+const lab = labForSuite({ guardAws: true });
+
+async function leasesOf(tx: string): Promise<string[]> {
+  const doc = DynamoDBDocumentClient.from(lab().sma.db.client);
+  const res = await doc.send(
+    new GetCommand({
+      TableName: LOCAL_SMA_ENV.CALLS_TABLE,
+      Key: { pk: ALL_CALLS_PK, sk: LEASES_SK },
+      ConsistentRead: true,
+    }),
+  );
+  return [...((res.Item?.['Leases'] as Set<string> | undefined) ?? [])].filter((l) =>
+    l.endsWith(`#${tx}`),
+  );
+}
+
+async function isOpen(tx: string): Promise<boolean> {
+  const store = new DynamoCallStore(lab().sma.db.client, LOCAL_SMA_ENV.CALLS_TABLE, {
+    timeoutMs: 2000,
+    openWindowMs: 3_600_000,
+  });
+  return (await store.openCalls(Date.now())).some((c) => c.transactionId === tx);
+}
+
+it('sends the caller to a person when livekit-sip dies mid-call without a BYE', async () => {
+  const { call, media } = lab().newCall();
+  try {
+    await call.startInbound();
+    await media.agent!.waitFirstAudio(5_000);
+    await lab().livekit.stack.restart('livekit-sip', { signal: 'SIGKILL' });
+    const killedAt = performance.now();
+    // livekit-server drops the SIP participant when ICE gives up (about 15 s), then the guard
+    // asks the SMA for the transfer the agent would have asked for: LEG-B hung up, the queue.
+    await until(
+      'the person heard',
+      () => media.audibleMsSince(killedAt, ['person']) >= 1000,
+      40_000,
+    );
+    const updates = call.timeline.filter((s) => s.type === 'CALL_UPDATE_REQUESTED');
+    expect(updates.length).toBeGreaterThanOrEqual(1);
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
+  } finally {
+    await media.close();
+  }
+}, 120_000);
+
+it('closes the record of a call Chime ended after the SMA failed, and frees its slot', async () => {
+  const real = lab().sma.handler;
+  let failing = false;
+  // A call invokes the handler it was placed with: wrapped before the call, armed later.
+  lab().sma.handler = async (event) => {
+    const type = (event as { InvocationEventType?: string }).InvocationEventType;
+    if (failing && type === 'CALL_UPDATE_REQUESTED') throw new Error('the handler failed (test)');
+    return real(event);
+  };
+  const { call, media, tx } = lab().newCall();
+  lab().sma.handler = real;
+  try {
+    await call.startInbound();
+    await media.agent!.waitFirstAudio(5_000);
+    expect(await leasesOf(tx)).toHaveLength(1);
+    // Every attempt at the transfer fails: Chime retries once, then ends the call (480).
+    failing = true;
+    await call.requestTransfer('general', Date.now());
+    await until('Chime ended the call', () => call.ended, 15_000);
+    expect(await isOpen(tx)).toBe(true);
+    // Two sweeps (10 s apart) at most after the room went, then Chime's NotFound, then the close.
+    await waitFor('the record closed', async () => ((await isOpen(tx)) ? undefined : true), 40_000);
+    expect(await leasesOf(tx)).toEqual([]);
+  } finally {
+    await media.close();
+  }
+}, 120_000);
