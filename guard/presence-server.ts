@@ -130,9 +130,10 @@ export function presenceEndpoint(
     },
     close() {
       clearInterval(checker);
-      // The guard is the one leaving: nothing is acted on, and the workers connect elsewhere.
+      // The guard is the one leaving: nothing is acted on, and the workers connect elsewhere. Cut,
+      // not closed with a handshake: a stalled worker cannot hold the guard's stop.
       watch.close();
-      for (const ws of sockets.values()) ws.close(1001, 'guard stopping');
+      for (const ws of sockets.values()) ws.terminate();
       sockets.clear();
       wss.close();
     },

@@ -3,6 +3,7 @@
 // scripts/setup/moonshine.mjs); nothing is fetched at run time.
 //
 // A transcriber holds 100-140 MB, so a process loads one and every call of the process shares it.
+// Beside it, a voice detector of the library's own (a second handle with no model, a few MB).
 // Its calls run on koffi's worker threads, never on the event loop that carries the calls' audio.
 // The library serializes the work of one transcriber itself, but the transcript it returns is
 // owned by the transcriber and valid only until its next call: so calls into it are queued here,
@@ -31,8 +32,29 @@ const HEADER_VERSION = 30000;
 /** moonshine_transcribe_stream: analyse all the stream's audio now. */
 const FLAG_FORCE_UPDATE = 1;
 
+/**
+ * Read by the library when it opens its ONNX Runtime sessions: one thread per decode. With the
+ * runtime's default (a pool per session, as many threads as cores, spinning between operators) a
+ * decode cost 2.5 times the CPU for the same words, and was no faster on two cores shared by
+ * calls (docs/decisions/cpu-per-call.md). "0" in the environment keeps the default.
+ */
+const SINGLE_THREAD_ENV = 'MOONSHINE_ORT_SINGLE_THREAD';
+
+/**
+ * The session's VAD has already cut the utterance, so the transcriber hears all of it as one line:
+ * with its own detector on (threshold 0.5) it trimmed and split utterances and lost words (phone-
+ * band benchmark: 25.6% against 21.9% word errors, docs/decisions/offline-recognizer.md).
+ */
+const TRANSCRIBER_OPTIONS = [{ name: 'vad_threshold', value: '0.0' }];
+/**
+ * The library's detector alone decides whether an utterance holds speech: fed noise or silence,
+ * the transcriber without its detector makes up a word ("You"). No model is loaded for it.
+ */
+const DETECTOR_OPTIONS = [{ name: 'skip_transcription', value: 'true' }];
+
 // The C structures (moonshine-c-api.h), laid out as moonshine_api.py's ctypes declares them.
 // Anonymous: koffi's type names are global to the process, and a module may be loaded twice.
+const Option = koffi.struct({ name: 'const char *', value: 'const char *' });
 const TranscriptWord = koffi.struct({
   text: 'void *',
   start: 'float',
@@ -94,9 +116,13 @@ function checkLayout(): void {
 function bind(lib: LibraryHandle) {
   return {
     errorToString: lib.func('const char *moonshine_error_to_string(int32_t error)'),
-    load: lib.func(
-      'int32_t moonshine_load_transcriber_from_files(const char *path, uint32_t arch, const void *options, uint64_t count, int32_t version)',
-    ),
+    load: lib.func('moonshine_load_transcriber_from_files', 'int32_t', [
+      'const char *',
+      'uint32_t',
+      koffi.pointer(Option),
+      'uint64_t',
+      'int32_t',
+    ]),
     free: lib.func('void moonshine_free_transcriber(int32_t handle)'),
     createStream: lib.func('int32_t moonshine_create_stream(int32_t handle, uint32_t flags)'),
     startStream: lib.func('int32_t moonshine_start_stream(int32_t handle, int32_t stream)'),
@@ -149,6 +175,7 @@ function loadLibrary(dir: string): Native {
     );
   }
   checkLayout();
+  process.env[SINGLE_THREAD_ENV] ??= '1';
   try {
     return bind(koffi.load(join(dir, 'lib', 'libmoonshine.so')));
   } catch (cause) {
@@ -163,17 +190,14 @@ function errorText(native: Native, code: number): string {
   return native.errorToString(code) ?? `error ${code}`;
 }
 
-/** Text of a transcript's lines, read while the transcriber still owns them. */
-function transcriptText(out: unknown): string {
-  if (!out) return '';
+/** A transcript's lines' text, read while the transcriber still owns them. */
+function transcriptLines(out: unknown): string[] {
+  if (!out) return [];
   const t = koffi.decode(out, Transcript) as { lines: unknown; line_count: number | bigint };
   const count = Number(t.line_count);
-  if (count === 0 || !t.lines) return '';
+  if (count === 0 || !t.lines) return [];
   const lines = koffi.decode(t.lines, TranscriptLine, count) as { text: string | null }[];
-  return lines
-    .map((l) => (l.text ?? '').trim())
-    .filter(Boolean)
-    .join(' ');
+  return lines.map((l) => (l.text ?? '').trim());
 }
 
 /** Float samples in [-1, 1], as the library takes them. */
@@ -193,6 +217,7 @@ export class MoonshineModel {
   private constructor(
     private readonly native: Native,
     private readonly handle: number,
+    private readonly detector: number,
     /** The directory the recognizer was loaded from. */
     readonly dir: string,
   ) {}
@@ -215,52 +240,58 @@ export class MoonshineModel {
   private static async create(dir: string): Promise<MoonshineModel> {
     const native = loadLibrary(dir);
     const path = join(dir, MODEL);
-    const args = [path, MODEL_ARCH_TINY, null, 0, HEADER_VERSION];
-    const handle = await onWorker<number>(native.load, ...args);
-    if (handle < 0) {
-      throw new MoonshineUnavailableError(
-        `Moonshine could not load the model in ${path}: ${errorText(native, handle)}; run npm run setup`,
-      );
+    const open = async (options: { name: string; value: string }[]) => {
+      const args = [path, MODEL_ARCH_TINY, options, options.length, HEADER_VERSION];
+      const handle = await onWorker<number>(native.load, ...args);
+      if (handle < 0) {
+        throw new MoonshineUnavailableError(
+          `Moonshine could not load the model in ${path}: ${errorText(native, handle)}; run npm run setup`,
+        );
+      }
+      return handle;
+    };
+    const detector = await open(DETECTOR_OPTIONS);
+    try {
+      return new MoonshineModel(native, await open(TRANSCRIBER_OPTIONS), detector, dir);
+    } catch (err) {
+      native.free(detector);
+      throw err;
     }
-    return new MoonshineModel(native, handle, dir);
   }
 
   /**
-   * The words in a whole utterance of 16 kHz mono PCM ('' when it hears none). Each utterance
-   * goes through a stream of its own, started fresh: the library's own voice activity detector
-   * (which splits audio into lines) keeps its state from one non-streaming call to the next, so
-   * there one caller's speech made the start of the next utterance, or silence, come back as a
-   * made-up word ("You"). A fresh stream analysed at once does the same work without that.
+   * The words in a whole utterance of 16 kHz mono PCM ('' when it hears none): the detector looks
+   * for speech in it, and only then the transcriber hears all of it. Each utterance goes through
+   * streams of its own, started fresh: the library's detector keeps its state from one
+   * non-streaming call to the next, so there one caller's speech made the start of the next
+   * utterance, or silence, come back as a made-up word ("You").
    */
   transcribe(pcm: Int16Array): Promise<string> {
     if (pcm.length === 0) return Promise.resolve('');
     return this.serialized(async () => {
-      const stream = this.check(this.native.createStream(this.handle, 0), 'create a stream');
-      try {
-        return await this.transcribeOn(stream, toFloat(pcm));
-      } finally {
-        this.native.freeStream(this.handle, stream);
-      }
+      const audio = toFloat(pcm);
+      if ((await this.linesOf(this.detector, audio)).length === 0) return '';
+      return (await this.linesOf(this.handle, audio)).filter(Boolean).join(' ');
     });
   }
 
-  private async transcribeOn(stream: number, audio: Float32Array): Promise<string> {
+  /** The lines `handle` finds in `audio`, through a fresh stream analysed at once. */
+  private async linesOf(handle: number, audio: Float32Array): Promise<string[]> {
     const n = this.native;
-    this.check(n.startStream(this.handle, stream), 'start a stream');
-    const add = [this.handle, stream, audio, audio.length, MOONSHINE_SAMPLE_RATE, 0];
-    this.check(await onWorker<number>(n.addAudio, ...add), 'take audio');
-    const out: unknown[] = [null];
-    const rc = await onWorker<number>(
-      n.transcribeStream,
-      this.handle,
-      stream,
-      FLAG_FORCE_UPDATE,
-      out,
-    );
-    this.check(rc, 'transcribe');
-    const text = transcriptText(out[0]); // read before the transcriber's next call frees it
-    n.stopStream(this.handle, stream);
-    return text;
+    const stream = this.check(n.createStream(handle, 0), 'create a stream');
+    try {
+      this.check(n.startStream(handle, stream), 'start a stream');
+      const add = [handle, stream, audio, audio.length, MOONSHINE_SAMPLE_RATE, 0];
+      this.check(await onWorker<number>(n.addAudio, ...add), 'take audio');
+      const out: unknown[] = [null];
+      const rc = await onWorker<number>(n.transcribeStream, handle, stream, FLAG_FORCE_UPDATE, out);
+      this.check(rc, 'transcribe');
+      const lines = transcriptLines(out[0]); // read before the handle's next call frees it
+      n.stopStream(handle, stream);
+      return lines;
+    } finally {
+      n.freeStream(handle, stream);
+    }
   }
 
   /** A call's result code (or a handle), or an error naming what failed. */
@@ -276,6 +307,7 @@ export class MoonshineModel {
     shared.delete(this.dir);
     await this.queue.catch(() => undefined);
     this.native.free(this.handle);
+    this.native.free(this.detector);
   }
 
   private serialized<T>(call: () => Promise<T>): Promise<T> {

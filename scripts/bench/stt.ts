@@ -4,7 +4,7 @@
 // recognizer runs alone in a process of its own, one clip at a time (./stt/worker.ts); one that
 // cannot run here is listed as skipped, with why. Prints figures, asserts nothing.
 //
-//   npm run bench:stt [-- --json --voices flite-slt,espeak-us --recognizers moonshine,pocketsphinx
+//   npm run bench:stt [-- --json --voices flite-slt,espeak-us --recognizers moonshine,deepgram
 //                         --sentences 4 --worst 3]
 //   npm run bench:stt -- --list
 import { mkdtemp, rm } from 'node:fs/promises';

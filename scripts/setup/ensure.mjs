@@ -108,10 +108,10 @@ function checkPrebuilt() {
 }
 
 /**
- * Debian packages the project runs with: offline speech recognition (PocketSphinx and its model)
- * and Prometheus (its server and promtool check the dashboards and alert rules).
+ * Debian packages the project runs with: Prometheus (its server and promtool check the dashboards
+ * and alert rules) and eSpeak NG (voices of the speech benchmark's test set).
  */
-const DEBIAN_PACKAGES = ['libpocketsphinx3', 'pocketsphinx-en-us', 'prometheus', 'espeak-ng'];
+const DEBIAN_PACKAGES = ['prometheus', 'espeak-ng'];
 
 function missingDebianPackages() {
   return DEBIAN_PACKAGES.filter((p) => {

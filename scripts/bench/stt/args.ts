@@ -4,7 +4,7 @@ import { RECOGNIZER_NAMES, type RecognizerName } from './recognizers.js';
 import { SENTENCES, type Sentence } from './sentences.js';
 import { VOICES, type Voice } from './voices.js';
 
-export const USAGE = `usage: npm run bench:stt [-- --json --voices a,b --recognizers moonshine,pocketsphinx
+export const USAGE = `usage: npm run bench:stt [-- --json --voices a,b --recognizers moonshine,deepgram
                         --sentences N|id,id --worst N --list]`;
 
 export interface BenchArgs {

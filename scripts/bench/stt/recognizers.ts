@@ -2,7 +2,7 @@
 // provider module only when chosen, so a recognizer's process holds that recognizer alone.
 import { deepgramTranscribe } from './deepgram.js';
 
-export const RECOGNIZER_NAMES = ['pocketsphinx', 'moonshine', 'deepgram'] as const;
+export const RECOGNIZER_NAMES = ['moonshine', 'deepgram'] as const;
 export type RecognizerName = (typeof RECOGNIZER_NAMES)[number];
 
 export interface Recognizer {
@@ -14,23 +14,6 @@ export interface Recognizer {
 /** A recognizer that cannot run here (files missing, no key): listed as skipped, with why. */
 export class RecognizerUnavailableError extends Error {
   override name = 'RecognizerUnavailableError';
-}
-
-async function pocketsphinx(): Promise<Recognizer> {
-  const ps = await import('../../../agent/providers/pocketsphinx-native.js');
-  try {
-    // One decoder, the agent's settings: the telephone cepstral mean, its search pruning.
-    const model = await ps.PocketSphinxModel.load({
-      cepstralMean: ps.TELEPHONE_CEPSTRAL_MEAN,
-      decoders: 1,
-      maxDecoders: 1,
-    });
-    return { transcribe: (pcm) => model.transcribe(pcm) };
-  } catch (err) {
-    if (err instanceof ps.PocketSphinxUnavailableError)
-      throw new RecognizerUnavailableError(err.message, { cause: err });
-    throw err;
-  }
 }
 
 async function moonshine(): Promise<Recognizer> {
@@ -55,7 +38,6 @@ async function deepgram(): Promise<Recognizer> {
 }
 
 export const LOAD_RECOGNIZER: Record<RecognizerName, () => Promise<Recognizer>> = {
-  pocketsphinx,
   moonshine,
   deepgram,
 };

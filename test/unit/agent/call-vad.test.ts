@@ -8,10 +8,7 @@ import { resampleFrames } from '../../../agent/audio.js';
 import { CallVad } from '../../../agent/providers/call-vad.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { pcmToFrames } from '../../helpers/audio.js';
-import {
-  PocketSphinxSTT,
-  TELEPHONE_CEPSTRAL_MEAN,
-} from '../../../agent/providers/pocketsphinx-stt.js';
+import { MoonshineModel, MoonshineSTT } from '../../../agent/providers/moonshine-stt.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 
@@ -64,13 +61,10 @@ describe('CallVad', () => {
     expect(await followed).toEqual([]);
   });
 
-  it('lets PocketSphinx transcribe from the session stream without running a VAD of its own', async () => {
+  it('lets Moonshine transcribe from the session stream without running a VAD of its own', async () => {
     const streamsMade = vi.spyOn(vad, 'stream');
     const shared = new CallVad(vad);
-    const recognizer = new PocketSphinxSTT(
-      await PocketSphinxSTT.loadModel({ cepstralMean: TELEPHONE_CEPSTRAL_MEAN }),
-      shared,
-    );
+    const recognizer = new MoonshineSTT(await MoonshineModel.load(), shared);
     const sttStream = recognizer.stream();
     const session = shared.stream();
     for (const f of utterance) {

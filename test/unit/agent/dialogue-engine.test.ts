@@ -12,7 +12,7 @@ describe('dialogue engine', () => {
     ['my garbage was not picked up this week', 'trash_pickup'],
     ['what time does city hall close', 'office_hours'],
     ['where is the office located', 'locations'],
-  ])('answers %j with the %s answer (as PocketSphinx would write it)', (text, id) => {
+  ])('answers %j with the %s answer (unpunctuated, as recognized)', (text, id) => {
     const answer = useCase.faq.find((f) => f.id === id)!.answer;
     expect(nextReply(useCase, [user(text)])).toEqual({
       kind: 'say',

@@ -1,5 +1,5 @@
 // One real audio turn through the local providers as the worker assembles them: telephone speech
-// (8 kHz, made by Flite with a voice other than the agent's) -> Silero VAD -> PocketSphinx -> the
+// (8 kHz, made by Flite with a voice other than the agent's) -> Silero VAD -> Moonshine -> the
 // dialogue engine -> Flite -> the audio output. No server, no keys.
 import { initializeLogger, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';

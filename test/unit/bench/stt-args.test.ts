@@ -20,11 +20,11 @@ describe('parseBenchArgs', () => {
       '--voices',
       'espeak-us,flite-slt',
       '--recognizers',
-      'moonshine,pocketsphinx',
+      'deepgram,moonshine',
     ]);
     expect(a.json).toBe(true);
     expect(a.voices.map((v) => v.id)).toEqual(['espeak-us', 'flite-slt']);
-    expect(a.recognizers).toEqual(['moonshine', 'pocketsphinx']);
+    expect(a.recognizers).toEqual(['deepgram', 'moonshine']);
   });
 
   it('takes the first N sentences when --sentences is a number, the named ones otherwise', () => {

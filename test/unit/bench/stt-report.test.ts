@@ -32,7 +32,7 @@ const ran = (hypotheses: string[]): WorkerResult => ({
 describe('scoreRun', () => {
   it('sums errors over all clips, and per voice, when scoring a run', () => {
     const r = scoreRun(
-      'pocketsphinx',
+      'moonshine',
       ran([
         'there is a big pot on ninth street', // 2 substitutions of 8
         'There is a big pothole on my street.',

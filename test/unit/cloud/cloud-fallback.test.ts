@@ -18,10 +18,7 @@ import { loadCloud, withFallbacks } from '../../../agent/providers/cloud.js';
 import { FliteTTS, synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import type { SessionComponents } from '../../../agent/providers/index.js';
 import { CallVad } from '../../../agent/providers/call-vad.js';
-import {
-  type PocketSphinxModel,
-  PocketSphinxSTT,
-} from '../../../agent/providers/pocketsphinx-stt.js';
+import { MoonshineModel, MoonshineSTT } from '../../../agent/providers/moonshine-stt.js';
 import { startDeepgramStandIn } from '../../../lab/cloud/deepgram-server.js';
 import { startOpenAIStandIn } from '../../../lab/cloud/openai-server.js';
 import { loadRecognizer } from '../../../lab/cloud/recognizer.js';
@@ -36,12 +33,12 @@ const WRONG = 'revoked-key';
 let dg: StandIn;
 let oa: StandIn;
 let vad: VAD;
-let sphinx: PocketSphinxModel;
+let moonshine: MoonshineModel;
 beforeAll(async () => {
   dg = await startDeepgramStandIn({ apiKey: 'dg-key', recognizer: await loadRecognizer() });
   oa = await startOpenAIStandIn({ apiKey: 'sk-key', useCases });
   vad = await silero.VAD.load({ minSilenceDuration: 300, sampleRate: 16000 });
-  sphinx = await PocketSphinxSTT.loadModel();
+  moonshine = await MoonshineModel.load();
 }, 60_000);
 afterAll(async () => {
   await dg?.stop();
@@ -53,7 +50,7 @@ const offline = (): SessionComponents => {
   const callVad = new CallVad(vad);
   return {
     vad: callVad,
-    stt: new PocketSphinxSTT(sphinx, callVad),
+    stt: new MoonshineSTT(moonshine, callVad),
     llm: new DialogueLLM(uc),
     tts: new FliteTTS({ voice: uc.voice.local }),
   };
@@ -183,7 +180,7 @@ describe('loadCloud', () => {
     expect(set.kind).toBe('cloud');
     expect((c.stt as stt.FallbackAdapter).sttInstances.map((s) => s.label)).toEqual([
       'deepgram.STT',
-      'pocketsphinx.STT',
+      'moonshine.STT',
     ]);
     expect((c.llm as llm.FallbackAdapter).llms.map((l) => l.label())).toEqual([
       'openai.LLM',

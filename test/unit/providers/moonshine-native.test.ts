@@ -23,6 +23,22 @@ async function speech(text: string, phone = false): Promise<Int16Array> {
   return resamplePcm(resamplePcm(pcm.samples, pcm.sampleRate, rate), rate, 16000);
 }
 
+/**
+ * `length` samples of silence with `noisy` samples of telephone-band noise at `dbfs` in their
+ * middle (a fixed pseudo-random sequence, the same on every run).
+ */
+function noise(length: number, noisy: number, dbfs: number): Int16Array {
+  const pcm = new Int16Array(length);
+  const amplitude = 32768 * 10 ** (dbfs / 20) * Math.sqrt(3); // uniform noise of that RMS
+  let seed = 12345;
+  const start = Math.floor((length - noisy) / 2);
+  for (let i = start; i < start + noisy; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    pcm[i] = Math.round((seed / 2 ** 30 - 1) * amplitude);
+  }
+  return resamplePcm(resamplePcm(pcm, 16000, 8000), 8000, 16000);
+}
+
 /** The words, without case or punctuation. */
 const words = (text: string) => text.toLowerCase().match(/[a-z']+/g) ?? [];
 
@@ -48,6 +64,11 @@ describe('MoonshineModel', () => {
   it('hears nothing in no audio and in silence', async () => {
     expect(await model.transcribe(new Int16Array(0))).toBe('');
     expect(await model.transcribe(new Int16Array(16000))).toBe('');
+  });
+
+  it('hears nothing in line hiss or a burst of noise', async () => {
+    expect(await model.transcribe(noise(24000, 24000, -30))).toBe('');
+    expect(await model.transcribe(noise(24000, 4800, -20))).toBe('');
   });
 
   it('is loaded once per process and shared', async () => {
