@@ -16,8 +16,26 @@ import type { CallControl } from './call-control.js';
 import type { CallLines } from './greeting-cache.js';
 import type { SpeechProviders } from './providers/index.js';
 
-/** Timing that keeps replies quick on a phone line (silence before the turn may end). */
-export const TURN_TIMING = { vadMinSilenceMs: 300, endpointingMinMs: 200, endpointingMaxMs: 2500 };
+/**
+ * Timing that keeps replies quick on a phone line without cutting callers off
+ * (docs/decisions/turn-timing.md): the silence the VAD waits for before the caller's speech has
+ * ended (the framework refuses under 250 ms beside a turn detector); the probability from which a
+ * 32 ms window is speech (Silero's default); endpointing's wait from the last speech when the turn
+ * detector says the turn is over, long enough for the recognizer to decode what the caller said
+ * after a pause (sooner, the framework ends the turn on the words before the pause and the rest
+ * becomes a turn of its own), and its wait when the detector says the caller goes on.
+ */
+export const TURN_TIMING = {
+  vadMinSilenceMs: 250,
+  vadActivationThreshold: 0.5,
+  endpointingMinMs: 400,
+  endpointingMaxMs: 2500,
+};
+
+/** Runs the turn detector's model: the worker's inference process (from the job's context). */
+export type TurnExecutor = NonNullable<
+  ConstructorParameters<typeof inference.TurnDetector>[0]
+>['executor'];
 
 /**
  * The rate of the agent's audio in and out. The phone line carries 8 kHz; 16 kHz is what the VAD
@@ -31,11 +49,12 @@ export type TurnHandling = NonNullable<voice.AgentSessionOptions['turnHandling']
 /**
  * The turn handling of one session. The bundled `v1-mini` end-of-turn model runs in the worker's
  * inference process, which the detector finds through the job's context: it is made per session,
- * inside the job (made at prewarm, it has no executor and predicts "turn over" every time).
+ * inside the job (made at prewarm, it has no executor and predicts "turn over" every time). Outside
+ * a job (a benchmark) the executor is given.
  */
-export function turnHandling(): TurnHandling {
+export function turnHandling(executor?: TurnExecutor): TurnHandling {
   return {
-    turnDetection: new inference.TurnDetector({ version: 'v1-mini' }),
+    turnDetection: new inference.TurnDetector({ version: 'v1-mini', executor }),
     endpointing: { minDelay: TURN_TIMING.endpointingMinMs, maxDelay: TURN_TIMING.endpointingMaxMs },
     interruption: { enabled: true, mode: 'vad' },
   };

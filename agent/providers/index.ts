@@ -1,7 +1,7 @@
 // Speech providers, chosen by configuration and loaded once per job process (prewarm):
 // - cloud: Deepgram STT, an OpenAI(-compatible) LLM, Deepgram or OpenAI TTS;
-// - local (offline; the default without cloud keys): Silero VAD, PocketSphinx STT in-process, the
-//   rule-based dialogue engine behind the LLM interface, Flite TTS.
+// - local (offline; the default without cloud keys): Silero VAD, Moonshine tiny-en STT in-process
+//   through koffi, the rule-based dialogue engine behind the LLM interface, Flite TTS.
 // A set supplies each call's components and renders fixed lines; agent/session-assembly.ts makes
 // the session from them, the same way for both sets.
 import { AudioFrame } from '@livekit/rtc-node';
@@ -38,7 +38,11 @@ export interface SpeechProviders {
 }
 
 async function loadVad(): Promise<VAD> {
-  return silero.VAD.load({ minSilenceDuration: TURN_TIMING.vadMinSilenceMs, sampleRate: 16000 });
+  return silero.VAD.load({
+    minSilenceDuration: TURN_TIMING.vadMinSilenceMs,
+    activationThreshold: TURN_TIMING.vadActivationThreshold,
+    sampleRate: 16000,
+  });
 }
 
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {

@@ -1,32 +1,50 @@
 // Benchmark of the agent with the local (offline) providers: prints figures, asserts nothing.
-//   npm run bench:agent [-- --sessions 20 --turns 10 --memory-sessions 6]
+//   npm run bench:agent [-- --sessions 20 --turns 10 --memory-sessions 6 --only ttfa,turns,memory
+//     --paused-rounds 2 --sweep "vadMinSilenceMs=300;vadMinSilenceMs=200,endpointingMinMs=400"]
 // - TTFA: call answered -> first greeting frame played, greeting from the prewarmed cache;
 // - turn response latency: a caller utterance (Flite voice `rms`, resampled to 8 kHz telephone
 //   audio, pushed in real time) -> the first frame of the agent's reply, through Silero VAD,
-//   PocketSphinx, the dialogue engine and Flite;
+//   Moonshine, the turn detector, the dialogue engine and Flite; with the turn's parts
+//   (./agent-turns.ts) and how many sentences with a pause inside were split into two turns; once
+//   per turn-timing setting of `--sweep` (TURN_TIMING keys; empty: the shipped timing);
 // - memory per additional session: RSS growth over N concurrent sessions, each after one turn.
 import { parseArgs } from 'node:util';
 import { initializeLogger, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
+import { createCallAgent } from '../../agent/call-agent.js';
 import { readCallContext } from '../../agent/call-context.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { GreetingCache } from '../../agent/greeting-cache.js';
 import { LatencyRecorder } from '../../agent/latency.js';
-import { resamplePcm } from '../../agent/audio.js';
-import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers/index.js';
-import { assembleSession } from '../../agent/session-assembly.js';
+import {
+  assembleSession,
+  TURN_TIMING,
+  turnHandling,
+  type TurnExecutor,
+} from '../../agent/session-assembly.js';
+import type { TurnPart } from '../../agent/turn-parts.js';
 import { createAgentInstruments } from '../../otel/instruments.js';
 import useCasesJson from '../../contracts/use-cases.json' with { type: 'json' };
 import { PushAudioInput, RecordingAudioOutput } from '../../test/helpers/audio.js';
 import { summary } from '../../lab/stats.js';
+import {
+  inProcessTurnExecutor,
+  pausedSentences,
+  RATE,
+  telephone,
+  TurnProbe,
+} from './agent-turns.js';
 
 const { values } = parseArgs({
   options: {
     sessions: { type: 'string', default: '20' },
     turns: { type: 'string', default: '10' },
     'memory-sessions': { type: 'string', default: '6' },
+    only: { type: 'string', default: 'ttfa,turns,memory' },
+    sweep: { type: 'string', default: '' },
+    'paused-rounds': { type: 'string', default: '2' },
   },
 });
 
@@ -48,34 +66,43 @@ const UTTERANCES = [
 ];
 
 const stats = (xs: number[]) => summary(xs);
+const only = new Set(values.only.split(','));
 
-async function telephone(text: string): Promise<Int16Array> {
-  const pcm = await synthesizeToPcm(text, { voice: 'rms' });
-  return resamplePcm(pcm.samples, pcm.sampleRate, 8000);
-}
-
-async function startSession(providers: SpeechProviders, realtime: boolean) {
+/**
+ * A dev-room call's session, as agent/session-assembly.ts makes it; given an executor, its turn
+ * detector runs the model through it (outside a job there is no inference process).
+ */
+async function startSession(providers: SpeechProviders, realtime: boolean, eot?: TurnExecutor) {
   const call = readCallContext({}, config.useCases);
-  const { session, agent } = assembleSession(call, {
-    providers,
-    control: undefined,
-    logger,
-    leave: () => undefined,
-  });
+  const deps = { providers, control: undefined, logger, leave: () => undefined };
+  const { session, agent } = eot
+    ? {
+        session: new voice.AgentSession({
+          ...providers.components(call.useCase),
+          turnHandling: turnHandling(eot),
+        }),
+        agent: createCallAgent({ ...deps, call }),
+      }
+    : assembleSession(call, deps);
   const input = new PushAudioInput();
   const output = new RecordingAudioOutput(16000, realtime);
   session.input.audio = input;
   session.output.audio = output;
   const ttfa: number[] = [];
   const turns: number[] = [];
+  const parts = new Map<TurnPart, number[]>();
   const latency = new LatencyRecorder(
     instruments,
     {},
-    { onTtfa: (ms) => ttfa.push(ms), onTurn: (ms) => turns.push(ms) },
+    {
+      onTtfa: (ms) => ttfa.push(ms),
+      onTurn: (ms) => turns.push(ms),
+      onTurnPart: (p, ms) => parts.set(p, [...(parts.get(p) ?? []), ms]),
+    },
   );
   latency.attach(session, output);
   await session.start({ agent });
-  return { session, input, output, latency, ttfa, turns };
+  return { session, input, output, latency, ttfa, turns, parts };
 }
 
 const providers = await loadSpeechProviders(config, logger);
@@ -85,41 +112,84 @@ console.log(`agent benchmark, local providers (Node ${process.versions.node})`);
 
 // TTFA from the cache.
 const ttfas: number[] = [];
-for (let i = 0; i < Number(values.sessions); i++) {
+for (let i = 0; only.has('ttfa') && i < Number(values.sessions); i++) {
   const s = await startSession(providers, false);
   s.latency.markAnswered(Date.now());
   await s.session.say(useCase.greeting, { audio: cache.stream(useCase) }).waitForPlayout();
   ttfas.push(...s.ttfa);
   await s.session.close();
 }
-console.log(`TTFA (answer -> first greeting frame, cached):  ${stats(ttfas)}`);
+if (only.has('ttfa'))
+  console.log(`TTFA (answer -> first greeting frame, cached):  ${stats(ttfas)}`);
 
-// Turn latency on real audio.
+// Turn latency on real audio, per turn-timing setting.
 const audio = await Promise.all(UTTERANCES.map(telephone));
-const s = await startSession(providers, true);
-const heard: string[] = [];
-s.session.on(
-  voice.AgentSessionEventTypes.UserInputTranscribed,
-  (ev) => ev.isFinal && heard.push(ev.transcript),
+const paused = await pausedSentences();
+const shipped = { ...TURN_TIMING };
+const settings = values.sweep.split(';').map((setting) =>
+  Object.fromEntries(
+    setting
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=').map((x) => x.trim()) as [keyof typeof TURN_TIMING, string])
+      .map(([k, v]) => {
+        if (!(k in shipped)) throw new Error(`--sweep: no TURN_TIMING.${k}`);
+        return [k, Number(v)];
+      }),
+  ),
 );
-await new Promise((r) => setTimeout(r, 500));
-for (let i = 0; i < Number(values.turns); i++) {
-  const before = s.turns.length;
-  await s.input.push(audio[i % audio.length]!, 8000);
-  await s.input.silence(400, 8000);
-  const deadline = Date.now() + 15_000;
-  while (s.turns.length === before && Date.now() < deadline) await s.input.silence(100, 8000);
-  await s.output.waitForPlayout();
-  await s.input.silence(300, 8000);
+const eotMs: number[] = [];
+const eot = inProcessTurnExecutor(eotMs);
+for (const setting of only.has('turns') ? settings : []) {
+  Object.assign(TURN_TIMING, shipped, setting);
+  eotMs.length = 0;
+  const set = await loadSpeechProviders(config, logger); // the VAD takes its timing at load
+  const s = await startSession(set, true, eot);
+  const probe = new TurnProbe(s.session, s.output, s.input);
+  const heard: string[] = [];
+  s.session.on(
+    voice.AgentSessionEventTypes.UserInputTranscribed,
+    (ev) => ev.isFinal && heard.push(ev.transcript),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  const eotEnd: number[] = [];
+  for (let i = 0; i < Number(values.turns); i++) {
+    eotEnd.push(...(await probe.say(audio[i % audio.length]!)).eot);
+    await s.output.waitForPlayout();
+    await s.input.silence(300, RATE);
+  }
+  const split = { natural: [0, 0], final: [0, 0] };
+  const eotPaused: Record<string, number[]> = { natural: [], final: [] };
+  for (const p of Array.from({ length: Number(values['paused-rounds']) }, () => paused).flat()) {
+    const { turns, eot: probabilities } = await probe.say(p.pcm, 3000);
+    eotPaused[p.kind]!.push(...probabilities);
+    await s.output.waitForPlayout();
+    await s.input.silence(300, RATE);
+    split[p.kind][0]! += turns > 1 ? 1 : 0;
+    split[p.kind][1]! += 1;
+  }
+  console.log(`\nturn timing ${JSON.stringify(TURN_TIMING)}`);
+  console.log(`turn response latency (VAD end of speech -> first reply frame): ${stats(s.turns)}`);
+  for (const [part, ms] of [...probe.parts, ...s.parts]) console.log(`  ${part}: ${stats(ms)}`);
+  console.log(`  turn detector inference: ${stats(eotMs)}`);
+  console.log(
+    `  paused sentences split into two turns: natural pause ${split.natural.join('/')}, ` +
+      `pause after a sentence-final fall ${split.final.join('/')}`,
+  );
+  const probs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  console.log(`  turn detector's probabilities, sentence ends: ${probs(eotEnd)}`);
+  console.log(`  … paused sentences, natural: ${probs(eotPaused['natural']!)}`);
+  console.log(`  … paused sentences, final: ${probs(eotPaused['final']!)}`);
+  console.log(
+    `  heard: ${heard
+      .slice(0, 4)
+      .map((h) => JSON.stringify(h))
+      .join(', ')}`,
+  );
+  await s.session.close();
 }
-console.log(`turn response latency (end of speech -> first reply frame): ${stats(s.turns)}`);
-console.log(
-  `  heard: ${heard
-    .slice(0, 4)
-    .map((h) => JSON.stringify(h))
-    .join(', ')}`,
-);
-await s.session.close();
+Object.assign(TURN_TIMING, shipped);
+if (!only.has('memory')) process.exit(0);
 
 // Memory per additional session.
 const gc = (globalThis as { gc?: () => void }).gc;
