@@ -47,6 +47,8 @@ export const LEASES_SK = 'leases';
 /** One call's lease: `<expires, epoch ms>#<TransactionId>`, so an expired one can be found. */
 export const leaseOf = (transactionId: string, expiresAtMs: number) =>
   `${expiresAtMs}#${transactionId}`;
+/** The call a lease belongs to. */
+export const leaseTransaction = (lease: string) => lease.slice(lease.indexOf('#') + 1);
 export function leaseExpiry(lease: string): number {
   const ms = Number(lease.slice(0, lease.indexOf('#')));
   return Number.isFinite(ms) ? ms : 0;

@@ -5,7 +5,7 @@
 // SMA stays the owner of every call it still hears about. docs/guard.md.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ALL_CALLS_PK, LEASES_SK, useCaseLimitPk } from '../contracts/callers.js';
+import { ALL_CALLS_PK, LEASES_SK, leaseTransaction, useCaseLimitPk } from '../contracts/callers.js';
 import { STATE_SORT_KEY, callKey } from '../lambdas/sma/journal.js';
 import { OPEN_CALL_ATTRIBUTE } from '../lambdas/sma/table.js';
 import { withDeadline } from './errors.js';
@@ -31,7 +31,7 @@ interface OpenRecord {
 /** The call's own elements of a lease set (`<expires>#<TransactionId>`). */
 export function leasesOf(leases: Iterable<unknown>, transactionId: string): string[] {
   return [...leases].filter(
-    (l): l is string => typeof l === 'string' && l.slice(l.indexOf('#') + 1) === transactionId,
+    (l): l is string => typeof l === 'string' && leaseTransaction(l) === transactionId,
   );
 }
 

@@ -3,7 +3,7 @@
 // check and the count are one conditional UpdateItem, and an expired lease is pruned when a set
 // is full.
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LEASES_SK, leaseExpiry } from '../../../contracts/callers.js';
+import { LEASES_SK, leaseExpiry, leaseTransaction } from '../../../contracts/callers.js';
 import { within, type Budget, type Outcome } from './budget.js';
 
 /** One cap: the item holding its leases and how many it allows. */
@@ -22,12 +22,10 @@ export type LeaseResult =
   /** DynamoDB did not answer; the element may have been added all the same (`maybeHeld`). */
   | { kind: 'failed'; code: string; maybeHeld: boolean };
 
-const transactionOf = (lease: string) => lease.slice(lease.indexOf('#') + 1);
-
 /** The lease a call keeps when it holds several (a retried event): the earliest, whoever asks. */
 export function keptLease(leases: Iterable<string>, transactionId: string): string | undefined {
   return [...leases]
-    .filter((l) => transactionOf(l) === transactionId)
+    .filter((l) => leaseTransaction(l) === transactionId)
     .sort((a, b) => leaseExpiry(a) - leaseExpiry(b) || a.localeCompare(b))[0];
 }
 
@@ -60,7 +58,7 @@ export class LeaseStore {
     if (first.kind !== 'full') return first;
     const read = await within(budget, (abortSignal) => this.read(cap.pk, abortSignal));
     if (!read.ok) return failed(read, false);
-    const own = keptLease(read.value, transactionOf(lease));
+    const own = keptLease(read.value, leaseTransaction(lease));
     if (own !== undefined) return { kind: 'held', lease: own };
     const expired = expiredLeases(read.value, nowMs);
     if (expired.length === 0) return first;
@@ -107,7 +105,8 @@ export class LeaseStore {
     );
     if (!added.ok) return added.conflict ? { kind: 'full' } : failed(added, true);
     // A retried event arrives with a later time, so a new element: the call keeps its first.
-    const kept = keptLease(leaseSet(added.value.Attributes?.Leases), transactionOf(lease)) ?? lease;
+    const kept =
+      keptLease(leaseSet(added.value.Attributes?.Leases), leaseTransaction(lease)) ?? lease;
     if (kept !== lease) await this.remove(cap.pk, [lease], budget);
     return { kind: 'held', lease: kept };
   }
