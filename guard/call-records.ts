@@ -5,10 +5,12 @@
 // SMA stays the owner of every call it still hears about. docs/guard.md.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ALL_CALLS_PK, LEASES_SK, leaseTransaction, useCaseLimitPk } from '../contracts/callers.js';
+import { ALL_CALLS_PK, useCaseLimitPk } from '../contracts/callers.js';
+import { budgetOf } from '../lambdas/sma/admission/budget.js';
+import { LeaseStore } from '../lambdas/sma/admission/leases.js';
 import { STATE_SORT_KEY, callKey } from '../lambdas/sma/journal.js';
 import { OPEN_CALL_ATTRIBUTE } from '../lambdas/sma/table.js';
-import { withDeadline } from './errors.js';
+import { DeadlineError, withDeadline } from './errors.js';
 
 /**
  * `closed`: the record is closed now; `moved`: an event wrote it since it was read (the SMA has
@@ -28,15 +30,9 @@ interface OpenRecord {
   lastSequence: number | undefined;
 }
 
-/** The call's own elements of a lease set (`<expires>#<TransactionId>`). */
-export function leasesOf(leases: Iterable<unknown>, transactionId: string): string[] {
-  return [...leases].filter(
-    (l): l is string => typeof l === 'string' && leaseTransaction(l) === transactionId,
-  );
-}
-
 export class DynamoCallRecords implements CallRecords {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly leases: LeaseStore;
 
   constructor(
     client: DynamoDBClient,
@@ -44,6 +40,7 @@ export class DynamoCallRecords implements CallRecords {
     private readonly timeoutMs: number,
   ) {
     this.doc = DynamoDBDocumentClient.from(client);
+    this.leases = new LeaseStore(this.doc, table);
   }
 
   async closeGone(transactionId: string, nowMs: number): Promise<CloseOutcome> {
@@ -56,7 +53,14 @@ export class DynamoCallRecords implements CallRecords {
     const pks = [ALL_CALLS_PK, ...(record.useCase ? [useCaseLimitPk(record.useCase)] : [])];
     let leases = 0;
     for (const pk of pks) {
-      leases += await withDeadline(this.timeoutMs, (s) => this.release(pk, transactionId, s));
+      const released = await this.leases.releaseCall(pk, transactionId, budgetOf(this.timeoutMs));
+      if (!released.ok) {
+        const code = released.conflict ? 'conflict' : released.code;
+        throw code === 'timeout'
+          ? new DeadlineError(`no answer within ${this.timeoutMs} ms`)
+          : Object.assign(new Error(`releasing the call's leases failed: ${code}`), { name: code });
+      }
+      leases += released.value;
     }
     return { outcome: 'closed', leases };
   }
@@ -111,37 +115,5 @@ export class DynamoCallRecords implements CallRecords {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
       throw err;
     }
-  }
-
-  /** Deletes the call's leases from one cap's set; how many it held. */
-  private async release(pk: string, tx: string, abortSignal: AbortSignal): Promise<number> {
-    const res = await this.doc.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk, sk: LEASES_SK },
-        ConsistentRead: true,
-        ProjectionExpression: 'Leases',
-      }),
-      { abortSignal },
-    );
-    const held = res.Item?.['Leases'] instanceof Set ? leasesOf(res.Item['Leases'], tx) : [];
-    if (held.length === 0) return 0;
-    // Deleting an element another writer already removed is harmless; no item is created.
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk, sk: LEASES_SK },
-          UpdateExpression: 'DELETE Leases :leases',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':leases': new Set(held) },
-        }),
-        { abortSignal },
-      );
-    } catch (err) {
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return 0;
-      throw err;
-    }
-    return held.length;
   }
 }

@@ -1,9 +1,9 @@
 // Two agent workers under the one agent name, as production runs several: LiveKit sends each call
 // to a worker with room left, so calls spread across them. One worker dies with calls in progress
 // (its whole process group killed outright): its callers reach a person (the call guard ends their
-// AI legs after livekit-server's ping timeout and the grace; the SMA says the notice and bridges
-// them to the queue), the other worker's callers stay with their agent, and a new call reaches the
-// surviving worker. Used by test/e2e/two-workers.test.ts and two-nodes.test.ts.
+// AI legs once the worker's presence connection has been gone for its grace; the SMA says the
+// notice and bridges them to the queue), the other worker's callers stay with their agent, and a
+// new call reaches the surviving worker. Used by test/e2e/two-workers.test.ts and two-nodes.test.ts.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import {
@@ -19,7 +19,10 @@ const CALLS = 4;
 // Three calls a worker at most: four calls cannot all go to one worker, and the worker left when
 // the busier one dies still has room for a new call.
 const MAX_CALLS = 3;
-/** livekit-server's ping timeout (15 s), the guard's grace, Chime's notice: a bound, not a target. */
+/**
+ * The presence grace, Chime's notice and the bridge: a bound, not a target. It also holds without
+ * presence (livekit-server's 15 s ping timeout instead of the grace).
+ */
 const PERSON_WITHIN_MS = 45_000;
 /** A line the local dialogue engine answers from the use case's questions (goodbye.yaml says it). */
 const CALLER_LINE = 'My trash was not picked up this week.';

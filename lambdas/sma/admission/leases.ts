@@ -22,11 +22,16 @@ export type LeaseResult =
   /** DynamoDB did not answer; the element may have been added all the same (`maybeHeld`). */
   | { kind: 'failed'; code: string; maybeHeld: boolean };
 
+/** The call's own elements of a lease set. */
+export function leasesOfCall(leases: Iterable<string>, transactionId: string): string[] {
+  return [...leases].filter((l) => leaseTransaction(l) === transactionId);
+}
+
 /** The lease a call keeps when it holds several (a retried event): the earliest, whoever asks. */
 export function keptLease(leases: Iterable<string>, transactionId: string): string | undefined {
-  return [...leases]
-    .filter((l) => leaseTransaction(l) === transactionId)
-    .sort((a, b) => leaseExpiry(a) - leaseExpiry(b) || a.localeCompare(b))[0];
+  return leasesOfCall(leases, transactionId).sort(
+    (a, b) => leaseExpiry(a) - leaseExpiry(b) || a.localeCompare(b),
+  )[0];
 }
 
 /** The leases of a set that expired by `nowMs`. */
@@ -81,6 +86,18 @@ export class LeaseStore {
         { abortSignal },
       ),
     );
+  }
+
+  /** Deletes every lease the call holds in one cap's set (however many attempts took one). */
+  async releaseCall(pk: string, transactionId: string, budget: Budget): Promise<Outcome<number>> {
+    const read = await within(budget, (abortSignal) => this.read(pk, abortSignal));
+    if (!read.ok) return read;
+    const held = leasesOfCall(read.value, transactionId);
+    if (held.length === 0) return { ok: true, value: 0 };
+    const removed = await this.remove(pk, held, budget);
+    // A set that no longer exists holds nothing: nothing to give back.
+    if (removed.ok || removed.conflict) return { ok: true, value: removed.ok ? held.length : 0 };
+    return removed;
   }
 
   private async add(cap: Cap, lease: string, budget: Budget): Promise<LeaseResult> {

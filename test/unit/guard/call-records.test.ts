@@ -3,11 +3,11 @@
 // store took for it, and nothing else.
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoCallRecords, leasesOf } from '../../../guard/call-records.js';
+import { DynamoCallRecords } from '../../../guard/call-records.js';
 import { DynamoCallStore } from '../../../guard/open-calls.js';
 import { ALL_CALLS_PK, LEASES_SK, leaseOf, useCaseLimitPk } from '../../../contracts/callers.js';
 import { budgetOf } from '../../../lambdas/sma/admission/budget.js';
-import { LeaseStore } from '../../../lambdas/sma/admission/leases.js';
+import { LeaseStore, leasesOfCall } from '../../../lambdas/sma/admission/leases.js';
 import { DynamoCallJournal, type JournalEntry } from '../../../lambdas/sma/journal.js';
 import { ensureCallsTable } from '../../../lambdas/sma/table.js';
 import { startLocalDynamo, type LocalDynamo } from '../../../lab/stack/local-dynamodb.js';
@@ -79,8 +79,8 @@ describe('DynamoCallRecords (dynalite)', () => {
     });
     expect(await openIds()).toEqual(['tx-other']);
     for (const pk of [ALL_CALLS_PK, useCaseLimitPk(USE_CASE)]) {
-      expect(leasesOf(await leasesIn(pk), 'tx-gone')).toEqual([]);
-      expect(leasesOf(await leasesIn(pk), 'tx-other')).toHaveLength(1);
+      expect(leasesOfCall(await leasesIn(pk), 'tx-gone')).toEqual([]);
+      expect(leasesOfCall(await leasesIn(pk), 'tx-other')).toHaveLength(1);
     }
     const state = await doc.send(
       new GetCommand({ TableName: TABLE, Key: { pk: 'call#tx-gone', sk: 'state' } }),
@@ -102,11 +102,5 @@ describe('DynamoCallRecords (dynalite)', () => {
       new GetCommand({ TableName: TABLE, Key: { pk: 'call#tx-late', sk: 'state' } }),
     );
     expect(state.Item?.['LastSequence']).toBe(3);
-  });
-});
-
-describe('leasesOf', () => {
-  it("finds only the call's own elements", () => {
-    expect(leasesOf(['1#tx-a', '2#tx-ab', '3#tx-a', 4], 'tx-a')).toEqual(['1#tx-a', '3#tx-a']);
   });
 });

@@ -5,10 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { leaseOf } from '../../../contracts/callers.js';
 import { budgetOf, within } from '../../../lambdas/sma/admission/budget.js';
 import { callsExpiresAt } from '../../../lambdas/sma/admission/dynamo-admission.js';
-import { expiredLeases, keptLease } from '../../../lambdas/sma/admission/leases.js';
+import { expiredLeases, keptLease, leasesOfCall } from '../../../lambdas/sma/admission/leases.js';
 
 const TX = '0b9e4c1a-1111-4c2d-8e3f-000000000001';
 const OTHER = '0b9e4c1a-2222-4c2d-8e3f-000000000002';
+
+describe('leasesOfCall', () => {
+  it("finds only the call's own elements, not a call whose id starts the same", () => {
+    const leases = [leaseOf(TX, 1), leaseOf(`${TX}b`, 2), leaseOf(TX, 3), leaseOf(OTHER, 4)];
+    expect(leasesOfCall(leases, TX)).toEqual([leaseOf(TX, 1), leaseOf(TX, 3)]);
+  });
+});
 
 describe('keptLease', () => {
   it('keeps the earliest lease of the call and none of another call', () => {
