@@ -76,7 +76,13 @@ function scrapeHandler(reader: PrometheusExporter): RequestListener {
       res.writeHead(404).end();
       return;
     }
-    reader.collect().then(
+    const collected = reader.collect().then(async (c) => {
+      // The resource's detectors (host, process) settle shortly after start: a scrape that comes
+      // first waits for them rather than reading attributes that are not there yet.
+      await c.resourceMetrics.resource.waitForAsyncAttributes?.();
+      return c;
+    });
+    collected.then(
       ({ resourceMetrics }) => {
         res
           .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })

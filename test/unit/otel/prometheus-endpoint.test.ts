@@ -75,6 +75,33 @@ describe('agent worker scrape endpoint', () => {
   });
 });
 
+describe('a scrape as the worker starts', () => {
+  it("waits for the resource's detectors instead of reporting a telemetry problem", async () => {
+    const problems: object[] = [];
+    const logger = {
+      ...silent,
+      error: (obj: object) => problems.push(obj),
+      warn: (obj: object) => problems.push(obj),
+      info: () => undefined,
+    } as unknown as typeof silent;
+    const t = await startAgentTelemetry(
+      telemetryConfig(
+        { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' },
+        'agent',
+      ),
+      { logger },
+    );
+    try {
+      // At once: the host detector's machine id is read asynchronously.
+      const body = await (await fetch(t.prometheusUrl!)).text();
+      expect(problems).toEqual([]);
+      expect(body.split('\n').find((l) => l.startsWith('target_info{'))).toContain('host_name=');
+    } finally {
+      await t.shutdown();
+    }
+  });
+});
+
 describe('a taken port', () => {
   it('is logged and the worker runs on without the endpoint', async () => {
     const squatter = createServer();
