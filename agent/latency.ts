@@ -7,9 +7,17 @@ import { voice, type metrics } from '@livekit/agents';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { TurnParts, type TurnPart } from './turn-parts.js';
 
+/** What the turn detector said of the turn's end, when one ran. */
+export interface TurnPrediction {
+  /** Its probability that the caller had finished. */
+  endOfTurnProbability: number;
+  /** Below this, endpointing waited its maximum for more. */
+  threshold: number;
+}
+
 export interface LatencyEvents {
   onTtfa?: (ms: number) => void;
-  onTurn?: (ms: number) => void;
+  onTurn?: (ms: number, prediction: TurnPrediction | undefined) => void;
   /** One part of a turn, once known (the first token's often after the reply started). */
   onTurnPart?: (part: TurnPart, ms: number) => void;
 }
@@ -30,6 +38,7 @@ export class LatencyRecorder {
   private answeredAt: number | undefined;
   private firstAudioSeen = false;
   private lastSpeakingAt: number | undefined;
+  private prediction: TurnPrediction | undefined;
   private readonly parts: TurnParts;
 
   constructor(
@@ -53,9 +62,15 @@ export class LatencyRecorder {
   /** Subscribes to the session's metrics and its audio output. */
   attach(session: voice.AgentSession, output: voice.AudioOutput): void {
     session.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => this.onMetrics(ev.metrics));
+    session.on(voice.AgentSessionEventTypes.EotPrediction, (ev) => this.onPrediction(ev));
     output.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: voice.PlaybackStartedEvent) =>
       this.onPlaybackStarted(ev.createdAt),
     );
+  }
+
+  /** The turn detector's latest prediction: the one the turn's end was decided on. */
+  onPrediction(ev: { probability: number; threshold: number }): void {
+    this.prediction = { endOfTurnProbability: ev.probability, threshold: ev.threshold };
   }
 
   onMetrics(m: metrics.AgentMetrics): void {
@@ -75,9 +90,11 @@ export class LatencyRecorder {
     }
     if (this.lastSpeakingAt !== undefined) {
       const ms = Math.max(0, atMs - this.lastSpeakingAt);
+      const prediction = this.prediction;
       this.lastSpeakingAt = undefined;
+      this.prediction = undefined;
       this.instruments.turnResponseLatency.record(ms / 1000, this.attributes);
-      this.events.onTurn?.(ms);
+      this.events.onTurn?.(ms, prediction);
     }
   }
 }
