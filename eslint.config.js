@@ -17,7 +17,17 @@ export default tseslint.config(
   },
   {
     // The product never depends on the lab's stand-ins (docs/architecture.md, "Layout").
-    files: ['agent/**', 'contracts/**', 'sip/**', 'lambdas/**', 'otel/**', 'guard/**'],
+    files: [
+      'agent/**',
+      'console/**',
+      'contracts/**',
+      'store/**',
+      'sip/**',
+      'lambdas/**',
+      'otel/**',
+      'guard/**',
+      'twilio/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -36,6 +46,7 @@ export default tseslint.config(
             {
               group: [
                 '**/agent/**',
+                '**/store/**',
                 '**/sip/**',
                 '**/lambdas/**',
                 '**/otel/**',

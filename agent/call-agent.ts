@@ -3,9 +3,14 @@
 import { voice, type llm } from '@livekit/agents';
 import type { Logger } from 'pino';
 import type { AgentTransferReason } from '../contracts/reasons.js';
+import { isEnglish } from '../contracts/use-cases.js';
 import type { CallContext } from './call-context.js';
 import type { CallControl } from './call-control.js';
 import type { CallLines } from './greeting-cache.js';
+import type { HandoffServices } from './handoff.js';
+import { requestCallbackTool } from './tools/request-callback.js';
+import type { CallMemory } from './call-memory.js';
+import { forgetMeTool, rememberNameTool } from './tools/caller-memory.js';
 import { endCallTool } from './tools/end-call.js';
 import { transferToHumanTool } from './tools/transfer-to-human.js';
 
@@ -17,6 +22,10 @@ export interface CallAgentDeps {
   lines?: CallLines;
   leave: () => Promise<void> | void;
   onTransferStarted?: (queue: string, reason: AgentTransferReason) => void;
+  /** What the agent remembers of the caller (agent/call-memory.ts); undefined: nothing. */
+  memory?: CallMemory;
+  /** Queue status, callbacks, the keypad (agent/handoff.ts); undefined: a plain transfer. */
+  handoff?: HandoffServices;
 }
 
 export function instructionsFor(call: CallContext): string {
@@ -27,6 +36,8 @@ export function instructionsFor(call: CallContext): string {
     'You are speaking on a phone line: plain spoken sentences, no lists, no markdown, no emojis.',
     `Frequent questions and their answers:\n${faq}`,
     `Queues you can transfer to: ${Object.keys(uc.queues).join(', ')}.`,
+    // The use case's language reaches the model too (the recognizer and the voice take it as well).
+    ...(isEnglish(uc.language) ? [] : [`The caller speaks ${uc.language}: always answer in it.`]),
   ].join('\n\n');
 }
 
@@ -39,12 +50,26 @@ export function createCallAgent(deps: CallAgentDeps, model?: llm.LLM): voice.Age
       logger,
       lines,
       onTransferStarted: deps.onTransferStarted,
+      queues: deps.handoff?.queues,
     }),
+    ...callbackTools(deps),
     endCallTool({ call, control, logger, lines, leave: deps.leave }),
+    // Only where something is remembered: a phone call with the calls table.
+    ...(deps.memory ? [rememberNameTool(deps.memory, logger), forgetMeTool(deps.memory)] : []),
   ];
   return new voice.Agent({
     instructions: instructionsFor(deps.call),
     tools,
     ...(model ? { llm: model } : {}),
   });
+}
+
+/** request_callback, on a phone call of a use case that offers callbacks, with Connect at hand. */
+function callbackTools(deps: CallAgentDeps) {
+  const callbacks = deps.handoff?.callbacks;
+  if (!deps.call.useCase.callbacks || !callbacks || !deps.control) return [];
+  const { call, control, logger, leave } = deps;
+  return [
+    requestCallbackTool({ call, control, logger, leave, callbacks, keypad: deps.handoff?.keypad }),
+  ];
 }

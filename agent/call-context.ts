@@ -10,6 +10,7 @@ import { trace, type Context } from '@opentelemetry/api';
 import * as z from 'zod';
 import { verifyCallToken, type CallTokenCheck } from '../contracts/call-token.js';
 import { CallAttribute } from '../contracts/headers.js';
+import { CALL_PROVIDER, TwilioAttribute, twilioTokenClaims } from '../contracts/twilio-call.js';
 import type { RefusedReason } from '../contracts/reasons.js';
 import type { UseCase, UseCaseCatalog } from '../contracts/use-cases.js';
 import { contextFromTraceparent } from '../otel/traceparent.js';
@@ -34,9 +35,17 @@ const attributes = z.object({
   [CallAttribute.callToken]: optional,
   [CallAttribute.useCase]: optional,
   [CallAttribute.traceparent]: optional,
+  [CallAttribute.callerKey]: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional()
+    .catch(undefined),
   [LiveKitSipAttribute.phoneNumber]: optional,
   [LiveKitSipAttribute.trunkPhoneNumber]: optional,
   [LiveKitSipAttribute.callId]: optional,
+  [TwilioAttribute.provider]: optional,
+  [TwilioAttribute.callSid]: optional,
+  [TwilioAttribute.accountSid]: optional,
 });
 
 export interface SmaCall {
@@ -50,12 +59,30 @@ export interface SmaCall {
   token: string;
 }
 
+/** A call that came in through Twilio's Media Streams gateway (twilio/, docs/twilio.md). */
+export interface TwilioCall {
+  callSid: string;
+  accountSid: string;
+  /** The call's token as the webhook signed it; never logged. Empty when none was carried. */
+  token: string;
+}
+
 export interface CallContext {
-  /** `phone`: a call through the SMA the agent can transfer or hang up; `dev`: anything else. */
+  /**
+   * `phone`: a call through the SMA (or, with `twilio` set, through Twilio) the agent can transfer
+   * or hang up; `dev`: anything else.
+   */
   kind: 'phone' | 'dev';
   sma: SmaCall | undefined;
+  /** Set for a Twilio call (then `sma` is undefined). */
+  twilio?: TwilioCall;
   useCase: UseCase;
   callerNumber: string | undefined;
+  /**
+   * The caller's key from the SMA (contracts/callers.ts: an HMAC of the number): what the caller's
+   * profile is keyed by. Undefined for a withheld number, a dev room, a deployment without one.
+   */
+  callerKey?: string;
   dialedNumber: string | undefined;
   sipCallId: string | undefined;
   /** The call's X-Traceparent when it is well formed: what the agent forwards to the SMA. */
@@ -80,10 +107,14 @@ export function readCallContext(
   const smaId = a[CallAttribute.applicationId];
   const region = a[CallAttribute.region];
   const token = a[CallAttribute.callToken] ?? '';
+  const viaTwilio = a[TwilioAttribute.provider] === CALL_PROVIDER.twilio;
   const sma =
-    tx && smaId && region
+    !viaTwilio && tx && smaId && region
       ? { transactionId: tx, sipMediaApplicationId: smaId, region, token }
       : undefined;
+  const callSid = a[TwilioAttribute.callSid];
+  const accountSid = a[TwilioAttribute.accountSid];
+  const twilio = viaTwilio && callSid && accountSid ? { callSid, accountSid, token } : undefined;
   const dialed = a[LiveKitSipAttribute.trunkPhoneNumber];
   const useCase =
     useCases.byIdOrUndefined(a[CallAttribute.useCase]) ??
@@ -92,10 +123,12 @@ export function readCallContext(
   const tp = a[CallAttribute.traceparent];
   const traceContext = contextFromTraceparent(tp);
   return {
-    kind: sma ? 'phone' : 'dev',
+    kind: sma || twilio ? 'phone' : 'dev',
     sma,
+    ...(twilio ? { twilio } : {}),
     useCase,
     callerNumber: a[LiveKitSipAttribute.phoneNumber],
+    callerKey: a[CallAttribute.callerKey],
     dialedNumber: dialed,
     sipCallId: a[LiveKitSipAttribute.callId],
     traceparent: trace.getSpanContext(traceContext) ? tp : undefined,
@@ -151,12 +184,32 @@ export function admitCall(
 ): Admission {
   const claimed = readCallContext(participant.attributes, useCases);
   if (participant.kind !== ParticipantKind.SIP) {
-    return { accepted: true, call: { ...claimed, kind: 'dev', sma: undefined } };
+    return { accepted: true, call: { ...claimed, kind: 'dev', sma: undefined, twilio: undefined } };
   }
-  const refusal = refusalOf(claimed.sma, participant.attributes, trust, nowMs);
+  const refusal =
+    participant.attributes[TwilioAttribute.provider] === CALL_PROVIDER.twilio
+      ? twilioRefusalOf(claimed.twilio, trust, nowMs)
+      : refusalOf(claimed.sma, participant.attributes, trust, nowMs);
   return refusal
     ? { accepted: false, call: claimed, ...refusal }
     : { accepted: true, call: claimed };
+}
+
+/**
+ * A SIP participant the Twilio gateway brought in: a phone call only with the token the TwiML
+ * webhook signed for its CallSid and account (contracts/twilio-call.ts). The SMA's application and
+ * region do not apply to it.
+ */
+function twilioRefusalOf(
+  call: TwilioCall | undefined,
+  trust: CallTrust,
+  nowMs: number,
+): Refusal | undefined {
+  if (trust.secret === undefined) return { reason: 'forged', check: 'dev_rooms_only' };
+  if (!call) return { reason: 'forged', check: 'incomplete' };
+  const claims = twilioTokenClaims(call.callSid, call.accountSid);
+  const token = verifyCallToken(call.token, claims, trust.secret, nowMs);
+  return token.ok ? undefined : { reason: 'forged', check: token.reason };
 }
 
 function refusalOf(

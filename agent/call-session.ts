@@ -8,6 +8,9 @@ import { voice, type JobContext } from '@livekit/agents';
 import { context } from '@opentelemetry/api';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { UseCaseSource } from '../store/use-case-cache.js';
+import { isConsoleSupervisor } from '../contracts/console.js';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
 import { CallLimits, followSession, sessionLimitActions } from './call-limits.js';
@@ -22,18 +25,38 @@ import type { AgentConfig } from './config.js';
 import { CallLines, type GreetingCache } from './greeting-cache.js';
 import { LatencyRecorder } from './latency.js';
 import { callFailurePolicy, watchProviderErrors } from './provider-failures.js';
+import { pressZeroTransfers, type HandoffServices } from './handoff.js';
+import { CallKeypad, followKeypad } from './keypad.js';
 import type { SpeechProviders } from './providers/index.js';
+import { forwardInterruptions } from '../twilio/agent-link.js';
+import { TwilioCallControl } from '../twilio/call-control.js';
+import { handOverUnserved, servingFor } from './unserved.js';
+import { callMemoryFor, type CallMemory } from './call-memory.js';
+import { Welcome } from './welcome.js';
 import { assembleSession, CALL_AUDIO_RATE, roomStartOptions } from './session-assembly.js';
 
 export interface CallDeps {
   config: AgentConfig;
+  /** The use cases now: a call reads them once, when it is admitted. */
+  useCases: UseCaseSource;
+  /** The calls table's client (profiles, records); undefined without CALLS_TABLE. */
+  table?: DynamoDBClient;
   providers: SpeechProviders;
   greetings: GreetingCache;
   instruments: AgentInstruments;
   logger: Logger;
+  /** Queue status and callbacks (agent/handoff.ts); undefined: a plain transfer. */
+  handoff?: HandoffServices;
 }
 
 function controlFor(call: CallContext, config: AgentConfig): CallControl | undefined {
+  if (call.twilio) {
+    // A Twilio call (docs/twilio.md): the same interface, through Twilio's REST API.
+    return TwilioCallControl.forCall(call.twilio, call.useCase, {
+      traceContext: call.traceContext,
+      budgetMs: config.transferRetryBudgetMs,
+    });
+  }
   if (!call.sma) return undefined;
   return ChimeCallControl.forCall(call.sma, {
     traceContext: call.traceContext,
@@ -67,21 +90,79 @@ function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<n
   });
 }
 
-export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
-  const phases = new CallPhases();
-  const cpuAtStart = process.cpuUsage(); // the job process serves this call only
+/** Could this participant be the one the agent serves: not an agent, not a console supervisor. */
+export function mayBeCaller(p: Pick<RemoteParticipant, 'kind' | 'attributes'>): boolean {
+  return p.kind !== ParticipantKind.AGENT && !isConsoleSupervisor(p.attributes);
+}
+
+/**
+ * The participant the agent serves: the first one that may be the caller. A supervisor the console
+ * let into the room (contracts/console.ts) is never taken for the caller, even when it is there
+ * first (a job dispatched again into a call it joined): the agent waits on for the caller.
+ */
+export async function waitForCaller(
+  ctx: Pick<JobContext, 'room' | 'waitForParticipant'>,
+): Promise<RemoteParticipant> {
+  const first = await ctx.waitForParticipant();
+  if (mayBeCaller(first)) return first;
+  const room = ctx.room;
+  for (const p of room.remoteParticipants.values()) if (mayBeCaller(p)) return p;
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      room.off(RoomEvent.ParticipantConnected, onJoined);
+      room.off(RoomEvent.Disconnected, onGone);
+    };
+    const onJoined = (p: RemoteParticipant) => {
+      if (!mayBeCaller(p)) return;
+      done();
+      resolve(p);
+    };
+    const onGone = () => {
+      done();
+      reject(new Error('room disconnected while waiting for the caller'));
+    };
+    room.on(RoomEvent.ParticipantConnected, onJoined);
+    room.on(RoomEvent.Disconnected, onGone);
+  });
+}
+
+/** When the job began, and its process's CPU then: the call's time and CPU count from here. */
+interface JobStart {
+  at: number;
+  cpu: NodeJS.CpuUsage;
+}
+
+export async function runCall(
+  ctx: JobContext,
+  deps: CallDeps,
+  // The job process serves this call only: its CPU from here is the call's.
+  start: JobStart = { at: Date.now(), cpu: process.cpuUsage() },
+): Promise<void> {
+  const phases = new CallPhases(start.at);
+  const cpuAtStart = start.cpu;
   await ctx.connect();
   phases.mark('connected');
-  const participant = await ctx.waitForParticipant();
+  const participant = await waitForCaller(ctx);
   phases.mark('participant');
-  const admission = admitCall(participant, deps.config.useCases, deps.config.calls, Date.now());
+  const admission = admitCall(participant, deps.useCases.current(), deps.config.calls, Date.now());
   if (!admission.accepted) return refuseCall(ctx, admission, deps);
   const call = admission.call;
   phases.mark('admitted'); // one HMAC after `participant`: the check's cost shows in the log
   // Watched from here, so the answer's time is when it happened, even while the session starts.
   const answered = whenAnswered(ctx.room, participant);
   const log = callLogger(deps.logger, ctx.room.name, call);
-  const { session, agent, lines, startLimits } = prepareSession(ctx, call, deps, log);
+  const memory = callMemoryFor(call, deps.table, deps.config.table, log);
+  const welcome = new Welcome();
+  if (memory) welcome.prepare(memory, call.useCase, deps.providers.renderSpeech, log);
+  const { session, agent, lines, control, startLimits, keypad } = prepareSession(
+    ctx,
+    call,
+    deps,
+    log,
+    memory,
+  );
+  // The record and the profile are written as the job ends, whoever ends the call.
+  if (memory) ctx.addShutdownCallback(() => memory.finish(session.history.items));
   const latency = superviseCall(ctx, session, participant.identity, {
     call,
     deps,
@@ -93,16 +174,31 @@ export async function runCall(ctx: JobContext, deps: CallDeps): Promise<void> {
     session.start({ agent, ...roomStartOptions(ctx.room, participant.identity) }),
   );
   phases.mark('sessionStarted');
+  // The caller's keypad: 0 is a person at any moment; other digits go where they are awaited.
+  const pressZero = pressZeroTransfers(session, { call, control, lines, logger: log });
+  keypad.otherwise((d) => d === '0' && pressZero());
+  ctx.room.once(RoomEvent.Disconnected, followKeypad(ctx.room, participant.identity, keypad));
   if (session.output.audio) latency.attach(session, session.output.audio);
+  if (call.twilio && session.output.audio) {
+    // The gateway sends Twilio `clear` when a reply is cut (twilio/agent-link.ts).
+    forwardInterruptions(session.output.audio, ctx.room, participant.identity, log);
+  }
   const answeredAt = await answered;
   if (answeredAt === undefined) {
     log.info({ reason: 'caller_left_before_answer' }, 'call not answered');
     return;
   }
   latency.markAnswered(answeredAt);
-  if (!lines.isCached('greeting'))
-    log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
-  lines.say(session, 'greeting', { allowInterruptions: true });
+  const serving = servingFor(deps.providers, call.useCase);
+  if (!serving.ok) {
+    return handOverUnserved(session, call, { lines, control, logger: log }, serving.why);
+  }
+  if (!welcome.sayWithGreeting(session, deps.greetings, call.useCase)) {
+    if (!lines.isCached('greeting'))
+      log.warn({ reason: 'greeting_not_cached' }, 'greeting from live TTS');
+    const greeting = lines.say(session, 'greeting', { allowInterruptions: true });
+    welcome.followGreeting(session, greeting);
+  }
   startLimits();
   log.info({ ...phases.since(), answeredMs: answeredAt - phases.start }, 'call set up');
 }
@@ -168,11 +264,19 @@ function callLogger(logger: Logger, room: string | undefined, call: CallContext)
  * limits (agent/call-limits.ts: silence and length), which watch every update sent to the SMA and
  * start once the call is answered.
  */
-function prepareSession(ctx: JobContext, call: CallContext, deps: CallDeps, log: Logger) {
+function prepareSession(
+  ctx: JobContext,
+  call: CallContext,
+  deps: CallDeps,
+  log: Logger,
+  memory?: CallMemory,
+) {
   const limits = new CallLimits({ limits: call.useCase.limits, logger: log });
-  const control = limits.watch(controlFor(call, deps.config));
+  const limited = limits.watch(controlFor(call, deps.config));
+  const control = memory ? memory.watch(limited) : limited;
   const lines = new CallLines(call.useCase, deps.greetings);
   const leave = () => ctx.shutdown('agent_left');
+  const keypad = new CallKeypad();
   const { session, agent } = assembleSession(call, {
     providers: deps.providers,
     control,
@@ -180,12 +284,14 @@ function prepareSession(ctx: JobContext, call: CallContext, deps: CallDeps, log:
     lines,
     leave,
     onTransferStarted: (queue, reason) => log.info({ queue, reason }, 'handed off'),
+    memory,
+    handoff: { ...deps.handoff, keypad },
   });
   watchProviderErrors(session, callFailurePolicy(session, call, { lines, control, logger: log }));
   followSession(session, limits);
   const hangUp = { call, control, logger: log, leave };
   const startLimits = () => limits.start(sessionLimitActions(session, { lines, hangUp }));
-  return { session, agent, lines, startLimits };
+  return { session, agent, lines, control, startLimits, keypad };
 }
 
 /**
@@ -214,7 +320,7 @@ function superviseCall(
   });
   return new LatencyRecorder(instruments, attrs, {
     onTtfa: (ms) => c.log.info({ ttfaMs: ms }, 'first audio'),
-    onTurn: (ms) => c.log.info({ turnMs: ms }, 'turn'),
+    onTurn: (ms, prediction) => c.log.info({ turnMs: ms, ...prediction }, 'turn'),
   });
 }
 
@@ -229,8 +335,9 @@ function logCallEnded(session: voice.AgentSession, log: Logger, cpuAtStart: Node
 
 /** Milliseconds from the job's start to each step of setting up the call (logged once per call). */
 class CallPhases {
-  readonly start = Date.now();
   private readonly at: Record<string, number> = {};
+
+  constructor(readonly start: number) {}
 
   mark(name: string): void {
     this.at[name] = Date.now() - this.start;

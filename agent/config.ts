@@ -29,6 +29,16 @@ export const envSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default('gpt-4.1-mini'),
   CLOUD_TTS: z.enum(['deepgram', 'openai']).default('deepgram'),
   USE_CASES_FILE: z.string().min(1).optional(),
+  /**
+   * The SMA's calls table: the use cases (read every USE_CASES_REFRESH_SECONDS, the file above
+   * until then), caller profiles and conversation records. Unset: the file only, nothing kept.
+   */
+  CALLS_TABLE: z.string().min(3).max(255).optional(),
+  USE_CASES_REFRESH_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
+  /** Days a caller's profile is kept after their last call. */
+  CALLER_PROFILE_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /** Days a conversation record is kept: the SMA's CALL_RECORD_TTL_DAYS. */
+  CALL_RECORD_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   TRANSFER_RETRY_BUDGET_MS: z.coerce.number().int().min(100).max(10_000).default(3000),
   /**
    * Calls one worker takes at once. Set, the worker reports its load as calls / AGENT_MAX_CALLS
@@ -58,6 +68,8 @@ export const envSchema = z.object({
     .transform((v) => v === 'true'),
   /** The offline recognizer's directory (agent/providers/moonshine-native.ts reads it). */
   MOONSHINE_DIR: z.string().min(1).optional(),
+  /** The offline recognizer's model (agent/providers/moonshine-native.ts reads it): tiny-en unless set. */
+  MOONSHINE_MODEL: z.enum(['tiny-en', 'base-en']).optional(),
   /**
    * The secret the SMA signs each call's token with (contracts/call-token.ts): the worker takes a
    * SIP participant as a phone call only with a valid token. Required unless AGENT_DEV_ROOMS_ONLY.
@@ -92,7 +104,17 @@ export interface AgentConfig {
   deepgramBaseURL: string | undefined;
   openai: { apiKey: string | undefined; baseURL: string | undefined; model: string };
   cloudTts: 'deepgram' | 'openai';
+  /** The file's use cases: served until the table's are read, and when it holds none. */
   useCases: UseCaseCatalog;
+  /** What the worker keeps in the calls table; undefined: nothing (no CALLS_TABLE). */
+  table:
+    | {
+        name: string;
+        useCasesRefreshMs: number;
+        profileTtlSeconds: number;
+        recordTtlSeconds: number;
+      }
+    | undefined;
   transferRetryBudgetMs: number;
   maxCalls: number | undefined;
   idleProcesses: number | undefined;
@@ -196,6 +218,14 @@ export function loadAgentConfig(
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
     cloudTts: e.CLOUD_TTS,
     useCases,
+    table: e.CALLS_TABLE
+      ? {
+          name: e.CALLS_TABLE,
+          useCasesRefreshMs: e.USE_CASES_REFRESH_SECONDS * 1000,
+          profileTtlSeconds: e.CALLER_PROFILE_TTL_DAYS * 86_400,
+          recordTtlSeconds: e.CALL_RECORD_TTL_DAYS * 86_400,
+        }
+      : undefined,
     transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
     maxCalls: e.AGENT_MAX_CALLS,
     idleProcesses: e.AGENT_IDLE_PROCESSES,

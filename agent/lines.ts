@@ -17,6 +17,12 @@ export const SHARED_LINES = {
   /** Said before the agent ends a call whose caller stayed silent through its check-ins. */
   silentGoodbye:
     "I haven't heard from you, so I'll end the call now. Please call again any time. Goodbye!",
+  /**
+   * Said before a call the worker's speech set cannot hold goes to a person (agent/unserved.ts):
+   * a language the offline recognizer does not hear, or a use case that needs cloud speech.
+   */
+  notServed:
+    "Sorry, I can't take this call in your language right now. Let me connect you with a member of our team. Please hold.",
   /** Said once, a minute before the use case's longest call; the answer goes to the dialogue. */
   timeOffer:
     "We're almost out of time on this call. Would you like me to connect you with someone?",

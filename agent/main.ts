@@ -29,10 +29,13 @@ import {
   liveKitRoomDeleter,
 } from './job-failover.js';
 import { reportJob, startJobWatch } from './job-watch.js';
+import { handoffServices } from './handoff.js';
+import { startQueueStatus } from './queue-status/index.js';
 import { WorkerPresence } from './worker-presence.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
 import { piiRedaction } from '../otel/logging.js';
+import { startUseCaseFeed, tableClient } from './use-case-feed.js';
 
 const config = loadAgentConfig(process.env, bundledUseCases);
 /** Where the worker's job processes share rendered greetings: set by the main process. */
@@ -59,12 +62,29 @@ async function prewarm(proc: JobProcess): Promise<void> {
   cost.mark('greetings');
   for (const f of failures)
     logger.warn({ useCase: f.id, err: f.error }, 'fixed line not cached; live TTS will say it');
+  const table = config.table ? tableClient() : undefined;
+  // A changed use case's lines are rendered as the change arrives, before its next call.
+  const useCases = await startUseCaseFeed(config, table, logger, (catalog) => {
+    void greetings.warmFixedLines(catalog.all, providers.renderSpeech).then((fails) => {
+      for (const f of fails)
+        logger.warn({ useCase: f.id, err: f.error }, 'fixed line not cached; live TTS will say it');
+    });
+  });
+  cost.mark('useCases');
   const deps: CallDeps = {
     config,
+    useCases,
+    table,
     providers,
     greetings,
     instruments: telemetry.instruments,
     logger,
+    handoff: handoffServices(
+      process.env,
+      table && config.table
+        ? { client: table, name: config.table.name, ttlSeconds: config.table.recordTtlSeconds }
+        : undefined,
+    ),
   };
   proc.userData.deps = deps;
   // Loaded at a lower CPU priority (spare-priority.ts), it waits for its call at the worker's.
@@ -96,12 +116,13 @@ class StepCost {
 export default defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => {
+    const start = { at: Date.now(), cpu: process.cpuUsage() };
     reportToWorker(ctx);
     // The job process exits right after its shutdown callbacks: the call's spans go out first.
     const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
     ctx.addShutdownCallback(() => telemetry.flush());
     if (await servedByAnotherAgent(ctx)) return;
-    await runCall(ctx, ctx.proc.userData.deps as CallDeps);
+    await runCall(ctx, ctx.proc.userData.deps as CallDeps, start);
   },
 });
 
@@ -221,6 +242,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The main process: the metrics of all calls, their scrape endpoint and the relay jobs use.
   const workerTelemetry = await startAgentWorkerTelemetry(config.telemetry, logger);
   await watchJobs(workerTelemetry, startPresence());
+  await startQueueStatus(process.env, logger); // one poller for all the worker's calls
   if (config.calls.secret === undefined) {
     logger.warn(
       { reason: 'dev_rooms_only' },

@@ -9,11 +9,13 @@ import { inference, voice } from '@livekit/agents';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { AgentTransferReason } from '../contracts/reasons.js';
-import type { UseCase } from '../contracts/use-cases.js';
+import type { UseCase, UseCaseTurnTaking } from '../contracts/use-cases.js';
 import { createCallAgent } from './call-agent.js';
 import type { CallContext } from './call-context.js';
+import type { CallMemory } from './call-memory.js';
 import type { CallControl } from './call-control.js';
 import type { CallLines } from './greeting-cache.js';
+import type { HandoffServices } from './handoff.js';
 import type { SpeechProviders } from './providers/index.js';
 
 /**
@@ -52,20 +54,36 @@ export type TurnHandling = NonNullable<voice.AgentSessionOptions['turnHandling']
  * inside the job (made at prewarm, it has no executor and predicts "turn over" every time). Outside
  * a job (a benchmark) the executor is given.
  */
-export function turnHandling(executor?: TurnExecutor): TurnHandling {
+export function turnHandling(
+  executor?: TurnExecutor,
+  taking: UseCaseTurnTaking = DEFAULT_TURN_TAKING,
+): TurnHandling {
   return {
     turnDetection: new inference.TurnDetector({ version: 'v1-mini', executor }),
-    endpointing: { minDelay: TURN_TIMING.endpointingMinMs, maxDelay: TURN_TIMING.endpointingMaxMs },
-    interruption: { enabled: true, mode: 'vad' },
+    endpointing: { minDelay: taking.endpointingMinMs, maxDelay: taking.endpointingMaxMs },
+    interruption: { enabled: taking.interruptions, mode: 'vad' },
   };
 }
 
-/** The options of one call's session: the set's components for the use case, and the rest. */
+/** The turn-taking of a use case that sets none (the schema's defaults are these). */
+export const DEFAULT_TURN_TAKING: UseCaseTurnTaking = {
+  endpointingMinMs: TURN_TIMING.endpointingMinMs,
+  endpointingMaxMs: TURN_TIMING.endpointingMaxMs,
+  interruptions: true,
+};
+
+/**
+ * The options of one call's session: the set's components for the use case, and the rest, with
+ * the use case's turn-taking (`turnTaking`).
+ */
 export function sessionOptions(
   providers: SpeechProviders,
   useCase: UseCase,
 ): voice.AgentSessionOptions {
-  return { ...providers.components(useCase), turnHandling: turnHandling() };
+  return {
+    ...providers.components(useCase),
+    turnHandling: turnHandling(undefined, useCase.turnTaking),
+  };
 }
 
 export interface SessionDeps {
@@ -77,6 +95,10 @@ export interface SessionDeps {
   lines?: CallLines;
   leave: () => Promise<void> | void;
   onTransferStarted?: (queue: string, reason: AgentTransferReason) => void;
+  /** What the agent remembers of the caller; undefined: nothing (no tools for it). */
+  memory?: CallMemory;
+  /** Queue status, callbacks, the keypad (agent/handoff.ts); undefined: a plain transfer. */
+  handoff?: HandoffServices;
 }
 
 export interface AssembledSession {
@@ -94,6 +116,8 @@ export function assembleSession(call: CallContext, deps: SessionDeps): Assembled
     lines: deps.lines,
     leave: deps.leave,
     onTransferStarted: deps.onTransferStarted,
+    memory: deps.memory,
+    handoff: deps.handoff,
   });
   return { session, agent };
 }

@@ -11,6 +11,11 @@ export const SipHeader = {
   traceparent: 'X-Traceparent',
   /** The SMA's signature of the call: contracts/call-token.ts. */
   callToken: 'X-Call-Token',
+  /**
+   * The caller's key (contracts/callers.ts: an HMAC of the number, never the number), which the
+   * agent keys the caller's profile by; absent when the caller's number is withheld.
+   */
+  callerKey: 'X-Caller-Key',
 } as const;
 
 export const CallAttribute = {
@@ -20,6 +25,7 @@ export const CallAttribute = {
   useCase: 'call.useCase',
   traceparent: 'trace.traceparent',
   callToken: 'sma.callToken',
+  callerKey: 'sma.callerKey',
 } as const;
 
 export type SipHeaderKey = keyof typeof SipHeader;
@@ -31,13 +37,17 @@ export const headersToAttributes: Readonly<Record<string, string>> = Object.from
 
 export const MAX_SIP_HEADER_LENGTH = 2048;
 
-export type CallHeaderValues = Record<SipHeaderKey, string>;
+/** The headers every bridge carries, and the caller's key when the number is known. */
+export type CallHeaderValues = Record<Exclude<SipHeaderKey, 'callerKey'>, string> & {
+  callerKey?: string;
+};
 
 /** The SipHeaders map the SMA sends on the CallAndBridge to LiveKit. */
 export function buildCallHeaders(values: CallHeaderValues): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(SipHeader) as SipHeaderKey[]) {
-    out[SipHeader[k]] = values[k].slice(0, MAX_SIP_HEADER_LENGTH);
+    const v = values[k];
+    if (v !== undefined) out[SipHeader[k]] = v.slice(0, MAX_SIP_HEADER_LENGTH);
   }
   return out;
 }

@@ -13,10 +13,39 @@ const DEFAULT_NOT_ALLOWED =
 const DEFAULT_OVER_LIMIT =
   "We're sorry, all of our lines are busy right now. Please call again in a little while. Goodbye.";
 
+/** An Amazon Connect id (instance, queue, contact flow): a UUID in Connect, at most 100 here. */
+const connectId = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an Amazon Connect id');
+
+/** The queue in Amazon Connect behind a queue's number: the agent reads its status (issue 18). */
+const connectQueue = z.strictObject({ instanceId: connectId, queueId: connectId });
+
 const queue = z.object({
   number: e164,
   fallbackNumber: e164.optional(),
   description: z.string().optional(),
+  /** Set: the agent checks the queue in Connect before a transfer and tells the caller the wait. */
+  connect: connectQueue.optional(),
+});
+
+/**
+ * Callbacks the agent may queue in Connect for a caller who does not want to wait
+ * (docs/agent.md, "Queue status and callbacks"). Unset: no callbacks are offered.
+ */
+const callbacks = z.strictObject({
+  instanceId: connectId,
+  /** The contact flow StartOutboundVoiceContact runs: it queues the callback. */
+  contactFlowId: connectId,
+  /** The queue the callback waits in. */
+  queueId: connectId,
+  /** The number the callback comes from (a number claimed in the Connect instance). */
+  sourceNumber: e164.optional(),
+  /** Country calling codes a callback may be placed to (default: the North American plan, 1). */
+  callingCodes: z
+    .array(z.string().regex(/^[1-9]\d{0,2}$/))
+    .min(1)
+    .default(['1']),
+  /** Premium-rate numbers (900, 976 in the North American plan) may be called back. */
+  allowPremium: z.boolean().default(false),
 });
 
 const faqEntry = z.object({
@@ -77,6 +106,55 @@ const limits = z
     silence: { checkInAfterMs: 8000, endAfterMs: 30_000 },
   });
 
+/**
+ * How the agent takes turns on this use case's calls (docs/decisions/turn-timing.md): endpointing's
+ * wait after the caller's last speech when the turn detector says the turn is over, and its wait
+ * when the detector says the caller goes on; whether the caller can talk over the agent.
+ */
+const turnTaking = z
+  .strictObject({
+    endpointingMinMs: z.number().int().min(100).max(3000).default(400),
+    endpointingMaxMs: z.number().int().min(500).max(10_000).default(2500),
+    interruptions: z.boolean().default(true),
+  })
+  .default({ endpointingMinMs: 400, endpointingMaxMs: 2500, interruptions: true })
+  .refine(
+    (t) => t.endpointingMaxMs > t.endpointingMinMs,
+    'endpointingMaxMs must be longer than endpointingMinMs',
+  );
+
+/**
+ * The speech providers and models of this use case's calls. `worker`: the worker's set
+ * (SPEECH_PROVIDERS); `cloud`: cloud speech, and a worker without cloud keys says it cannot serve
+ * the call and hands the caller to a person; `local`: the offline set even on a cloud worker.
+ */
+const speech = z
+  .strictObject({
+    providers: z.enum(['worker', 'local', 'cloud']).default('worker'),
+    /** The cloud recognizer's model (Deepgram); unset: `nova-3`. */
+    sttModel: z.string().min(1).max(64).optional(),
+    /** The cloud LLM's chat model; unset: the worker's OPENAI_MODEL. */
+    llmModel: z.string().min(1).max(64).optional(),
+    /** The cloud LLM's sampling temperature; unset: the provider's default. */
+    temperature: z.number().min(0).max(2).optional(),
+  })
+  .default({ providers: 'worker' });
+
+/** What is kept of this use case's calls once they end (docs/architecture.md, "DynamoDB"). */
+const memory = z
+  .strictObject({
+    /** The conversation record: the transcript (both sides, with times) and a short summary. */
+    storeTranscripts: z.boolean().default(true),
+    /** Caller profiles: read at the call's start ("welcome back"), updated at its end. */
+    callerProfiles: z.boolean().default(true),
+  })
+  .default({ storeTranscripts: true, callerProfiles: true });
+
+/** A BCP 47 language tag as the speech providers take it: `en-US`, `es`, `pt-BR`. */
+const language = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag like "en-US" or "es"');
+
 const useCase = z.object({
   id: useCaseId,
   name: z.string().min(1),
@@ -87,7 +165,8 @@ const useCase = z.object({
    * Request-URI, 1-36 characters) that the Voice Connector sends to LiveKit SIP.
    */
   livekitNumber: e164,
-  language: z.string().default('en-US'),
+  /** The language callers speak: it reaches the recognizer, the model and the voice. */
+  language: language.default('en-US'),
   voice: z
     .object({
       /** Flite voice of the local (offline) TTS. */
@@ -123,7 +202,16 @@ const useCase = z.object({
     }),
   access,
   limits,
+  speech,
+  turnTaking,
+  memory,
+  callbacks: callbacks.optional(),
 });
+
+/** The base of an English language tag: a use case in another language needs cloud speech. */
+export function isEnglish(languageTag: string): boolean {
+  return languageTag.toLowerCase().split('-')[0] === 'en';
+}
 
 const useCaseFile = z
   .object({ defaultUseCase: z.string(), useCases: z.array(useCase).min(1) })
@@ -158,7 +246,15 @@ const useCaseFile = z
   });
 
 export type UseCase = z.infer<typeof useCase>;
+/** One use case as written (before defaults): what the store keeps and an operator puts. */
+export type UseCaseInput = z.input<typeof useCase>;
+/** The schema of one use case and of a whole file: the store and `npm run use-case` check both. */
+export const useCaseSchema = useCase;
+export const useCaseFileSchema = useCaseFile;
+export type UseCaseSpeech = z.infer<typeof speech>;
+export type UseCaseTurnTaking = z.infer<typeof turnTaking>;
 export type Queue = z.infer<typeof queue>;
+export type UseCaseCallbacks = z.infer<typeof callbacks>;
 export type UseCaseAccess = z.infer<typeof access>;
 export type UseCaseLimits = z.infer<typeof limits>;
 export type UseCaseFile = z.infer<typeof useCaseFile>;
@@ -194,10 +290,20 @@ export class UseCaseCatalog {
   }
 }
 
+/** Every problem of a use-case file, one line each (`path: message`); none when it is valid. */
+export function useCaseFileProblems(data: unknown): string[] {
+  const res = useCaseFile.safeParse(data);
+  return res.success ? [] : res.error.issues.map(problemLine);
+}
+
+function problemLine(i: z.core.$ZodIssue): string {
+  return `${i.path.join('.') || '(root)'}: ${i.message}`;
+}
+
 export function parseUseCases(data: unknown, source = 'use cases'): UseCaseCatalog {
   const res = useCaseFile.safeParse(data);
   if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = res.error.issues.map((i) => `  ${problemLine(i)}`);
     throw new UseCaseFileError(`${source} is invalid:\n${lines.join('\n')}`);
   }
   return new UseCaseCatalog(res.data);

@@ -4,6 +4,7 @@
 // `npm start` and the lab benchmark.
 import { quantile } from './stats.js';
 import type { Scenario } from './caller/scenario.js';
+import type { Via } from './caller/call-run.js';
 import type { Lab } from './lab.js';
 import { type CallResult, runScriptedCall } from './caller/scripted-caller.js';
 import { type HistogramTotals, meanMsBetween, scrapeHistograms } from './scrape.js';
@@ -26,6 +27,8 @@ export interface RunOptions {
    * rooms to read what the agent said and heard.
    */
   timelines?: boolean;
+  /** How the calls reach callbridge (default: through Chime's SMA). */
+  via?: Via;
 }
 
 /** The components' own figures (means, ms), null where they recorded nothing. */
@@ -62,7 +65,10 @@ export async function runCalls(lab: Lab, o: RunOptions): Promise<RunReport> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       // One call at a time: the components' figures between two scrapes are this call's.
       const before = o.concurrent === 1 ? await scrapeAll(lab) : undefined;
-      const result = await runScriptedCall(lab, o.scenario, { observe: o.timelines ?? true });
+      const result = await runScriptedCall(lab, o.scenario, {
+        observe: o.timelines ?? true,
+        via: o.via,
+      });
       results.push(result);
       let telemetry = '';
       if (before) {

@@ -3,7 +3,9 @@
 // SIP provisioned, the call guard and the agent worker. Calls are driven through the SMA as Chime
 // drives them, their legs carried out as Chime carries them (lab/chime/voice-connector-media.ts).
 // `npm start`, the end-to-end suites and the lab benchmark all start it here.
+import { readFileSync } from 'node:fs';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
+import { UseCaseStore } from '../store/use-case-store.js';
 import { loadUseCases } from '../contracts/use-cases.js';
 import { type CloudSpeech, startCloudSpeech } from './cloud/cloud-speech.js';
 import { LOCAL_SMA_ENV } from './chime/local-sma-env.js';
@@ -23,6 +25,8 @@ import {
   startLocalDynamoProcess,
 } from './stack/local-dynamodb.js';
 import { freePort } from './stack/net.js';
+import { type LabConnect, startLabConnect } from './connect/lab-connect.js';
+import { type LabTwilio, prepareLabTwilio } from './twilio/lab-twilio.js';
 
 export interface LocalSma {
   db: LocalDynamo;
@@ -46,6 +50,8 @@ export async function startLocalSma(
 ): Promise<LocalSma> {
   Object.assign(process.env, QUIET_SDK); // before the first AWS client (dynalite's) is made
   const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
+  // A fresh table holds the file's use cases, as `npm run use-case -- seed` writes them.
+  await new UseCaseStore(db.client, LOCAL_SMA_ENV.CALLS_TABLE).seed(labUseCaseFile());
   const metricsPort = await freePort('tcp');
   const dynamoEndpoint = (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint;
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
@@ -67,6 +73,9 @@ export async function startLocalSma(
     ADMISSION_TIMEOUT_MS: process.env.ADMISSION_TIMEOUT_MS ?? '2000',
     // The lab's default profile holds ten calls with the agent at once; a benchmark may set more.
     MAX_CONCURRENT_CALLS: process.env.MAX_CONCURRENT_CALLS ?? LOCAL_SMA_ENV.MAX_CONCURRENT_CALLS,
+    // The SMA and the agent workers (which inherit this environment) read the table's use cases
+    // this often: an operator's change is heard within seconds in the lab.
+    USE_CASES_REFRESH_SECONDS: process.env.USE_CASES_REFRESH_SECONDS ?? '5',
     ...QUIET_SDK,
   });
   const { handler } = await import('../lambdas/sma/index.js');
@@ -77,6 +86,12 @@ export async function startLocalSma(
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     journal: (tx) => callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx),
   };
+}
+
+/** The use cases the lab's table starts with: USE_CASES_FILE's, else the bundled file's. */
+function labUseCaseFile(): unknown {
+  const file = process.env.USE_CASES_FILE;
+  return file ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : bundledUseCases;
 }
 
 /**
@@ -106,6 +121,8 @@ export interface Lab {
   livekit: LiveKitLab;
   sma: LocalSma;
   voiceApi: VoiceApiServer;
+  /** The Amazon Connect stand-in: queue figures and hours per scenario, callbacks recorded. */
+  connect: LabConnect['api'];
   /** The SMS stand-in: the verification codes the callers' phones receive. */
   sms: LocalSms;
   /** The caller verification API and its page, on the lab's DynamoDB and SMS stand-in. */
@@ -114,6 +131,8 @@ export interface Lab {
   calls: Map<string, SimulatedChimeCall>;
   /** With cloud speech: the real services or the stand-ins the agent talks to. */
   cloud: CloudSpeech | undefined;
+  /** With `twilio`: the Twilio stand-in and the product's gateway (docs/twilio.md). */
+  twilio: LabTwilio | undefined;
   newCall(opts?: LabCallOptions): LabCall;
   /**
    * Participants left in these rooms (default: every room), once things have had up to
@@ -155,6 +174,8 @@ export interface LabOptions {
    * as deployed with CALLS_TABLE and SMA_APPLICATION_ID (default: LiveKit only).
    */
   guardAws?: boolean;
+  /** The Twilio way in too: the Twilio stand-in and the gateway (lab/twilio/, docs/twilio.md). */
+  twilio?: boolean;
 }
 
 export const LAB_CALLER = '+12065550100';
@@ -172,6 +193,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     },
   });
   const sms = await startLocalSms();
+  const connect = await startLabConnect(loadUseCases(process.env.USE_CASES_FILE, bundledUseCases));
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB at a client's first request, and the verification API
   // sets it in this process too: both must name the SMA's endpoint.
   const verification = await startLocalVerification({
@@ -181,11 +203,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   });
   let cloud: CloudSpeech | undefined;
+  const twilio = opts.twilio ? await prepareLabTwilio() : undefined;
   const stopAws = async () => {
+    await twilio?.stop();
     await cloud?.stop();
     await verification.stop();
     await sms.stop();
     await voiceApi.stop();
+    await connect.api.stop();
     await sma.db.stop();
   };
   const speech = opts.speech ?? (process.env.SPEECH_PROVIDERS === 'cloud' ? 'cloud' : 'local');
@@ -217,10 +242,23 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         ...QUIET_SDK,
         ...cloud?.workerEnv,
         ...opts.workerEnv,
+        ...twilio?.workerEnv,
         AWS_ENDPOINT_URL_CHIME_SDK_VOICE: voiceApi.endpoint,
+        ...connect.workerEnv,
       },
     });
   } catch (e) {
+    await stopAws();
+    throw e;
+  }
+  try {
+    await twilio?.startGateway({
+      livekit: livekit.stack,
+      table: LOCAL_SMA_ENV.CALLS_TABLE,
+      logFile: opts.logDir ? `${opts.logDir}/twilio-gateway.log` : undefined,
+    });
+  } catch (e) {
+    await livekit.stop();
     await stopAws();
     throw e;
   }
@@ -228,13 +266,16 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     livekit,
     sma,
     voiceApi,
+    connect: connect.api,
     sms,
     verification,
     calls,
     cloud,
+    twilio,
     newCall: (callOpts = {}) => newLabCall(sma, livekit, calls, callOpts),
     participantsLeft: (names, settleMs) => participantsLeft(livekit.rooms, names, settleMs),
     async stop() {
+      await twilio?.stop(); // its streams end while LiveKit is still there to empty their rooms
       await livekit.stop();
       await stopAws();
     },

@@ -9,8 +9,9 @@
 //   npm start -- goodbye                       a bundled scenario (lab/caller/scenarios/), or a file
 //   npm start -- --calls 20 --concurrent 5     20 calls, 5 at a time
 //   npm start -- --concurrent 10 --calls 10 --ramp-ms 1000   calls arriving a second apart
-//   npm start -- --keep                        keep the stack up afterwards (npm run dev-room)
+//   npm start -- --keep                        keep the stack up afterwards, with the console
 //   npm start -- --json                        last line of stdout: {"calls":[…]}
+//   npm start -- --via twilio                  the calls come in through Twilio's gateway (docs/twilio.md)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,8 +25,9 @@ import { type Lab, startLab } from '../lab/lab.js';
 import { ROOT, defaultPorts } from '../lab/stack/local-stack.js';
 import { printSummary, runCalls } from '../lab/lab-run.js';
 import type { CallResult } from '../lab/caller/scripted-caller.js';
+import { startConsole } from '../console/console.js';
 
-const USAGE = `usage: npm start -- [scenario name or file] [--calls N] [--concurrent K] [--ramp-ms MS] [--keep] [--json]
+const USAGE = `usage: npm start -- [scenario name or file] [--calls N] [--concurrent K] [--ramp-ms MS] [--keep] [--json] [--via chime|twilio]
   scenarios: lab/caller/scenarios/*.yaml (default ${DEFAULT_SCENARIO})`;
 
 interface Options {
@@ -36,6 +38,8 @@ interface Options {
   rampMs: number;
   keep: boolean;
   json: boolean;
+  /** How the calls come in: Chime's SMA (default) or Twilio's Media Streams gateway. */
+  via: 'chime' | 'twilio';
 }
 
 function options(): Options | string {
@@ -49,6 +53,7 @@ function options(): Options | string {
         'ramp-ms': { type: 'string', default: '0' },
         keep: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        via: { type: 'string', default: 'chime' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -60,10 +65,12 @@ function options(): Options | string {
   const counts = countsOf(values);
   if (typeof counts === 'string') return `${counts}\n${USAGE}`;
   if (positionals.length > 1) return `one scenario at a time\n${USAGE}`;
+  const via = values.via;
+  if (via !== 'chime' && via !== 'twilio') return `--via must be chime or twilio\n${USAGE}`;
   try {
     const scenario = loadScenario(positionals[0] ?? DEFAULT_SCENARIO);
     const concurrent = Math.min(counts.concurrent, counts.calls);
-    return { scenario, ...counts, concurrent, keep: values.keep, json: values.json };
+    return { scenario, ...counts, concurrent, keep: values.keep, json: values.json, via };
   } catch (e) {
     if (e instanceof ScenarioError) return e.message;
     throw e;
@@ -94,11 +101,17 @@ async function bootLab(o: Options, logDir: string): Promise<Lab> {
     '  starting Redis, livekit-server, livekit-sip, the agent worker (offline speech), the SMA ' +
       'handler on dynalite, and the Chime/Connect stand-in…',
   );
+  if (o.via === 'twilio') {
+    say(
+      '  the calls come in through the Twilio stand-in and the Media Streams gateway (docs/twilio.md)',
+    );
+  }
   return startLab({
     ports: o.keep ? defaultPorts() : undefined,
     logDir,
     maxCalls: Math.max(4, o.concurrent + 2),
     idleProcesses: o.concurrent,
+    twilio: o.via === 'twilio',
   });
 }
 
@@ -108,11 +121,20 @@ async function keepUp(lab: Lab): Promise<void> {
   say(`\nThe stack stays up: LiveKit ${s.url}, SIP ${s.sipAddress}, agent worker registered.`);
   say(`Register a caller's number: ${lab.verification.url}/ (the codes arrive below)`);
   lab.sms.onMessage((m) => say(`  SMS to the caller: "${m.body}"`));
-  say('Try the agent in a room: npm run dev-room    Stop: Ctrl-C');
+  // The operator console on the lab's LiveKit and calls table (docs/console.md).
+  const { url, apiKey, apiSecret } = s;
+  const console_ = await startConsole({
+    env: { ...process.env, CONSOLE_AUTH: 'local' },
+    livekit: { url, apiKey, apiSecret },
+    dynamoEndpoint: lab.sma.dynamoEndpoint,
+  });
+  say(`The console: ${console_.signInLink()} (one-time sign-in link)`);
+  say('Try the agent in a room: npm run dev-room, or the console    Stop: Ctrl-C');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await console_.close();
 }
 
 async function main(): Promise<number> {

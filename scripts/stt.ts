@@ -1,6 +1,6 @@
-// Prints what the offline speech recognizer (Moonshine tiny-en, English only) hears in WAV files,
-// with each file's length and how long the decoding took.
-//   npm run stt -- FILE.wav [FILE2.wav ...]
+// Prints what the offline speech recognizer (Moonshine, English only: tiny-en, or the model
+// MOONSHINE_MODEL names) hears in WAV files, with each file's length and how long the decoding took.
+//   [MOONSHINE_MODEL=base-en] npm run stt -- FILE.wav [FILE2.wav ...]
 // Mono 8 or 16 kHz, 16-bit PCM or µ-law; 8 kHz audio is resampled to the model's 16 kHz as the
 // agent resamples a phone call's.
 import { resamplePcm } from '../agent/audio.js';
@@ -21,7 +21,7 @@ async function loadModel(): Promise<MoonshineModel> {
   try {
     const started = performance.now();
     const model = await MoonshineModel.load();
-    console.error(`Moonshine tiny-en loaded from ${model.dir} in ${ms(started)} ms`);
+    console.error(`Moonshine ${model.modelName} loaded from ${model.dir} in ${ms(started)} ms`);
     return model;
   } catch (err) {
     if (!(err instanceof MoonshineUnavailableError)) throw err;

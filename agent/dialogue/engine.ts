@@ -8,10 +8,14 @@
 //   5. a frequent question matches  -> its answer (keywords, most matches wins);
 //   6. a yes after we offered a person -> transfer_to_human;
 //   7. nothing understood           -> ask again; the second time in a row, transfer (not_understood).
+// Before 3: the caller asks to be forgotten -> forget_me; says their name -> remember_name.
+// After 2: the caller answers the agent's offer when the queue was busy or closed (hold, a
+// callback: ./queue-offer.ts).
 import type { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
 import { SHARED_LINES } from '../lines.js';
-import { ToolOutcome } from '../tools/outcome.js';
+import { saidOutcome, ToolOutcome } from '../tools/outcome.js';
+import { answerToOffer } from './queue-offer.js';
 
 export interface Turn {
   role: 'user' | 'assistant' | 'tool';
@@ -23,9 +27,12 @@ export type Reply =
   | {
       kind: 'tool';
       name: 'transfer_to_human';
-      args: { queue: string; reason: AgentTransferReason };
+      args: { queue: string; reason: AgentTransferReason; hold?: boolean };
     }
+  | { kind: 'tool'; name: 'request_callback'; args: { queue?: string; confirm?: boolean } }
   | { kind: 'tool'; name: 'end_call'; args: Record<string, never> }
+  | { kind: 'tool'; name: 'forget_me'; args: Record<string, never> }
+  | { kind: 'tool'; name: 'remember_name'; args: { name: string } }
   | { kind: 'silent' };
 
 export const Lines = {
@@ -38,16 +45,28 @@ export const Lines = {
     "I'm sorry, I can't transfer you there. Would you like me to connect you with our team instead?",
   devRoom:
     'Transfers and hang-ups only work on a phone call. This is a test room, so I will stay with you here.',
+  nameRemembered: "Thank you, I'll remember that. How can I help you today?",
+  forgotten:
+    "Done. I've deleted what I remembered about you. Is there anything else I can help you with?",
+  notForgotten:
+    "I'm sorry, I couldn't delete that right now. Would you like me to connect you with someone?",
 } as const;
 
 /** The agent's lines that offer a person: a yes to one is a yes to a transfer. */
-const PERSON_OFFERS: readonly string[] = [Lines.transferRefused, SHARED_LINES.timeOffer];
+const PERSON_OFFERS: readonly string[] = [
+  Lines.transferRefused,
+  SHARED_LINES.timeOffer,
+  Lines.notForgotten,
+];
 
 const PERSON =
   /\b(person|human|agent|representative|operator|somebody|someone|staff|real people|live (?:person|agent)|talk to|speak (?:to|with))\b/;
 const DONE =
   /\b(bye|goodbye|that'?s all|that is all|that'?s it|nothing else|no thanks|no thank you|i'?m done|all set)\b/;
 const EMERGENCY = /\b(emergency|fire|ambulance|bleeding|9 ?1 ?1|nine one one)\b/;
+const FORGET =
+  /\b(forget (about )?me|forget my|delete (my|all my) (information|info|data|details|profile|name|number))\b/;
+const NAME = /\b(?:my name is|my name's|call me)\s+([a-z][a-z'-]{0,30})/;
 const YES = /^(yes|yeah|yep|sure|please|ok|okay|yes please|sure please)\b/;
 
 export function normalise(text: string): string {
@@ -103,6 +122,13 @@ function afterTool(raw: string): Reply {
   if (output.startsWith(ToolOutcome.transferRefused))
     return { kind: 'say', text: Lines.transferRefused };
   if (output.startsWith(ToolOutcome.devRoom)) return { kind: 'say', text: Lines.devRoom };
+  // A busy or closed queue, a callback: the tool wrote the sentence (agent/tools/outcome.ts).
+  const said = saidOutcome(output);
+  if (said) return { kind: 'say', text: said.sentence };
+  if (output.startsWith(ToolOutcome.nameRemembered))
+    return { kind: 'say', text: Lines.nameRemembered };
+  if (output.startsWith(ToolOutcome.forgotten)) return { kind: 'say', text: Lines.forgotten };
+  if (output.startsWith(ToolOutcome.notForgotten)) return { kind: 'say', text: Lines.notForgotten };
   return { kind: 'silent' };
 }
 
@@ -136,6 +162,14 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   const text = normalise(last.text);
   const earlier = history.slice(0, -1);
   if (EMERGENCY.test(text)) return { kind: 'say', text: Lines.emergency };
+  const answer = answerToOffer(useCase, earlier, text, toolText);
+  if (answer) return answer;
+  if (FORGET.test(text)) return { kind: 'tool', name: 'forget_me', args: {} };
+  const named = NAME.exec(text)?.[1];
+  if (named && !PERSON.test(text)) {
+    const name = named.charAt(0).toUpperCase() + named.slice(1);
+    return { kind: 'tool', name: 'remember_name', args: { name } };
+  }
   if (PERSON.test(text)) return transfer(pickQueue(useCase, text), 'caller_asked');
   if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
   const faq = matchFaq(useCase, text);

@@ -8,7 +8,7 @@ import type { AudioFrame } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { UseCase } from '../../contracts/use-cases.js';
 import type { AgentConfig } from '../config.js';
-import type { SessionComponents, SpeechProviders } from './index.js';
+import { servingOf, type SessionComponents, type SpeechProviders } from './index.js';
 
 /**
  * How the adapters try a provider. A refused connection is retried once, 100 ms later, then the
@@ -127,14 +127,22 @@ function cloudMakers(config: AgentConfig, deepgram: DeepgramPlugin, openai: Open
   const openaiTts = (uc: UseCase) => () =>
     new openai.TTS({ ...oa, voice: voice(uc, false) as never });
   return {
-    stt: () =>
+    // The use case's language reaches the recognizer; its models and temperature, when set, the
+    // recognizer and the LLM (the worker's OPENAI_MODEL otherwise).
+    stt: (uc: UseCase) =>
       new deepgram.STT({
         apiKey: config.deepgramApiKey,
-        model: 'nova-3',
+        model: (uc.speech.sttModel ?? 'nova-3') as never,
+        language: uc.language,
         sampleRate: 16000,
         ...(dg.ws ? { baseUrl: dg.ws } : {}),
       }),
-    llm: () => new openai.LLM({ ...oa, model: config.openai.model }),
+    llm: (uc: UseCase) =>
+      new openai.LLM({
+        ...oa,
+        model: uc.speech.llmModel ?? config.openai.model,
+        ...(uc.speech.temperature !== undefined ? { temperature: uc.speech.temperature } : {}),
+      }),
     /** The configured voice first, the other cloud voice next. */
     tts: (uc: UseCase): (() => tts.TTS)[] =>
       config.cloudTts === 'openai'
@@ -178,8 +186,8 @@ export async function loadCloud(
   const offline = await loadOffline();
   const make = cloudMakers(config, deepgram, openai);
   const chains = (uc: UseCase): CloudChains => ({
-    stt: [make.stt()],
-    llm: [make.llm()],
+    stt: [make.stt(uc)],
+    llm: [make.llm(uc)],
     tts: make.tts(uc).map((m) => m()),
   });
   logger.info(
@@ -188,7 +196,12 @@ export async function loadCloud(
   );
   return {
     kind: 'cloud',
-    components: (uc) => withFallbacks(chains(uc), offline.components(uc), logger),
+    serves: (uc) => servingOf('cloud', uc),
+    // A use case that asks for the offline set gets it on a cloud worker too.
+    components: (uc) =>
+      uc.speech.providers === 'local'
+        ? offline.components(uc)
+        : withFallbacks(chains(uc), offline.components(uc), logger),
     // The fixed lines in the configured cloud voice; the offline voice when it cannot render them.
     renderSpeech: async (text, uc) => {
       for (const makeTts of make.tts(uc)) {

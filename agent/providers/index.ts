@@ -8,7 +8,7 @@ import { AudioFrame } from '@livekit/rtc-node';
 import type { llm, stt, tts, VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { Logger } from 'pino';
-import type { UseCase } from '../../contracts/use-cases.js';
+import { isEnglish, type UseCase } from '../../contracts/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
@@ -16,7 +16,7 @@ import { TURN_TIMING } from '../session-assembly.js';
 import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { CallVad } from './call-vad.js';
 import { loadCloud } from './cloud.js';
-import { MOONSHINE_LANGUAGE, MoonshineModel, MoonshineSTT } from './moonshine-stt.js';
+import { MoonshineModel, MoonshineSTT } from './moonshine-stt.js';
 
 /** What one call's session speaks and listens with. */
 export interface SessionComponents {
@@ -35,6 +35,22 @@ export interface SpeechProviders {
   components(useCase: UseCase): SessionComponents;
   /** Renders a line to frames (the greeting cache). */
   renderSpeech: RenderSpeech;
+  /**
+   * Whether this set can hold a use case's conversation: the offline set hears English only and
+   * has no cloud model. A call it cannot serve is told so and handed to a person. Unset:
+   * {@link servingOf} the set's kind.
+   */
+  serves?(useCase: UseCase): Serving;
+}
+
+export type Serving = { ok: true } | { ok: false; why: 'needs_cloud' | 'language' };
+
+/** What a set of `kind` makes of a use case's `speech.providers` and `language`. */
+export function servingOf(kind: 'local' | 'cloud', useCase: UseCase): Serving {
+  const wanted = useCase.speech.providers === 'worker' ? kind : useCase.speech.providers;
+  if (wanted === 'cloud' && kind === 'local') return { ok: false, why: 'needs_cloud' };
+  if (wanted === 'local' && !isEnglish(useCase.language)) return { ok: false, why: 'language' };
+  return { ok: true };
 }
 
 async function loadVad(): Promise<VAD> {
@@ -47,21 +63,17 @@ async function loadVad(): Promise<VAD> {
 
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {
   const [vad, model] = await Promise.all([loadVad(), MoonshineModel.load(), warmUpFlite()]);
-  logger.info('speech providers: local (Silero VAD, Moonshine tiny-en, dialogue engine, Flite)');
-  // Moonshine tiny-en hears English only: say so for a use case in another language.
-  const warned = new Set<string>();
-  const checkLanguage = (uc: UseCase) => {
-    if (uc.language.toLowerCase().split('-')[0] === MOONSHINE_LANGUAGE || warned.has(uc.id)) return;
-    warned.add(uc.id);
-    logger.warn(
-      { useCase: uc.id, language: uc.language },
-      'the offline recognizer (Moonshine tiny-en) hears English only: use cloud speech for this use case',
-    );
-  };
+  logger.info(
+    `speech providers: local (Silero VAD, Moonshine ${model.modelName}, dialogue engine, Flite)`,
+  );
+  // Moonshine tiny-en hears English only: a use case in another language is not served offline.
   return {
     kind: 'local',
+    serves: (uc) => {
+      const s = servingOf('local', uc);
+      return s.ok && !isEnglish(uc.language) ? { ok: false, why: 'language' } : s;
+    },
     components: (uc) => {
-      checkLanguage(uc);
       const callVad = new CallVad(vad);
       return {
         vad: callVad,

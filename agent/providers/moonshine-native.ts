@@ -1,9 +1,12 @@
-// Moonshine tiny-en (English only), the offline speech recognizer, in-process through koffi. The C
-// library, its ONNX Runtime and the model live in .tools/moonshine (installed by `npm run setup`,
-// scripts/setup/moonshine.mjs); nothing is fetched at run time.
+// Moonshine (English only), the offline speech recognizer, in-process through koffi: tiny-en by
+// default, base-en when MOONSHINE_MODEL says so (fewer word errors for far more CPU and memory:
+// docs/decisions/offline-recognizer.md). The C library, its ONNX Runtime and the models live in
+// .tools/moonshine (installed by `npm run setup`, scripts/setup/moonshine.mjs); nothing is fetched
+// at run time.
 //
-// A transcriber holds 100-140 MB, so a process loads one and every call of the process shares it.
-// Beside it, a voice detector of the library's own (a second handle with no model, a few MB).
+// A transcriber holds 100-140 MB (base-en: up to 750 MB more while it decodes), so a process
+// loads one and every call of the process shares it. Beside it, a voice detector of the library's
+// own (a second handle with no model, a few MB).
 // Its calls run on koffi's worker threads, never on the event loop that carries the calls' audio.
 // The library serializes the work of one transcriber itself, but the transcript it returns is
 // owned by the transcriber and valid only until its next call: so calls into it are queued here,
@@ -23,9 +26,16 @@ export const MOONSHINE_DIR_ENV = 'MOONSHINE_DIR';
 export const MOONSHINE_LANGUAGE = 'en';
 export const MOONSHINE_SAMPLE_RATE = 16000;
 
-const MODEL = 'tiny-en';
+/** The variable that picks the model (docs/configuration.md); tiny-en unless it says otherwise. */
+export const MOONSHINE_MODEL_ENV = 'MOONSHINE_MODEL';
+/**
+ * The models the setup installs, each with the architecture the library is told (moonshine_api.py's
+ * ModelArch). tiny-en comes with the library; base-en from the authors' moonshine.cpp wheel.
+ */
+export const MOONSHINE_MODELS = { 'tiny-en': 0, 'base-en': 1 } as const;
+export type MoonshineModelName = keyof typeof MOONSHINE_MODELS;
+export const DEFAULT_MOONSHINE_MODEL: MoonshineModelName = 'tiny-en';
 const MODEL_FILES = ['encoder_model.ort', 'decoder_model_merged.ort', 'tokenizer.bin'];
-const MODEL_ARCH_TINY = 0;
 /** The header version the wheel's own binding (moonshine_api.py) passes. */
 const HEADER_VERSION = 30000;
 
@@ -51,6 +61,8 @@ const TRANSCRIBER_OPTIONS = [{ name: 'vad_threshold', value: '0.0' }];
  * the transcriber without its detector makes up a word ("You"). No model is loaded for it.
  */
 const DETECTOR_OPTIONS = [{ name: 'skip_transcription', value: 'true' }];
+/** The directory and architecture the detector is opened with, whichever model transcribes. */
+const DETECTOR_MODEL: MoonshineModelName = 'tiny-en';
 
 // The C structures (moonshine-c-api.h), laid out as moonshine_api.py's ctypes declares them.
 // Anonymous: koffi's type names are global to the process, and a module may be loaded twice.
@@ -166,14 +178,33 @@ export function moonshineDir(dir?: string): string {
   return resolve(dir ?? process.env[MOONSHINE_DIR_ENV] ?? join(repoRoot(), '.tools', 'moonshine'));
 }
 
-function loadLibrary(dir: string): Native {
-  const files = [join('lib', 'libmoonshine.so'), ...MODEL_FILES.map((f) => join(MODEL, f))];
+/** Which model: `name`, else MOONSHINE_MODEL, else tiny-en; an unknown name is a clear error. */
+export function moonshineModelName(name?: string): MoonshineModelName {
+  const chosen = name ?? process.env[MOONSHINE_MODEL_ENV] ?? DEFAULT_MOONSHINE_MODEL;
+  if (!Object.hasOwn(MOONSHINE_MODELS, chosen)) {
+    throw new MoonshineUnavailableError(
+      `unknown Moonshine model "${chosen}" (${MOONSHINE_MODEL_ENV}): one of ${Object.keys(MOONSHINE_MODELS).join(', ')}`,
+    );
+  }
+  return chosen as MoonshineModelName;
+}
+
+/** The files `model` needs under `dir`, or an error saying to run the setup. */
+function checkInstalled(dir: string, model: MoonshineModelName): void {
+  const models = new Set<string>([DETECTOR_MODEL, model]);
+  const files = [
+    join('lib', 'libmoonshine.so'),
+    ...[...models].flatMap((m) => MODEL_FILES.map((f) => join(m, f))),
+  ];
   const missing = files.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
     throw new MoonshineUnavailableError(
-      `the offline speech recognizer (Moonshine) is not installed in ${dir} (missing ${missing.join(', ')}); run npm run setup`,
+      `the offline speech recognizer (Moonshine ${model}) is not installed in ${dir} (missing ${missing.join(', ')}); run npm run setup`,
     );
   }
+}
+
+function loadLibrary(dir: string): Native {
   checkLayout();
   process.env[SINGLE_THREAD_ENV] ??= '1';
   try {
@@ -220,28 +251,39 @@ export class MoonshineModel {
     private readonly detector: number,
     /** The directory the recognizer was loaded from. */
     readonly dir: string,
+    /** The model it runs. */
+    readonly modelName: MoonshineModelName,
   ) {}
 
   /**
-   * The process's transcriber for `dir` (loaded on a worker thread the first time: call it at
-   * prewarm). MoonshineUnavailableError when the files are missing or do not load.
+   * The process's transcriber for `dir` and `model` (loaded on a worker thread the first time:
+   * call it at prewarm). MoonshineUnavailableError when the files are missing or do not load, or
+   * the model is not one the setup installs.
    */
-  static load(opts: { dir?: string } = {}): Promise<MoonshineModel> {
+  static load(opts: { dir?: string; model?: string } = {}): Promise<MoonshineModel> {
+    let name: MoonshineModelName;
+    try {
+      name = moonshineModelName(opts.model);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const dir = moonshineDir(opts.dir);
-    let model = shared.get(dir);
+    const key = join(dir, name);
+    let model = shared.get(key);
     if (!model) {
-      model = MoonshineModel.create(dir);
-      model.catch(() => shared.delete(dir));
-      shared.set(dir, model);
+      model = MoonshineModel.create(dir, name);
+      model.catch(() => shared.delete(key));
+      shared.set(key, model);
     }
     return model;
   }
 
-  private static async create(dir: string): Promise<MoonshineModel> {
+  private static async create(dir: string, name: MoonshineModelName): Promise<MoonshineModel> {
+    checkInstalled(dir, name);
     const native = loadLibrary(dir);
-    const path = join(dir, MODEL);
-    const open = async (options: { name: string; value: string }[]) => {
-      const args = [path, MODEL_ARCH_TINY, options, options.length, HEADER_VERSION];
+    const open = async (model: MoonshineModelName, options: { name: string; value: string }[]) => {
+      const path = join(dir, model);
+      const args = [path, MOONSHINE_MODELS[model], options, options.length, HEADER_VERSION];
       const handle = await onWorker<number>(native.load, ...args);
       if (handle < 0) {
         throw new MoonshineUnavailableError(
@@ -250,9 +292,9 @@ export class MoonshineModel {
       }
       return handle;
     };
-    const detector = await open(DETECTOR_OPTIONS);
+    const detector = await open(DETECTOR_MODEL, DETECTOR_OPTIONS);
     try {
-      return new MoonshineModel(native, await open(TRANSCRIBER_OPTIONS), detector, dir);
+      return new MoonshineModel(native, await open(name, TRANSCRIBER_OPTIONS), detector, dir, name);
     } catch (err) {
       native.free(detector);
       throw err;
@@ -304,7 +346,7 @@ export class MoonshineModel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    shared.delete(this.dir);
+    shared.delete(join(this.dir, this.modelName));
     await this.queue.catch(() => undefined);
     this.native.free(this.handle);
     this.native.free(this.detector);

@@ -1,6 +1,10 @@
 // transfer_to_human: says the hand-off line, then asks the SMA (UpdateSipMediaApplicationCall)
 // to bridge the caller to one of the use case's queues. Only queue keys of the use case are
-// accepted; the SMA handler checks again and maps keys to numbers itself.
+// accepted; the SMA handler checks again and maps keys to numbers itself. Before the hand-off, a
+// queue that names its Connect queue is checked (agent/queue-status/): when the wait is long or the
+// team is closed, the tool transfers nothing and gives the agent the sentence to say instead, with
+// the caller's choices (hold, a callback); a caller who chose to hold is transferred at once. When
+// the status cannot be had within QUEUE_CHECK_WAIT_MS the caller is transferred as before.
 import { llm } from '@livekit/agents';
 import * as z from 'zod';
 import type { Logger } from 'pino';
@@ -10,7 +14,9 @@ import type { UseCase } from '../../contracts/use-cases.js';
 import type { CallContext } from '../call-context.js';
 import type { CallControl } from '../call-control.js';
 import { CallLines } from '../greeting-cache.js';
-import { outcome, ToolOutcome } from './outcome.js';
+import { connectQueueOf, connectQueuesOf, type QueueStatusLookup } from '../queue-status/index.js';
+import { adviceSentence, adviseTransfer, type QueueAdvice } from '../queue-status/status.js';
+import { outcome, sayOutcome, ToolOutcome } from './outcome.js';
 
 export interface TransferToolDeps {
   call: CallContext;
@@ -22,7 +28,16 @@ export interface TransferToolDeps {
   now?: () => number;
   /** Called once Chime accepted the transfer (the session can wind down). */
   onTransferStarted?: (queue: string, reason: AgentTransferReason) => void;
+  /** The worker's queue status (agent/queue-status/); undefined: transfers are not checked. */
+  queues?: QueueStatusLookup;
 }
+
+/**
+ * How long the tool waits for a queue's status. The worker keeps the call's queues fresh from the
+ * call's start, so the answer normally comes from memory in a few milliseconds; this bounds what a
+ * cold cache or a slow Connect can add before the caller is transferred without the check.
+ */
+export const QUEUE_CHECK_WAIT_MS = 300;
 
 /**
  * What a reason outside the closed set reads as. The model is shown the set; when it still
@@ -38,6 +53,10 @@ export function transferParameters(useCase: UseCase) {
     reason: AgentTransferReason.catch(FALLBACK_TRANSFER_REASON).describe(
       'Why: caller_asked, out_of_scope, not_understood or agent_error',
     ),
+    hold: z
+      .boolean()
+      .optional()
+      .describe('true only when the caller, told the wait, chose to hold for a person'),
   });
 }
 
@@ -52,13 +71,16 @@ export function transferToHumanTool(deps: TransferToolDeps) {
   const queues = Object.entries(useCase.queues)
     .map(([key, q]) => `${key}${q.description ? ` (${q.description})` : ''}`)
     .join(', ');
+  // The call's queues are kept fresh from now on: a caller asking for a person gets figures at once.
+  deps.queues?.watch(connectQueuesOf(useCase));
   return llm.tool({
     name: 'transfer_to_human',
     description:
       `Transfer the caller to a person when they ask for one or when you cannot help. ` +
-      `queue must be one of: ${queues}. Never pass a phone number.`,
+      `queue must be one of: ${queues}. Never pass a phone number. When it answers queue_busy ` +
+      `or queue_closed, say its sentence and wait for the caller's choice.`,
     parameters: transferParameters(useCase),
-    execute: async ({ queue, reason }, { ctx }) => {
+    execute: async ({ queue, reason, hold }, { ctx }) => {
       const log = deps.logger.child({ tool: 'transfer_to_human' });
       if (!isUseCaseQueue(useCase, queue)) {
         log.warn({ reason: 'unknown_queue' }, 'transfer refused');
@@ -66,6 +88,10 @@ export function transferToHumanTool(deps: TransferToolDeps) {
           ToolOutcome.transferRefused,
           `That is not a queue; valid queues: ${queues}.`,
         );
+      }
+      if (!hold) {
+        const advised = await checkQueue(deps, queue);
+        if (advised) return advised;
       }
       if (!deps.control) {
         return outcome(
@@ -80,8 +106,54 @@ export function transferToHumanTool(deps: TransferToolDeps) {
   });
 }
 
+/**
+ * What the caller is told instead of a transfer when the queue is busy or closed, or undefined to
+ * transfer now (someone is free, the wait is short, or the status is unknown).
+ */
+async function checkQueue(deps: TransferToolDeps, queue: string): Promise<string | undefined> {
+  const { useCase } = deps.call;
+  const ref = connectQueueOf(useCase, queue);
+  if (!ref || !deps.queues) return undefined;
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const status = await deps.queues.status(ref, QUEUE_CHECK_WAIT_MS);
+  const advice = adviseTransfer(status);
+  deps.logger.info(
+    {
+      tool: 'transfer_to_human',
+      queue,
+      advice: advice.kind === 'transfer' ? `transfer_${advice.why}` : advice.kind,
+      checkMs: now() - started,
+      agentsAvailable: status?.agentsAvailable,
+      contactsInQueue: status?.contactsInQueue,
+      waitS: advice.kind === 'wait' ? advice.waitS : undefined,
+      open: status?.open,
+    },
+    'queue checked',
+  );
+  if (advice.kind === 'transfer') return undefined;
+  return queueOutcome(advice, queue, useCase);
+}
+
+function queueOutcome(
+  advice: Extract<QueueAdvice, { kind: 'wait' | 'closed' }>,
+  queue: string,
+  useCase: UseCase,
+): string {
+  const options = { callback: useCase.callbacks !== undefined, message: false };
+  const sentence = adviceSentence(advice, useCase.queues[queue]?.description, options);
+  const then = [
+    advice.kind === 'wait' ? 'If the caller holds, call transfer_to_human with hold true.' : '',
+    options.callback ? 'If the caller wants a call back, call request_callback.' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const code = advice.kind === 'wait' ? ToolOutcome.queueBusy : ToolOutcome.queueClosed;
+  return sayOutcome(code, queue, sentence, then);
+}
+
 /** Asks the SMA for the transfer; what the model is told comes back. */
-async function requestTransfer(
+export async function requestTransfer(
   deps: TransferToolDeps,
   control: CallControl,
   queue: string,

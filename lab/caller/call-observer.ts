@@ -6,6 +6,7 @@ import { Room, type TextStreamReader } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { type LiveKitAccess, httpUrl } from '../phone/sip-leg.js';
 import { CallAttribute } from '../../contracts/headers.js';
+import { TwilioAttribute } from '../../contracts/twilio-call.js';
 
 export interface TranscriptLine {
   /** performance.now() when the line began: the agent starting to say it, or the final result. */
@@ -45,8 +46,13 @@ export class CallObserver {
       for (const r of await rooms.listRooms().catch(() => [])) {
         if (!r.name.startsWith('call_')) continue;
         const people = await rooms.listParticipants(r.name).catch(() => []);
-        // Only the SIP participant carries the mapped X-Sma-Transaction-Id.
-        const sip = people.find((p) => p.attributes[CallAttribute.transactionId] === transactionId);
+        // Only the SIP participant carries the mapped X-Sma-Transaction-Id (or, for a call
+        // through the Twilio gateway, its CallSid).
+        const sip = people.find(
+          (p) =>
+            p.attributes[CallAttribute.transactionId] === transactionId ||
+            p.attributes[TwilioAttribute.callSid] === transactionId,
+        );
         if (sip) {
           this.roomName = r.name;
           this.sipIdentity = sip.identity;

@@ -7,6 +7,7 @@ import { type CallRun, type Check, type TimelineEntry, sleep } from './call-run.
 import { ttfaOf } from './caller-script.js';
 import { agentTurnsIn, earTurns, pairTurns, type TurnResult } from './ear-turns.js';
 import { describeTurn, describeUpdate, updateOf } from './timeline-text.js';
+import { checkTwilioCall, twilioTransferAt } from '../twilio/twilio-report.js';
 
 export interface CallResult {
   scenario: string;
@@ -50,7 +51,10 @@ export async function report(run: CallRun): Promise<CallResult> {
   const items = await run.lab.sma.journal(run.tx).catch(() => [] as Item[]);
   const state = items.find((i) => i['sk'] === 'state') ?? {};
   const transfer = transferRequest(run);
-  const requestedAt = transfer?.update.requestedAt ?? Number(state['TransferRequestedAt']);
+  const requestedAt =
+    run.via === 'twilio'
+      ? twilioTransferAt(run)
+      : (transfer?.update.requestedAt ?? Number(state['TransferRequestedAt']));
   const personHeardAt = run.media.firstAudibleAt('person');
   const ctdMs =
     Number.isFinite(requestedAt) && personHeardAt !== undefined
@@ -112,12 +116,14 @@ function noteWhatWasHeard(run: CallRun, transfer?: VoiceApiRequest, personHeardA
   for (const r of run.lab.voiceApi.requests)
     if (r.path.endsWith(`/calls/${run.tx}`) && r !== transfer)
       note('voice-api', updateLine(r), r.at);
-  if (run.endedAt !== undefined) note('chime', 'both legs ended', run.endedAt);
+  if (run.endedAt !== undefined && run.via !== 'twilio')
+    note('chime', 'both legs ended', run.endedAt);
 }
 
 /** What must hold for every call, whatever its scenario. */
 async function checkEveryCall(run: CallRun, items: Item[], state: Item): Promise<void> {
   const { call, check } = run;
+  if (run.via === 'twilio') return checkTwilioCall(run, items);
   check('both legs ended', call.ended);
   const events = items.filter((i) => String(i['sk']).startsWith('event#')).length;
   check(

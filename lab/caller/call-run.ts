@@ -23,11 +23,41 @@ export interface Check {
   detail?: string;
 }
 
+/** The call's side the script and the report use: Chime's call, or Twilio's (lab/twilio/). */
+export type LabCallSide = Pick<SimulatedChimeCall, 'startInbound' | 'ended' | 'settled'> & {
+  readonly timeline: readonly SimulatedChimeCall['timeline'][number][];
+};
+
+/** The caller's line and ear the script and the report use. */
+export type LabLine = Pick<
+  VoiceConnectorMedia,
+  | 'say'
+  | 'callerHangsUp'
+  | 'close'
+  | 'waitFirstAudio'
+  | 'answeredAt'
+  | 'firstAudioAt'
+  | 'audibleMsSince'
+  | 'lastAudibleAt'
+  | 'firstAudibleAt'
+> & { readonly agent: VoiceConnectorMedia['agent'] };
+
+/** How the call reaches callbridge: through Chime's SMA (default) or Twilio's gateway. */
+export type Via = 'chime' | 'twilio';
+
+/** A call placed some other way than through the lab's Chime (lab/twilio/). */
+export interface PlacedCall {
+  call: LabCallSide;
+  media: LabLine;
+  tx: string;
+}
+
 export interface CallRun {
   lab: Lab;
   scenario: Scenario;
-  call: SimulatedChimeCall;
-  media: VoiceConnectorMedia;
+  call: LabCallSide;
+  media: LabLine;
+  via: Via;
   /** The call's TransactionId. */
   tx: string;
   /** The caller's number. */
@@ -47,7 +77,11 @@ export interface CallRun {
 }
 
 /** Places nothing yet: sets up the call on the lab, its observer, and the watch for its end. */
-export function openRun(lab: Lab, scenario: Scenario): CallRun {
+export function openRun(
+  lab: Lab,
+  scenario: Scenario,
+  place?: { via: Via; call: (note: CallRun['note']) => PlacedCall },
+): CallRun {
   const timeline: TimelineEntry[] = [];
   const checks: Check[] = [];
   const note = (source: string, text: string, at = performance.now()) =>
@@ -56,12 +90,14 @@ export function openRun(lab: Lab, scenario: Scenario): CallRun {
     note(l.speaker === 'agent' ? 'agent' : 'heard', l.text, l.at),
   );
   const startedAt = performance.now();
-  const { call, media, tx } = lab.newCall({
-    queueAnswers: scenario.queueAnswers,
-    caller: scenario.caller,
-    dialed: scenario.dialed,
-    onStep: (s) => note('sma', describeStep(s)),
-  });
+  const { call, media, tx } = place
+    ? place.call(note)
+    : lab.newCall({
+        queueAnswers: scenario.queueAnswers,
+        caller: scenario.caller,
+        dialed: scenario.dialed,
+        onStep: (s) => note('sma', describeStep(s)),
+      });
   const watch = setInterval(() => {
     if (call.ended && run.endedAt === undefined) run.endedAt = performance.now();
   }, 20);
@@ -70,6 +106,7 @@ export function openRun(lab: Lab, scenario: Scenario): CallRun {
     scenario,
     call,
     media,
+    via: place?.via ?? 'chime',
     tx,
     caller: scenario.caller ?? LAB_CALLER,
     observer,

@@ -1,7 +1,12 @@
 // What the scripted caller does on a call, step by step, as its scenario says: waits for the
 // greeting, says its lines once the line is quiet (again when not understood), listens, pauses and
 // hangs up; each expectation becomes a check, and the first one that fails ends the script.
-import { renderPhoneLine, type Voice } from '../chime/voice-connector-media.js';
+import {
+  renderPhoneLine,
+  type Voice,
+  type VoiceConnectorMedia,
+} from '../chime/voice-connector-media.js';
+import { connectQueueId } from '../connect/lab-connect.js';
 import { type CallRun, sleep } from './call-run.js';
 import type { Expectation, Scenario, Step, Who } from './scenario.js';
 
@@ -36,6 +41,62 @@ export async function playScript(run: CallRun, observe: boolean): Promise<void> 
 }
 
 async function script(run: CallRun, observe: boolean): Promise<void> {
+  const stopNotes = setQueues(run);
+  try {
+    await scriptSteps(run, observe);
+  } finally {
+    stopNotes();
+  }
+  const wanted = run.scenario.expect.callback;
+  if (wanted !== undefined) await checkCallback(run, wanted);
+}
+
+/** Whether a callback was queued in Connect for this call, and kept beside its items. */
+async function checkCallback(run: CallRun, wanted: boolean): Promise<void> {
+  const queued = run.lab.connect.callbacks.filter(
+    (c) => c.attributes['callbridgeTransactionId'] === run.tx,
+  );
+  run.check(
+    wanted ? 'a callback is queued in Connect' : 'no callback is queued',
+    (queued.length === 1) === wanted,
+    `${queued.length} queued`,
+  );
+  if (!wanted) return;
+  const items = await run.lab.sma.journal(run.tx).catch(() => []);
+  const item = items.find((i) => i['sk'] === 'callback');
+  run.check(
+    'the callback is kept with the call’s items',
+    item?.['ContactId'] === queued[0]?.contactId,
+    item ? `contact ${String(item['ContactId'])}` : 'no callback item',
+  );
+}
+
+/**
+ * The Connect stand-in's queues as the scenario sets them; what Connect answers the agent's worker
+ * goes on the call's timeline until the script ends.
+ */
+function setQueues(run: CallRun): () => void {
+  const { connect, livekit } = run.lab;
+  connect.resetQueues();
+  for (const [key, setting] of Object.entries(run.scenario.queues)) {
+    const id = connectQueueId(livekit.useCases, key, run.scenario.dialed);
+    if (id === undefined) {
+      run.check(`queue ${key} names a Connect queue`, false, 'it names none');
+      continue;
+    }
+    connect.setQueue(id, setting);
+  }
+  // Each answer once: the worker reads the queues every second while calls go on.
+  const told = new Map<string, string>();
+  return connect.onRequest((r) => {
+    const text = `${r.operation} → ${r.status}${r.summary ? ` · ${r.summary}` : ''}`;
+    if (told.get(r.operation) === text) return;
+    told.set(r.operation, text);
+    run.note('connect', text);
+  });
+}
+
+async function scriptSteps(run: CallRun, observe: boolean): Promise<void> {
   const { scenario, call, media, tx } = run;
   if (scenario.registers && !(await register(run))) return;
   run.note('caller', `dials ${scenario.dialed ?? 'the default use case'} (call ${tx.slice(0, 8)})`);
@@ -68,6 +129,7 @@ async function script(run: CallRun, observe: boolean): Promise<void> {
 async function playStep(run: CallRun, step: Step): Promise<boolean> {
   if ('greeting' in step) return greeting(run, step.greeting.withinMs);
   if ('say' in step) return sayLine(run, step);
+  if ('press' in step) return pressKeys(run, step);
   if ('listen' in step) {
     const [held, detail] = await expectation(run, step.listen, performance.now());
     return run.check(describe(step.listen), held, detail);
@@ -140,6 +202,22 @@ async function sayLine(run: CallRun, step: SayStep): Promise<boolean> {
   return !step.then || run.check(`after "${step.say}": ${describe(step.then)}`, held, detail);
 }
 
+/** Presses the keys on the caller's phone, then checks what follows. */
+async function pressKeys(run: CallRun, step: Extract<Step, { press: string }>): Promise<boolean> {
+  const line = run.media as Partial<Pick<VoiceConnectorMedia, 'pressKeys'>>;
+  if (!line.pressKeys) return run.check(`presses ${step.press}`, false, 'this line has no keypad');
+  const at = performance.now();
+  run.note('caller', `presses ${step.press}`, at);
+  const pressed = await line.pressKeys(step.press).then(
+    () => '',
+    (e: unknown) => (e as Error).message,
+  );
+  if (pressed) return run.check(`presses ${step.press}`, false, pressed);
+  if (!step.then) return true;
+  const [held, detail] = await expectation(run, step.then, at);
+  return run.check(`after pressing ${step.press}: ${describe(step.then)}`, held, detail);
+}
+
 async function hangUp(run: CallRun, afterMs: number): Promise<void> {
   await sleep(afterMs);
   if (run.call.ended) return;
@@ -185,6 +263,7 @@ function scriptBudgetMs(scenario: Scenario): number {
   for (const step of scenario.steps) {
     if ('greeting' in step) ms += step.greeting.withinMs + 10_000;
     else if ('say' in step) ms += 2 * (QUIET_WAIT_MS + 30_000 + (step.then?.withinMs ?? 0));
+    else if ('press' in step) ms += 5000 + (step.then?.withinMs ?? 0);
     else if ('listen' in step) ms += step.listen.withinMs;
     else if ('pause' in step) ms += step.pause;
     else ms += step.hangUp.afterMs + 20_000;
@@ -207,6 +286,7 @@ export function describe(e: Expectation): string {
 function describeScenarioStep(step: Step): string {
   if ('greeting' in step) return 'the greeting';
   if ('say' in step) return `saying "${step.say}"`;
+  if ('press' in step) return `pressing ${step.press}`;
   if ('listen' in step) return describe(step.listen);
   if ('pause' in step) return `a pause of ${step.pause} ms`;
   return 'hanging up';

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
-import { e164 } from '../../contracts/ids.js';
+import { e164, queueKey } from '../../contracts/ids.js';
 
 export const SCENARIO_DIR = join(import.meta.dirname, 'scenarios');
 export const DEFAULT_SCENARIO = 'ask-then-transfer';
@@ -69,11 +69,25 @@ const Step = z.union([
      */
     repeatIfNotHeard: z.boolean().default(true),
   }),
+  z.strictObject({
+    /** Keys the caller presses on the keypad (RFC 4733 telephone-events to the agent's leg). */
+    press: z.string().regex(/^[0-9*#]{1,20}$/, 'keypad digits: 0-9, * and #'),
+    then: Expectation.optional(),
+  }),
   z.strictObject({ listen: Expectation }),
   z.strictObject({ pause: ms(600_000) }),
   z.strictObject({ hangUp: z.strictObject({ afterMs: ms(600_000).default(0) }) }),
 ]);
 export type Step = z.infer<typeof Step>;
+
+const LabQueueSetting = z.strictObject({
+  agentsAvailable: z.number().int().min(0).max(1000).optional(),
+  contactsInQueue: z.number().int().min(0).max(10_000).optional(),
+  oldestContactAgeS: z.number().int().min(0).max(86_400).optional(),
+  /** Connect's own estimate (ESTIMATED_WAIT_TIME); unset: the instance offers none. */
+  estimatedWaitS: z.number().int().min(0).max(86_400).optional(),
+  open: z.boolean().optional(),
+});
 
 export const Scenario = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and dashes'),
@@ -84,6 +98,12 @@ export const Scenario = z.strictObject({
   /** The caller's Flite voice: not the agent's, so the two are told apart. */
   voice: z.string().default('rms'),
   queueAnswers: z.boolean().default(true),
+  /**
+   * The Connect stand-in's queues for this call, by the use case's queue key (lab/connect/): who
+   * is available, how many callers wait and for how long, whether the team is open. A queue not
+   * named has someone available and is open.
+   */
+  queues: z.record(queueKey, LabQueueSetting).default({}),
   /**
    * Before dialling, the caller registers their number on the lab's verification API: asks for a
    * code, reads it from the SMS their phone receives, and confirms it (use cases whose access mode
@@ -98,6 +118,8 @@ export const Scenario = z.strictObject({
         .enum(['ai_completed', 'transferred', 'failed', 'abandoned', 'refused'])
         .optional(),
       transferOutcome: z.string().optional(),
+      /** A callback was queued in the Connect stand-in for this call, and kept with its items. */
+      callback: z.boolean().optional(),
     })
     .default({}),
 });

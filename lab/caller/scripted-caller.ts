@@ -13,7 +13,8 @@
 // ./timeline-text.ts.
 import type { Lab } from '../lab.js';
 import { type CallResult, report, tearDown } from './call-report.js';
-import { openRun } from './call-run.js';
+import { openRun, type Via } from './call-run.js';
+import { twilioPlacement } from '../twilio/twilio-report.js';
 import { playScript } from './caller-script.js';
 import type { Scenario } from './scenario.js';
 
@@ -26,6 +27,8 @@ export interface ScriptedCallOptions {
    * Load runs leave it out: production has no such participant.
    */
   observe?: boolean;
+  /** Place the call through Twilio's gateway rather than Chime's SMA (lab/twilio/). */
+  via?: Via;
 }
 
 export async function runScriptedCall(
@@ -33,7 +36,10 @@ export async function runScriptedCall(
   scenario: Scenario,
   opts: ScriptedCallOptions = {},
 ): Promise<CallResult> {
-  const run = openRun(lab, scenario);
+  const run =
+    opts.via === 'twilio'
+      ? openRun(lab, scenario, twilioPlacement(lab, scenario))
+      : openRun(lab, scenario);
   try {
     await playScript(run, opts.observe ?? true);
   } finally {

@@ -134,6 +134,8 @@ export function checkAction(action: Action, legs: ChimeLeg[]): ActionFailure | u
       return targetLeg(p, legs) ? undefined : INVALID_LEG;
     case 'PlayAudio':
       return checkPlayAudio(p, legs);
+    case 'RecordAudio':
+      return checkRecordAudio(p, legs);
     default:
       return CHIME_ACTIONS.has(action.Type)
         ? undefined
@@ -167,6 +169,46 @@ function checkPlayAudio(p: Record<string, unknown>, legs: ChimeLeg[]): ActionFai
   if (present(p['Repeat']) && !isIntIn(p['Repeat'], 1))
     return fail('InvalidActionParameter', 'Repeat must be an integer > 0.');
   return targetLeg(p, legs) ? undefined : INVALID_LEG;
+}
+
+// https://docs.aws.amazon.com/chime-sdk/latest/dg/record-audio.html: the destination must be S3
+// with a bucket; the guide gives no bounds for the durations: the lab takes whole seconds from 1
+// (DurationInSeconds at most 3600) and terminators among the keypad's keys.
+function checkRecordAudio(p: Record<string, unknown>, legs: ChimeLeg[]): ActionFailure | undefined {
+  const dest = (p['RecordingDestination'] ?? {}) as Record<string, unknown>;
+  if (dest['Type'] !== 'S3' || !present(dest['BucketName']))
+    return fail('InvalidActionParameter', 'RecordingDestination parameter is invalid.');
+  if (present(p['DurationInSeconds']) && !isIntIn(p['DurationInSeconds'], 1, 3600))
+    return fail('InvalidActionParameter', 'DurationInSeconds parameter is invalid.');
+  if (present(p['SilenceDurationInSeconds']) && !isIntIn(p['SilenceDurationInSeconds'], 1, 1000))
+    return fail('InvalidActionParameter', 'SilenceDurationInSeconds parameter is invalid.');
+  const terms = p['RecordingTerminators'];
+  if (
+    terms !== undefined &&
+    (!Array.isArray(terms) || terms.some((t) => typeof t !== 'string' || !/^[0-9*#]$/.test(t)))
+  )
+    return fail('InvalidActionParameter', 'RecordingTerminators parameter is invalid.');
+  return targetLeg(p, legs) ? undefined : INVALID_LEG;
+}
+
+/** RecordAudio's destination and limits, once checkAction has passed it (Chime's defaults). */
+export function recordingOf(p: Record<string, unknown>): {
+  bucket: string;
+  prefix: string;
+  durationS: number;
+  silenceS: number;
+  terminators: string[];
+} {
+  const dest = p['RecordingDestination'] as Record<string, unknown>;
+  return {
+    bucket: str(dest['BucketName']),
+    prefix: str(dest['Prefix']),
+    durationS: present(p['DurationInSeconds']) ? Number(p['DurationInSeconds']) : 30,
+    silenceS: present(p['SilenceDurationInSeconds']) ? Number(p['SilenceDurationInSeconds']) : 3,
+    terminators: Array.isArray(p['RecordingTerminators'])
+      ? (p['RecordingTerminators'] as string[])
+      : ['#'],
+  };
 }
 
 /** PlayAudio's object and repeat count, once checkAction has passed it. */

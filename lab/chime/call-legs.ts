@@ -7,13 +7,17 @@ import {
   audioOf,
   checkAction,
   playAudioFailure,
+  recordingOf,
+  SYSTEM_ERROR,
   targetLeg,
   unsupportedAction,
 } from './action-rules.js';
 import type { ChimeLeg } from './events.js';
 import type { ChimeMedia } from './media.js';
 
-export type Outcome = { ok: true; hungUp?: ChimeLeg } | ActionFailure;
+/** An action's outcome; `data` joins the ActionData Chime reports (RecordAudio's destination). */
+export type Outcome =
+  { ok: true; hungUp?: ChimeLeg; data?: Record<string, unknown> } | ActionFailure;
 
 export interface CallLegsOptions {
   /** The start of every leg's CallId. */
@@ -109,8 +113,36 @@ export class CallLegs {
           (err: unknown) => playAudioFailure(err),
         );
       }
+      case 'RecordAudio':
+        return this.record(p);
       default:
         return unsupportedAction(action.Type);
+    }
+  }
+
+  /** RecordAudio: the caller's words into the lab's bucket folder, reported as Chime reports them. */
+  private async record(p: Record<string, unknown>): Promise<Outcome> {
+    const leg = targetLeg(p, this.all)!; // checkAction found it up
+    const rec = recordingOf(p);
+    const media = this.opts.media;
+    if (!media?.recordAudio) {
+      const key = `${rec.prefix}${leg.CallId}.wav`;
+      return {
+        ok: true,
+        data: { RecordingDestination: { Type: 'S3', BucketName: rec.bucket, Key: key } },
+      };
+    }
+    try {
+      const { key, terminator } = await media.recordAudio({ ...rec, leg });
+      return {
+        ok: true,
+        data: {
+          RecordingDestination: { Type: 'S3', BucketName: rec.bucket, Key: key },
+          ...(terminator ? { RecordingTerminatorUsed: terminator } : {}),
+        },
+      };
+    } catch {
+      return SYSTEM_ERROR;
     }
   }
 

@@ -27,6 +27,22 @@ export interface ChimeMedia {
    * played; rejects with AudioSourceError when the object is missing, unreadable or not PCM WAV.
    */
   playAudio?(source: { bucket: string; key: string }, repeat: number): Promise<void>;
+  /**
+   * Records what the caller says (RecordAudio) into `<bucket>/<prefix>…`, until `durationS`, a
+   * silence of `silenceS` after speech, one of `terminators` pressed, or the caller hanging up;
+   * resolves with the object's key and the terminator used.
+   */
+  recordAudio?(req: RecordRequest): Promise<{ key: string; terminator?: string }>;
+}
+
+export interface RecordRequest {
+  bucket: string;
+  prefix: string;
+  durationS: number;
+  silenceS: number;
+  terminators: string[];
+  /** The leg recorded (LEG-A, the caller). */
+  leg: ChimeLeg;
 }
 
 /**

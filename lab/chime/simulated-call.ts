@@ -284,7 +284,7 @@ export class SimulatedChimeCall {
       const action = queue.shift()!;
       this.keepCallToken(action);
       const outcome = rejected ?? (await this.legs.execute(action));
-      const data = this.legs.actionData(action);
+      const data = { ...this.legs.actionData(action), ...(outcome.ok ? outcome.data : {}) };
       if (!outcome.ok) {
         take(
           await this.invoke('ACTION_FAILED', {

@@ -11,6 +11,8 @@
 // room through an outbound trunk back into livekit-sip: a second SIP leg and a second room per
 // call, Opus both ways twice, that production never runs on the agent's machine. That calling side
 // cost about as much CPU as the product's own SIP and media path (README, "The local lab").
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pcmRms, resamplePcm, SILENCE_RMS } from '../../agent/audio.js';
 import { synthesizeToPcm } from '../../agent/providers/flite-tts.js';
@@ -19,7 +21,8 @@ import type { BridgeRequest, ChimeMedia, SimulatedChimeCall } from './simulated-
 import { RTP_RATE } from '../phone/g711.js';
 import { RtpPhone } from '../phone/rtp-phone.js';
 import { withTimeout } from '../phone/sip-leg.js';
-import { readWavObject } from '../phone/wav.js';
+import { encodeWav, readWavObject } from '../phone/wav.js';
+import type { RecordRequest } from './media.js';
 
 export const CONNECT_GREETING = 'Hello, this is the 311 team. How can I help you today?';
 
@@ -44,9 +47,12 @@ export interface VoiceConnectorMediaOptions {
   queueRingMs?: number;
   /** The lab's S3 for PlayAudio: object `<audioRoot>/<bucket>/<key>` (default lab/chime/audio). */
   audioRoot?: string;
+  /** The lab's S3 for RecordAudio: objects written to `<recordRoot>/<bucket>/<key>` (.lab/buckets). */
+  recordRoot?: string;
 }
 
 const AUDIO_ROOT = fileURLToPath(new URL('./audio', import.meta.url));
+const RECORD_ROOT = fileURLToPath(new URL('../../.lab/buckets', import.meta.url));
 const FRAME_MS = 20;
 const FRAME_SAMPLES = (RTP_RATE * FRAME_MS) / 1000;
 /** Flite voices: the person's, and Chime's for Speak (both other than the agent's). */
@@ -70,6 +76,9 @@ export class VoiceConnectorMedia implements ChimeMedia {
   private readonly playing = new Map<Voice, AbortController>();
   private bridged: 'agent' | 'person' | undefined;
   private callerGone = false;
+  /** While RecordAudio runs: where the caller's words and keys go. */
+  private recording:
+    { push(samples: Int16Array, sampleRate: number): void; key(digit: string): void } | undefined;
 
   constructor(private readonly opts: VoiceConnectorMediaOptions) {
     this.agentPlaced = new Promise((r) => (this.resolveAgentPlaced = r));
@@ -153,14 +162,75 @@ export class VoiceConnectorMedia implements ChimeMedia {
       await this.play('chime', pcm.samples, pcm.sampleRate);
   }
 
+  /**
+   * RecordAudio: what the caller says from now on, at 8 kHz, until the duration, a silence after
+   * speech, a terminator key or the caller hanging up; written as a WAV object. The key is the
+   * prefix, the leg's CallId and the time (Chime's own naming is not documented).
+   */
+  async recordAudio(req: RecordRequest): Promise<{ key: string; terminator?: string }> {
+    const chunks: Int16Array[] = [];
+    const started = performance.now();
+    let speechEnds: number | undefined;
+    let terminator: string | undefined;
+    await new Promise<void>((done) => {
+      const stop = (t?: string) => {
+        terminator = t;
+        clearInterval(timer);
+        this.recording = undefined;
+        done();
+      };
+      this.recording = {
+        push: (samples, rate) => {
+          chunks.push(resamplePcm(samples, rate, RTP_RATE));
+          speechEnds = performance.now() + (samples.length / rate) * 1000;
+        },
+        key: (d) => {
+          if (req.terminators.includes(d)) stop(d);
+        },
+      };
+      const timer = setInterval(() => {
+        const now = performance.now();
+        const silent = speechEnds !== undefined && now - speechEnds >= req.silenceS * 1000;
+        if (this.callerGone || silent || now - started >= req.durationS * 1000) stop();
+      }, 50);
+    });
+    const key = `${req.prefix}${req.leg.CallId}-${Date.now()}.wav`;
+    const root = resolve(this.opts.recordRoot ?? RECORD_ROOT, req.bucket);
+    const path = resolve(root, key);
+    // A key is a name in its bucket, never a way out of it.
+    if (!path.startsWith(root + sep)) throw new Error(`invalid key ${key}`);
+    const samples = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      samples.set(c, at);
+      at += c.length;
+    }
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, encodeWav({ samples, sampleRate: RTP_RATE }));
+    return { key, terminator };
+  }
+
   // --- the caller's side ---
 
   /** Says PCM (mono, at `sampleRate`) into the line, in real time; resolves when it was said. */
   async say(samples: Int16Array, sampleRate: number): Promise<void> {
+    this.recording?.push(samples, sampleRate);
     if (this.bridged === 'agent' && this.agent) return this.agent.say(samples, sampleRate);
     // The Connect stand-in's person does not listen, and an unbridged line carries it nowhere:
     // the caller still takes the time to say it.
     await sleep((samples.length / sampleRate) * 1000);
+  }
+
+  /**
+   * The caller presses keys: the Voice Connector passes them to the bridged leg as RFC 4733
+   * telephone-events. Pressed on a line bridged to no one, they go nowhere.
+   */
+  async pressKeys(digits: string): Promise<void> {
+    if (this.recording) {
+      for (const d of digits) this.recording?.key(d);
+      return;
+    }
+    if (this.bridged === 'agent' && this.agent) return this.agent.sendDigits(digits);
   }
 
   /**

@@ -125,6 +125,12 @@ export class RtpPhone {
     return this.rtp.say(samples, sampleRate);
   }
 
+  /** Presses keypad digits in the call (RFC 4733 telephone-events); resolves once they were sent. */
+  sendDigits(digits: string): Promise<void> {
+    if (this.sip.phase !== 'answered') return Promise.reject(new Error('the call is not answered'));
+    return this.rtp.sendDigits(digits);
+  }
+
   /** Ends the call from this side: CANCEL while ringing, BYE once answered; closes everything. */
   async hangUp(): Promise<void> {
     if (this.sip.phase === 'answered') this.rtp.stop();

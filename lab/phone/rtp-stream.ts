@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { pcmRms, resamplePcm } from '../../agent/audio.js';
 import { deferred } from './deferred.js';
 import { RTP_RATE, decodeG711, encodeG711 } from './g711.js';
+import { DtmfQueue } from './rtp-dtmf.js';
 import { buildRtpPacket, parseRtpPacket, type SdpAnswer } from './rtp-sdp.js';
 import { bindUdp, closeUdp } from './udp.js';
 
@@ -83,6 +84,7 @@ export class RtpStream {
   private readonly socket = createSocket('udp4');
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private readonly speech = new SpeechQueue();
+  private readonly dtmf = new DtmfQueue(FRAME_SAMPLES);
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -113,6 +115,22 @@ export class RtpStream {
       // After a stall, skip ahead rather than burst: a phone's clock does not wait for us.
       if (due - slot > MAX_BURST) slot = due - 1;
       for (; slot < due; slot++) {
+        const keys = media.telephoneEvent !== undefined ? this.dtmf.next(slot) : undefined;
+        if (keys) {
+          // A key is down: telephone-events in place of the audio (RFC 4733).
+          for (const payload of keys.payloads) {
+            const event = buildRtpPacket({
+              payloadType: media.telephoneEvent!,
+              marker: keys.marker,
+              sequence: sequence0 + sent++,
+              timestamp: timestamp0 + keys.startSlot * FRAME_SAMPLES,
+              ssrc: this.ssrc,
+              payload,
+            });
+            this.socket.send(event, media.port, media.address);
+          }
+          continue;
+        }
         const pcm = this.speech.next();
         if (pcm) this.said.push({ at: performance.now(), rms: pcmRms(pcm), ms: FRAME_MS });
         const packet = buildRtpPacket({
@@ -135,6 +153,17 @@ export class RtpStream {
   say(samples: Int16Array, sampleRate: number): Promise<void> {
     if (this.stopped || samples.length === 0) return Promise.resolve();
     return this.speech.push(resamplePcm(samples, sampleRate, RTP_RATE));
+  }
+
+  /**
+   * Presses keypad digits (0-9, *, #, A-D) as RFC 4733 telephone-events; resolves once the last
+   * was sent. Rejects when the far end's answer offered no telephone-event format.
+   */
+  sendDigits(digits: string): Promise<void> {
+    if (this.media?.telephoneEvent === undefined) {
+      return Promise.reject(new Error('the far end takes no telephone-events'));
+    }
+    return this.dtmf.push(digits);
   }
 
   /** Stops sending (the call is ending); what is said from now on resolves at once. */

@@ -97,3 +97,23 @@ function readFmt(body: Buffer) {
   if (channels < 1 || sampleRate < 1) throw new Error('no channels or no sample rate');
   return { format, channels, sampleRate, bits };
 }
+
+/** A RIFF/WAVE file of 16-bit mono PCM (what the lab's RecordAudio writes). */
+export function encodeWav(pcm: Pcm): Buffer {
+  const data = Buffer.from(pcm.samples.buffer, pcm.samples.byteOffset, pcm.samples.byteLength);
+  const head = Buffer.alloc(44);
+  head.write('RIFF', 0, 'ascii');
+  head.writeUInt32LE(36 + data.length, 4);
+  head.write('WAVE', 8, 'ascii');
+  head.write('fmt ', 12, 'ascii');
+  head.writeUInt32LE(16, 16);
+  head.writeUInt16LE(WAVE_FORMAT_PCM, 20);
+  head.writeUInt16LE(1, 22); // mono
+  head.writeUInt32LE(pcm.sampleRate, 24);
+  head.writeUInt32LE(pcm.sampleRate * 2, 28);
+  head.writeUInt16LE(2, 32);
+  head.writeUInt16LE(16, 34);
+  head.write('data', 36, 'ascii');
+  head.writeUInt32LE(data.length, 40);
+  return Buffer.concat([head, data]);
+}

@@ -25,6 +25,9 @@ export const envSchema = z.object({
       'must be a Voice Connector ARN (arn:aws:chime:<region>:<account>:vc/<id>)',
     ),
   USE_CASES_FILE: z.string().min(1).optional(),
+  // The use cases in the calls table are read again this often, in the background.
+  USE_CASES_REFRESH_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
+  USE_CASES_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(5000).default(500),
   AI_RING_TIMEOUT_SECONDS: seconds(30, 120),
   QUEUE_RING_TIMEOUT_SECONDS: seconds(30, 120),
   JOURNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
@@ -52,6 +55,8 @@ export interface SmaConfig {
   callsTable: string;
   journalTimeoutMs: number;
   recordTtlSeconds: number;
+  /** How the use cases in the table are read (store/use-case-cache.ts). */
+  useCaseCache: { refreshMs: number; timeoutMs: number };
   /** What the admission adapter needs (lambdas/sma/admission/dynamo-admission.ts). */
   admission: { timeoutMs: number; callerKeySecret: string; maxConcurrentCalls?: number };
   logLevel: string;
@@ -85,7 +90,8 @@ function checkTokenOutlivesCalls(ttlS: number, ringS: number, useCases: UseCaseC
 
 /**
  * @param env process.env or a stand-in
- * @param bundledUseCases the use-case file shipped in the bundle, used when USE_CASES_FILE is unset
+ * @param bundledUseCases the use-case file shipped in the bundle, used when USE_CASES_FILE is unset;
+ *   either serves until the calls table's use cases are read, and when the table holds none
  */
 export function loadSmaConfig(
   env: Record<string, string | undefined>,
@@ -120,11 +126,16 @@ export function loadSmaConfig(
       queueRingTimeoutS: e.QUEUE_RING_TIMEOUT_SECONDS,
       useCases,
       callToken: { secret: e.CALL_TOKEN_SECRET, ttlMs: e.CALL_TOKEN_TTL_SECONDS * 1000 },
+      callerKeySecret: e.CALLER_KEY_SECRET,
     },
     owner: { applicationId: e.SMA_APPLICATION_ID, accountId: e.AWS_ACCOUNT_ID },
     callsTable: e.CALLS_TABLE,
     journalTimeoutMs: e.JOURNAL_TIMEOUT_MS,
     recordTtlSeconds: e.CALL_RECORD_TTL_DAYS * 86_400,
+    useCaseCache: {
+      refreshMs: e.USE_CASES_REFRESH_SECONDS * 1000,
+      timeoutMs: e.USE_CASES_READ_TIMEOUT_MS,
+    },
     admission: {
       timeoutMs: e.ADMISSION_TIMEOUT_MS,
       callerKeySecret: e.CALLER_KEY_SECRET,

@@ -16,6 +16,7 @@ import { EventType, parseEvent, type SmaEvent } from './events.js';
 import { anyOwner, foreignId, type Owner } from './invoker.js';
 import type { CallJournal, JournalEntry, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
+import type { UseCaseSource } from '../../store/use-case-cache.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
 import {
   noTracing,
@@ -36,6 +37,11 @@ export interface HandlerDeps {
   tracing?: CallTracing;
   /** Whether a new inbound call may reach the agent; without it, every call may. */
   admission?: CallAdmission;
+  /**
+   * The use cases now (store/use-case-cache.ts: from memory, refreshed in the background); without
+   * it, `config.useCases` always.
+   */
+  useCases?: UseCaseSource;
 }
 
 export type SmaHandler = (event: unknown) => Promise<SmaResponse>;
@@ -199,9 +205,12 @@ async function handleParsed(
 ): Promise<SmaResponse> {
   const { instruments: i } = deps;
   const nowMs = deps.now();
+  const config = deps.useCases
+    ? { ...deps.config, useCases: deps.useCases.current() }
+    : deps.config;
   const admitter = deps.admission ?? admitAll;
-  const admission = await askAdmission(admitter, deps.config, ev, nowMs, log);
-  const d = decide(ev, { config: deps.config, nowMs, admission });
+  const admission = await askAdmission(admitter, config, ev, nowMs, log);
+  const d = decide(ev, { config, nowMs, admission });
   const response = answerOf(ev, d, log, () => {
     i.handlerErrors.add(1, { event_type: ev.type });
     span.failed('invalid_response');

@@ -9,6 +9,8 @@ import { loadSmaConfig } from './config.js';
 import { createHandler } from './handler.js';
 import { DynamoCallJournal } from './journal.js';
 import { createLogger } from './logger.js';
+import { UseCaseCache } from '../../store/use-case-cache.js';
+import { UseCaseStore } from '../../store/use-case-store.js';
 
 const config = loadSmaConfig(process.env, bundledUseCases);
 const logger = createLogger({ level: config.logLevel, pii: config.logPii });
@@ -16,6 +18,21 @@ const otel = await startSmaTelemetry(config.telemetry, logger);
 // One retry at most: the journal and admission have ~300 ms budgets, and the SDK's default backoff
 // would not fit.
 const dynamo = new DynamoDBClient({ maxAttempts: 2 });
+const store = new UseCaseStore(dynamo, config.callsTable);
+const useCases = new UseCaseCache({
+  read: (abortSignal) => store.readCatalog({ abortSignal }),
+  fallback: config.decide.useCases,
+  ...config.useCaseCache,
+  onError: (code) =>
+    logger.warn(
+      { reason: 'use_cases_unread', code },
+      'use cases not read; the last good ones serve',
+    ),
+  onChange: (catalog, source) =>
+    logger.info({ source, useCases: catalog.all.map((uc) => uc.id) }, 'use cases loaded'),
+});
+// Read once at cold start, within its budget: a warm call then never waits on it.
+await useCases.refresh();
 
 export const handler = otel.flushingEach(
   createHandler({
@@ -26,6 +43,7 @@ export const handler = otel.flushingEach(
       ttlSeconds: config.recordTtlSeconds,
     }),
     admission: new DynamoCallAdmission(dynamo, config.callsTable, config.admission),
+    useCases,
     instruments: otel.instruments,
     tracing: otel.tracing,
     logger,

@@ -5,7 +5,7 @@
 // cannot run here is listed as skipped, with why. Prints figures, asserts nothing.
 //
 //   npm run bench:stt [-- --json --voices flite-slt,espeak-us --recognizers moonshine,deepgram
-//                         --sentences 4 --worst 3]
+//                         --sentences 4 --worst 3 --feed utterance|clip]
 //   npm run bench:stt -- --list
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,13 +60,13 @@ async function recognize(args: BenchArgs, clips: Clip[]): Promise<RecognizerRepo
 
 async function main(args: BenchArgs): Promise<void> {
   const madeAt = performance.now();
-  const clips = await makeTestSet(args.sentences, args.voices);
+  const clips = await makeTestSet(args.sentences, args.voices, args.feed);
   const madeS = (performance.now() - madeAt) / 1000;
   const audioSeconds = clips.reduce((s, c) => s + c.audioMs, 0) / 1000;
   const rev = revision();
   say(
     `${clips.length} clips (${args.sentences.length} sentences × ${args.voices.length} voices, ` +
-      `${audioSeconds.toFixed(1)} s of audio) made in ${madeS.toFixed(1)} s; ` +
+      `${audioSeconds.toFixed(1)} s of audio, fed as ${args.feed === 'utterance' ? 'utterances' : 'bare clips'}) made in ${madeS.toFixed(1)} s; ` +
       `revision ${rev}, ${new Date().toISOString().slice(0, 10)}`,
   );
   const reports = await recognize(args, clips);
@@ -80,6 +80,7 @@ async function main(args: BenchArgs): Promise<void> {
   const result = {
     revision: rev,
     date: new Date().toISOString(),
+    feed: args.feed,
     clips: clips.length,
     audioSeconds,
     voices: args.voices.map((v) => v.id),

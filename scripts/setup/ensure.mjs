@@ -2,13 +2,15 @@
 // Installs what the project needs when it is missing, and does nothing (fast) when it is there.
 // Plain JavaScript on purpose: it runs before node_modules (and so TypeScript tooling) exists.
 //
-//   node scripts/setup/ensure.mjs [--quiet] [--livekit]
+//   node scripts/setup/ensure.mjs [--quiet] [--livekit] [--browser]
 //
-// It installs the offline speech recognizer (Moonshine tiny-en, scripts/setup/moonshine.mjs) into
-// .tools/moonshine: the agent's local speech needs it.
+// It installs the offline speech recognizer (Moonshine tiny-en and base-en,
+// scripts/setup/moonshine.mjs) into .tools/moonshine: the agent's local speech needs it.
 //
 // --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip) through
 // scripts/setup/livekit-tools.sh: built once with Go at pinned tags, then a fast check.
+//
+// --browser also installs Chromium from Debian, for the console's end-to-end tests.
 //
 // Dependencies install without their install scripts (.npmrc, docs/decisions/install-scripts.md);
 // after an install it checks that the native packages load their prebuilt binaries.
@@ -24,6 +26,7 @@ import { ensureMoonshine } from './moonshine.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quiet = process.argv.includes('--quiet');
 const livekit = process.argv.includes('--livekit');
+const browser = process.argv.includes('--browser');
 const say = (msg) => {
   if (!quiet) process.stderr.write(`[setup] ${msg}\n`);
 };
@@ -109,9 +112,11 @@ function checkPrebuilt() {
 
 /**
  * Debian packages the project runs with: Prometheus (its server and promtool check the dashboards
- * and alert rules) and eSpeak NG (voices of the speech benchmark's test set).
+ * and alert rules) and eSpeak NG (voices of the speech benchmark's test set). With --browser (the
+ * test path only, so the first `npm start` stays fast), Chromium: the console's end-to-end tests
+ * drive it headless (docs/console.md).
  */
-const DEBIAN_PACKAGES = ['prometheus', 'espeak-ng'];
+const DEBIAN_PACKAGES = ['prometheus', 'espeak-ng', ...(browser ? ['chromium'] : [])];
 
 function missingDebianPackages() {
   return DEBIAN_PACKAGES.filter((p) => {

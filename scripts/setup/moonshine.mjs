@@ -1,12 +1,17 @@
-// Installs the offline speech recognizer, Moonshine tiny-en, into .tools/moonshine: the C library
-// and the ONNX Runtime it links, the model's three files and the licence, taken from the model
-// authors' PyPI wheel at a pinned version and checksum. Nothing is fetched at run time.
+// Installs the offline speech recognizer, Moonshine, into .tools/moonshine: the C library and the
+// ONNX Runtime it links, the models' files and the licences, taken from the model authors' PyPI
+// wheels at pinned versions and checksums (both MIT). Nothing is fetched at run time.
+// - moonshine-voice: the library the agent runs, and tiny-en, the default model;
+// - moonshine-cpp: base-en alone (MOONSHINE_MODEL=base-en: fewer word errors for far more CPU,
+//   docs/decisions/offline-recognizer.md). Its own library is not kept: it leaked about 40 MB a
+//   decode; moonshine-voice's runs the same files.
 //
 // Layout (.tools/moonshine/):
 //   lib/libmoonshine.so, lib/libonnxruntime-<hash>.so.1   libmoonshine's RPATH starts with
 //                                                          $ORIGIN, so its runtime loads from lib/
 //   tiny-en/encoder_model.ort, decoder_model_merged.ort, tokenizer.bin
-//   LICENSE (MIT), VERSION (the stamp: wheel version and checksum)
+//   base-en/encoder_model.ort, decoder_model_merged.ort, tokenizer.bin
+//   LICENSE, LICENSE.moonshine-cpp (MIT), VERSION (the stamp: wheels' versions and checksums)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -23,32 +28,49 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const MOONSHINE_WHEEL = {
-  name: 'moonshine-voice',
-  version: '0.1.0',
-  sha256: '0f833deb43bad5dcfb4cfd3257b6df83ef9abd3f27be3199622fe41932e8d916',
-};
-
 const MODEL_FILES = ['encoder_model.ort', 'decoder_model_merged.ort', 'tokenizer.bin'];
-const STAMP = `${MOONSHINE_WHEEL.name} ${MOONSHINE_WHEEL.version} sha256:${MOONSHINE_WHEEL.sha256}\n`;
+const CPP_DIR = 'moonshine_cpp-0.1.4.data/purelib/moonshine_cpp';
 
-/** The wheel's members that are kept, and where each goes under .tools/moonshine. */
-function wanted(member) {
-  if (member === 'moonshine_voice/libmoonshine.so') return 'lib/libmoonshine.so';
-  const runtime = /^moonshine_voice\.libs\/(libonnxruntime-[0-9a-f]+\.so\.1)$/.exec(member);
-  if (runtime) return `lib/${runtime[1]}`;
-  const model = /^moonshine_voice\/assets\/tiny-en\/([^/]+)$/.exec(member);
-  if (model && MODEL_FILES.includes(model[1])) return `tiny-en/${model[1]}`;
-  if (/^moonshine_voice-[^/]+\.dist-info\/licenses\/LICENSE$/.test(member)) return 'LICENSE';
-  return undefined;
-}
+/**
+ * The pinned wheels, each with what is kept of it: `wanted(member)` is where a member goes under
+ * .tools/moonshine, or undefined; `needs` are the files the install must hold afterwards.
+ */
+export const MOONSHINE_WHEELS = [
+  {
+    name: 'moonshine-voice',
+    version: '0.1.0',
+    sha256: '0f833deb43bad5dcfb4cfd3257b6df83ef9abd3f27be3199622fe41932e8d916',
+    wanted(member) {
+      if (member === 'moonshine_voice/libmoonshine.so') return 'lib/libmoonshine.so';
+      const runtime = /^moonshine_voice\.libs\/(libonnxruntime-[0-9a-f]+\.so\.1)$/.exec(member);
+      if (runtime) return `lib/${runtime[1]}`;
+      const model = /^moonshine_voice\/assets\/tiny-en\/([^/]+)$/.exec(member);
+      if (model && MODEL_FILES.includes(model[1])) return `tiny-en/${model[1]}`;
+      if (/^moonshine_voice-[^/]+\.dist-info\/licenses\/LICENSE$/.test(member)) return 'LICENSE';
+      return undefined;
+    },
+    needs: ['lib/libmoonshine.so', 'LICENSE', ...MODEL_FILES.map((f) => `tiny-en/${f}`)],
+  },
+  {
+    name: 'moonshine-cpp',
+    version: '0.1.4',
+    sha256: 'f7afc662bdd3ef98815ee3b940438b456e77d5a77cea5396ed9c572785412ebd',
+    wanted(member) {
+      if (member === `${CPP_DIR}/LICENSE`) return 'LICENSE.moonshine-cpp';
+      const model = new RegExp(`^${CPP_DIR}/models/base-en/([^/]+)$`).exec(member);
+      if (model && MODEL_FILES.includes(model[1])) return `base-en/${model[1]}`;
+      return undefined;
+    },
+    needs: ['LICENSE.moonshine-cpp', ...MODEL_FILES.map((f) => `base-en/${f}`)],
+  },
+];
+
+const STAMP = MOONSHINE_WHEELS.map((w) => `${w.name} ${w.version} sha256:${w.sha256}\n`).join('');
 
 function installed(dir) {
   const stamp = join(dir, 'VERSION');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== STAMP) return false;
-  return ['lib/libmoonshine.so', 'LICENSE', ...MODEL_FILES.map((f) => `tiny-en/${f}`)].every((f) =>
-    existsSync(join(dir, f)),
-  );
+  return MOONSHINE_WHEELS.flatMap((w) => w.needs).every((f) => existsSync(join(dir, f)));
 }
 
 function run(cmd, args, fail, what) {
@@ -71,17 +93,18 @@ function checkPip(fail) {
   }
 }
 
-function downloadWheel(tmp, fail) {
-  const spec = `${MOONSHINE_WHEEL.name}==${MOONSHINE_WHEEL.version}`;
+function downloadWheel(wanted, tmp, fail) {
+  const spec = `${wanted.name}==${wanted.version}`;
   const args = ['-m', 'pip', 'download', spec, '--no-deps', '--only-binary=:all:', '-d', tmp];
   run('python3', [...args, '--quiet', '--disable-pip-version-check'], fail, 'pip download');
-  const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
+  const prefix = `${wanted.name.replace(/-/g, '_')}-${wanted.version}-`;
+  const wheel = readdirSync(tmp).find((f) => f.startsWith(prefix) && f.endsWith('.whl'));
   if (!wheel) fail(`pip download left no wheel for ${spec}.`);
   const path = join(tmp, wheel);
   const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
-  if (sha !== MOONSHINE_WHEEL.sha256) {
+  if (sha !== wanted.sha256) {
     fail(
-      `${wheel} has sha256 ${sha}, not the pinned ${MOONSHINE_WHEEL.sha256}; refusing to ` +
+      `${wheel} has sha256 ${sha}, not the pinned ${wanted.sha256}; refusing to ` +
         'install it (a different build for this platform, or a tampered download).',
     );
   }
@@ -89,7 +112,7 @@ function downloadWheel(tmp, fail) {
 }
 
 /** Extracts the kept members with Python's zipfile (python3 is already required for pip). */
-function unpack(wheel, into, fail) {
+function unpack(wanted, wheel, into, fail) {
   const script = [
     'import json, sys, zipfile',
     'z = zipfile.ZipFile(sys.argv[1])',
@@ -106,7 +129,7 @@ function unpack(wheel, into, fail) {
     fail,
     'reading the wheel',
   );
-  const members = listing.split('\n').filter((m) => wanted(m) !== undefined);
+  const members = listing.split('\n').filter((m) => wanted.wanted(m) !== undefined);
   run('python3', ['-c', script, wheel, into, JSON.stringify(members)], fail, 'unpacking the wheel');
   return members;
 }
@@ -129,7 +152,8 @@ function checkLoads(root, dir, fail) {
 /** Ensures .tools/moonshine holds the pinned recognizer; returns what it did. */
 export function ensureMoonshine(root, fail) {
   const dir = join(root, '.tools', 'moonshine');
-  if (installed(dir)) return `Moonshine ${MOONSHINE_WHEEL.version} present`;
+  const versions = MOONSHINE_WHEELS.map((w) => `${w.name} ${w.version}`).join(', ');
+  if (installed(dir)) return `Moonshine (${versions}) present`;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     fail(
       `the offline recognizer (Moonshine) is installed for linux-x64 only, not ${process.platform}-${process.arch}.`,
@@ -145,14 +169,15 @@ export function ensureMoonshine(root, fail) {
     fail(msg);
   };
   try {
-    const wheel = downloadWheel(tmp, failClean);
-    const unpacked = join(tmp, 'unpacked');
-    const members = unpack(wheel, unpacked, failClean);
     rmSync(staging, { recursive: true, force: true });
-    for (const m of members) {
-      const to = join(staging, wanted(m));
-      mkdirSync(join(to, '..'), { recursive: true });
-      copyFileSync(join(unpacked, m), to);
+    for (const w of MOONSHINE_WHEELS) {
+      const wheel = downloadWheel(w, tmp, failClean);
+      const unpacked = join(tmp, `unpacked-${w.name}`);
+      for (const m of unpack(w, wheel, unpacked, failClean)) {
+        const to = join(staging, w.wanted(m));
+        mkdirSync(join(to, '..'), { recursive: true });
+        copyFileSync(join(unpacked, m), to);
+      }
     }
     writeFileSync(join(staging, 'VERSION'), STAMP);
     checkLoads(root, staging, failClean);
@@ -161,6 +186,6 @@ export function ensureMoonshine(root, fail) {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  if (!installed(dir)) fail(`the Moonshine wheel lacks files the recognizer needs (${dir}).`);
-  return `Moonshine ${MOONSHINE_WHEEL.version} installed in .tools/moonshine`;
+  if (!installed(dir)) fail(`the Moonshine wheels lack files the recognizer needs (${dir}).`);
+  return `Moonshine (${versions}) installed in .tools/moonshine`;
 }

@@ -2,6 +2,8 @@
 // CALL_ANSWERED). Either way the caller is bridged to the LiveKit agent through the Voice Connector.
 import { signCallToken } from '../../../contracts/call-token.js';
 import { buildCallHeaders } from '../../../contracts/headers.js';
+import { callerKey } from '../../../contracts/callers.js';
+import { isE164 } from '../../../contracts/ids.js';
 import { callTraceparent } from '../../../otel/traceparent.js';
 import { bridgeToAgent, type Action } from '../actions.js';
 import type { CallState } from '../call-state.js';
@@ -31,6 +33,10 @@ function agentBridge(ev: SmaEvent, f: CallFacts, ctx: DecideContext): Action {
       fromMs + ttlMs,
       secret,
     ),
+    // The agent keys the caller's profile by it, and never learns the number.
+    ...(ctx.config.callerKeySecret && isE164(ev.legA?.from) && ev.type === 'NEW_INBOUND_CALL'
+      ? { callerKey: callerKey(ev.legA.from, ctx.config.callerKeySecret) }
+      : {}),
   });
   return bridgeToAgent({
     arn: ctx.config.voiceConnectorArn,

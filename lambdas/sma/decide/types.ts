@@ -21,6 +21,8 @@ export interface DecideConfig {
   useCases: UseCaseCatalog;
   /** How the calls bridged to the agent are signed, and their updates checked (contracts/call-token.ts). */
   callToken: { secret: string; ttlMs: number };
+  /** CALLER_KEY_SECRET: the caller's key sent to the agent (contracts/headers.ts); unset: none. */
+  callerKeySecret?: string;
 }
 
 export interface DecideContext {

@@ -5,7 +5,14 @@ import { SENTENCES, type Sentence } from './sentences.js';
 import { VOICES, type Voice } from './voices.js';
 
 export const USAGE = `usage: npm run bench:stt [-- --json --voices a,b --recognizers moonshine,deepgram
-                        --sentences N|id,id --worst N --list]`;
+                        --sentences N|id,id --worst N --feed utterance|clip --list]`;
+
+/**
+ * How a clip is given to the recognizers: `utterance` (the default) with the silence the agent's
+ * VAD hands over around an utterance (./phone.ts asUtterance); `clip` as the voice spoke it.
+ */
+export const FEEDS = ['utterance', 'clip'] as const;
+export type Feed = (typeof FEEDS)[number];
 
 export interface BenchArgs {
   json: boolean;
@@ -15,6 +22,7 @@ export interface BenchArgs {
   recognizers: RecognizerName[];
   /** Worst sentences printed per recognizer. */
   worst: number;
+  feed: Feed;
 }
 
 export class UsageError extends Error {
@@ -63,6 +71,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         sentences: { type: 'string' },
         recognizers: { type: 'string' },
         worst: { type: 'string', default: '3' },
+        feed: { type: 'string', default: 'utterance' },
       },
       strict: true,
       allowPositionals: false,
@@ -70,7 +79,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   } catch (err) {
     throw new UsageError((err as Error).message, { cause: err });
   }
+  const feed = values.feed as Feed;
+  if (!FEEDS.includes(feed))
+    throw new UsageError(`--feed must be one of ${FEEDS.join(', ')} (got "${values.feed}")`);
   return {
+    feed,
     json: values.json,
     list: values.list,
     voices:

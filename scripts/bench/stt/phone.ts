@@ -86,6 +86,23 @@ export function throughPhone(samples: Int16Array, sampleRate: number): Int16Arra
   return resampleSinc(mulawRoundTrip(narrow), RTP_RATE, RECOGNIZER_RATE);
 }
 
+/**
+ * The silence around an utterance as the agent's recognizer gets it: the VAD's prefix padding
+ * (Silero's default, 500 ms) before the speech, and the silence that ends it (TURN_TIMING's
+ * vadMinSilenceMs, 250 ms) after. The line's silence is digital zero here: G.711 carries zero as
+ * zero, and the test set has no line noise.
+ */
+export const UTTERANCE_PADDING_MS = { before: 500, after: 250 } as const;
+
+/** `pcm` at `sampleRate` with the silence of UTTERANCE_PADDING_MS around it. */
+export function asUtterance(pcm: Int16Array, sampleRate: number): Int16Array {
+  const before = Math.round((UTTERANCE_PADDING_MS.before * sampleRate) / 1000);
+  const after = Math.round((UTTERANCE_PADDING_MS.after * sampleRate) / 1000);
+  const out = new Int16Array(before + pcm.length + after);
+  out.set(pcm, before);
+  return out;
+}
+
 /** 16-bit mono PCM as a WAV file (for a recognizer that takes files). */
 export function wavFile(samples: Int16Array, sampleRate: number): Buffer {
   const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);

@@ -2,7 +2,7 @@
 // provider module only when chosen, so a recognizer's process holds that recognizer alone.
 import { deepgramTranscribe } from './deepgram.js';
 
-export const RECOGNIZER_NAMES = ['moonshine', 'deepgram'] as const;
+export const RECOGNIZER_NAMES = ['moonshine', 'moonshine-base', 'deepgram'] as const;
 export type RecognizerName = (typeof RECOGNIZER_NAMES)[number];
 
 export interface Recognizer {
@@ -16,10 +16,10 @@ export class RecognizerUnavailableError extends Error {
   override name = 'RecognizerUnavailableError';
 }
 
-async function moonshine(): Promise<Recognizer> {
+async function moonshine(modelName?: string): Promise<Recognizer> {
   const ms = await import('../../../agent/providers/moonshine-native.js');
   try {
-    const model = await ms.MoonshineModel.load();
+    const model = await ms.MoonshineModel.load({ model: modelName });
     return { transcribe: (pcm) => model.transcribe(pcm) };
   } catch (err) {
     if (err instanceof ms.MoonshineUnavailableError)
@@ -38,6 +38,7 @@ async function deepgram(): Promise<Recognizer> {
 }
 
 export const LOAD_RECOGNIZER: Record<RecognizerName, () => Promise<Recognizer>> = {
-  moonshine,
+  moonshine: () => moonshine('tiny-en'),
+  'moonshine-base': () => moonshine('base-en'),
   deepgram,
 };

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { admitCall, type CallTrust } from '../../../agent/call-context.js';
 import { runCall, type CallDeps } from '../../../agent/call-session.js';
+import { fixedUseCases } from '../../../store/use-case-cache.js';
 import type { AgentConfig } from '../../../agent/config.js';
 import { GreetingCache } from '../../../agent/greeting-cache.js';
 import type { SpeechProviders } from '../../../agent/providers/index.js';
@@ -160,6 +161,7 @@ function harness(participant: { kind: ParticipantKind; attributes: Record<string
   );
   const deps: CallDeps = {
     config: { useCases, calls: trust, transferRetryBudgetMs: 3000 } as AgentConfig,
+    useCases: fixedUseCases(useCases),
     providers: {
       components: (uc: { id: string }) => {
         assembled.push(uc.id);

@@ -8,7 +8,7 @@ import { VOICES } from '../../../scripts/bench/stt/voices.js';
 describe('parseBenchArgs', () => {
   it('takes every voice, sentence and recognizer when given nothing', () => {
     const a = parseBenchArgs([]);
-    expect(a).toMatchObject({ json: false, list: false, worst: 3 });
+    expect(a).toMatchObject({ json: false, list: false, worst: 3, feed: 'utterance' });
     expect(a.voices).toHaveLength(VOICES.length);
     expect(a.sentences).toHaveLength(SENTENCES.length);
     expect(a.recognizers).toEqual([...RECOGNIZER_NAMES]);
@@ -35,7 +35,12 @@ describe('parseBenchArgs', () => {
     ]);
   });
 
+  it('feeds bare clips when told --feed clip', () => {
+    expect(parseBenchArgs(['--feed', 'clip']).feed).toBe('clip');
+  });
+
   it.each([
+    [['--feed', 'padded'], /--feed must be one of utterance, clip/],
     [['--voices', 'flite-slt,nobody'], /unknown voices: nobody/],
     [['--recognizers', 'whisper'], /unknown recognizers: whisper/],
     [['--sentences', 'pothole,weather'], /unknown sentences: weather/],

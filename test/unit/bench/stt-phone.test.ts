@@ -4,6 +4,8 @@ import { pcmRms } from '../../../agent/audio.js';
 import { parseWav } from '../../../lab/phone/wav.js';
 import {
   RECOGNIZER_RATE,
+  UTTERANCE_PADDING_MS,
+  asUtterance,
   mulawRoundTrip,
   resampleSinc,
   throughPhone,
@@ -90,5 +92,17 @@ describe('wavFile', () => {
     const back = parseWav(wavFile(clip, 16000));
     expect(back.sampleRate).toBe(16000);
     expect(back.samples).toEqual(clip);
+  });
+
+  it("puts the VAD's silence around an utterance: 500 ms before it and 250 ms after", () => {
+    const speech = tone(16000, 0.5, 8000);
+    const fed = asUtterance(speech, 16000);
+    const before = (UTTERANCE_PADDING_MS.before * 16000) / 1000;
+    expect(before).toBe(8000);
+    expect(fed.length).toBe(8000 + speech.length + 4000);
+    expect(fed.subarray(before, before + speech.length)).toEqual(speech);
+    expect(fed.subarray(0, before).every((v) => v === 0)).toBe(true);
+    expect(fed.subarray(before + speech.length).every((v) => v === 0)).toBe(true);
+    expect(asUtterance(speech, 8000).length).toBe(4000 + speech.length + 2000);
   });
 });

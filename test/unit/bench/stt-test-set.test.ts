@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { asUtterance } from '../../../scripts/bench/stt/phone.js';
 import { SENTENCES } from '../../../scripts/bench/stt/sentences.js';
 import { makeTestSet, type Clip } from '../../../scripts/bench/stt/test-set.js';
 import { VOICES } from '../../../scripts/bench/stt/voices.js';
@@ -41,6 +42,15 @@ describe('makeTestSet', () => {
       expect(c.audioMs).toBeGreaterThan(1000); // a sentence, not a click
       expect(c.audioMs).toBeCloseTo((c.pcm.length / 16) | 0, -1);
     }
+  });
+
+  it('feeds a clip as an utterance, with its silence around it, unless told to feed it bare', async () => {
+    const sentences = SENTENCES.slice(0, 1);
+    const voices = [voice('flite-rms')];
+    const [bare] = await makeTestSet(sentences, voices, 'clip');
+    const [fed] = await makeTestSet(sentences, voices);
+    expect(fed!.pcm).toEqual(asUtterance(bare!.pcm, 16000));
+    expect(fed!.audioMs - bare!.audioMs).toBeCloseTo(750, 0);
   });
 
   it.skipIf(!hasEspeak)(

@@ -20,7 +20,19 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
 const ENV_EXAMPLE = readFileSync(join(ROOT, '.env.example'), 'utf8');
-const SEARCHED = ['agent', 'contracts', 'lambdas', 'otel', 'sip', 'guard', 'lab', 'scripts'];
+const SEARCHED = [
+  'agent',
+  'console',
+  'contracts',
+  'lambdas',
+  'otel',
+  'sip',
+  'guard',
+  'lab',
+  'scripts',
+  'store',
+  'twilio',
+];
 const VARIABLE = /^[A-Z][A-Z0-9_]*$/;
 /** A z.object literal whose first key (after any comments) is a variable name. */
 const ENV_OBJECT =

@@ -1,0 +1,113 @@
+// The Twilio way in, in the lab (docs/twilio.md): the Twilio stand-in (REST API and the calls it
+// places) and the product's gateway (twilio/: webhook and Media Streams) assembled from the same
+// validated configuration as `npm run twilio`, against the lab's LiveKit, agent worker and calls
+// table. The gateway runs in the lab's process, as the SMA handler does.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { pino } from 'pino';
+import bundledUseCases from '../../contracts/use-cases.json' with { type: 'json' };
+import { loadUseCases } from '../../contracts/use-cases.js';
+import { loadGatewayConfig } from '../../twilio/config.js';
+import { startTwilioGateway, type TwilioGateway } from '../../twilio/gateway.js';
+import { gatewayParts } from '../../twilio/parts.js';
+import {
+  DEVELOPMENT_CALL_TOKEN_SECRET,
+  DEVELOPMENT_CALLER_KEY_SECRET,
+} from '../chime/local-sma-env.js';
+import { AGENT_NAME } from '../stack/livekit-lab.js';
+import { freePort } from '../stack/net.js';
+import { startTwilioStandIn, type TwilioStandIn } from './twilio-stand-in.js';
+
+export interface LabTwilio {
+  standIn: TwilioStandIn;
+  /** The gateway, once started (after the LiveKit stack). */
+  gateway: TwilioGateway | undefined;
+  /** http://127.0.0.1:port: TWILIO_PUBLIC_URL (the webhook's and the streams' origin). */
+  publicUrl: string;
+  voiceUrl: string;
+  /** What the agent worker needs to control Twilio calls. */
+  workerEnv: Record<string, string>;
+  /** Starts the gateway on the lab's LiveKit and calls table. */
+  startGateway(o: {
+    livekit: { url: string; apiKey: string; apiSecret: string };
+    table: string;
+    logFile?: string;
+  }): Promise<TwilioGateway>;
+  stop(): Promise<void>;
+}
+
+export async function prepareLabTwilio(): Promise<LabTwilio> {
+  const standIn = await startTwilioStandIn();
+  const port = await freePort('tcp');
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const rest = {
+    TWILIO_ACCOUNT_SID: standIn.account.accountSid,
+    TWILIO_AUTH_TOKEN: standIn.account.authToken,
+    TWILIO_PUBLIC_URL: publicUrl,
+    TWILIO_API_URL: standIn.apiUrl,
+  };
+  let stopped: Promise<void> | undefined;
+  const lab: LabTwilio = {
+    standIn,
+    gateway: undefined,
+    publicUrl,
+    voiceUrl: `${publicUrl}/twilio/voice`,
+    workerEnv: rest,
+    async startGateway(o) {
+      const config = loadGatewayConfig({
+        ...rest,
+        TWILIO_GATEWAY_HOST: '127.0.0.1',
+        TWILIO_GATEWAY_PORT: String(port),
+        LIVEKIT_URL: o.livekit.url,
+        LIVEKIT_API_KEY: o.livekit.apiKey,
+        LIVEKIT_API_SECRET: o.livekit.apiSecret,
+        AGENT_NAME,
+        CALL_TOKEN_SECRET: DEVELOPMENT_CALL_TOKEN_SECRET,
+        CALLS_TABLE: o.table,
+        CALLER_KEY_SECRET: DEVELOPMENT_CALLER_KEY_SECRET,
+        // dynalite on these shared cores: the lab's SMA gets the same allowance (lab/lab.ts)
+        ADMISSION_TIMEOUT_MS: process.env.ADMISSION_TIMEOUT_MS ?? '2000',
+        MAX_CONCURRENT_CALLS: process.env.MAX_CONCURRENT_CALLS ?? '10',
+        USE_CASES_REFRESH_SECONDS: '5',
+        USE_CASES_FILE: process.env.USE_CASES_FILE,
+        LOG_LEVEL: 'info', // its own file: the lab's LOG_LEVEL (warn) is for the console
+        LOG_PII: 'true',
+      });
+      const logger = pino(
+        { name: 'twilio-gateway', level: config.logLevel },
+        o.logFile
+          ? pino.destination({ dest: o.logFile, sync: true, mkdir: true, append: false })
+          : pino.destination(2),
+      );
+      const parts = await gatewayParts(config, {
+        fallback: loadUseCases(config.useCasesFile, bundledUseCases),
+        dynamo: new DynamoDBClient({ maxAttempts: 2 }),
+        logger,
+      });
+      const gateway = await startTwilioGateway({
+        host: config.host,
+        port: config.port,
+        webhook: parts.webhook,
+        session: parts.session,
+        logger,
+      });
+      const close = gateway.close.bind(gateway);
+      lab.gateway = {
+        ...gateway,
+        sessions: gateway.sessions,
+        close: async () => {
+          await close();
+          parts.stop();
+        },
+      };
+      return lab.gateway;
+    },
+    async stop() {
+      stopped ??= (async () => {
+        await standIn.stop();
+        await lab.gateway?.close();
+      })();
+      await stopped;
+    },
+  };
+  return lab;
+}

@@ -1,0 +1,86 @@
+// The TwiML callbridge answers Twilio with, built with Twilio's own VoiceResponse (the `twilio`
+// package's TwiML module alone: it loads in tens of milliseconds). Numbers only ever come from the
+// use case's queues, by key: nothing a caller says reaches a <Dial>.
+import VoiceResponse from 'twilio/lib/twiml/VoiceResponse.js';
+import type { UseCase } from '../contracts/use-cases.js';
+import { StreamParameter } from '../contracts/twilio-call.js';
+
+/** What the webhook's answer needs to connect the call to the gateway. */
+export interface StreamTwiml {
+  /** wss:// address of the gateway's stream endpoint. */
+  streamUrl: string;
+  useCase: string;
+  dialed: string;
+  callToken: string;
+  traceparent: string | undefined;
+  /** Said before the stream starts (e.g. the recording notice); none by default. */
+  notice?: string;
+  /** The admission lease's expiry (epoch ms), released by the gateway when the stream ends. */
+  leaseExpiresAtMs?: number;
+}
+
+/** `<Connect><Stream>`: a bidirectional stream to the gateway, the call's context as parameters. */
+export function connectStreamTwiml(s: StreamTwiml): string {
+  const r = new VoiceResponse();
+  if (s.notice) r.say(s.notice);
+  const stream = r.connect().stream({ url: s.streamUrl });
+  const params: Record<string, string | undefined> = {
+    [StreamParameter.useCase]: s.useCase,
+    [StreamParameter.dialed]: s.dialed,
+    [StreamParameter.callToken]: s.callToken,
+    [StreamParameter.traceparent]: s.traceparent,
+    [StreamParameter.lease]: s.leaseExpiresAtMs?.toString(),
+  };
+  for (const [name, value] of Object.entries(params)) {
+    if (value) stream.parameter({ name, value });
+  }
+  return r.toString();
+}
+
+/** Where a `<Dial>` reports how it ended: the webhook's dial-status endpoint for the queue. */
+export interface DialTarget {
+  useCase: UseCase;
+  queue: string;
+  /** `primary` or `fallback`: which of the queue's numbers is dialled. */
+  target: 'primary' | 'fallback';
+  /** The webhook's dial-status URL, without its query (TWILIO_PUBLIC_URL + /twilio/dial-status). */
+  statusUrl: string;
+  /** Said before the dial (the use case's `connecting` notice when the caller is sent to people). */
+  say?: string;
+}
+
+/** Seconds a queue's number rings before the dial counts as unanswered. */
+export const QUEUE_RING_SECONDS = 30;
+
+/**
+ * A `<Dial>` to the queue's number (the fallback's, for `fallback`), reporting to the webhook,
+ * which tries the fallback or apologises when the dial fails. Undefined: the queue has no such
+ * number (the caller then hears the apology).
+ */
+export function dialQueueTwiml(t: DialTarget): string | undefined {
+  const q = t.useCase.queues[t.queue];
+  const number = t.target === 'primary' ? q?.number : q?.fallbackNumber;
+  if (!number) return undefined;
+  const action = new URL(t.statusUrl);
+  action.searchParams.set('useCase', t.useCase.id);
+  action.searchParams.set('queue', t.queue);
+  action.searchParams.set('target', t.target);
+  const r = new VoiceResponse();
+  if (t.say) r.say(t.say);
+  r.dial({ action: action.toString(), timeout: QUEUE_RING_SECONDS }, number);
+  return r.toString();
+}
+
+/** A message, then the end of the call. */
+export function sayAndHangUpTwiml(message: string): string {
+  const r = new VoiceResponse();
+  r.say(message);
+  r.hangup();
+  return r.toString();
+}
+
+export function hangUpTwiml(): string {
+  const r = new VoiceResponse();
+  r.hangup();
+  return r.toString();
+}
