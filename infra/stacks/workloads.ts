@@ -4,8 +4,10 @@
 // webhooks and whose agent workers hold presence connections to it (docs/decisions/deploy-hosting.md).
 //   guard   DynamoDB on the calls table's state and lease items and its open-calls index, the
 //           Voice API's UpdateSipMediaApplicationCall on the SMA, its presence and LiveKit secrets
-//   agent   UpdateSipMediaApplicationCall on the SMA (transfers, hang-ups), its call token,
-//           presence and LiveKit secrets
+//   agent   UpdateSipMediaApplicationCall on the SMA (transfers, hang-ups); DynamoDB on the call's
+//           items (its state, conversation record, callback) and caller profiles, and reads of
+//           the use cases; with a Connect instance, its queues' figures and hours and outbound
+//           callbacks; its call token, presence and LiveKit secrets
 //   livekit the LiveKit API secret (livekit-server's keys, livekit-sip)
 // With `guard.eksClusterName` set, the pod identity associations are made here too.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -13,6 +15,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { profilePk } from '../../contracts/conversations.js';
+import { USE_CASES_PK } from '../../contracts/use-case-items.js';
 import { OPEN_CALLS_INDEX } from '../../lambdas/sma/table.js';
 import type { DeployConfig } from '../config.js';
 import type { CallbridgeSecrets } from './data.js';
@@ -77,6 +81,43 @@ export class WorkloadsStack extends Stack {
 
     this.agentRole = this.podRole('AgentRole', `${config.name}-agent`);
     this.agentRole.addToPolicy(updateCalls);
+    // A call's items (`call#…`: the caller's number from its state for a callback, its record, its
+    // callback) and caller profiles (`profile#…`, deleted when a caller asks to be forgotten).
+    this.agentRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CallItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['call#*', profilePk('*')] },
+        },
+      }),
+    );
+    // The use cases' catalog, read through the agent's cache; never written by the agent.
+    this.agentRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseCases',
+        actions: ['dynamodb:Query'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [USE_CASES_PK] } },
+      }),
+    );
+    if (config.connect) {
+      // The queue check before a transfer and the callbacks it offers (agent/queue-status,
+      // agent/callbacks), on this instance's resources only.
+      this.agentRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ConnectQueues',
+          actions: [
+            'connect:GetCurrentMetricData',
+            'connect:DescribeQueue',
+            'connect:DescribeHoursOfOperation',
+            'connect:StartOutboundVoiceContact',
+          ],
+          resources: [config.connect.instanceArn, `${config.connect.instanceArn}/*`],
+        }),
+      );
+    }
     this.agentRole.addToPolicy(
       readSecrets(secrets.callToken, secrets.guardPresence, secrets.livekitApi),
     );

@@ -67,7 +67,12 @@ const IAM_ACTION: Record<string, string> = {
   Update: 'dynamodb:UpdateItem',
   Query: 'dynamodb:Query',
   BatchGet: 'dynamodb:BatchGetItem',
+  Delete: 'dynamodb:DeleteItem',
   UpdateSipMediaApplicationCall: 'chime:UpdateSipMediaApplicationCall',
+  GetCurrentMetricData: 'connect:GetCurrentMetricData',
+  DescribeQueue: 'connect:DescribeQueue',
+  DescribeHoursOfOperation: 'connect:DescribeHoursOfOperation',
+  StartOutboundVoiceContact: 'connect:StartOutboundVoiceContact',
 };
 function iamActionsOf(commands: Set<string>): Set<string> {
   return new Set(
@@ -378,6 +383,29 @@ describe('workloads stack: the call guard and agent roles', () => {
       Namespace: 'callbridge',
       ServiceAccount: 'callbridge-guard',
     });
+  });
+
+  it('grants the agent exactly the calls its code makes, and reads of the use cases', () => {
+    const statements = statementsOf(workloads, 'AgentRole');
+    // The agent reads the use cases through store/use-case-cache.ts (a Query); the store's writes
+    // are the operators' command's, not the agent's.
+    const code = iamActionsOf(new Set([...commandsIn('agent'), 'Query']));
+    expect(
+      new Set(['dynamodb:', 'chime:', 'connect:'].flatMap((p) => [...actionsOf(statements, p)])),
+    ).toEqual(code);
+    const items = statements.find((s) => s.Sid === 'CallItems')!;
+    expect(items.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['call#*', 'profile#*'] },
+    });
+    const useCases = statements.find((s) => s.Sid === 'UseCases')!;
+    expect(asList(useCases.Action)).toEqual(['dynamodb:Query']);
+    expect(useCases.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [USE_CASES_PK] },
+    });
+    const connect = statements.find((s) => s.Sid === 'ConnectQueues')!;
+    expect(JSON.stringify(connect.Resource)).toContain(
+      'instance/00000000-0000-4000-8000-000000000001',
+    );
   });
 
   it('gives the agent the call token but not the caller key', () => {
