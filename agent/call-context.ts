@@ -8,7 +8,12 @@
 import { ParticipantKind } from '@livekit/rtc-node';
 import { trace, type Context } from '@opentelemetry/api';
 import * as z from 'zod';
-import { verifyCallToken, type CallTokenCheck } from '../contracts/call-token.js';
+import {
+  verifyCallerKey,
+  verifyCallToken,
+  type CallerKeyCheck,
+  type CallTokenCheck,
+} from '../contracts/call-token.js';
 import { CallAttribute } from '../contracts/headers.js';
 import { CALL_PROVIDER, TwilioAttribute, twilioTokenClaims } from '../contracts/twilio-call.js';
 import type { RefusedReason } from '../contracts/reasons.js';
@@ -159,7 +164,15 @@ export interface Refusal {
 }
 
 export type Admission =
-  | { accepted: true; call: CallContext }
+  | {
+      accepted: true;
+      call: CallContext;
+      /**
+       * Set when the participant claimed a caller key its token does not bind: the call is taken,
+       * without the key (no profile is read or written). For the log: never the key itself.
+       */
+      callerKeyRefused?: Exclude<CallerKeyCheck, 'bound'>;
+    }
   | ({
       accepted: false;
       /** As claimed: for the log and the metric only. */ call: CallContext;
@@ -190,9 +203,27 @@ export function admitCall(
     participant.attributes[TwilioAttribute.provider] === CALL_PROVIDER.twilio
       ? twilioRefusalOf(claimed.twilio, trust, nowMs)
       : refusalOf(claimed.sma, participant.attributes, trust, nowMs);
-  return refusal
-    ? { accepted: false, call: claimed, ...refusal }
-    : { accepted: true, call: claimed };
+  if (refusal) return { accepted: false, call: claimed, ...refusal };
+  const keyCheck = callerKeyCheckOf(claimed, trust);
+  if (keyCheck === 'bound' || keyCheck === undefined) return { accepted: true, call: claimed };
+  const { callerKey: _unbound, ...call } = claimed;
+  return { accepted: true, call, callerKeyRefused: keyCheck };
+}
+
+/**
+ * Whether the caller key the participant claims is the one its token binds to the call (a valid
+ * token must not be paired with another caller's key). Undefined when it claims none. Only the
+ * SMA sends one; a Twilio call claiming one has it refused.
+ */
+function callerKeyCheckOf(call: CallContext, trust: CallTrust): CallerKeyCheck | undefined {
+  if (call.callerKey === undefined) return undefined;
+  if (!call.sma || trust.secret === undefined) return 'unbound';
+  const claims = {
+    transactionId: call.sma.transactionId,
+    applicationId: call.sma.sipMediaApplicationId,
+    callerKey: call.callerKey,
+  };
+  return verifyCallerKey(call.sma.token, claims, trust.secret);
 }
 
 /**

@@ -151,6 +151,13 @@ export async function runCall(
   // Watched from here, so the answer's time is when it happened, even while the session starts.
   const answered = whenAnswered(ctx.room, participant);
   const log = callLogger(deps.logger, ctx.room.name, call);
+  if (admission.callerKeyRefused) {
+    // The key itself is never logged: it names the caller.
+    log.warn(
+      { reason: 'caller_key_refused', check: admission.callerKeyRefused },
+      'caller key not bound by the call token: no profile for this call',
+    );
+  }
   const memory = callMemoryFor(call, deps.table, deps.config.table, log);
   const welcome = new Welcome();
   if (memory) welcome.prepare(memory, call.useCase, deps.providers.renderSpeech, log);

@@ -24,7 +24,7 @@ const RUNTIME =
 
 /** The acknowledgements of one deployment's stacks. */
 export function acknowledgements(stacks: CallbridgeStacks): Map<Stack, Acknowledgement[]> {
-  const { data, callControl } = stacks;
+  const { data, callControl, workloads } = stacks;
   const rule = (r: string) => `AwsSolutions-${r}`;
   const own = (path: string, id: string, reason: string): Acknowledgement => ({ path, id, reason });
   const provider = 'ChimeResourcesProvider/framework-onEvent';
@@ -84,6 +84,18 @@ export function acknowledgements(stacks: CallbridgeStacks): Map<Stack, Acknowled
           'The log streams of its own log group, which Lambda names per instance.',
         ),
       ],
+    ],
+    [
+      workloads,
+      workloads.connectInstanceArn
+        ? [
+            own(
+              'AgentRole/DefaultPolicy',
+              rule(`IAM5[Resource::${workloads.connectInstanceArn}/*]`),
+              "Connect names a queue, its hours and each outbound contact under the instance, and a contact's id is made per call: the agent's queue checks and callbacks are granted this one instance's resources.",
+            ),
+          ]
+        : [],
     ],
   ]);
 }

@@ -4,14 +4,54 @@
 // DynamoDB is slow or down the last good catalog serves; before any read has succeeded, the file
 // bundled with the code (or USE_CASES_FILE) does. A catalog the table holds but that does not
 // validate is refused as a whole, and the last good one serves.
-import type { UseCaseCatalog } from '../contracts/use-cases.js';
+//
+// A call keeps the use case it started with: the SMA records the version it bridged the call with
+// (TransactionAttributes) and later events of the call ask for that version (`atVersion`), which
+// this cache holds for the last versions it served, or reads from the table within a small budget;
+// past it the current version serves, so a read never delays a call.
+import { UseCaseCatalog, type UseCase } from '../contracts/use-cases.js';
 
 /** Reads the stored catalog within `signal`; undefined when the table holds none. */
 export type ReadCatalog = (signal: AbortSignal) => Promise<UseCaseCatalog | undefined>;
 
+/** Reads one version of a use case within `signal`; undefined when the table holds none such. */
+export type ReadVersion = (
+  id: string,
+  version: number,
+  signal: AbortSignal,
+) => Promise<UseCase | undefined>;
+
 /** What a process reads its use cases from (the SMA handler and the agent take this). */
 export interface UseCaseSource {
   current(): UseCaseCatalog;
+  /** The stored version of use case `id` in the current catalog; undefined when not from the table. */
+  versionOf?(id: string): number | undefined;
+  /** Use case `id` as it was at `version`; undefined when it cannot be had within the budget. */
+  atVersion?(id: string, version: number): Promise<UseCase | undefined>;
+}
+
+const VERSIONS = new WeakMap<UseCaseCatalog, ReadonlyMap<string, number>>();
+
+/** Marks `catalog` as read from the table with these versions (store/use-case-store.ts). */
+export function versionedCatalog(
+  catalog: UseCaseCatalog,
+  versions: ReadonlyMap<string, number>,
+): UseCaseCatalog {
+  VERSIONS.set(catalog, versions);
+  return catalog;
+}
+
+/** The stored versions of a catalog read from the table; undefined for the bundled file. */
+export function catalogVersions(catalog: UseCaseCatalog): ReadonlyMap<string, number> | undefined {
+  return VERSIONS.get(catalog);
+}
+
+/** `catalog` with use case `uc` in place of the one of the same id. */
+export function withUseCase(catalog: UseCaseCatalog, uc: UseCase): UseCaseCatalog {
+  return new UseCaseCatalog({
+    ...catalog.file,
+    useCases: catalog.file.useCases.map((u) => (u.id === uc.id ? uc : u)),
+  });
 }
 
 /** A source that never changes: the bundled file, in tests and tools. */
@@ -30,6 +70,12 @@ export interface UseCaseCacheOptions {
   /** After a failed refresh, how long before the next (ms). */
   retryMs?: number;
   now?: () => number;
+  /** Reads a version no longer (or not yet) held in memory; without it, only held ones serve. */
+  readVersion?: ReadVersion;
+  /** The budget of one version read (ms); 150 by default. */
+  versionTimeoutMs?: number;
+  /** How many use-case versions are held in memory; 64 by default. */
+  keepVersions?: number;
   /** Told of each refresh that failed (the error's name only: never a body). */
   onError?: (code: string) => void;
   /** Told when a refresh brings a catalog unlike the one serving. */
@@ -60,11 +106,51 @@ export class UseCaseCache implements UseCaseSource {
   private stamp = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** Recent versions, `id#version`, oldest first. */
+  private readonly held = new Map<string, UseCase>();
 
   constructor(private readonly opts: UseCaseCacheOptions) {
     this.catalog = opts.fallback;
     this.now = opts.now ?? Date.now;
     this.stamp = stampOf(opts.fallback);
+  }
+
+  versionOf(id: string): number | undefined {
+    return catalogVersions(this.catalog)?.get(id);
+  }
+
+  /**
+   * Use case `id` at `version`: from memory, or read within `versionTimeoutMs`. Undefined when the
+   * read fails or is slow (the caller serves the current version); never rejects.
+   */
+  async atVersion(id: string, version: number): Promise<UseCase | undefined> {
+    if (this.versionOf(id) === version) return this.catalog.byIdOrUndefined(id);
+    const held = this.held.get(`${id}#${version}`);
+    if (held || !this.opts.readVersion) return held;
+    const signal = AbortSignal.timeout(this.opts.versionTimeoutMs ?? 150);
+    const expired = new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+    );
+    expired.catch(() => undefined);
+    try {
+      const uc = await Promise.race([this.opts.readVersion(id, version, signal), expired]);
+      if (uc) this.hold(id, version, uc);
+      return uc;
+    } catch (err) {
+      this.opts.onError?.(signal.aborted ? 'timeout' : err instanceof Error ? err.name : 'unknown');
+      return undefined;
+    }
+  }
+
+  private hold(id: string, version: number, uc: UseCase): void {
+    const key = `${id}#${version}`;
+    this.held.delete(key);
+    this.held.set(key, uc);
+    const keep = this.opts.keepVersions ?? 64;
+    for (const old of this.held.keys()) {
+      if (this.held.size <= keep) break;
+      this.held.delete(old);
+    }
   }
 
   /** The catalog to serve now; starts a refresh in the background when it is due. */
@@ -131,6 +217,11 @@ export class UseCaseCache implements UseCaseSource {
     this.readAtMs = this.now();
     const stamp = stampOf(catalog);
     const changed = stamp !== this.stamp || source !== this.source;
+    const versions = catalogVersions(catalog);
+    for (const uc of catalog.all) {
+      const v = versions?.get(uc.id);
+      if (v !== undefined) this.hold(uc.id, v, uc);
+    }
     this.catalog = catalog;
     this.source = source;
     this.stamp = stamp;

@@ -25,7 +25,14 @@ import {
   type UseCaseChange,
   type VersionItem,
 } from '../contracts/use-case-items.js';
-import { parseUseCases, useCaseFileProblems, type UseCaseCatalog } from '../contracts/use-cases.js';
+import {
+  parseUseCases,
+  useCaseFileProblems,
+  useCaseSchema,
+  type UseCase,
+  type UseCaseCatalog,
+} from '../contracts/use-cases.js';
+import { versionedCatalog } from './use-case-cache.js';
 
 export class UseCaseStoreError extends Error {
   override name = 'UseCaseStoreError';
@@ -103,7 +110,23 @@ export class UseCaseStore {
   async readCatalog(opts: ReadOptions = {}): Promise<UseCaseCatalog | undefined> {
     const stored = await this.readStored(opts);
     if (!stored) return undefined;
-    return parseUseCases(fileOf(stored), `use cases in table ${this.table}`);
+    const catalog = parseUseCases(fileOf(stored), `use cases in table ${this.table}`);
+    return versionedCatalog(catalog, new Map(stored.useCases.map((u) => [u.id, u.version])));
+  }
+
+  /**
+   * Use case `id` as it was at `version` (a call in progress keeps the version it started with);
+   * undefined when the table holds no such version or its body no longer validates.
+   */
+  async useCaseAt(
+    id: string,
+    version: number,
+    opts: ReadOptions = {},
+  ): Promise<UseCase | undefined> {
+    const item = await this.version(id, version, opts);
+    if (!item) return undefined;
+    const parsed = useCaseSchema.safeParse(JSON.parse(item.Body));
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** Every version of one use case, oldest first. */
@@ -117,13 +140,18 @@ export class UseCaseStore {
     return items.map((i) => versionItem.parse(i));
   }
 
-  async version(id: string, version: number): Promise<VersionItem | undefined> {
+  async version(
+    id: string,
+    version: number,
+    opts: ReadOptions = {},
+  ): Promise<VersionItem | undefined> {
     const res = await this.doc.send(
       new GetCommand({
         TableName: this.table,
         Key: { pk: useCasePk(id), sk: versionSk(version) },
         ConsistentRead: true,
       }),
+      { abortSignal: opts.abortSignal },
     );
     return res.Item ? versionItem.parse(res.Item) : undefined;
   }

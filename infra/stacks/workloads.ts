@@ -40,6 +40,8 @@ export class WorkloadsStack extends Stack {
   readonly guardRole: iam.Role;
   readonly agentRole: iam.Role;
   readonly livekitRole: iam.Role;
+  /** The Connect instance whose resources the agent may read and call back through, if any. */
+  readonly connectInstanceArn: string | undefined;
 
   constructor(scope: Construct, id: string, props: WorkloadsStackProps) {
     super(scope, id, props);
@@ -102,6 +104,7 @@ export class WorkloadsStack extends Stack {
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [USE_CASES_PK] } },
       }),
     );
+    this.connectInstanceArn = config.connect?.instanceArn;
     if (config.connect) {
       // The queue check before a transfer and the callbacks it offers (agent/queue-status,
       // agent/callbacks), on this instance's resources only.

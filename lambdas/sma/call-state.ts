@@ -1,8 +1,8 @@
 // The call's control state, carried by Chime in TransactionAttributes from one invocation to the
 // next (docs/architecture.md: DynamoDB may be down, so the next decision must not need it).
 // Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it
-// (ten keys in all, never all set at once: `lease` is dropped when the call leaves the agent, before
-// the transfer's keys are set).
+// (eleven keys in all, never all set at once: `lease` is dropped when the call leaves the agent,
+// before the transfer's keys are set, and `end` is set only once the call is ending).
 import * as z from 'zod';
 import { transferReasonOf } from '../../contracts/reasons.js';
 import { MAX_ATTRIBUTE_PAIRS, MAX_ATTRIBUTES_BYTES, attributesBytes } from './actions.js';
@@ -34,6 +34,15 @@ export type TransferTarget = z.infer<typeof TransferTarget>;
 const fields = {
   phase: Phase,
   useCase: z.string().min(1).max(64),
+  /**
+   * The stored version of the use case the call started with: later events of the call decide with
+   * it, so an operator's change applies to the next call, never to this one. Unset when the use
+   * cases come from the bundled file.
+   */
+  version: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
   queue: z.string().min(1).max(64),
   target: TransferTarget,
   /** A closed set (contracts/reasons.ts): anything else reads `unspecified`. */

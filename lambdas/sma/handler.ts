@@ -16,7 +16,9 @@ import { EventType, parseEvent, type SmaEvent } from './events.js';
 import { anyOwner, foreignId, type Owner } from './invoker.js';
 import type { CallJournal, JournalEntry, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
-import type { UseCaseSource } from '../../store/use-case-cache.js';
+import { withUseCase, type UseCaseSource } from '../../store/use-case-cache.js';
+import type { UseCaseCatalog } from '../../contracts/use-cases.js';
+import type { CallState } from './call-state.js';
 import type { SmaInstruments } from '../../otel/instruments.js';
 import {
   noTracing,
@@ -197,6 +199,43 @@ function countJournalFailures(
   log.warn({ reason: 'journal_write_failed', errors: journal.errors }, 'journal write failed');
 }
 
+/**
+ * The use cases to decide an event with: the current ones, except that a call under way keeps the
+ * version of its use case it started with (`version` in its attributes). A version that cannot be
+ * had in budget gives way to the current one, logged: a read never delays a call.
+ */
+async function pinnedUseCases(
+  source: UseCaseSource,
+  ev: SmaEvent,
+  st: CallState,
+  log: Logger,
+): Promise<UseCaseCatalog> {
+  const catalog = source.current();
+  const starts = ev.type === 'NEW_INBOUND_CALL' || ev.type === 'NEW_OUTBOUND_CALL';
+  const { useCase: id, version } = st;
+  if (starts || id === undefined || version === undefined || !source.atVersion) return catalog;
+  if (source.versionOf?.(id) === version || !catalog.byIdOrUndefined(id)) return catalog;
+  const pinned = await source.atVersion(id, version);
+  if (pinned) return withUseCase(catalog, pinned);
+  log.warn(
+    { reason: 'use_case_version_unread', useCase: id, version },
+    "the call's use case version was not read; the current one serves",
+  );
+  return catalog;
+}
+
+/**
+ * The decision with the version of its use case recorded: the one the call already holds, or, as
+ * a call starts (or its use case is first named), the current one.
+ */
+function withVersion(d: Decision, st: CallState, source: UseCaseSource | undefined): Decision {
+  const id = d.state.useCase;
+  if (id === undefined) return d;
+  const version =
+    id === st.useCase && st.version !== undefined ? st.version : source?.versionOf?.(id);
+  return version === undefined ? d : { ...d, state: { ...d.state, version } };
+}
+
 async function handleParsed(
   deps: HandlerDeps,
   ev: SmaEvent,
@@ -205,12 +244,13 @@ async function handleParsed(
 ): Promise<SmaResponse> {
   const { instruments: i } = deps;
   const nowMs = deps.now();
+  const st = readState(ev.attributes);
   const config = deps.useCases
-    ? { ...deps.config, useCases: deps.useCases.current() }
+    ? { ...deps.config, useCases: await pinnedUseCases(deps.useCases, ev, st, log) }
     : deps.config;
   const admitter = deps.admission ?? admitAll;
   const admission = await askAdmission(admitter, config, ev, nowMs, log);
-  const d = decide(ev, { config, nowMs, admission });
+  const d = withVersion(decide(ev, { config, nowMs, admission }), st, deps.useCases);
   const response = answerOf(ev, d, log, () => {
     i.handlerErrors.add(1, { event_type: ev.type });
     span.failed('invalid_response');

@@ -21,6 +21,8 @@ const dynamo = new DynamoDBClient({ maxAttempts: 2 });
 const store = new UseCaseStore(dynamo, config.callsTable);
 const useCases = new UseCaseCache({
   read: (abortSignal) => store.readCatalog({ abortSignal }),
+  // A call in progress keeps its use case's version; a new environment reads it once, in budget.
+  readVersion: (id, version, abortSignal) => store.useCaseAt(id, version, { abortSignal }),
   fallback: config.decide.useCases,
   ...config.useCaseCache,
   onError: (code) =>

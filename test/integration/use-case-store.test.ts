@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bundled from '../../contracts/use-cases.json' with { type: 'json' };
 import { parseUseCases } from '../../contracts/use-cases.js';
-import { UseCaseCache } from '../../store/use-case-cache.js';
+import { catalogVersions, UseCaseCache } from '../../store/use-case-cache.js';
 import { UseCaseStore, UseCaseStoreError } from '../../store/use-case-store.js';
 import { ensureCallsTable } from '../../lambdas/sma/table.js';
 import { runUseCaseCommand } from '../../scripts/use-case.js';
@@ -101,6 +101,32 @@ describe('UseCaseStore', () => {
     ]);
     expect((await store.readCatalog())?.byIdOrUndefined('city-311')?.greeting).toBe(city.greeting);
     await expect(store.rollback('city-311', 9)).rejects.toThrow('has no version 9');
+  });
+
+  it('reads the catalog with each use case version, and any one version (a call in progress keeps its own)', async () => {
+    const { store } = await freshStore();
+    await store.seed(bundled);
+    await store.put(withGreeting('Version two.'));
+    const catalog = await store.readCatalog();
+    expect(catalogVersions(catalog!)?.get('city-311')).toBe(2);
+    expect(catalogVersions(catalog!)?.get('city-311-residents')).toBe(1);
+    expect((await store.useCaseAt('city-311', 1))?.greeting).toBe(city.greeting);
+    expect((await store.useCaseAt('city-311', 2))?.greeting).toBe('Version two.');
+    expect(await store.useCaseAt('city-311', 7)).toBeUndefined();
+
+    // An environment that started after the put reads version 1 from the table once.
+    const cache = new UseCaseCache({
+      read: (abortSignal) => store.readCatalog({ abortSignal }),
+      readVersion: (id, version, abortSignal) => store.useCaseAt(id, version, { abortSignal }),
+      fallback,
+      refreshMs: 60_000,
+      timeoutMs: 2000,
+      versionTimeoutMs: 2000,
+    });
+    await cache.refresh();
+    expect(cache.versionOf('city-311')).toBe(2);
+    expect((await cache.atVersion('city-311', 1))?.greeting).toBe(city.greeting);
+    expect((await cache.atVersion('city-311', 2))?.greeting).toBe('Version two.');
   });
 
   it('refuses an invalid use case with every problem named, and writes nothing', async () => {

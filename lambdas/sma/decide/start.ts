@@ -22,6 +22,12 @@ function agentBridge(ev: SmaEvent, f: CallFacts, ctx: DecideContext): Action {
   const applicationId = ev.applicationId ?? '';
   const { secret, ttlMs } = ctx.config.callToken;
   const fromMs = ev.legA?.startMs ?? ctx.nowMs;
+  // The agent keys the caller's profile by it, and never learns the number. The token binds it to
+  // the call, so no other caller's key can be paired with this call's token.
+  const key =
+    ctx.config.callerKeySecret && isE164(ev.legA?.from) && ev.type === 'NEW_INBOUND_CALL'
+      ? callerKey(ev.legA.from, ctx.config.callerKeySecret)
+      : undefined;
   const headers = buildCallHeaders({
     transactionId: ev.transactionId,
     applicationId,
@@ -29,14 +35,11 @@ function agentBridge(ev: SmaEvent, f: CallFacts, ctx: DecideContext): Action {
     useCase: f.useCase.id,
     traceparent: callTraceparent(ev.transactionId),
     callToken: signCallToken(
-      { transactionId: ev.transactionId, applicationId },
+      { transactionId: ev.transactionId, applicationId, ...(key ? { callerKey: key } : {}) },
       fromMs + ttlMs,
       secret,
     ),
-    // The agent keys the caller's profile by it, and never learns the number.
-    ...(ctx.config.callerKeySecret && isE164(ev.legA?.from) && ev.type === 'NEW_INBOUND_CALL'
-      ? { callerKey: callerKey(ev.legA.from, ctx.config.callerKeySecret) }
-      : {}),
+    ...(key ? { callerKey: key } : {}),
   });
   return bridgeToAgent({
     arn: ctx.config.voiceConnectorArn,
