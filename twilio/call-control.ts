@@ -4,12 +4,11 @@
 // key the agent names, never a number anyone says); a hang-up completes the call. Updating the
 // call ends its <Connect><Stream>: the gateway sees the stream stop and empties the room.
 // Throttling (429) and server errors are retried with backoff within the budget, as for Chime.
-import type { Context } from '@opentelemetry/api';
+import { trace, type Context } from '@opentelemetry/api';
 import type { Twilio } from 'twilio';
 import type { TwilioCall } from '../agent/call-context.js';
 import {
   CallControlError,
-  retryWithinBudget,
   type CallControl,
   type CallUpdateRequest,
 } from '../agent/call-control.js';
@@ -106,20 +105,33 @@ export class TwilioCallControl implements CallControl {
   }
 
   private async send(update: CallUpdateRequest): Promise<void> {
-    const startedAt = Date.now(); // loading the client is part of the budget
+    const started = Date.now();
     const params = this.params(update);
     const calls = await this.opts.calls;
-    await retryWithinBudget({
-      action: update.action,
-      budgetMs: this.budgetMs,
-      sleep: this.sleep,
-      startedAt,
-      attempt: () => calls.update(this.opts.call.callSid, params),
-      retryable: isRetryableTwilio,
-      describe: (err) => {
-        const e = err as { status?: number; name?: string };
-        return e.status !== undefined ? `HTTP ${e.status}` : (e.name ?? 'Error');
-      },
-    });
+    let delayMs = 150;
+    for (let attempt = 1; ; attempt++) {
+      trace.getActiveSpan()?.setAttribute('callbridge.call_update.attempts', attempt);
+      try {
+        await calls.update(this.opts.call.callSid, params);
+        return;
+      } catch (err) {
+        const retryable = isRetryableTwilio(err);
+        const left = this.budgetMs - (Date.now() - started);
+        if (!retryable || left < delayMs) {
+          const e = err as { status?: number; name?: string };
+          const what = e.status !== undefined ? `HTTP ${e.status}` : (e.name ?? 'Error');
+          throw new CallControlError(
+            `call update ${update.action} failed: ${what}`,
+            retryable,
+            attempt,
+            {
+              cause: err,
+            },
+          );
+        }
+        await this.sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
   }
 }
