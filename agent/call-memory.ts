@@ -27,8 +27,12 @@ import type { CallUpdateRequest } from './call-control.js';
 import type { CallContext } from './call-context.js';
 import type { CallControl } from './call-control.js';
 
-/** How long the profile read may take: it overlaps the ring, and the greeting never waits for it. */
-export const PROFILE_READ_BUDGET_MS = 250;
+/**
+ * How long the profile read may take. It overlaps the ring and the greeting never waits for it; a
+ * welcome ready after the greeting has ended is not said (agent/welcome.ts), so the budget only
+ * bounds the request. It covers a job process's first request (a new connection) on a busy host.
+ */
+export const PROFILE_READ_BUDGET_MS = 2000;
 
 export interface MemoryTable {
   client: DynamoDBClient;
