@@ -27,6 +27,8 @@ export default tseslint.config(
       'otel/**',
       'guard/**',
       'twilio/**',
+      'infra/**',
+      'deploy/**',
     ],
     rules: {
       'no-restricted-imports': [

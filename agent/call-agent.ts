@@ -12,7 +12,10 @@ import { requestCallbackTool } from './tools/request-callback.js';
 import type { CallMemory } from './call-memory.js';
 import { forgetMeTool, rememberNameTool } from './tools/caller-memory.js';
 import { endCallTool } from './tools/end-call.js';
+import { leaveMessageTool, offersMessage } from './tools/leave-message.js';
 import { transferToHumanTool } from './tools/transfer-to-human.js';
+import { switchLanguageTools } from './language-switch.js';
+import type { SpeechProviders } from './providers/index.js';
 
 export interface CallAgentDeps {
   call: CallContext;
@@ -26,6 +29,10 @@ export interface CallAgentDeps {
   memory?: CallMemory;
   /** Queue status, callbacks, the keypad (agent/handoff.ts); undefined: a plain transfer. */
   handoff?: HandoffServices;
+  /** The call's speech set: with it, a use case that lists languages gets switch_language. */
+  providers?: SpeechProviders;
+  /** Told of each language switch (agent/language-switch.ts). */
+  onLanguageSwitched?: (language: string) => void;
 }
 
 export function instructionsFor(call: CallContext): string {
@@ -53,9 +60,21 @@ export function createCallAgent(deps: CallAgentDeps, model?: llm.LLM): voice.Age
       queues: deps.handoff?.queues,
     }),
     ...callbackTools(deps),
+    // Where the use case takes messages (the SMA records them: its `voicemail`).
+    ...(offersMessage(call.useCase) ? [leaveMessageTool({ call, control, logger, lines })] : []),
     endCallTool({ call, control, logger, lines, leave: deps.leave }),
     // Only where something is remembered: a phone call with the calls table.
     ...(deps.memory ? [rememberNameTool(deps.memory, logger), forgetMeTool(deps.memory)] : []),
+    ...(deps.providers
+      ? switchLanguageTools({
+          call,
+          providers: deps.providers,
+          lines,
+          logger,
+          instructionsFor,
+          onSwitched: deps.onLanguageSwitched,
+        })
+      : []),
   ];
   return new voice.Agent({
     instructions: instructionsFor(deps.call),

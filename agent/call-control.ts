@@ -111,38 +111,62 @@ export class ChimeCallControl implements CallControl {
   }
 
   private async send(update: CallUpdate): Promise<void> {
-    const started = Date.now();
     const command = new UpdateSipMediaApplicationCallCommand({
       SipMediaApplicationId: this.opts.sipMediaApplicationId,
       TransactionId: this.opts.transactionId,
       Arguments: toCallUpdateArguments(update),
     });
-    let delayMs = 150;
-    for (let attempt = 1; ; attempt++) {
-      trace.getActiveSpan()?.setAttribute('callbridge.call_update.attempts', attempt);
-      const remaining = this.budgetMs - (Date.now() - started);
-      try {
-        await this.opts.client.send(command, {
-          abortSignal: AbortSignal.timeout(Math.max(remaining, 100)),
-        });
-        return;
-      } catch (err) {
-        const retryable = isRetryable(err);
-        const left = this.budgetMs - (Date.now() - started);
-        if (!retryable || left < delayMs) {
-          const what = (err as Error).name ?? 'Error';
-          throw new CallControlError(
-            `call update ${update.action} failed: ${what}`,
-            retryable,
-            attempt,
-            {
-              cause: err,
-            },
-          );
-        }
-        await this.sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, 1000);
+    await retryWithinBudget({
+      action: update.action,
+      budgetMs: this.budgetMs,
+      sleep: this.sleep,
+      attempt: (remainingMs) =>
+        this.opts.client.send(command, {
+          abortSignal: AbortSignal.timeout(Math.max(remainingMs, 100)),
+        }),
+      retryable: isRetryable,
+      describe: (err) => (err as Error).name ?? 'Error',
+    });
+  }
+}
+
+/**
+ * Sends one call update, again after a backoff (150 ms, doubling up to 1 s) while the failure is
+ * retryable and the budget has room for the wait; the span's `attempts` says how many it took.
+ * Shared by every way a call is controlled (the SMA's Voice API, Twilio's REST API).
+ */
+export async function retryWithinBudget(o: {
+  action: CallUpdate['action'];
+  budgetMs: number;
+  sleep: (ms: number) => Promise<void>;
+  /** One attempt, given the time left in the budget. */
+  attempt: (remainingMs: number) => Promise<unknown>;
+  retryable: (err: unknown) => boolean;
+  /** The failure as the error message names it (an error name, an HTTP status). */
+  describe: (err: unknown) => string;
+  /** When the budget began (default: now), if the update had work to do before its first send. */
+  startedAt?: number;
+}): Promise<void> {
+  const started = o.startedAt ?? Date.now();
+  let delayMs = 150;
+  for (let attempt = 1; ; attempt++) {
+    trace.getActiveSpan()?.setAttribute('callbridge.call_update.attempts', attempt);
+    try {
+      await o.attempt(o.budgetMs - (Date.now() - started));
+      return;
+    } catch (err) {
+      const retryable = o.retryable(err);
+      const left = o.budgetMs - (Date.now() - started);
+      if (!retryable || left < delayMs) {
+        throw new CallControlError(
+          `call update ${o.action} failed: ${o.describe(err)}`,
+          retryable,
+          attempt,
+          { cause: err },
+        );
       }
+      await o.sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 1000);
     }
   }
 }

@@ -23,6 +23,7 @@ import {
   type ProfileItem,
   type TranscriptLine,
 } from '../contracts/conversations.js';
+import { HANDOFF_SUMMARY_MAX } from '../contracts/handoff-context.js';
 import type { CallUpdateRequest } from './call-control.js';
 import type { CallContext } from './call-context.js';
 import type { CallControl } from './call-control.js';
@@ -78,6 +79,7 @@ function outcomeOf(update: CallUpdateRequest | undefined): string {
   if (update.action === 'transfer') {
     return `Transferred to ${update.queue} (${update.reason})`;
   }
+  if (update.action === 'voicemail') return 'The caller left a message';
   return `The agent ended the call (${update.reason})`;
 }
 
@@ -99,6 +101,8 @@ export class CallMemory {
   private forgotten = false;
   private lastUpdate: CallUpdateRequest | undefined;
   private readonly startedAt: number;
+  /** The language the caller switched the call to (agent/language-switch.ts), if they did. */
+  private language: string | undefined;
 
   constructor(
     private readonly call: CallContext,
@@ -135,6 +139,11 @@ export class CallMemory {
         );
       });
     return this.profileRead;
+  }
+
+  /** The caller switched the call to `language`: the record and the profile keep it. */
+  languageChanged(language: string): void {
+    this.language = language;
   }
 
   /** The returning caller's name, if the profile came in time and holds one. */
@@ -200,7 +209,7 @@ export class CallMemory {
       pk: `call#${tx}`,
       sk: CONVERSATION_SK,
       UseCase: this.call.useCase.id,
-      Language: this.call.useCase.language,
+      Language: this.language ?? this.call.useCase.language,
       StartedAt: this.startedAt,
       EndedAt: endedAt,
       Transcript: transcript,
@@ -231,7 +240,7 @@ export class CallMemory {
       pk: profilePk(this.key),
       sk: PROFILE_SK,
       ...(name ? { Name: name } : {}),
-      Language: this.call.useCase.language,
+      Language: this.language ?? this.call.useCase.language,
       Calls: calls,
       UpdatedAt: at,
       ExpiresAt: Math.floor(at / 1000) + this.table.profileTtlSeconds,
@@ -267,4 +276,27 @@ export function callMemoryFor(
   const memory = new CallMemory(call, { ...table, client }, logger);
   void memory.readProfile(); // overlaps the ring; the greeting never waits for it
   return memory;
+}
+
+/**
+ * The summary handed to the person a caller is transferred to (contracts/handoff-context.ts),
+ * made without a model like summaryOf: the topic (the frequent question the caller's words match,
+ * if any), what the caller first said, what the agent last answered, and how many turns. Personal
+ * data: it goes to the SMA with the transfer and is never logged.
+ */
+export function handoffSummaryOf(
+  transcript: readonly TranscriptLine[],
+  topic: string | undefined,
+): string {
+  const caller = transcript.filter((l) => l.role === 'caller');
+  if (caller.length === 0) return 'The caller said nothing to the assistant.';
+  const first = caller[0]!.text;
+  const lastAnswer = transcript.filter((l) => l.role === 'agent').at(-1)?.text;
+  const parts = [
+    topic ? `Topic: ${topic.replace(/[.?!]+$/, '')}.` : '',
+    `Caller said: "${clip(first, 140)}".`,
+    lastAnswer ? `Assistant answered: "${clip(lastAnswer, 140)}".` : '',
+    `${caller.length} caller turn(s).`,
+  ];
+  return clip(parts.filter(Boolean).join(' '), HANDOFF_SUMMARY_MAX);
 }

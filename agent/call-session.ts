@@ -5,12 +5,14 @@
 // to a person. A silent caller is checked in on, and a call kept to its use case's length
 // (agent/call-limits.ts).
 import { voice, type JobContext } from '@livekit/agents';
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { callTraceId } from '../otel/traceparent.js';
+import { DynamoHandoffClaims } from '../store/handoff-claims.js';
 import type { UseCaseSource } from '../store/use-case-cache.js';
-import { isConsoleSupervisor } from '../contracts/console.js';
+import { agentFigureAttributes, isConsoleSupervisor } from '../contracts/console.js';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
 import { CallLimits, followSession, sessionLimitActions } from './call-limits.js';
@@ -49,12 +51,31 @@ export interface CallDeps {
   handoff?: HandoffServices;
 }
 
-function controlFor(call: CallContext, config: AgentConfig): CallControl | undefined {
+/** The budget of a Twilio transfer's rolling-number claim, as the SMA's (ADMISSION_TIMEOUT_MS). */
+const CLAIM_TIMEOUT_MS = 300;
+
+function controlFor(
+  call: CallContext,
+  config: AgentConfig,
+  table?: DynamoDBClient,
+): CallControl | undefined {
   if (call.twilio) {
-    // A Twilio call (docs/twilio.md): the same interface, through Twilio's REST API.
+    // A Twilio call (docs/twilio.md): the same interface, through Twilio's REST API; with the calls
+    // table, a transfer with context claims a rolling number as the SMA does (docs/handoff.md).
+    const traceId =
+      (call.traceContext && trace.getSpanContext(call.traceContext)?.traceId) ??
+      callTraceId(call.twilio.callSid);
     return TwilioCallControl.forCall(call.twilio, call.useCase, {
       traceContext: call.traceContext,
       budgetMs: config.transferRetryBudgetMs,
+      ...(table && config.table
+        ? {
+            claims: new DynamoHandoffClaims(table, config.table.name, {
+              timeoutMs: CLAIM_TIMEOUT_MS,
+            }),
+            traceId,
+          }
+        : {}),
     });
   }
   if (!call.sma) return undefined;
@@ -279,7 +300,7 @@ function prepareSession(
   memory?: CallMemory,
 ) {
   const limits = new CallLimits({ limits: call.useCase.limits, logger: log });
-  const limited = limits.watch(controlFor(call, deps.config));
+  const limited = limits.watch(controlFor(call, deps.config, deps.table));
   const control = memory ? memory.watch(limited) : limited;
   const lines = new CallLines(call.useCase, deps.greetings);
   const leave = () => ctx.shutdown('agent_left');
@@ -325,9 +346,24 @@ function superviseCall(
     // job ends, the worker's load drops, and nothing lingers in the room.
     ctx.shutdown('call_ended');
   });
+  // The figures so far, on the agent's own participant: the console's live call list reads them.
+  let ttfaMs: number | undefined;
+  const turnsMs: number[] = [];
+  const publishFigures = () =>
+    void ctx.room.localParticipant
+      ?.setAttributes(agentFigureAttributes(ttfaMs, turnsMs))
+      .catch((e: unknown) => c.log.debug({ err: (e as Error).message }, 'figures not published'));
   return new LatencyRecorder(instruments, attrs, {
-    onTtfa: (ms) => c.log.info({ ttfaMs: ms }, 'first audio'),
-    onTurn: (ms, prediction) => c.log.info({ turnMs: ms, ...prediction }, 'turn'),
+    onTtfa: (ms) => {
+      c.log.info({ ttfaMs: ms }, 'first audio');
+      ttfaMs = ms;
+      publishFigures();
+    },
+    onTurn: (ms, prediction) => {
+      c.log.info({ turnMs: ms, ...prediction }, 'turn');
+      turnsMs.push(ms);
+      publishFigures();
+    },
   });
 }
 

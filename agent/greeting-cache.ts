@@ -158,15 +158,29 @@ export class GreetingCache {
   }
 }
 
-/** One call's fixed lines: each plays from the cache when it was rendered, else by live TTS. */
+/**
+ * One call's fixed lines: each plays from the cache when it was rendered, else by live TTS. When
+ * the caller switches language (agent/language-switch.ts) they switch with it, for every part of
+ * the call that says them.
+ */
 export class CallLines {
-  readonly lines: FixedLines;
+  private _lines: FixedLines;
 
   constructor(
-    private readonly useCase: UseCase,
+    private useCase: UseCase,
     private readonly cache?: GreetingCache,
   ) {
-    this.lines = fixedLines(useCase);
+    this._lines = fixedLines(useCase);
+  }
+
+  get lines(): FixedLines {
+    return this._lines;
+  }
+
+  /** From now on, the lines (and their voice) of `useCase`: the call's use case in a language. */
+  switchTo(useCase: UseCase): void {
+    this.useCase = useCase;
+    this._lines = fixedLines(useCase);
   }
 
   isCached(name: LineName): boolean {

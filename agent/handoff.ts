@@ -14,7 +14,7 @@ import type { CallKeypad } from './keypad.js';
 import { loadQueueStatusConfig } from './queue-status/config.js';
 import { ConnectQueueSource } from './queue-status/connect-queues.js';
 import { queueStatusClient, type QueueStatusLookup } from './queue-status/index.js';
-import { requestTransfer } from './tools/transfer-to-human.js';
+import { handoffContextOf, requestTransfer } from './tools/transfer-to-human.js';
 
 export interface HandoffServices {
   /** The worker's queue status; undefined: transfers are not checked. */
@@ -67,6 +67,8 @@ export function pressZeroTransfers(session: voice.AgentSession, deps: PressZeroD
       } catch {
         // A line that may not be cut (a hand-off, a goodbye) plays to its end; the hand-off follows.
       }
+      // The person is told what was said before the hand-off line.
+      const context = handoffContextOf(deps.call, session.history.items);
       const handoff = deps.lines.say(session, 'handoff', { allowInterruptions: false });
       await handoff.waitForPlayout();
       await requestTransfer(
@@ -74,6 +76,7 @@ export function pressZeroTransfers(session: voice.AgentSession, deps: PressZeroD
         deps.control!,
         deps.call.useCase.defaultQueue,
         'caller_asked',
+        context,
       );
     })().catch((err: unknown) => log.error({ err }, 'press 0 transfer failed'));
   };

@@ -12,6 +12,8 @@ export const SHARED_LINES = {
   trouble: "Sorry, I'm having a little trouble. One moment please.",
   /** Said before the agent asks the SMA to end the call (also at the use case's longest call). */
   goodbye: 'Thank you for calling. Goodbye!',
+  /** Said before the agent asks the SMA to take the caller's message (agent/tools/leave-message.ts). */
+  message: "Sure. I'll put you through to leave a message.",
   /** Said when the caller has been silent a while (agent/call-limits.ts). */
   checkIn: "Are you still there? I'm here whenever you're ready.",
   /** Said before the agent ends a call whose caller stayed silent through its check-ins. */
@@ -32,9 +34,10 @@ export type LineName = 'greeting' | keyof typeof SHARED_LINES;
 
 export type FixedLines = Readonly<Record<LineName, string>>;
 
-/** A use case's fixed lines, by name. */
+/** A use case's fixed lines, by name: its own words (`lines`) where it sets them. */
 export function fixedLines(useCase: UseCase): FixedLines {
-  return { greeting: useCase.greeting, ...SHARED_LINES };
+  const own = Object.entries(useCase.lines ?? {}).filter(([, text]) => text !== undefined);
+  return { greeting: useCase.greeting, ...SHARED_LINES, ...Object.fromEntries(own) };
 }
 
 /** Every fixed line of a use case, the greeting first (the order they are rendered in). */

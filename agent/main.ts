@@ -10,6 +10,7 @@ import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } fro
 import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };
+import type { UseCase } from '../contracts/use-cases.js';
 import {
   AGENT_METER,
   startAgentJobTelemetry,
@@ -33,6 +34,7 @@ import { handoffServices } from './handoff.js';
 import { startQueueStatus } from './queue-status/index.js';
 import { WorkerPresence } from './worker-presence.js';
 import { loadSpeechProviders } from './providers/index.js';
+import { languageVariants } from './language-switch.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
 import { piiRedaction } from '../otel/logging.js';
 import { startUseCaseFeed, tableClient } from './use-case-feed.js';
@@ -58,17 +60,27 @@ async function prewarm(proc: JobProcess): Promise<void> {
   cost.mark('providers');
   const linesDir = process.env[RENDERED_LINES_DIR];
   const greetings = new GreetingCache(linesDir ? new RenderedLinesDir(linesDir) : undefined);
-  const failures = await greetings.warmFixedLines(config.useCases.all, providers.renderSpeech);
+  // Each use case's lines, then the same lines in each language a caller may switch to.
+  const withLanguages = (all: readonly UseCase[]) => [...all, ...languageVariants(all, providers)];
+  const failures = await greetings.warmFixedLines(
+    withLanguages(config.useCases.all),
+    providers.renderSpeech,
+  );
   cost.mark('greetings');
   for (const f of failures)
     logger.warn({ useCase: f.id, err: f.error }, 'fixed line not cached; live TTS will say it');
   const table = config.table ? tableClient() : undefined;
   // A changed use case's lines are rendered as the change arrives, before its next call.
   const useCases = await startUseCaseFeed(config, table, logger, (catalog) => {
-    void greetings.warmFixedLines(catalog.all, providers.renderSpeech).then((fails) => {
-      for (const f of fails)
-        logger.warn({ useCase: f.id, err: f.error }, 'fixed line not cached; live TTS will say it');
-    });
+    void greetings
+      .warmFixedLines(withLanguages(catalog.all), providers.renderSpeech)
+      .then((fails) => {
+        for (const f of fails)
+          logger.warn(
+            { useCase: f.id, err: f.error },
+            'fixed line not cached; live TTS will say it',
+          );
+      });
   });
   cost.mark('useCases');
   const deps: CallDeps = {

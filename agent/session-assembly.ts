@@ -118,6 +118,8 @@ export function assembleSession(call: CallContext, deps: SessionDeps): Assembled
     onTransferStarted: deps.onTransferStarted,
     memory: deps.memory,
     handoff: deps.handoff,
+    providers: deps.providers,
+    onLanguageSwitched: (language) => deps.memory?.languageChanged(language),
   });
   return { session, agent };
 }

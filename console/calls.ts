@@ -1,11 +1,12 @@
 // The calls in progress, as a supervisor sees them: each call room LiveKit has (the dispatch rule's
 // `call_` rooms) with the SIP participant that makes it a call, joined with the SMA's state item of
-// that call (use case, phase, when it was answered). Nothing personal leaves the server: no caller
-// or dialed number, no token; the room name carries only the use case's LiveKit number.
+// that call (use case, phase, when it was answered), and the figures the call's agent publishes on
+// its participant (time to first audio, turn latency). Nothing personal leaves the server: no
+// caller or dialed number, no token; the room name carries only the use case's LiveKit number.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { RoomServiceClient } from 'livekit-server-sdk';
-import { isConsoleSupervisor } from '../contracts/console.js';
+import { agentFiguresOf, isConsoleSupervisor } from '../contracts/console.js';
 import { CallAttribute } from '../contracts/headers.js';
 import { STATE_SORT_KEY, callKey } from '../lambdas/sma/journal.js';
 import { ROOM_PREFIX } from '../sip/livekit/definitions.js';
@@ -30,6 +31,11 @@ export interface LiveCall {
   /** livekit-sip's `sip.callStatus` (`active` once answered). */
   sipStatus: string | undefined;
   agentPresent: boolean;
+  /** The agent's figures so far: time to first audio, and turn latency (last, median, count). */
+  ttfaMs: number | undefined;
+  turns: number | undefined;
+  lastTurnMs: number | undefined;
+  medianTurnMs: number | undefined;
   /** Console supervisors in the room that others can see (listeners are hidden). */
   supervisorsSpeaking: number;
 }
@@ -90,6 +96,8 @@ export async function listLiveCalls(
       const record = tx ? await records?.read(tx).catch(() => undefined) : undefined;
       if (record?.EndedAt !== undefined) return undefined;
       const created = Number(r.creationTime) * 1000 || nowMs;
+      const agent = people.find((p) => p.kind === KIND_AGENT);
+      const figures = agentFiguresOf(agent?.attributes ?? {});
       return {
         room: r.name,
         transactionId: tx,
@@ -98,7 +106,11 @@ export async function listLiveCalls(
         direction: record?.Direction,
         startedAt: record?.AnsweredAt ?? created,
         sipStatus: sip.attributes['sip.callStatus'],
-        agentPresent: people.some((p) => p.kind === KIND_AGENT),
+        agentPresent: agent !== undefined,
+        ttfaMs: figures.ttfaMs,
+        turns: figures.turns,
+        lastTurnMs: figures.lastTurnMs,
+        medianTurnMs: figures.medianTurnMs,
         supervisorsSpeaking: people.filter((p) => isConsoleSupervisor(p.attributes)).length,
       };
     }),

@@ -3,7 +3,7 @@
 // LiveKit API secret, the OpenID Connect client secret) stay on the server and are never logged.
 import * as z from 'zod';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
-import { LogLevel } from '../otel/logging.js';
+import { LogLevel, loggingEnv } from '../otel/logging.js';
 import { isLoopbackHost } from '../sip/livekit/server-target.js';
 
 export class ConsoleConfigError extends Error {
@@ -34,6 +34,8 @@ export const consoleEnvSchema = z.object({
   OIDC_DEVELOPER_GROUP: z.string().min(1).default('callbridge-developers'),
   /** Members of this group are supervisors (live calls: listen in, barge in). */
   OIDC_SUPERVISOR_GROUP: z.string().min(1).default('callbridge-supervisors'),
+  /** Members of this group are dialers (outbound calls: "Call me"). */
+  OIDC_DIALER_GROUP: z.string().min(1).default('callbridge-dialers'),
   LIVEKIT_URL: z.string().min(1).optional(),
   LIVEKIT_API_KEY: z.string().min(1).optional(),
   LIVEKIT_API_SECRET: z.string().min(1).optional(),
@@ -44,7 +46,9 @@ export const consoleEnvSchema = z.object({
   USE_CASES_FILE: z.string().min(1).optional(),
   /** The SMA's calls table: each live call's phase and use case (optional: rooms alone without). */
   CALLS_TABLE: z.string().min(1).optional(),
-  LOG_LEVEL: LogLevel.default('info'),
+  /** The SMA application outbound calls are placed through (unset: "Call me" is off). */
+  SMA_APPLICATION_ID: z.string().min(1).max(256).optional(),
+  ...loggingEnv,
 });
 
 export interface OidcSettings {
@@ -54,6 +58,7 @@ export interface OidcSettings {
   groupsClaim: string;
   developerGroup: string;
   supervisorGroup: string;
+  dialerGroup: string;
   /** Where the provider sends the browser back: CONSOLE_PUBLIC_URL + /signin/callback. */
   redirectUri: URL;
 }
@@ -68,7 +73,11 @@ export interface ConsoleConfig {
   agentName: string;
   useCasesFile: string | undefined;
   callsTable: string | undefined;
+  /** The SMA application outbound calls go through; undefined: none are placed. */
+  smaApplicationId: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
+  /** LOG_PII: keep `pii` log fields (a development setting). */
+  logPii: boolean;
 }
 
 export type ConsoleEnv = z.infer<typeof consoleEnvSchema>;
@@ -92,7 +101,9 @@ export function loadConsoleConfig(env: Record<string, string | undefined>): Cons
     agentName: e.AGENT_NAME,
     useCasesFile: e.USE_CASES_FILE,
     callsTable: e.CALLS_TABLE,
+    smaApplicationId: e.SMA_APPLICATION_ID,
     logLevel: e.LOG_LEVEL,
+    logPii: e.LOG_PII,
   };
 }
 
@@ -134,6 +145,7 @@ function authOf(e: ConsoleEnv, publicUrl: URL | undefined): ConsoleConfig['auth'
     groupsClaim: e.OIDC_GROUPS_CLAIM,
     developerGroup: e.OIDC_DEVELOPER_GROUP,
     supervisorGroup: e.OIDC_SUPERVISOR_GROUP,
+    dialerGroup: e.OIDC_DIALER_GROUP,
     redirectUri: new URL('/signin/callback', publicUrl),
   };
 }

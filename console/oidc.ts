@@ -1,7 +1,8 @@
 // Production sign-in: the OpenID Connect authorization code flow with PKCE, state and nonce,
 // through openid-client (discovery, the code exchange and the ID token's checks are its own). The
-// user's roles come from a groups claim of the ID token (OIDC_GROUPS_CLAIM): a user in neither
-// configured group is refused. The provider's issuer must be https, except on this machine.
+// user's roles come from a groups claim of the ID token (OIDC_GROUPS_CLAIM): a user in none of the
+// configured groups (developer, supervisor, dialer) is refused. The provider's issuer must be
+// https, except on this machine.
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { ConsoleUser } from './auth.js';
@@ -83,6 +84,7 @@ export class OidcSignIn {
     const roles = rolesFromGroups(claims[s.groupsClaim], {
       developer: s.developerGroup,
       supervisor: s.supervisorGroup,
+      dialer: s.dialerGroup,
     });
     if (roles.length === 0) throw new Error('this account is in no console group');
     const name = [claims.name, claims.email, claims.sub].find((v) => typeof v === 'string');

@@ -11,12 +11,14 @@
 //   GET  /api/calls             supervisor: the calls in progress
 //   POST /api/calls/token       supervisor: {room, action: listen|barge} → a token for that call
 //   POST /api/dev-rooms         developer: {useCase} → a dev room with the agent, and a token
+//   POST /api/outbound-calls    dialer: {useCase, to} → a call to `to`, bridged to the agent
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 import * as z from 'zod';
-import type { ConsoleRole } from '../contracts/console.js';
+import { CONSOLE_ROLES, type ConsoleRole } from '../contracts/console.js';
 import { useCaseId } from '../contracts/ids.js';
 import type { UseCaseCatalog } from '../contracts/use-cases.js';
 import { createDevRoom } from '../sip/livekit/dev-room.js';
@@ -40,6 +42,7 @@ import {
 import type { ConsoleConfig } from './config.js';
 import { mintToken } from './grants.js';
 import { FLOW_COOKIE, OidcSignIn } from './oidc.js';
+import { OutboundRefused, checkOutboundCall, placeOutboundCall } from './outbound.js';
 import { pageHtml, signInHtml } from './web/page.js';
 
 export interface LiveKitServer {
@@ -56,6 +59,8 @@ export interface ConsoleDeps {
   web: WebBundle;
   /** The SMA's call records (phase, use case), when the console has the calls table. */
   records?: CallRecordReader;
+  /** Chime SDK Voice: outbound calls ("Call me"), when SMA_APPLICATION_ID is set. */
+  voice?: Pick<ChimeSDKVoiceClient, 'send'>;
   /** LiveKit's room service (default: a RoomServiceClient for `livekit`). */
   rooms?: RoomsApi;
   /** The clock of sessions and links (tests). */
@@ -85,11 +90,15 @@ const tokenRequest = z.strictObject({
   action: z.enum(['listen', 'barge']),
 });
 const devRoomRequest = z.strictObject({ useCase: useCaseId });
+const outboundRequest = z.strictObject({ useCase: useCaseId, to: z.string().trim().max(32) });
 
 const MAX_BODY = 4096;
 /** Dev rooms one user may start in DEV_ROOM_WINDOW_MS: each holds an agent job until it closes. */
 const DEV_ROOMS_PER_WINDOW = 10;
 const DEV_ROOM_WINDOW_MS = 10 * 60_000;
+/** Outbound calls one user may place in OUTBOUND_WINDOW_MS: each rings a real phone and costs. */
+const OUTBOUND_CALLS_PER_WINDOW = 5;
+const OUTBOUND_WINDOW_MS = 10 * 60_000;
 
 export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServer> {
   const { config, livekit } = deps;
@@ -100,16 +109,27 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
     deps.rooms ?? new RoomServiceClient(httpUrl, livekit.apiKey, livekit.apiSecret);
   const secure = config.publicUrl?.protocol === 'https:';
   const clock = deps.now ?? Date.now;
-  const devRoomsStarted = new Map<string, number[]>();
-  /** Counts a dev room against the user's window, or refuses it (429). */
-  const admitDevRoom = (userId: string) => {
-    const since = clock() - DEV_ROOM_WINDOW_MS;
-    const started = (devRoomsStarted.get(userId) ?? []).filter((t) => t > since);
-    if (started.length >= DEV_ROOMS_PER_WINDOW) {
-      throw new HttpError(429, 'too many dev rooms in ten minutes; leave one and wait');
-    }
-    devRoomsStarted.set(userId, [...started, clock()]);
+  /** Counts an action against the user's window, or refuses it (429 with `refusal`). */
+  const perUserLimit = (max: number, windowMs: number, refusal: string) => {
+    const started = new Map<string, number[]>();
+    return (userId: string) => {
+      const since = clock() - windowMs;
+      const recent = (started.get(userId) ?? []).filter((t) => t > since);
+      if (recent.length >= max) throw new HttpError(429, refusal);
+      started.set(userId, [...recent, clock()]);
+    };
   };
+  const admitDevRoom = perUserLimit(
+    DEV_ROOMS_PER_WINDOW,
+    DEV_ROOM_WINDOW_MS,
+    'too many dev rooms in ten minutes; leave one and wait',
+  );
+  const admitOutboundCall = perUserLimit(
+    OUTBOUND_CALLS_PER_WINDOW,
+    OUTBOUND_WINDOW_MS,
+    `at most ${OUTBOUND_CALLS_PER_WINDOW} outbound calls in ten minutes; wait a little`,
+  );
+  const outboundOn = deps.voice !== undefined && config.smaApplicationId !== undefined;
   const csp = [
     "default-src 'self'",
     `connect-src 'self' ${livekit.url} ${httpUrl}`,
@@ -154,7 +174,12 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
       return json(res, 200, {
         user: { name: s.user.name, roles: s.user.roles },
         livekitUrl: livekit.url,
-        useCases: deps.useCases.all.map((u) => ({ id: u.id, name: u.name })),
+        useCases: deps.useCases.all.map((u) => ({
+          id: u.id,
+          name: u.name,
+          outbound: u.outbound?.allowed === true,
+        })),
+        outboundCalls: outboundOn,
       });
     }
     if (req.method === 'GET' && path === '/api/calls') {
@@ -204,6 +229,49 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
       );
       deps.logger.info({ room: dev.room, useCase: r.useCase, user: s.user.id }, 'dev room');
       return json(res, 200, { ...minted, url: livekit.url, useCase: r.useCase });
+    }
+    if (path === '/api/outbound-calls') {
+      needs(s, 'dialer');
+      const r = parse(outboundRequest, body);
+      if (!outboundOn) {
+        throw new HttpError(
+          503,
+          'this console places no outbound calls (SMA_APPLICATION_ID unset)',
+        );
+      }
+      let call;
+      try {
+        call = checkOutboundCall(deps.useCases, r.useCase, r.to);
+      } catch (e) {
+        if (!(e instanceof OutboundRefused)) throw e;
+        deps.logger.info(
+          { useCase: r.useCase, user: s.user.id, reason: e.reason, pii: { to: r.to } },
+          'outbound call refused',
+        );
+        throw new HttpError(e.status, e.message);
+      }
+      admitOutboundCall(s.user.id);
+      let transactionId: string;
+      try {
+        transactionId = await placeOutboundCall(deps.voice!, config.smaApplicationId!, call);
+      } catch (e) {
+        deps.logger.warn(
+          // Chime's message may quote the number: it goes with it, under pii.
+          {
+            useCase: call.useCase,
+            user: s.user.id,
+            err: (e as Error).name,
+            pii: { to: call.to, detail: (e as Error).message },
+          },
+          'outbound call not placed',
+        );
+        throw new HttpError(502, 'Chime did not place the call; try again');
+      }
+      deps.logger.info(
+        { useCase: call.useCase, user: s.user.id, transactionId, pii: { to: call.to } },
+        'outbound call placed',
+      );
+      return json(res, 202, { transactionId, useCase: call.useCase });
     }
     throw new HttpError(404, 'no such route');
   }
@@ -318,7 +386,7 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
       const secret = sessions.issueLink({
         id: user.id ?? 'local',
         name: user.name ?? 'local developer',
-        roles: user.roles ?? ['developer', 'supervisor'],
+        roles: user.roles ?? [...CONSOLE_ROLES],
       });
       return `${url}/signin?code=${secret}`;
     },

@@ -1,13 +1,18 @@
 // The UpdateSipMediaApplicationCall arguments: how the agent asks the SMA handler to transfer the
-// caller to a person or to end the call. The agent builds a CallUpdate and sends
+// caller to a person, to take the caller's message (the use case's voicemail), or to end the call. The agent builds a CallUpdate and sends
 // toCallUpdateArguments(update) as `Arguments`, the call's token among them; the handler reads them
 // back with parseCallUpdateArguments in its CALL_UPDATE_REQUESTED decision. Chime carries the map
 // as strings (at most 20 pairs): https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
 import * as z from 'zod';
+import { CallerVerification, HANDOFF_SUMMARY_MAX, HANDOFF_TOPIC_MAX } from './handoff-context.js';
 import { queueKey } from './ids.js';
 import { AgentTransferReason, HangupReason } from './reasons.js';
 
 const epochMs = z.number().int().nonnegative();
+
+/** Why the agent asks for a message: the caller chose it when offered (the only reason). */
+export const MessageReason = z.enum(['caller_asked']);
+export type MessageReason = z.infer<typeof MessageReason>;
 
 /** What the agent sends. `requestedAt` starts the transfer delay the caller feels. */
 export const CallUpdate = z.discriminatedUnion('action', [
@@ -15,6 +20,22 @@ export const CallUpdate = z.discriminatedUnion('action', [
     action: z.literal('transfer'),
     queue: queueKey,
     reason: AgentTransferReason,
+    requestedAt: epochMs,
+    traceparent: z.string().optional(),
+    /** The call's token as the SMA signed it (attribute sma.callToken), returned unchanged. */
+    token: z.string().min(1),
+    /** For the person who answers (contracts/handoff-context.ts): personal data, never logged. */
+    summary: z.string().max(HANDOFF_SUMMARY_MAX).optional(),
+    topic: z.string().max(HANDOFF_TOPIC_MAX).optional(),
+    verification: CallerVerification.optional(),
+  }),
+  z.object({
+    /**
+     * The caller chose to leave a message: the SMA ends the agent's leg and records it as when no
+     * person answers (the use case's `voicemail`). Nothing in it selects where the message goes.
+     */
+    action: z.literal('voicemail'),
+    reason: MessageReason,
     requestedAt: epochMs,
     traceparent: z.string().optional(),
     /** The call's token as the SMA signed it (attribute sma.callToken), returned unchanged. */
@@ -39,19 +60,27 @@ export function toCallUpdateArguments(update: CallUpdate): Record<string, string
     requestedAt: String(update.requestedAt),
     token: update.token,
   };
-  if (update.action === 'transfer') args['queue'] = update.queue;
+  if (update.action === 'transfer') {
+    args['queue'] = update.queue;
+    if (update.summary) args['summary'] = update.summary;
+    if (update.topic) args['topic'] = update.topic;
+    if (update.verification) args['verification'] = update.verification;
+  }
   if (update.traceparent) args['traceparent'] = update.traceparent;
   return args;
 }
 
 /** The map as it reaches the handler: strings, any of which a forged request could leave out. */
 const wireArguments = z.object({
-  action: z.enum(['transfer', 'hangup']),
+  action: z.enum(['transfer', 'voicemail', 'hangup']),
   queue: z.string().optional(),
   reason: z.string().optional(),
   requestedAt: z.string().optional(),
   traceparent: z.string().optional(),
   token: z.string().optional(),
+  summary: z.string().optional(),
+  topic: z.string().optional(),
+  verification: z.string().optional(),
 });
 
 /**
@@ -68,6 +97,18 @@ export type ReceivedCallUpdate =
       queue: string;
       /** The agent's own reasons only: one the SMA gives itself (`state_lost`) reads `unspecified`. */
       reason: AgentTransferReason | 'unspecified';
+      requestedAt: number | undefined;
+      traceparent: string | undefined;
+      /** Checked by the decision against the call (contracts/call-token.ts), never logged. */
+      token: string | undefined;
+      /** Cut to HANDOFF_SUMMARY_MAX; personal data, never logged. */
+      summary: string | undefined;
+      topic: string | undefined;
+      verification: CallerVerification | undefined;
+    }
+  | {
+      action: 'voicemail';
+      reason: MessageReason | 'unspecified';
       requestedAt: number | undefined;
       traceparent: string | undefined;
       /** Checked by the decision against the call (contracts/call-token.ts), never logged. */
@@ -105,6 +146,15 @@ export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | und
       token: a.token,
     };
   }
+  if (a.action === 'voicemail') {
+    return {
+      action: 'voicemail',
+      reason: MessageReason.safeParse(a.reason).data ?? 'unspecified',
+      requestedAt,
+      traceparent: a.traceparent,
+      token: a.token,
+    };
+  }
   return {
     action: 'transfer',
     queue: a.queue?.trim() ?? '',
@@ -112,5 +162,8 @@ export function parseCallUpdateArguments(raw: unknown): ReceivedCallUpdate | und
     requestedAt,
     traceparent: a.traceparent,
     token: a.token,
+    summary: a.summary?.trim().slice(0, HANDOFF_SUMMARY_MAX) || undefined,
+    topic: a.topic?.trim().slice(0, HANDOFF_TOPIC_MAX) || undefined,
+    verification: CallerVerification.safeParse(a.verification).data,
   };
 }

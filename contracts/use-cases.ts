@@ -25,6 +25,16 @@ const queue = z.object({
   description: z.string().optional(),
   /** Set: the agent checks the queue in Connect before a transfer and tells the caller the wait. */
   connect: connectQueue.optional(),
+  /**
+   * Connect numbers that reach the same queue through the context flow (docs/handoff.md): a
+   * transfer with context claims one for a short time, so Connect finds the context by the number
+   * dialed. None free (or none listed): the plain `number`, as before.
+   */
+  rollingNumbers: z
+    .array(e164)
+    .max(50)
+    .refine((n) => new Set(n).size === n.length, 'lists a number twice')
+    .optional(),
 });
 
 /**
@@ -46,6 +56,54 @@ const callbacks = z.strictObject({
     .default(['1']),
   /** Premium-rate numbers (900, 976 in the North American plan) may be called back. */
   allowPremium: z.boolean().default(false),
+});
+
+/**
+ * Calls placed to a person for this use case, bridged to the agent when answered: the console's
+ * "Call me" and `npm run call -- dial` (docs/console.md). Unset, or `allowed` false: none. The
+ * destinations follow the same rule as callbacks (contracts/phone-numbers.ts).
+ */
+const outbound = z.strictObject({
+  allowed: z.boolean().default(false),
+  /** The number the call comes from: one of this use case's dialedNumbers (default the first). */
+  fromNumber: e164.optional(),
+  /** Country calling codes that may be dialled (default: the North American plan, 1). */
+  callingCodes: z
+    .array(z.string().regex(/^[1-9]\d{0,2}$/))
+    .min(1)
+    .default(['1']),
+  /** Premium-rate numbers (900, 976 in the North American plan) may be dialled. */
+  allowPremium: z.boolean().default(false),
+});
+
+const DEFAULT_RECORDING_NOTICE = 'This call may be recorded for quality and training purposes.';
+
+/**
+ * Call recordings (docs/architecture.md, "Recordings"). Unset or `enabled` false: nothing is
+ * recorded. On: the caller hears `announcement` before the agent (in the use case's language and
+ * Chime voice, or Twilio's <Say>), and the call's line is recorded to RECORDINGS_BUCKET.
+ */
+const recording = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Said to the caller before the agent, in the use case's language (at most 1,000 characters). */
+  announcement: z.string().min(1).max(1000).default(DEFAULT_RECORDING_NOTICE),
+});
+
+const DEFAULT_VOICEMAIL_PROMPT =
+  'No one can take your call right now. Please leave a message after the tone, and press the pound key when you are done.';
+const DEFAULT_VOICEMAIL_THANKS = 'Thank you. Your message has been recorded. Goodbye.';
+
+/**
+ * A message instead of a dead end (docs/architecture.md, "Recordings"): when the queue and its
+ * fallback do not answer, Chime says `prompt`, records the caller (RecordAudio) to
+ * RECORDINGS_BUCKET for up to `maxSeconds`, says `thanks` and ends the call. Unset or off: the
+ * apology, as before.
+ */
+const voicemail = z.strictObject({
+  enabled: z.boolean().default(false),
+  prompt: z.string().min(1).max(1000).default(DEFAULT_VOICEMAIL_PROMPT),
+  thanks: z.string().min(1).max(1000).default(DEFAULT_VOICEMAIL_THANKS),
+  maxSeconds: z.number().int().min(5).max(300).default(60),
 });
 
 const faqEntry = z.object({
@@ -155,6 +213,46 @@ const language = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag like "en-US" or "es"');
 
+const fixedLine = z.string().min(1).max(1000);
+
+/**
+ * The agent's fixed lines in this use case's words (agent/lines.ts; unset ones are the English
+ * defaults): a use case in another language sets them in it.
+ */
+const lines = z.strictObject({
+  handoff: fixedLine.optional(),
+  trouble: fixedLine.optional(),
+  goodbye: fixedLine.optional(),
+  checkIn: fixedLine.optional(),
+  silentGoodbye: fixedLine.optional(),
+  notServed: fixedLine.optional(),
+  timeOffer: fixedLine.optional(),
+});
+
+/**
+ * A language the caller may ask the agent to switch to mid-call (cloud speech; docs/agent.md,
+ * "Switching language"). Only the languages listed here can be switched to; the use case's own
+ * `language` is listed too when a caller may switch back to it.
+ */
+const languageOption = z.strictObject({
+  language,
+  /** Said in that language, in its voice, once the agent has switched: a confirmation. */
+  confirmation: fixedLine,
+  /** The voices of that language (unset: the use case's). */
+  voice: z.strictObject({ local: z.string().optional(), cloud: z.string().optional() }).optional(),
+  /** The fixed lines in that language (unset: the English defaults). */
+  lines: lines.optional(),
+});
+
+const languages = z
+  .array(languageOption)
+  .max(8)
+  .refine(
+    (ls) => new Set(ls.map((l) => l.language.toLowerCase())).size === ls.length,
+    'lists a language twice',
+  )
+  .default([]);
+
 const useCase = z.object({
   id: useCaseId,
   name: z.string().min(1),
@@ -167,6 +265,10 @@ const useCase = z.object({
   livekitNumber: e164,
   /** The language callers speak: it reaches the recognizer, the model and the voice. */
   language: language.default('en-US'),
+  /** Languages a caller may switch the call to (cloud speech); none by default. */
+  languages,
+  /** The agent's fixed lines in this use case's words; unset ones are the English defaults. */
+  lines: lines.optional(),
   voice: z
     .object({
       /** Flite voice of the local (offline) TTS. */
@@ -206,6 +308,9 @@ const useCase = z.object({
   turnTaking,
   memory,
   callbacks: callbacks.optional(),
+  outbound: outbound.optional(),
+  recording: recording.optional(),
+  voicemail: voicemail.optional(),
 });
 
 /** The base of an English language tag: a use case in another language needs cloud speech. */
@@ -228,6 +333,14 @@ const useCaseFile = z
       claim(`id ${uc.id}`, uc.id, ['useCases', i, 'id']);
       uc.dialedNumbers.forEach((n, j) => claim(n, uc.id, ['useCases', i, 'dialedNumbers', j]));
       claim(uc.livekitNumber, uc.id, ['useCases', i, 'livekitNumber']);
+      const from = uc.outbound?.fromNumber;
+      if (from !== undefined && !uc.dialedNumbers.includes(from)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['useCases', i, 'outbound', 'fromNumber'],
+          message: `${from} is not one of this use case's dialedNumbers`,
+        });
+      }
       if (!(uc.defaultQueue in uc.queues)) {
         ctx.addIssue({
           code: 'custom',
@@ -252,9 +365,13 @@ export type UseCaseInput = z.input<typeof useCase>;
 export const useCaseSchema = useCase;
 export const useCaseFileSchema = useCaseFile;
 export type UseCaseSpeech = z.infer<typeof speech>;
+export type UseCaseLanguage = z.infer<typeof languageOption>;
+export type UseCaseLines = z.infer<typeof lines>;
 export type UseCaseTurnTaking = z.infer<typeof turnTaking>;
 export type Queue = z.infer<typeof queue>;
 export type UseCaseCallbacks = z.infer<typeof callbacks>;
+export type UseCaseRecording = z.infer<typeof recording>;
+export type UseCaseOutbound = z.infer<typeof outbound>;
 export type UseCaseAccess = z.infer<typeof access>;
 export type UseCaseLimits = z.infer<typeof limits>;
 export type UseCaseFile = z.infer<typeof useCaseFile>;

@@ -36,6 +36,7 @@ export function buildStacks(
     deployment,
     table: data.table,
     secrets: data.secrets,
+    recordingsBucket: data.recordingsBucket,
     code,
   });
   const workloads = new WorkloadsStack(app, `${config.name}-workloads`, {
@@ -56,7 +57,8 @@ export function buildStacks(
     ? new ConnectStack(app, `${config.name}-connect`, {
         env: { account: config.aws.account, region: connectRegion(config.connect.instanceArn) },
         tags,
-        config,
+        deployment,
+        code: code.connectContext,
       })
     : undefined;
   return { data, callControl, workloads, observability, ...(connect ? { connect } : {}) };

@@ -22,6 +22,13 @@ export class DeployConfigError extends Error {
  */
 export const SUPPORTED_REGIONS = Object.keys(chimeRanges.regions);
 
+/**
+ * Chime SDK PSTN audio regions whose CloudFormation has no AWS::Chime::SipMediaApplication or
+ * AWS::Chime::VoiceConnector (cfn-lint's region schemas, checked by
+ * test/integration/infra/cfn-lint.test.ts): the call-control stack cannot be deployed there.
+ */
+export const REGIONS_WITHOUT_CHIME_TYPES = ['us-west-2'];
+
 const resourceName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{1,23}$/, 'must be 2-24 lower-case letters, digits or dashes');
@@ -68,6 +75,40 @@ const termination = z.strictObject({
   cidrAllowedList: z.array(cidr).min(1).max(10),
   callingRegions: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be a country code like US')).min(1),
   cpsLimit: z.number().int().min(1).max(100).default(1),
+});
+
+/** A container image reference pinned by tag or digest. */
+const imageRef = z
+  .string()
+  .regex(
+    /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/,
+    'must be an image reference with a tag or digest',
+  );
+
+/** The agent workers on the cluster (deploy/Dockerfile's `agent` target). */
+const agentWorkers = z.strictObject({
+  /** With it, `npm run infra:livekit` writes agent.yaml. */
+  image: imageRef.optional(),
+  /** Workers kept running, whatever the load; and the most the autoscaler starts. */
+  minReplicas: z.number().int().min(1).max(100).default(2),
+  maxReplicas: z.number().int().min(1).max(500).default(10),
+  /**
+   * Average CPU (of the request) the autoscaler keeps the workers at. A worker's request is its
+   * calls' share (agentMaxCalls × about half a core, docs/decisions/agent-max-calls.md), so this is
+   * about the share of the fleet's call slots in use before another worker starts.
+   */
+  targetCpuPercent: z.number().int().min(20).max(95).default(60),
+});
+
+/**
+ * The Twilio gateway on the cluster (docs/twilio.md). It runs from guard.image (deploy/Dockerfile's
+ * `services` target): twilio.yaml is written when that is set.
+ */
+const twilioGateway = z.strictObject({
+  /** Where Twilio reaches the gateway (its webhook and stream), https://. */
+  publicUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
+  accountSid: z.string().regex(/^AC[0-9a-f]{32}$/, 'must be a Twilio account SID (AC…)'),
+  replicas: z.number().int().min(1).max(10).default(2),
 });
 
 const connect = z.strictObject({
@@ -146,6 +187,10 @@ export const deployConfigSchema = z.strictObject({
       /** Where the handler exports OTLP (OTEL_EXPORTER_OTLP_ENDPOINT); unset: no export. */
       otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      /**
+       * How long a call's items are kept (CALL_RECORD_TTL_DAYS of the SMA and the Twilio gateway)
+       * and its recordings in S3 (the recordings bucket's lifecycle rule).
+       */
       callRecordTtlDays: z.number().int().min(1).max(3650).default(30),
     })
     .default({ logLevel: 'info', callRecordTtlDays: 30 }),
@@ -188,6 +233,25 @@ export const deployConfigSchema = z.strictObject({
     })
     .default({ durationP99Ms: 3000 }),
   connect: connect.optional(),
+  /** The agent workers' image and scaling (deploy/, docs/deploy.md). */
+  agent: agentWorkers.default({ minReplicas: 2, maxReplicas: 10, targetCpuPercent: 60 }),
+  /** The Twilio gateway, when calls also come through Twilio; unset, none runs. */
+  twilio: twilioGateway.optional(),
+  kubernetes: z
+    .strictObject({
+      /**
+       * The addresses of the cluster's nodes (the VPC's CIDR): livekit-server and livekit-sip run
+       * on the host network, so the network policies admit their traffic to Redis and the guard
+       * from these addresses.
+       */
+      nodeCidr: z
+        .string()
+        .regex(/^(\d{1,3}\.){3}\d{1,3}\/([89]|[12]\d|3[0-2])$/, 'must be an IPv4 CIDR')
+        .default('10.0.0.0/16'),
+      /** livekit-server's replicas (one per node: it takes the node's ports). */
+      livekitServerReplicas: z.number().int().min(1).max(50).default(2),
+    })
+    .default({ nodeCidr: '10.0.0.0/16', livekitServerReplicas: 2 }),
 });
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;
@@ -205,8 +269,19 @@ function pathOf(path: PropertyKey[]): string {
 }
 
 /** Problems that no single field shows: every one, in order. */
-function crossProblems(c: DeployConfig, dialedNumbers: string[]): string[] {
+function crossProblems(
+  c: DeployConfig,
+  dialedNumbers: string[],
+  useCases: UseCaseCatalog,
+): string[] {
   const problems: string[] = [];
+  if (REGIONS_WITHOUT_CHIME_TYPES.includes(c.aws.region)) {
+    problems.push(
+      `aws.region: ${c.aws.region} has Chime SDK PSTN audio, but its CloudFormation has no ` +
+        'AWS::Chime::SipMediaApplication or AWS::Chime::VoiceConnector; deploy to another of ' +
+        SUPPORTED_REGIONS.filter((r) => !REGIONS_WITHOUT_CHIME_TYPES.includes(r)).join(', '),
+    );
+  }
   const seen = new Set<string>();
   c.livekit.sipHosts.forEach((h, i) => {
     const key = `${h.host}:${h.port}`;
@@ -217,6 +292,11 @@ function crossProblems(c: DeployConfig, dialedNumbers: string[]): string[] {
   if (end - start < 100) {
     problems.push(`livekit.rtpPorts: ${start}-${end} must span at least 100 ports (two per call)`);
   }
+  if (c.agent.minReplicas > c.agent.maxReplicas) {
+    problems.push(
+      `agent.minReplicas: ${c.agent.minReplicas} is more than agent.maxReplicas (${c.agent.maxReplicas})`,
+    );
+  }
   if (c.connect) {
     if (!dialedNumbers.includes(c.connect.smaNumber)) {
       problems.push(
@@ -225,6 +305,20 @@ function crossProblems(c: DeployConfig, dialedNumbers: string[]): string[] {
     }
     if (!c.connect.fallbackQueueArn.startsWith(`${c.connect.instanceArn}/queue/`)) {
       problems.push('connect.fallbackQueueArn: must be a queue of connect.instanceArn');
+    }
+    // A queue's rolling numbers reach it through its queue-entry flow (infra/stacks/connect.ts):
+    // the flow needs the queue, in this instance.
+    const instanceId = c.connect.instanceArn.split('/').pop();
+    for (const uc of useCases.all) {
+      for (const [key, q] of Object.entries(uc.queues)) {
+        if (!q.rollingNumbers?.length) continue;
+        if (q.connect?.instanceId !== instanceId) {
+          problems.push(
+            `use case ${uc.id}, queue ${key}: lists rollingNumbers, so its connect.instanceId ` +
+              "must be connect.instanceArn's instance (the queue-entry flow queues the caller there)",
+          );
+        }
+      }
     }
   }
   return problems;
@@ -247,7 +341,7 @@ export function loadDeployment(raw: unknown, bundledUseCases: unknown): Deployme
     throw new DeployConfigError(`use cases: ${(cause as Error).message}`, { cause });
   }
   const dialedNumbers = [...new Set(useCases.all.flatMap((u) => u.dialedNumbers))];
-  const problems = crossProblems(res.data, dialedNumbers);
+  const problems = crossProblems(res.data, dialedNumbers, useCases);
   if (problems.length > 0) {
     throw new DeployConfigError(
       `deployment configuration is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`,

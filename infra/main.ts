@@ -27,6 +27,7 @@ try {
   const stacks = buildStacks(app, deployment, {
     sma: lambda.Code.fromAsset(assets.sma),
     customResources: lambda.Code.fromAsset(assets.customResources),
+    connectContext: lambda.Code.fromAsset(assets.connectContext),
   });
   checkWithNag(app, stacks);
   app.synth();

@@ -4,6 +4,7 @@
 import { Validations, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { RECORDINGS_PREFIX } from '../contracts/recordings.js';
 import type { CallbridgeStacks } from './app.js';
 
 export interface Acknowledgement {
@@ -24,17 +25,17 @@ const RUNTIME =
 
 /** The acknowledgements of one deployment's stacks. */
 export function acknowledgements(stacks: CallbridgeStacks): Map<Stack, Acknowledgement[]> {
-  const { data, callControl, workloads } = stacks;
+  const { data, callControl, workloads, connect } = stacks;
   const rule = (r: string) => `AwsSolutions-${r}`;
   const own = (path: string, id: string, reason: string): Acknowledgement => ({ path, id, reason });
   const provider = 'ChimeResourcesProvider/framework-onEvent';
   // cdk-nag names a finding's resources by their logical ids.
-  const logicalId = (path: string) =>
-    `<${callControl.getLogicalId(callControl.node.findChild(path).node.defaultChild as CfnElement)}>`;
-  const streams = (logGroupPath: string) =>
+  const logicalId = (path: string, stack: Stack = callControl) =>
+    `<${stack.getLogicalId(stack.node.findChild(path).node.defaultChild as CfnElement)}>`;
+  const streams = (logGroupPath: string, stack: Stack = callControl) =>
     rule(
-      `IAM5[Resource::arn:<AWS::Partition>:logs:${callControl.region}:${callControl.account}:` +
-        `log-group:${logicalId(logGroupPath)}:log-stream:*]`,
+      `IAM5[Resource::arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:` +
+        `log-group:${logicalId(logGroupPath, stack)}:log-stream:*]`,
     );
   return new Map<Stack, Acknowledgement[]>([
     [
@@ -87,16 +88,46 @@ export function acknowledgements(stacks: CallbridgeStacks): Map<Stack, Acknowled
     ],
     [
       workloads,
-      workloads.connectInstanceArn
-        ? [
-            own(
-              'AgentRole/DefaultPolicy',
-              rule(`IAM5[Resource::${workloads.connectInstanceArn}/*]`),
-              "Connect names a queue, its hours and each outbound contact under the instance, and a contact's id is made per call: the agent's queue checks and callbacks are granted this one instance's resources.",
-            ),
-          ]
-        : [],
+      [
+        ...(workloads.connectInstanceArn
+          ? [
+              own(
+                'AgentRole/DefaultPolicy',
+                rule(`IAM5[Resource::${workloads.connectInstanceArn}/*]`),
+                "Connect names a queue, its hours and each outbound contact under the instance, and a contact's id is made per call: the agent's queue checks and callbacks are granted this one instance's resources.",
+              ),
+            ]
+          : []),
+        ...(workloads.twilioRole
+          ? [
+              own(
+                'TwilioRole/DefaultPolicy',
+                rule(
+                  `IAM5[Resource::arn:<AWS::Partition>:s3:::${workloads.recordingsBucketName}/${RECORDINGS_PREFIX}/*]`,
+                ),
+                "A recording's key is made per call (its date, call and stream ids, " +
+                  'contracts/recordings.ts): the gateway may put objects under recordings/ of ' +
+                  'the one bucket, and nothing else (no read, no delete, no voicemail/).',
+              ),
+            ]
+          : []),
+      ],
     ],
+    ...(connect
+      ? ([
+          [
+            connect,
+            [
+              own('ConnectContext', rule('L1'), RUNTIME),
+              own(
+                'ConnectContextRole/DefaultPolicy',
+                streams('ConnectContextLogs', connect),
+                'The log streams of its own log group, which Lambda names per instance.',
+              ),
+            ],
+          ],
+        ] as [Stack, Acknowledgement[]][])
+      : []),
   ]);
 }
 

@@ -8,6 +8,7 @@ import type { Via } from './caller/call-run.js';
 import type { Lab } from './lab.js';
 import { type CallResult, runScriptedCall } from './caller/scripted-caller.js';
 import { type HistogramTotals, meanMsBetween, scrapeHistograms } from './scrape.js';
+import { HOP_LABELS } from './caller/transfer-hops.js';
 
 const TTFA = 'voice_call_time_to_first_audio_seconds';
 const CTD = 'voice_call_transfer_delay_seconds';
@@ -100,6 +101,10 @@ function printCall(
   say(
     `  at the caller's ear:   TTFA ${fmtMs(r.ttfaMs)} · CTD ${fmtMs(r.ctdMs)} · E2E ${fmtMs(r.e2eMs)}`,
   );
+  if (r.hops?.updateAcceptedMs != null) {
+    const hops = HOP_LABELS.map(([k, label]) => `${label} ${fmtMs(r.hops![k])}`).join(' · ');
+    say(`  transfer hops, from the request: ${hops}`);
+  }
   if (telemetry) say(`  components' telemetry: ${telemetry}`);
 }
 
@@ -136,6 +141,17 @@ export function printSummary(say: (line?: string) => void, o: RunOptions, report
         : `    ${label.padEnd(5)} median ${fmtMs(s.median)} · p95 ${fmtMs(s.p95)} · ` +
             `max ${fmtMs(s.max)} (${s.n} calls)`,
     );
+  }
+  if (results.some((r) => r.hops?.updateAcceptedMs != null)) {
+    say('  transfer hops, from the request:');
+    for (const [key, label] of HOP_LABELS) {
+      const s = spread(results.map((r) => r.hops?.[key] ?? null));
+      if (s.n === 0) continue;
+      say(
+        `    ${label.padEnd(16)} median ${fmtMs(s.median)} · p95 ${fmtMs(s.p95)} · ` +
+          `max ${fmtMs(s.max)} (${s.n} calls)`,
+      );
+    }
   }
   const telemetry = describeComponents(report.components);
   if (telemetry) say(`  components' telemetry, mean ${telemetry}`);

@@ -12,6 +12,7 @@ import { LOCAL_SMA_ENV } from './chime/local-sma-env.js';
 import { SimulatedChimeCall, type TimelineStep } from './chime/simulated-call.js';
 import { type VoiceApiServer, startVoiceApiServer } from './chime/voice-api-server.js';
 import { VoiceConnectorMedia } from './chime/voice-connector-media.js';
+import { type LocalS3, startLocalS3 } from './stack/local-s3.js';
 import { type LocalSms, startLocalSms } from './sms/local-sms.js';
 import { quietRtcLogs } from './stack/rtc-log.js';
 import { type LocalVerification, startLocalVerification } from './verify/local-verification.js';
@@ -26,10 +27,13 @@ import {
 } from './stack/local-dynamodb.js';
 import { freePort } from './stack/net.js';
 import { type LabConnect, startLabConnect } from './connect/lab-connect.js';
+import type { FlowNote, LabContactFlows } from './connect/contact-flows.js';
 import { type LabTwilio, prepareLabTwilio } from './twilio/lab-twilio.js';
 
 export interface LocalSma {
   db: LocalDynamo;
+  /** The lab's S3 (moto): where call recordings go (RECORDINGS_BUCKET). */
+  s3: LocalS3;
   /** Where the handler reaches DynamoDB: dynalite, or what `smaDynamoEndpoint` put in front. */
   dynamoEndpoint: string;
   handler: (event: unknown) => Promise<unknown>;
@@ -49,13 +53,19 @@ export async function startLocalSma(
   opts: Pick<LabOptions, 'smaDynamoEndpoint'> = {},
 ): Promise<LocalSma> {
   Object.assign(process.env, QUIET_SDK); // before the first AWS client (dynalite's) is made
-  const db = await startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE });
+  // The local S3 starts beside dynalite (about half a second, its first bucket a second more).
+  const [db, s3] = await Promise.all([
+    startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE }),
+    startLocalS3(),
+  ]);
   // A fresh table holds the file's use cases, as `npm run use-case -- seed` writes them.
   await new UseCaseStore(db.client, LOCAL_SMA_ENV.CALLS_TABLE).seed(labUseCaseFile());
   const metricsPort = await freePort('tcp');
   const dynamoEndpoint = (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint;
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    // Recordings: the SMA names the bucket to Chime, the Twilio gateway writes to it.
+    ...s3.env,
     // The SMA application the simulated Chime invokes as: the one the agent takes calls from.
     SMA_APPLICATION_ID: LAB_SMA.applicationId,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -81,6 +91,7 @@ export async function startLocalSma(
   const { handler } = await import('../lambdas/sma/index.js');
   return {
     db,
+    s3,
     dynamoEndpoint,
     handler,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
@@ -115,6 +126,8 @@ export interface LabCallOptions {
   dialed?: string;
   /** Each SMA invocation, as it is answered. */
   onStep?: (step: TimelineStep) => void;
+  /** What the Connect stand-in's flows and person tell the call's timeline. */
+  note?: FlowNote;
 }
 
 export interface Lab {
@@ -123,12 +136,19 @@ export interface Lab {
   voiceApi: VoiceApiServer;
   /** The Amazon Connect stand-in: queue figures and hours per scenario, callbacks recorded. */
   connect: LabConnect['api'];
+  /** The Connect stand-in's flows of the rolling numbers: the context the person was given. */
+  contactFlows: LabContactFlows;
   /** The SMS stand-in: the verification codes the callers' phones receive. */
   sms: LocalSms;
   /** The caller verification API and its page, on the lab's DynamoDB and SMS stand-in. */
   verification: LocalVerification;
   /** Calls in progress by TransactionId: where the agent's UpdateSipMediaApplicationCall lands. */
   calls: Map<string, SimulatedChimeCall>;
+  /**
+   * Calls placed with CreateSipMediaApplicationCall (the console's "Call me", `npm run call --
+   * dial`), in order: each rings the lab's phone, which answers at once; its line is the callee's.
+   */
+  placed: LabCall[];
   /** With cloud speech: the real services or the stand-ins the agent talks to. */
   cloud: CloudSpeech | undefined;
   /** With `twilio`: the Twilio stand-in and the product's gateway (docs/twilio.md). */
@@ -176,6 +196,8 @@ export interface LabOptions {
   guardAws?: boolean;
   /** The Twilio way in too: the Twilio stand-in and the gateway (lab/twilio/, docs/twilio.md). */
   twilio?: boolean;
+  /** Where the Twilio gateway runs: in this process (default), or in its own (its CPU read apart). */
+  twilioGateway?: 'in-process' | 'child';
 }
 
 export const LAB_CALLER = '+12065550100';
@@ -184,7 +206,22 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   quietRtcLogs();
   const sma = await startLocalSma(opts);
   const calls = new Map<string, SimulatedChimeCall>();
+  const placed: LabCall[] = [];
+  /** The stack, once up: outbound calls are refused before. */
+  const up: { livekit?: LiveKitLab } = {};
   const voiceApi = await startVoiceApiServer({
+    // An outbound call rings the lab's phone, which answers: NEW_OUTBOUND_CALL, RINGING and
+    // CALL_ANSWERED reach the SMA, which bridges the callee to the agent.
+    onCreate: (smaId, req) => {
+      if (!up.livekit || smaId !== LAB_SMA.applicationId) return undefined;
+      const call = newLabCall(sma, up.livekit, calls, connect.flows, {
+        caller: req.FromPhoneNumber,
+        dialed: req.ToPhoneNumber,
+      });
+      placed.push(call);
+      void call.call.startOutbound(req.ArgumentsMap ?? {});
+      return call.tx;
+    },
     onUpdate: (_sma, tx, args) => {
       const call = calls.get(tx);
       if (!call || call.ended) return false;
@@ -212,6 +249,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await voiceApi.stop();
     await connect.api.stop();
     await sma.db.stop();
+    await sma.s3.stop();
   };
   const speech = opts.speech ?? (process.env.SPEECH_PROVIDERS === 'cloud' ? 'cloud' : 'local');
   let livekit: LiveKitLab;
@@ -251,11 +289,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     await stopAws();
     throw e;
   }
+  up.livekit = livekit;
   try {
     await twilio?.startGateway({
       livekit: livekit.stack,
       table: LOCAL_SMA_ENV.CALLS_TABLE,
       logFile: opts.logDir ? `${opts.logDir}/twilio-gateway.log` : undefined,
+      process: opts.twilioGateway,
     });
   } catch (e) {
     await livekit.stop();
@@ -267,12 +307,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     sma,
     voiceApi,
     connect: connect.api,
+    contactFlows: connect.flows,
     sms,
     verification,
     calls,
+    placed,
     cloud,
     twilio,
-    newCall: (callOpts = {}) => newLabCall(sma, livekit, calls, callOpts),
+    newCall: (callOpts = {}) => newLabCall(sma, livekit, calls, connect.flows, callOpts),
     participantsLeft: (names, settleMs) => participantsLeft(livekit.rooms, names, settleMs),
     async stop() {
       await twilio?.stop(); // its streams end while LiveKit is still there to empty their rooms
@@ -287,13 +329,16 @@ function newLabCall(
   sma: LocalSma,
   livekit: LiveKitLab,
   calls: Map<string, SimulatedChimeCall>,
+  flows: LabContactFlows,
   opts: LabCallOptions,
 ): LabCall {
   const tx = crypto.randomUUID();
+  const caller = opts.caller ?? LAB_CALLER;
   const media = new VoiceConnectorMedia({
     sipAddress: livekit.stack.sipAddress,
     queueAnswers: () => opts.queueAnswers ?? true,
     queueRingMs: 300,
+    personGreeting: (number) => flows.answer(number, caller, opts.note),
   });
   const call = new SimulatedChimeCall({
     handler: sma.handler,
@@ -303,7 +348,7 @@ function newLabCall(
       region: LAB_SMA.region,
       accountId: '000000000000',
     },
-    caller: opts.caller ?? LAB_CALLER,
+    caller,
     dialed: opts.dialed ?? livekit.useCases.defaultUseCase.dialedNumbers[0]!,
     media,
     onStep: opts.onStep,

@@ -14,7 +14,7 @@ import { formatTraceparent } from './traceparent.js';
 export const AGENT_TRACER = 'callbridge.agent';
 
 export interface CallUpdateFacts {
-  action: 'transfer' | 'hangup';
+  action: 'transfer' | 'voicemail' | 'hangup';
   reason: string;
   queue?: string;
   /** The call's trace (X-Traceparent), when the agent is in a phone call. */

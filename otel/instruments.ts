@@ -21,6 +21,22 @@ export const HANDLER_BUCKETS_S = [
 /** One sweep of the call guard: 5 ms to 30 s (its API calls time out within seconds). */
 export const GUARD_SWEEP_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/**
+ * voice.call.transfer_hop's `outcome`: `reached` for a hop the transfer passed; for a transfer that
+ * failed, the hop it failed at, with how: `refused` (the update was refused: update_accepted),
+ * `fallback` (the queue's number did not answer and its fallback is dialled: bridge_answered),
+ * `failed` (no person could be reached: the caller hears the apology), `abandoned` (the caller
+ * hung up first).
+ */
+export const TRANSFER_HOP_OUTCOMES = [
+  'reached',
+  'refused',
+  'fallback',
+  'failed',
+  'abandoned',
+] as const;
+export type TransferHopOutcome = (typeof TRANSFER_HOP_OUTCOMES)[number];
+
 export const Instrument = {
   timeToFirstAudio: 'voice.call.time_to_first_audio',
   turnResponseLatency: 'voice.turn.response_latency',
@@ -29,6 +45,7 @@ export const Instrument = {
   turnFirstTokenDelay: 'voice.turn.first_token_delay',
   turnFirstAudioDelay: 'voice.turn.first_audio_delay',
   transferDelay: 'voice.call.transfer_delay',
+  transferHop: 'voice.call.transfer_hop',
   callDuration: 'voice.call.duration',
   activeCalls: 'voice.calls.active',
   transfers: 'voice.transfers',
@@ -61,6 +78,12 @@ export function createSmaInstruments(meter: Meter) {
     transferDelay: meter.createHistogram(Instrument.transferDelay, {
       unit: 's',
       description: 'Transfer requested by the agent to the human leg connected (CTD)',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+    }),
+    transferHop: meter.createHistogram(Instrument.transferHop, {
+      unit: 's',
+      description:
+        'Transfer requested by the agent to the end of each hop: update accepted, AI leg down, bridge answered; a failed transfer, at the hop it failed at (outcome)',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
     }),
     callDuration: meter.createHistogram(Instrument.callDuration, {

@@ -23,6 +23,7 @@ import {
 } from '../lab/caller/scenario.js';
 import { type Lab, startLab } from '../lab/lab.js';
 import { ROOT, defaultPorts } from '../lab/stack/local-stack.js';
+import { LAB_SMA } from '../lab/stack/lab-sma.js';
 import { printSummary, runCalls } from '../lab/lab-run.js';
 import type { CallResult } from '../lab/caller/scripted-caller.js';
 import { startConsole } from '../console/console.js';
@@ -121,12 +122,14 @@ async function keepUp(lab: Lab): Promise<void> {
   say(`\nThe stack stays up: LiveKit ${s.url}, SIP ${s.sipAddress}, agent worker registered.`);
   say(`Register a caller's number: ${lab.verification.url}/ (the codes arrive below)`);
   lab.sms.onMessage((m) => say(`  SMS to the caller: "${m.body}"`));
-  // The operator console on the lab's LiveKit and calls table (docs/console.md).
+  // The operator console on the lab's LiveKit and calls table; its "Call me" rings the lab's
+  // phone through the Chime stand-in (docs/console.md).
   const { url, apiKey, apiSecret } = s;
   const console_ = await startConsole({
-    env: { ...process.env, CONSOLE_AUTH: 'local' },
+    env: { ...process.env, CONSOLE_AUTH: 'local', SMA_APPLICATION_ID: LAB_SMA.applicationId },
     livekit: { url, apiKey, apiSecret },
     dynamoEndpoint: lab.sma.dynamoEndpoint,
+    voiceEndpoint: lab.voiceApi.endpoint,
   });
   say(`The console: ${console_.signInLink()} (one-time sign-in link)`);
   say('Try the agent in a room: npm run dev-room, or the console    Stop: Ctrl-C');

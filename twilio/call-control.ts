@@ -4,16 +4,22 @@
 // key the agent names, never a number anyone says); a hang-up completes the call. Updating the
 // call ends its <Connect><Stream>: the gateway sees the stream stop and empties the room.
 // Throttling (429) and server errors are retried with backoff within the budget, as for Chime.
-import { trace, type Context } from '@opentelemetry/api';
+// A transfer with a summary, to a queue with rolling numbers, claims one for the call with its
+// context (store/handoff-claims.ts, as the SMA does) and dials it, so the person in Connect gets
+// the context (docs/handoff.md); no number free, or the table slow or down: the queue's number.
+import type { Context } from '@opentelemetry/api';
 import type { Twilio } from 'twilio';
 import type { TwilioCall } from '../agent/call-context.js';
 import {
   CallControlError,
+  retryWithinBudget,
   type CallControl,
   type CallUpdateRequest,
 } from '../agent/call-control.js';
+import type { HandoffContext } from '../contracts/handoff-context.js';
 import type { UseCase } from '../contracts/use-cases.js';
 import { withCallUpdateSpan } from '../otel/agent-spans.js';
+import type { HandoffClaims } from '../store/handoff-claims.js';
 import { readRestEnv, twilioClient, type TwilioRestEnv } from './rest.js';
 import { dialQueueTwiml } from './twiml.js';
 
@@ -35,7 +41,14 @@ export interface TwilioCallControlOptions {
   traceContext?: Context;
   budgetMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Rolling-number claims for transfers with context; unset: the queue's number, always. */
+  claims?: HandoffClaims;
+  /** The call's trace id (32 hex digits), handed to the person with the context. */
+  traceId?: string;
+  now?: () => number;
 }
+
+type TransferRequest = Extract<CallUpdateRequest, { action: 'transfer' }>;
 
 /** Twilio's answer is retryable: throttled, a server error, or no answer at all. */
 export function isRetryableTwilio(err: unknown): boolean {
@@ -61,7 +74,10 @@ export class TwilioCallControl implements CallControl {
   static forCall(
     call: TwilioCall,
     useCase: UseCase,
-    opts: Pick<TwilioCallControlOptions, 'traceContext' | 'budgetMs' | 'sleep'> & {
+    opts: Pick<
+      TwilioCallControlOptions,
+      'traceContext' | 'budgetMs' | 'sleep' | 'claims' | 'traceId'
+    > & {
       env?: TwilioRestEnv;
     } = {},
   ): TwilioCallControl {
@@ -91,13 +107,48 @@ export class TwilioCallControl implements CallControl {
     );
   }
 
-  private params(update: CallUpdateRequest): { twiml?: string; status?: 'completed' } {
+  /** A claimed rolling number of the transfer's queue, or undefined (never rejects). */
+  private async rollingNumber(update: TransferRequest): Promise<string | undefined> {
+    const { claims, traceId, useCase } = this.opts;
+    const queue = Object.hasOwn(useCase.queues, update.queue)
+      ? useCase.queues[update.queue]
+      : undefined;
+    const pool = queue?.rollingNumbers ?? [];
+    if (!claims || !traceId || !update.summary || pool.length === 0) return undefined;
+    const context: HandoffContext = {
+      summary: update.summary,
+      topic: update.topic ?? '',
+      reason: update.reason,
+      verification: update.verification ?? 'unverified',
+      traceId,
+      useCase: useCase.id,
+      queue: update.queue,
+    };
+    const claimed = await claims
+      .claim({
+        transactionId: this.opts.call.callSid,
+        slots: pool.length,
+        context,
+        nowMs: (this.opts.now ?? Date.now)(),
+      })
+      .catch(() => ({ slot: undefined }));
+    return claimed.slot === undefined ? undefined : pool[claimed.slot];
+  }
+
+  private async params(
+    update: CallUpdateRequest,
+  ): Promise<{ twiml?: string; status?: 'completed' }> {
     if (update.action === 'hangup') return { status: 'completed' };
+    // Messages are the SMA's (RecordAudio); a Twilio call gets none, and the agent says so.
+    if (update.action === 'voicemail') {
+      throw new CallControlError('call update voicemail failed: not_supported', false, 0);
+    }
     const twiml = dialQueueTwiml({
       useCase: this.opts.useCase,
       queue: update.queue,
       target: 'primary',
       statusUrl: this.opts.dialStatusUrl,
+      rollingNumber: await this.rollingNumber(update),
     });
     // The SMA refuses a queue that is not the use case's; so does this adapter, before any request.
     if (!twiml) throw new CallControlError('call update transfer failed: invalid_queue', false, 0);
@@ -105,33 +156,20 @@ export class TwilioCallControl implements CallControl {
   }
 
   private async send(update: CallUpdateRequest): Promise<void> {
-    const started = Date.now();
-    const params = this.params(update);
+    const startedAt = Date.now(); // loading the client is part of the budget
+    const params = await this.params(update);
     const calls = await this.opts.calls;
-    let delayMs = 150;
-    for (let attempt = 1; ; attempt++) {
-      trace.getActiveSpan()?.setAttribute('callbridge.call_update.attempts', attempt);
-      try {
-        await calls.update(this.opts.call.callSid, params);
-        return;
-      } catch (err) {
-        const retryable = isRetryableTwilio(err);
-        const left = this.budgetMs - (Date.now() - started);
-        if (!retryable || left < delayMs) {
-          const e = err as { status?: number; name?: string };
-          const what = e.status !== undefined ? `HTTP ${e.status}` : (e.name ?? 'Error');
-          throw new CallControlError(
-            `call update ${update.action} failed: ${what}`,
-            retryable,
-            attempt,
-            {
-              cause: err,
-            },
-          );
-        }
-        await this.sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, 1000);
-      }
-    }
+    await retryWithinBudget({
+      action: update.action,
+      budgetMs: this.budgetMs,
+      sleep: this.sleep,
+      startedAt,
+      attempt: () => calls.update(this.opts.call.callSid, params),
+      retryable: isRetryableTwilio,
+      describe: (err) => {
+        const e = err as { status?: number; name?: string };
+        return e.status !== undefined ? `HTTP ${e.status}` : (e.name ?? 'Error');
+      },
+    });
   }
 }

@@ -2,6 +2,7 @@
 // validated; a missing or malformed variable stops start-up with a message naming it. Secrets (the
 // auth token, the call-token secret, the LiveKit secret) are never logged.
 import * as z from 'zod';
+import { bucketName } from '../contracts/recordings.js';
 import { callerKeySecret } from '../contracts/callers.js';
 import { callTokenSecret } from '../contracts/call-token.js';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
@@ -34,6 +35,8 @@ export const gatewayEnvSchema = z.object({
   USE_CASES_REFRESH_SECONDS: z.coerce.number().int().min(5).max(300).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   LOG_PII: z.stringbool().default(false),
+  // Where call recordings go (use cases with `recording.enabled`); unset: nothing is recorded.
+  RECORDINGS_BUCKET: bucketName.optional(),
 });
 
 export interface GatewayConfig {
@@ -54,6 +57,8 @@ export interface GatewayConfig {
       }
     | undefined;
   useCasesFile: string | undefined;
+  /** RECORDINGS_BUCKET; unset: no call is recorded. */
+  recordingsBucket: string | undefined;
   logLevel: string;
   logPii: boolean;
 }
@@ -103,6 +108,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
         }
       : undefined,
     useCasesFile: e.USE_CASES_FILE,
+    recordingsBucket: e.RECORDINGS_BUCKET,
     logLevel: e.LOG_LEVEL,
     logPii: e.LOG_PII,
   };

@@ -2,6 +2,7 @@
 // file's until then), admission, connection items, the LiveKit leg and the failover to people.
 // `npm run twilio` (./main.ts) and the lab (lab/twilio/) assemble the gateway the same way.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import type { UseCaseCatalog } from '../contracts/use-cases.js';
 import { DynamoCallAdmission } from '../lambdas/sma/admission/dynamo-admission.js';
@@ -13,6 +14,7 @@ import type { GatewayConfig } from './config.js';
 import { ConnectionStore } from './connections.js';
 import { joinCallRoom } from './livekit-leg.js';
 import { ParkedLegs } from './parked-legs.js';
+import { streamRecording, type RecordingsOptions } from './recording.js';
 import { twilioClient } from './rest.js';
 import type { StreamCall, StreamSessionDeps } from './stream-session.js';
 import { dialQueueTwiml } from './twiml.js';
@@ -91,6 +93,21 @@ export async function gatewayParts(
     }
   };
 
+  const bucket = config.recordingsBucket;
+  const recordings: RecordingsOptions | undefined = bucket
+    ? {
+        s3: new S3Client({}),
+        bucket,
+        table: table && dynamo ? { dynamo, name: table.name, ttlDays: table.ttlDays } : undefined,
+        records: (call) => {
+          const catalog = useCases.current();
+          const useCase = catalog.byIdOrUndefined(call.useCase) ?? catalog.defaultUseCase;
+          return useCase.recording?.enabled === true;
+        },
+        logger,
+      }
+    : undefined;
+
   return {
     useCases,
     webhook: {
@@ -106,6 +123,7 @@ export async function gatewayParts(
         parked.park(call.callSid, leg);
         await leg;
       },
+      recordingsBucket: bucket,
       logger,
     },
     session: {
@@ -138,6 +156,9 @@ export async function gatewayParts(
         if (failed.length > 0) logger.warn({ callSid: call.callSid, failed }, 'lease not released');
       },
       failOver,
+      ...(recordings
+        ? { recording: (call, startMs) => streamRecording(recordings, call, startMs) }
+        : {}),
       logger,
     },
     stop: () => {

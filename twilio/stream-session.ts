@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { pcmRms, SILENCE_RMS } from '../agent/audio.js';
 import { decodeG711, encodeG711 } from '../agent/g711.js';
 import { verifyCallToken } from '../contracts/call-token.js';
+import type { StreamRecording } from './recording.js';
 import { StreamParameter, twilioTokenClaims } from '../contracts/twilio-call.js';
 import {
   clearMessage,
@@ -32,6 +33,11 @@ import {
 export const LEAD_MS = 60;
 /** Silence after the agent's audio that ends a reply (and sends its mark). */
 const REPLY_END_MS = 300;
+/**
+ * Quiet from the agent that ends a cut reply's tail: frames of the cut reply still on their way
+ * from LiveKit (pauses between its words included) are dropped until then.
+ */
+const CUT_END_QUIET_MS = 200;
 /** Caller audio held while the leg opens; older frames are dropped. */
 const HOLD_MS = 1000;
 
@@ -104,6 +110,11 @@ export interface StreamSessionDeps {
   releaseLease?(call: StreamCall): Promise<void>;
   /** The leg was lost while the caller is there: send the caller to people. */
   failOver?(call: StreamCall): Promise<void>;
+  /**
+   * The call's recording (./recording.ts), starting at `startMs` on the session's clock; undefined
+   * when its use case does not record.
+   */
+  recording?(call: StreamCall, startMs: number): StreamRecording | undefined;
   logger: Logger;
   now?: () => number;
 }
@@ -130,6 +141,7 @@ export class StreamSession {
   private silentMs = 0;
   /** After a clear: the cut reply's last frames, still on their way from LiveKit, are dropped. */
   private dropCut = false;
+  private cutQuietMs = 0;
   private marks = 0;
   readonly pendingMarks = new Map<string, number>();
   // figures
@@ -139,6 +151,7 @@ export class StreamSession {
   private clears = 0;
   private readonly inMs: number[] = [];
   private readonly outMs: number[] = [];
+  private recording: StreamRecording | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -209,6 +222,7 @@ export class StreamSession {
       return;
     }
     const opening = this.now();
+    this.recording = this.deps.recording?.(this.call, opening);
     try {
       this.leg = await this.deps.openLeg(this.call, {
         agentAudio: (pcm) => this.agentAudio(pcm),
@@ -240,6 +254,7 @@ export class StreamSession {
     if (m.media.track !== 'inbound' || this.ended) return;
     const pcm = decodeG711(m.audio, 'PCMU');
     this.framesIn++;
+    this.recording?.caller(pcm, receivedAt);
     if (this.leg) {
       this.leg.hear(pcm);
       this.inMs.push(this.now() - receivedAt);
@@ -255,8 +270,12 @@ export class StreamSession {
   private agentAudio(pcm: Int16Array): void {
     if (!this.call || this.ended) return;
     const audible = pcmRms(pcm) >= SILENCE_RMS;
-    if (this.dropCut && audible) return;
-    this.dropCut = false;
+    if (this.dropCut) {
+      // The cut reply's tail can hold a pause between words: only a longer quiet ends it.
+      this.cutQuietMs = audible ? 0 : this.cutQuietMs + (pcm.length * 1000) / 8000;
+      if (this.cutQuietMs < CUT_END_QUIET_MS) return;
+      this.dropCut = false;
+    }
     // Audio arrives from LiveKit at real time, but a burst (the first frames of a track, a network
     // hiccup) leaves a backlog that real-time pacing alone never drains: silence is dropped while
     // audio waits, so the backlog goes in the agent's next pause.
@@ -288,6 +307,8 @@ export class StreamSession {
         continue;
       }
       this.socket.send(mediaMessage(this.call.streamSid, frame.mulaw));
+      // Where the caller hears it: at the playhead, Twilio playing frames back to back.
+      this.recording?.agent(decodeG711(frame.mulaw, 'PCMU'), this.playhead);
       this.outMs.push(this.now() - frame.at);
       this.framesOut++;
       this.playhead += (frame.mulaw.length * 1000) / 8000;
@@ -307,6 +328,7 @@ export class StreamSession {
     this.playhead = this.now();
     this.speaking = false;
     this.dropCut = true;
+    this.cutQuietMs = 0;
     this.clears++;
     this.socket.send(clearMessage(this.call.streamSid));
     this.log.info(
@@ -368,6 +390,8 @@ export class StreamSession {
       this.log.info({ callSid: this.call.callSid, ...figures }, 'stream ended');
     }
     if (reason !== 'socket_closed' && reason !== 'refused') this.socket.close(1000);
+    // Written after the call, off the caller's path (never rejects).
+    void this.recording?.finish(this.now());
     return end;
   }
 }

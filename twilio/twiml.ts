@@ -15,6 +15,8 @@ export interface StreamTwiml {
   traceparent: string | undefined;
   /** Said before the stream starts (e.g. the recording notice); none by default. */
   notice?: string;
+  /** The notice's language (Twilio's <Say language>). */
+  noticeLanguage?: string;
   /** The admission lease's expiry (epoch ms), released by the gateway when the stream ends. */
   leaseExpiresAtMs?: number;
 }
@@ -22,7 +24,12 @@ export interface StreamTwiml {
 /** `<Connect><Stream>`: a bidirectional stream to the gateway, the call's context as parameters. */
 export function connectStreamTwiml(s: StreamTwiml): string {
   const r = new VoiceResponse();
-  if (s.notice) r.say(s.notice);
+  if (s.notice) {
+    // A language Twilio does not know is its problem to say so; the use case's tag is passed on.
+    type SayAttributes = Exclude<Parameters<VoiceResponse['say']>[0], string>;
+    const attributes = (s.noticeLanguage ? { language: s.noticeLanguage } : {}) as SayAttributes;
+    r.say(attributes, s.notice);
+  }
   const stream = r.connect().stream({ url: s.streamUrl });
   const params: Record<string, string | undefined> = {
     [StreamParameter.useCase]: s.useCase,
@@ -47,6 +54,11 @@ export interface DialTarget {
   statusUrl: string;
   /** Said before the dial (the use case's `connecting` notice when the caller is sent to people). */
   say?: string;
+  /**
+   * Dialled instead of the queue's primary number: one of its rolling numbers, claimed for the call
+   * with its context (store/handoff-claims.ts). Ignored unless it is one of the queue's own.
+   */
+  rollingNumber?: string;
 }
 
 /** Seconds a queue's number rings before the dial counts as unanswered. */
@@ -59,7 +71,11 @@ export const QUEUE_RING_SECONDS = 30;
  */
 export function dialQueueTwiml(t: DialTarget): string | undefined {
   const q = t.useCase.queues[t.queue];
-  const number = t.target === 'primary' ? q?.number : q?.fallbackNumber;
+  const rolling =
+    t.target === 'primary' && t.rollingNumber && q?.rollingNumbers?.includes(t.rollingNumber)
+      ? t.rollingNumber
+      : undefined;
+  const number = t.target === 'primary' ? (rolling ?? q?.number) : q?.fallbackNumber;
   if (!number) return undefined;
   const action = new URL(t.statusUrl);
   action.searchParams.set('useCase', t.useCase.id);

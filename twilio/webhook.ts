@@ -42,6 +42,8 @@ export interface WebhookDeps {
    * the gateway, at the stream's start.
    */
   prepareLeg?: (call: LegCall) => Promise<void>;
+  /** RECORDINGS_BUCKET: the calls of use cases that record are announced (and recorded). */
+  recordingsBucket?: string;
   logger: Logger;
   now?: () => number;
 }
@@ -188,6 +190,10 @@ async function answerCall(form: Record<string, string>, deps: WebhookDeps): Prom
     callToken,
     traceparent,
     leaseExpiresAtMs: verdict.leaseExpiresAtMs,
+    // Twilio says it before the stream starts, in the use case's language.
+    ...(deps.recordingsBucket && useCase.recording?.enabled
+      ? { notice: useCase.recording.announcement, noticeLanguage: useCase.language }
+      : {}),
   });
 }
 

@@ -1,34 +1,22 @@
-// Which numbers a callback may be placed to. Only E.164 numbers whose country calling code the use
-// case allows (by default the North American plan, +1), and in the North American plan only
-// numbers that can be a subscriber's: area and exchange codes starting 2-9, no N11 service codes,
-// and no premium-rate area codes (900, 976) unless the use case allows them. Pure.
-import { E164_PATTERN } from '../../contracts/ids.js';
+// Which numbers a callback may be placed to: the rule every number callbridge dials follows
+// (contracts/phone-numbers.ts), and how digits keyed on the phone become a number. Pure.
+import {
+  type DialNumberProblem,
+  type DialPolicy,
+  dialNumberProblem,
+} from '../../contracts/phone-numbers.js';
 import type { UseCaseCallbacks } from '../../contracts/use-cases.js';
 
-export type CallbackNumberProblem = 'not_e164' | 'foreign' | 'premium' | 'not_a_subscriber';
-
-/** The North American plan's premium-rate area codes. */
-const NANP_PREMIUM = new Set(['900', '976']);
+export type CallbackNumberProblem = DialNumberProblem;
 
 type Policy = Pick<UseCaseCallbacks, 'callingCodes' | 'allowPremium'>;
 
-/** Why `number` may not be called back, or undefined when it may. */
+/** Why `number` may not be called back, or undefined when it may (contracts/phone-numbers.ts). */
 export function callbackNumberProblem(
   number: string,
-  policy: Policy,
+  policy: DialPolicy,
 ): CallbackNumberProblem | undefined {
-  if (!E164_PATTERN.test(number)) return 'not_e164';
-  const digits = number.slice(1);
-  const code = policy.callingCodes.find((c) => digits.startsWith(c));
-  if (code === undefined) return 'foreign';
-  if (code !== '1') return undefined; // outside the North American plan: the length check only
-  if (!/^1[2-9]\d{2}[2-9]\d{6}$/.test(digits)) return 'not_a_subscriber';
-  const area = digits.slice(1, 4);
-  const exchange = digits.slice(4, 7);
-  if (area[1] === '1' && area[2] === '1') return 'not_a_subscriber'; // N11: 211, 411, 911 …
-  if (exchange[1] === '1' && exchange[2] === '1') return 'not_a_subscriber';
-  if (NANP_PREMIUM.has(area) && !policy.allowPremium) return 'premium';
-  return undefined;
+  return dialNumberProblem(number, policy);
 }
 
 /**

@@ -9,13 +9,16 @@
 //   6. a yes after we offered a person -> transfer_to_human;
 //   7. nothing understood           -> ask again; the second time in a row, transfer (not_understood).
 // Before 3: the caller asks to be forgotten -> forget_me; says their name -> remember_name.
+// After 3: the caller asks to speak another language -> switch_language with the use case's tag
+// for it, or, when the use case offers none, say so and offer a person (./language-request.ts).
 // After 2: the caller answers the agent's offer when the queue was busy or closed (hold, a
-// callback: ./queue-offer.ts).
+// callback, a message: ./queue-offer.ts).
 import type { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
 import { SHARED_LINES } from '../lines.js';
 import { saidOutcome, ToolOutcome } from '../tools/outcome.js';
 import { answerToOffer } from './queue-offer.js';
+import { askedLanguage, offeredTag } from './language-request.js';
 
 export interface Turn {
   role: 'user' | 'assistant' | 'tool';
@@ -30,9 +33,11 @@ export type Reply =
       args: { queue: string; reason: AgentTransferReason; hold?: boolean };
     }
   | { kind: 'tool'; name: 'request_callback'; args: { queue?: string; confirm?: boolean } }
+  | { kind: 'tool'; name: 'leave_message'; args: Record<string, never> }
   | { kind: 'tool'; name: 'end_call'; args: Record<string, never> }
   | { kind: 'tool'; name: 'forget_me'; args: Record<string, never> }
   | { kind: 'tool'; name: 'remember_name'; args: { name: string } }
+  | { kind: 'tool'; name: 'switch_language'; args: { language: string } }
   | { kind: 'silent' };
 
 export const Lines = {
@@ -43,6 +48,8 @@ export const Lines = {
     "I'm sorry, I couldn't reach anyone on the team right now. I can keep helping you here. What else can I do for you?",
   transferRefused:
     "I'm sorry, I can't transfer you there. Would you like me to connect you with our team instead?",
+  messageFailed:
+    "I'm sorry, I couldn't take a message right now. I can keep helping you here. What else can I do for you?",
   devRoom:
     'Transfers and hang-ups only work on a phone call. This is a test room, so I will stay with you here.',
   nameRemembered: "Thank you, I'll remember that. How can I help you today?",
@@ -50,6 +57,8 @@ export const Lines = {
     "Done. I've deleted what I remembered about you. Is there anything else I can help you with?",
   notForgotten:
     "I'm sorry, I couldn't delete that right now. Would you like me to connect you with someone?",
+  languageUnavailable:
+    "Sorry, I can't speak that language on this line. Would you like me to connect you with someone?",
 } as const;
 
 /** The agent's lines that offer a person: a yes to one is a yes to a transfer. */
@@ -57,6 +66,7 @@ const PERSON_OFFERS: readonly string[] = [
   Lines.transferRefused,
   SHARED_LINES.timeOffer,
   Lines.notForgotten,
+  Lines.languageUnavailable,
 ];
 
 const PERSON =
@@ -121,6 +131,8 @@ function afterTool(raw: string): Reply {
     return { kind: 'say', text: Lines.transferFailed };
   if (output.startsWith(ToolOutcome.transferRefused))
     return { kind: 'say', text: Lines.transferRefused };
+  if (output.startsWith(ToolOutcome.messageFailed))
+    return { kind: 'say', text: Lines.messageFailed };
   if (output.startsWith(ToolOutcome.devRoom)) return { kind: 'say', text: Lines.devRoom };
   // A busy or closed queue, a callback: the tool wrote the sentence (agent/tools/outcome.ts).
   const said = saidOutcome(output);
@@ -129,6 +141,13 @@ function afterTool(raw: string): Reply {
     return { kind: 'say', text: Lines.nameRemembered };
   if (output.startsWith(ToolOutcome.forgotten)) return { kind: 'say', text: Lines.forgotten };
   if (output.startsWith(ToolOutcome.notForgotten)) return { kind: 'say', text: Lines.notForgotten };
+  if (
+    output.startsWith(ToolOutcome.languageRefused) ||
+    output.startsWith(ToolOutcome.languageUnavailable)
+  )
+    return { kind: 'say', text: Lines.languageUnavailable };
+  if (output.startsWith(ToolOutcome.languageCurrent))
+    return { kind: 'say', text: Lines.anythingElse };
   return { kind: 'silent' };
 }
 
@@ -154,6 +173,17 @@ function transfer(queue: string, reason: AgentTransferReason): Reply {
   return { kind: 'tool', name: 'transfer_to_human', args: { queue, reason } };
 }
 
+/** A request to speak another language: switch to the use case's tag for it, or say it cannot. */
+function languageRequest(useCase: UseCase, text: string): Reply | undefined {
+  const asked = askedLanguage(text);
+  if (!asked) return undefined;
+  const tag = offeredTag(useCase, asked);
+  if (tag) return { kind: 'tool', name: 'switch_language', args: { language: tag } };
+  // Asking for the line's own language changes nothing: the words go on to the other rules.
+  if (asked === useCase.language.toLowerCase().split('-')[0]) return undefined;
+  return { kind: 'say', text: Lines.languageUnavailable };
+}
+
 export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   const last = history[history.length - 1];
   if (!last) return { kind: 'silent' };
@@ -171,6 +201,8 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
     return { kind: 'tool', name: 'remember_name', args: { name } };
   }
   if (PERSON.test(text)) return transfer(pickQueue(useCase, text), 'caller_asked');
+  const language = languageRequest(useCase, text);
+  if (language) return language;
   if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
   const faq = matchFaq(useCase, text);
   if (faq) return { kind: 'say', text: `${faq.answer} ${Lines.anythingElse}` };

@@ -2,7 +2,8 @@
 // that the team is closed) and offered the choices, the caller's answer picks one. Hold: the
 // transfer is asked for again with `hold`. A callback: request_callback, which only ever calls the
 // caller back at their own number or one they key in, after they confirm it. Anything else goes
-// on through the engine's usual rules.
+// on through the engine's usual rules. A message (where the use case takes one): leave_message,
+// which has no arguments; the SMA records the caller as when no person answers.
 import type { UseCase } from '../../contracts/use-cases.js';
 import { saidOutcome, ToolOutcome } from '../tools/outcome.js';
 import { CALLBACK_CONFIRM_START } from '../tools/request-callback.js';
@@ -10,6 +11,8 @@ import type { Reply, Turn } from './engine.js';
 
 const HOLD = /\b(hold|wait|i'?ll wait|stay on|keep me on)\b/;
 const CALLBACK = /\b(call ?back|call me|ring me|phone me|callback)\b/;
+/** A message at the offer: "leave a message", "I'll leave a voicemail", "voice mail please". */
+const MESSAGE = /\b(message|voice ?mail)\b/;
 const YES = /^(yes|yeah|yep|sure|please|ok|okay|correct|that'?s right|right)\b/;
 
 /** The agent's last line since the caller last spoke. */
@@ -55,6 +58,10 @@ export function answerToOffer(
   if (!offer) return undefined;
   if (callbacks && CALLBACK.test(text)) {
     return { kind: 'tool', name: 'request_callback', args: { queue: offer.queue } };
+  }
+  // The use case takes messages (agent/tools/leave-message.ts offers the tool where it does).
+  if (useCase.voicemail?.enabled === true && MESSAGE.test(text)) {
+    return { kind: 'tool', name: 'leave_message', args: {} };
   }
   const holdOffered =
     offer.code === ToolOutcome.queueBusy || offer.code === ToolOutcome.callbackFailed;

@@ -198,10 +198,10 @@ export async function loadCloud(
     kind: 'cloud',
     serves: (uc) => servingOf('cloud', uc),
     // A use case that asks for the offline set gets it on a cloud worker too.
-    components: (uc) =>
+    components: (uc, vad) =>
       uc.speech.providers === 'local'
-        ? offline.components(uc)
-        : withFallbacks(chains(uc), offline.components(uc), logger),
+        ? offline.components(uc, vad)
+        : withFallbacks(chains(uc), offline.components(uc, vad), logger),
     // The fixed lines in the configured cloud voice; the offline voice when it cannot render them.
     renderSpeech: async (text, uc) => {
       for (const makeTts of make.tts(uc)) {

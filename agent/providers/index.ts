@@ -30,9 +30,10 @@ export interface SpeechProviders {
   kind: 'local' | 'cloud';
   /**
    * The components of one call's session. Its STT, LLM and TTS are made for it: the framework
-   * subscribes to a component's events and never unsubscribes.
+   * subscribes to a component's events and never unsubscribes. `vad`: the call's own, when the
+   * call already has one (a language switch makes new components for a call in progress).
    */
-  components(useCase: UseCase): SessionComponents;
+  components(useCase: UseCase, vad?: CallVad): SessionComponents;
   /** Renders a line to frames (the greeting cache). */
   renderSpeech: RenderSpeech;
   /**
@@ -73,8 +74,8 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
       const s = servingOf('local', uc);
       return s.ok && !isEnglish(uc.language) ? { ok: false, why: 'language' } : s;
     },
-    components: (uc) => {
-      const callVad = new CallVad(vad);
+    components: (uc, shared) => {
+      const callVad = shared ?? new CallVad(vad);
       return {
         vad: callVad,
         stt: new MoonshineSTT(model, callVad),

@@ -11,7 +11,7 @@ export const queueStatusEnvSchema = z.object({
   CONNECT_STATUS_FRESH_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
   /** Connect requests one worker sends per second at most (Connect's quota: about 5 per account). */
   CONNECT_MAX_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(5).default(1),
-  /** How long a queue's hours of operation are kept before they are read again. */
+  /** How long a queue's hours (weekly, and effective: overrides applied) are kept before re-reading. */
   CONNECT_HOURS_REFRESH_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
   /** Each Connect request's deadline. */
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1000),

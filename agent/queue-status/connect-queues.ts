@@ -1,19 +1,22 @@
 // The agent's adapter to Amazon Connect's queue figures: GetCurrentMetricData for many queues of
 // one instance in one request (agents available, contacts in queue, oldest contact age, and
 // Connect's estimated wait where the instance offers it), and each queue's hours of operation
-// (DescribeQueue for its HoursOfOperationId, then DescribeHoursOfOperation). The client's endpoint
+// (DescribeQueue for its HoursOfOperationId, then DescribeHoursOfOperation for the weekly hours and
+// GetEffectiveHoursOfOperations for the dates ahead with overrides applied). The client's endpoint
 // comes from AWS_ENDPOINT_URL_CONNECT (the lab's stand-in). Every request has its own deadline; the
 // SDK retries nothing (the poller decides when to ask again, within Connect's rate).
 // https://docs.aws.amazon.com/connect/latest/APIReference/API_GetCurrentMetricData.html
 // https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeHoursOfOperation.html
+// https://docs.aws.amazon.com/connect/latest/APIReference/API_GetEffectiveHoursOfOperations.html
 import {
   ConnectClient,
   DescribeHoursOfOperationCommand,
   DescribeQueueCommand,
   GetCurrentMetricDataCommand,
+  GetEffectiveHoursOfOperationsCommand,
   type CurrentMetricName,
 } from '@aws-sdk/client-connect';
-import { HoursOfOperation } from './hours.js';
+import { EffectiveHours, HoursOfOperation } from './hours.js';
 
 /** The figures of one queue, by queue id. */
 export interface QueueFigures {
@@ -30,6 +33,16 @@ export interface QueueSource {
   hoursIdOf(instanceId: string, queueId: string): Promise<string>;
   /** Hours of operation by id (DescribeHoursOfOperation). */
   hours(instanceId: string, hoursId: string): Promise<HoursOfOperation>;
+  /**
+   * The hours with their overrides applied, from `fromDate` to `toDate` (YYYY-MM-DD, inclusive;
+   * GetEffectiveHoursOfOperations).
+   */
+  effectiveHours(
+    instanceId: string,
+    hoursId: string,
+    fromDate: string,
+    toDate: string,
+  ): Promise<EffectiveHours>;
 }
 
 export class QueueSourceError extends Error {
@@ -131,6 +144,39 @@ export class ConnectQueueSource implements QueueSource {
     );
     const parsed = HoursOfOperation.safeParse(h.HoursOfOperation);
     if (!parsed.success) throw new QueueSourceError('hours of operation unreadable', false);
+    return parsed.data;
+  }
+
+  async effectiveHours(
+    instanceId: string,
+    hoursId: string,
+    fromDate: string,
+    toDate: string,
+  ): Promise<EffectiveHours> {
+    const { client } = this.opts;
+    const out = await this.send('GetEffectiveHoursOfOperations', (abortSignal) =>
+      client.send(
+        new GetEffectiveHoursOfOperationsCommand({
+          InstanceId: instanceId,
+          HoursOfOperationId: hoursId,
+          FromDate: fromDate,
+          ToDate: toDate,
+        }),
+        { abortSignal },
+      ),
+    );
+    // Only the open times are kept: EffectiveOverrideHoursList (the overrides' names and status)
+    // is admin free text the agent never says, and its effect is already in the open times.
+    const days: Record<string, { Start: unknown; End: unknown }[]> = {};
+    for (const d of out.EffectiveHoursOfOperationList ?? []) {
+      if (d.Date === undefined) continue;
+      days[d.Date] = [
+        ...(days[d.Date] ?? []),
+        ...(d.OperationalHours ?? []).map((h) => ({ Start: h.Start, End: h.End })),
+      ];
+    }
+    const parsed = EffectiveHours.safeParse({ TimeZone: out.TimeZone, fromDate, toDate, days });
+    if (!parsed.success) throw new QueueSourceError('effective hours unreadable', false);
     return parsed.data;
   }
 

@@ -6,10 +6,14 @@
 // about it in the last `watchMs`, so a caller who asks for a person gets figures from memory. A slow,
 // throttled or failing Connect only leaves the figures older; past `staleMs` there are none, and the
 // caller is transferred as without the check.
+// Each queue's hours are read after its figures, in the background (a waiting call never waits for
+// them), every `hoursRefreshMs`: the effective hours of the dates around today (overrides applied:
+// holidays, special days), and the weekly hours. "Open" is the effective hours' answer, else the
+// weekly hours', else unknown; the last answer read is kept while a read fails.
 import type { Logger } from 'pino';
 import type { QueueSource, QueueFigures } from './connect-queues.js';
 import { QueueSourceError } from './connect-queues.js';
-import { isOpenAt, type HoursOfOperation } from './hours.js';
+import { addDays, openAt, type EffectiveHours, type HoursOfOperation } from './hours.js';
 import type { ConnectQueueRef, QueueStatus } from './status.js';
 
 export interface QueueStatusPollerOptions {
@@ -33,6 +37,15 @@ export interface QueueStatusPollerOptions {
 const MAX_QUEUES_PER_REQUEST = 100;
 /** After a throttled answer, no request for this long. */
 const THROTTLE_BACKOFF_MS = 2000;
+/** Hours that could not be read are tried again after this long (or `hoursRefreshMs`, if less). */
+const HOURS_RETRY_MS = 30_000;
+/**
+ * The effective hours asked for: from two days before today (UTC) to seven after, so that in any
+ * time zone (UTC-12 to UTC+14) they cover today and yesterday (whose hours may run past midnight)
+ * for days after the read.
+ */
+const EFFECTIVE_DAYS_BEFORE = 2;
+const EFFECTIVE_DAYS_AFTER = 7;
 
 const keyOf = (r: ConnectQueueRef) => `${r.instanceId}/${r.queueId}`;
 
@@ -71,13 +84,22 @@ class RequestPacer {
   }
 }
 
+/** A value read from Connect, kept while reads fail; `ok`: the last read succeeded. */
+interface Cached<T> {
+  value?: T;
+  triedAt: number;
+  ok: boolean;
+}
+
 export class QueueStatusPoller {
   /** Connect requests sent (for tests and the benchmark). */
   requests = 0;
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<void>>();
   /** Hours of operation by instance and id: queues often share them. */
-  private readonly hours = new Map<string, { value?: HoursOfOperation; triedAt: number }>();
+  private readonly hours = new Map<string, Cached<HoursOfOperation>>();
+  /** Effective hours (overrides applied) by instance and hours id. */
+  private readonly effective = new Map<string, Cached<EffectiveHours>>();
   private readonly pacer: RequestPacer;
   private readonly now: () => number;
   private readonly o: Required<
@@ -136,8 +158,10 @@ export class QueueStatusPoller {
   private statusOf(entry: Entry): QueueStatus | undefined {
     const f = entry.figures;
     if (!f || this.now() - f.readAt > this.o.staleMs) return undefined;
-    const hours = entry.hoursId && this.hours.get(`${entry.ref.instanceId}/${entry.hoursId}`);
-    const open = hours && hours.value ? isOpenAt(hours.value, this.now()) : undefined;
+    const key = entry.hoursId && `${entry.ref.instanceId}/${entry.hoursId}`;
+    const open = key
+      ? openAt(this.now(), this.effective.get(key)?.value, this.hours.get(key)?.value)
+      : undefined;
     return { ...f, open };
   }
 
@@ -167,7 +191,7 @@ export class QueueStatusPoller {
   /**
    * Reads the instance's watched queues that are not fresh, up to 100 a request, until none is
    * left (or Connect fails); the queues are picked when each request's turn comes, so every call
-   * that asked meanwhile is in it.
+   * that asked meanwhile is in it. Their hours are then read in the background.
    */
   private async readInstance(instanceId: string): Promise<void> {
     const read: Entry[] = [];
@@ -192,7 +216,18 @@ export class QueueStatusPoller {
       read.push(...batch);
       // Calls that asked while this request was out may have added queues: read them too.
     }
-    for (const e of read) await this.readHours(e);
+    void this.readAllHours(read);
+  }
+
+  private async readAllHours(entries: Entry[]): Promise<void> {
+    for (const e of entries) await this.readHours(e);
+  }
+
+  /** Due for a read: never tried, or tried `hoursRefreshMs` ago (failed: `HOURS_RETRY_MS`). */
+  private due(c: Cached<unknown> | undefined): boolean {
+    if (!c) return true;
+    const after = c.ok ? this.o.hoursRefreshMs : Math.min(HOURS_RETRY_MS, this.o.hoursRefreshMs);
+    return this.now() - c.triedAt >= after;
   }
 
   /** The queue's hours of operation, read again after `hoursRefreshMs` (tried or not). */
@@ -207,11 +242,35 @@ export class QueueStatusPoller {
     }
     const hoursId = e.hoursId;
     const key = `${instanceId}/${hoursId}`;
-    const known = this.hours.get(key);
-    if (known && this.now() - known.triedAt < this.o.hoursRefreshMs) return;
-    this.hours.set(key, { value: known?.value, triedAt: this.now() });
-    const value = await this.ask(() => this.opts.source.hours(instanceId, hoursId));
-    if (value) this.hours.set(key, { value, triedAt: this.now() });
+    // The effective hours first: they are what decides while they cover today.
+    await this.refreshCached(this.effective, key, () => {
+      const today = new Date(this.now()).toISOString().slice(0, 10);
+      return this.opts.source.effectiveHours(
+        instanceId,
+        hoursId,
+        addDays(today, -EFFECTIVE_DAYS_BEFORE),
+        addDays(today, EFFECTIVE_DAYS_AFTER),
+      );
+    });
+    await this.refreshCached(this.hours, key, () => this.opts.source.hours(instanceId, hoursId));
+  }
+
+  /** Reads one cached value again when due; a failed read keeps the last value. */
+  private async refreshCached<T>(
+    cache: Map<string, Cached<T>>,
+    key: string,
+    read: () => Promise<T>,
+  ): Promise<void> {
+    const known = cache.get(key);
+    if (!this.due(known)) return;
+    // Marked before the request, so a concurrent refresh does not ask again.
+    cache.set(key, { value: known?.value, triedAt: this.now(), ok: true });
+    const value = await this.ask(read);
+    cache.set(key, {
+      value: value ?? known?.value,
+      triedAt: this.now(),
+      ok: value !== undefined,
+    });
   }
 
   /** One Connect request in its turn; undefined when it failed (logged, and the figures age). */

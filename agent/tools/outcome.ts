@@ -19,6 +19,16 @@ export const ToolOutcome = {
   callbackQueued: 'callback_queued',
   callbackRefused: 'callback_refused',
   callbackFailed: 'callback_failed',
+  /** The SMA took the request for a message: the caller is leaving it, the agent is done. */
+  messageStarted: 'message_started',
+  /** No message can be taken (the SMA refused, or could not be reached). */
+  messageFailed: 'message_failed',
+  /** A language the use case does not offer: nothing changed (agent/language-switch.ts). */
+  languageRefused: 'language_refused',
+  /** An offered language this worker's speech set cannot speak (offline): nothing changed. */
+  languageUnavailable: 'language_unavailable',
+  /** The call is in that language already. */
+  languageCurrent: 'language_current',
 } as const;
 
 export function outcome(

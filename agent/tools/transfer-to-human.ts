@@ -3,7 +3,7 @@
 // accepted; the SMA handler checks again and maps keys to numbers itself. Before the hand-off, a
 // queue that names its Connect queue is checked (agent/queue-status/): when the wait is long or the
 // team is closed, the tool transfers nothing and gives the agent the sentence to say instead, with
-// the caller's choices (hold, a callback); a caller who chose to hold is transferred at once. When
+// the caller's choices (hold, a callback, a message where the use case takes one); a caller who chose to hold is transferred at once. When
 // the status cannot be had within QUEUE_CHECK_WAIT_MS the caller is transferred as before.
 import { llm } from '@livekit/agents';
 import * as z from 'zod';
@@ -12,10 +12,14 @@ import { queueKey } from '../../contracts/ids.js';
 import { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
 import type { CallContext } from '../call-context.js';
+import { handoffSummaryOf, transcriptOf, type SaidItem } from '../call-memory.js';
+import { matchFaq } from '../dialogue/engine.js';
+import { HANDOFF_TOPIC_MAX, type CallerVerification } from '../../contracts/handoff-context.js';
 import type { CallControl } from '../call-control.js';
 import { CallLines } from '../greeting-cache.js';
 import { connectQueueOf, connectQueuesOf, type QueueStatusLookup } from '../queue-status/index.js';
 import { adviceSentence, adviseTransfer, type QueueAdvice } from '../queue-status/status.js';
+import { offersMessage } from './leave-message.js';
 import { outcome, sayOutcome, ToolOutcome } from './outcome.js';
 
 export interface TransferToolDeps {
@@ -100,8 +104,10 @@ export function transferToHumanTool(deps: TransferToolDeps) {
         );
       }
       ctx.disallowInterruptions();
+      // What the person is told is what was said before the hand-off line.
+      const context = handoffContextOf(deps.call, ctx.session.history.items);
       await lines.say(ctx.session, 'handoff', { allowInterruptions: false }).waitForPlayout();
-      return requestTransfer(deps, deps.control, queue, reason);
+      return requestTransfer(deps, deps.control, queue, reason, context);
     },
   });
 }
@@ -140,16 +146,42 @@ function queueOutcome(
   queue: string,
   useCase: UseCase,
 ): string {
-  const options = { callback: useCase.callbacks !== undefined, message: false };
+  const options = { callback: useCase.callbacks !== undefined, message: offersMessage(useCase) };
   const sentence = adviceSentence(advice, useCase.queues[queue]?.description, options);
   const then = [
     advice.kind === 'wait' ? 'If the caller holds, call transfer_to_human with hold true.' : '',
     options.callback ? 'If the caller wants a call back, call request_callback.' : '',
+    options.message ? 'If the caller wants to leave a message, call leave_message.' : '',
   ]
     .filter(Boolean)
     .join(' ');
   const code = advice.kind === 'wait' ? ToolOutcome.queueBusy : ToolOutcome.queueClosed;
   return sayOutcome(code, queue, sentence, then);
+}
+
+/** What the person who answers is told (contracts/handoff-context.ts); personal data. */
+export interface TransferContext {
+  summary: string;
+  /** The frequent question the caller's words match, if any. */
+  topic?: string;
+  verification: CallerVerification;
+}
+
+/**
+ * The context of a transfer, from the session's history: a summary made without a model, and
+ * whether the caller's number was checked (a use case that admits only verified or allow-listed
+ * numbers let this caller reach the agent).
+ */
+export function handoffContextOf(call: CallContext, history: readonly SaidItem[]): TransferContext {
+  const { useCase } = call;
+  const transcript = transcriptOf(history);
+  const said = transcript.filter((l) => l.role === 'caller').map((l) => l.text);
+  const topic = said.length > 0 ? matchFaq(useCase, said.join(' '))?.question : undefined;
+  return {
+    summary: handoffSummaryOf(transcript, topic),
+    topic: topic?.slice(0, HANDOFF_TOPIC_MAX),
+    verification: useCase.access.mode === 'open' ? 'unverified' : 'verified',
+  };
 }
 
 /** Asks the SMA for the transfer; what the model is told comes back. */
@@ -158,6 +190,7 @@ export async function requestTransfer(
   control: CallControl,
   queue: string,
   reason: AgentTransferReason,
+  context?: TransferContext,
 ): Promise<string> {
   const log = deps.logger.child({ tool: 'transfer_to_human' });
   // The transfer delay callers feel starts when the agent stops talking: decided and sent now.
@@ -169,6 +202,7 @@ export async function requestTransfer(
       reason,
       requestedAt,
       traceparent: deps.call.traceparent,
+      ...context,
     });
   } catch (err) {
     log.error({ err, reason: 'transfer_request_failed' }, 'transfer failed');

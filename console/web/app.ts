@@ -23,7 +23,10 @@ const QUIET_MS = 500;
 interface Me {
   user: { name: string; roles: string[] };
   livekitUrl: string;
-  useCases: { id: string; name: string }[];
+  /** `outbound`: the use case's settings allow "Call me". */
+  useCases: { id: string; name: string; outbound: boolean }[];
+  /** Whether this console places outbound calls at all (SMA_APPLICATION_ID). */
+  outboundCalls: boolean;
 }
 interface LiveCall {
   room: string;
@@ -31,6 +34,10 @@ interface LiveCall {
   phase?: string;
   durationMs: number;
   agentPresent: boolean;
+  ttfaMs?: number;
+  turns?: number;
+  lastTurnMs?: number;
+  medianTurnMs?: number;
   supervisorsSpeaking: number;
 }
 interface Minted {
@@ -199,6 +206,10 @@ async function refreshCalls(): Promise<void> {
         c.phase ?? '?',
         fmtDuration(c.durationMs),
         c.agentPresent ? 'yes' : 'no',
+        c.ttfaMs === undefined ? '–' : `${c.ttfaMs} ms`,
+        c.medianTurnMs === undefined
+          ? '–'
+          : `${c.medianTurnMs} ms (last ${c.lastTurnMs} ms, ${c.turns} turn${c.turns === 1 ? '' : 's'})`,
       ]) {
         const td = document.createElement('td');
         td.textContent = text;
@@ -367,6 +378,25 @@ async function stopDev(): Promise<void> {
   if (r) $('dev-status').textContent = 'Left the room; the agent leaves it too.';
 }
 
+// ---- "Call me" (dialer) ----------------------------------------------------------------------
+
+async function dial(): Promise<void> {
+  const status = $('dial-status');
+  const button = $<HTMLButtonElement>('dial-start');
+  button.disabled = true;
+  try {
+    const useCase = $<HTMLSelectElement>('dial-use-case').value;
+    const to = $<HTMLInputElement>('dial-number').value.trim();
+    status.textContent = 'Placing the call…';
+    const placed = await api<{ transactionId: string }>('/api/outbound-calls', { useCase, to });
+    status.textContent = `Calling: your phone rings, and the agent greets you when you answer (call ${placed.transactionId}).`;
+  } catch (e) {
+    fail(status, e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // ---- start -----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -386,6 +416,24 @@ async function main(): Promise<void> {
         .catch((e: unknown) => fail($('calls-status'), e))
         .finally(() => setTimeout(tick, 2000));
     tick();
+  }
+  if (me.user.roles.includes('dialer')) {
+    $('dial-panel').hidden = false;
+    const select = $<HTMLSelectElement>('dial-use-case');
+    for (const u of me.useCases.filter((u) => u.outbound)) {
+      const o = document.createElement('option');
+      o.value = u.id;
+      o.textContent = `${u.name} (${u.id})`;
+      select.append(o);
+    }
+    const why = !me.outboundCalls
+      ? 'This console places no outbound calls (SMA_APPLICATION_ID is unset).'
+      : select.options.length === 0
+        ? 'No use case allows outbound calls (its outbound.allowed setting).'
+        : '';
+    $('dial-status').textContent = why;
+    $<HTMLButtonElement>('dial-start').disabled = why !== '';
+    $('dial-start').onclick = () => void dial();
   }
   if (me.user.roles.includes('developer')) {
     $('dev-panel').hidden = false;

@@ -1,5 +1,5 @@
-// The console's HTML: one page, two panels (live calls for supervisors, the agent in a tab for
-// developers), filled in by app.ts. No inline script: the page's CSP allows only /app.js.
+// The console's HTML: one page, three panels (live calls for supervisors, the agent in a tab for
+// developers, "Call me" for dialers), filled in by app.ts. No inline script: the page's CSP allows only /app.js.
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1b1f24; background: #f6f7f9; }
@@ -22,6 +22,7 @@ button:disabled { opacity: .5; cursor: default; }
 .line.agent .who { color: #0b62d6; }
 .line.caller .who, .line.you .who { color: #8a3ffc; }
 .line.interim { color: #8a94a0; }
+input { font: inherit; padding: .2rem .4rem; }
 .figures { font-variant-numeric: tabular-nums; color: #33404d; }
 .meter { height: 6px; background: #eceef1; border-radius: 3px; overflow: hidden; margin: .3rem 0; }
 .meter div { height: 100%; width: 0; background: #24a148; transition: width 80ms linear; }
@@ -38,7 +39,7 @@ export function pageHtml(): string {
 <main>
 <section id="calls-panel" hidden>
   <h2>Live calls</h2>
-  <table><thead><tr><th>use case</th><th>phase</th><th>duration</th><th>agent</th><th></th></tr></thead>
+  <table><thead><tr><th>use case</th><th>phase</th><th>duration</th><th>agent</th><th title="time to first audio: the answer → the agent's first audio">TTFA</th><th title="the caller's end of speech → the agent's reply, median so far">turn</th><th></th></tr></thead>
   <tbody id="calls"></tbody></table>
   <p class="status" id="calls-status">Loading…</p>
   <div id="call-view" hidden>
@@ -48,6 +49,14 @@ export function pageHtml(): string {
     <p><button id="call-speak">Barge in (speak)</button> <button id="call-listen" hidden>Back to listening</button> <button id="call-leave">Leave</button></p>
     <div class="transcript" id="call-transcript"></div>
   </div>
+</section>
+<section id="dial-panel" hidden>
+  <h2>Call me</h2>
+  <p>The agent calls the number you enter, for a use case whose settings allow outbound calls.</p>
+  <p><label>Use case <select id="dial-use-case"></select></label>
+  <label>Number <input id="dial-number" type="tel" placeholder="+12025550123" autocomplete="tel" size="16"></label>
+  <button class="primary" id="dial-start">Call me</button></p>
+  <p class="status" id="dial-status"></p>
 </section>
 <section id="dev-panel" hidden>
   <h2>Talk to the agent</h2>

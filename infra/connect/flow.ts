@@ -12,7 +12,15 @@ export const ACTION_ERRORS = {
   UpdateContactTargetQueue: ['NoMatchingError'],
   TransferContactToQueue: ['QueueAtCapacity', 'NoMatchingError'],
   DisconnectParticipant: [],
+  InvokeLambdaFunction: ['NoMatchingError'],
+  UpdateContactAttributes: ['NoMatchingError'],
+  UpdateContactEventHooks: ['NoMatchingError'],
+  Compare: ['NoMatchingCondition'],
+  EndFlowExecution: [],
 } as const;
+
+/** Actions that end a flow: they have no next block. */
+const TERMINAL: readonly ActionType[] = ['DisconnectParticipant', 'EndFlowExecution'];
 export type ActionType = keyof typeof ACTION_ERRORS;
 type ErrorsOf<T extends ActionType> = (typeof ACTION_ERRORS)[T][number];
 
@@ -51,7 +59,42 @@ export type Block =
       next: string;
       errors: Record<ErrorsOf<'TransferContactToQueue'>, string>;
     }
-  | { id: string; type: 'DisconnectParticipant' };
+  | {
+      id: string;
+      type: 'InvokeLambdaFunction';
+      functionArn: string;
+      /** Connect waits at most 8 s. */
+      timeoutSeconds: number;
+      next: string;
+      errors: Record<ErrorsOf<'InvokeLambdaFunction'>, string>;
+    }
+  | {
+      id: string;
+      type: 'UpdateContactAttributes';
+      /** Attribute name → value: a literal or a reference such as `$.External.<key>`. */
+      attributes: Record<string, string>;
+      next: string;
+      errors: Record<ErrorsOf<'UpdateContactAttributes'>, string>;
+    }
+  | {
+      id: string;
+      type: 'UpdateContactEventHooks';
+      /** The agent whisper flow the person hears before the caller is connected. */
+      agentWhisperFlowArn: string;
+      next: string;
+      errors: Record<ErrorsOf<'UpdateContactEventHooks'>, string>;
+    }
+  | {
+      id: string;
+      type: 'Compare';
+      /** The value compared, e.g. `$.Attributes.<key>`. */
+      value: string;
+      /** Where each value equal to the key goes; any other goes to NoMatchingCondition. */
+      equals: Record<string, string>;
+      errors: Record<ErrorsOf<'Compare'>, string>;
+    }
+  | { id: string; type: 'DisconnectParticipant' }
+  | { id: string; type: 'EndFlowExecution' };
 
 const FlowAction = z.object({
   Identifier: z.string().regex(/^[^%:(\\/)=$,;[\]{}]{1,50}$/, 'is not a valid Identifier'),
@@ -60,6 +103,14 @@ const FlowAction = z.object({
   Transitions: z.object({
     NextAction: z.string().optional(),
     Errors: z.array(z.object({ NextAction: z.string(), ErrorType: z.string() })).optional(),
+    Conditions: z
+      .array(
+        z.object({
+          NextAction: z.string(),
+          Condition: z.object({ Operator: z.string(), Operands: z.array(z.string()) }),
+        }),
+      )
+      .optional(),
   }),
 });
 export const FlowContent = z.object({
@@ -84,18 +135,38 @@ function parameters(b: Block): Record<string, unknown> {
       };
     case 'UpdateContactTargetQueue':
       return { QueueId: b.queueArn };
+    case 'InvokeLambdaFunction':
+      return {
+        LambdaFunctionARN: b.functionArn,
+        InvocationTimeLimitSeconds: String(b.timeoutSeconds),
+        ResponseValidation: { ResponseType: 'STRING_MAP' },
+      };
+    case 'UpdateContactAttributes':
+      return { Attributes: b.attributes, TargetContact: 'Current' };
+    case 'UpdateContactEventHooks':
+      return { EventHooks: { AgentWhisper: b.agentWhisperFlowArn } };
+    case 'Compare':
+      return { ComparisonValue: b.value };
     case 'TransferContactToQueue':
     case 'DisconnectParticipant':
+    case 'EndFlowExecution':
       return {};
   }
 }
 
 function transitions(b: Block): FlowAction['Transitions'] {
-  if (b.type === 'DisconnectParticipant') return {};
+  if (b.type === 'DisconnectParticipant' || b.type === 'EndFlowExecution') return {};
   const errors = Object.entries(b.errors as Record<string, string>).map(([ErrorType, next]) => ({
     NextAction: next,
     ErrorType,
   }));
+  if (b.type === 'Compare') {
+    const conditions = Object.entries(b.equals).map(([value, next]) => ({
+      NextAction: next,
+      Condition: { Operator: 'Equals', Operands: [value] },
+    }));
+    return { Conditions: conditions, Errors: errors };
+  }
   return { NextAction: b.next, Errors: errors };
 }
 
@@ -119,6 +190,15 @@ export function flowContent(start: string, blocks: Block[]): FlowContent {
   };
 }
 
+/** Every block an action may go to next: its next, its conditions' and its errors'. */
+function targetsOf(a: FlowAction): (string | undefined)[] {
+  return [
+    a.Transitions.NextAction,
+    ...(a.Transitions.Conditions ?? []).map((c) => c.NextAction),
+    ...(a.Transitions.Errors ?? []).map((e) => e.NextAction),
+  ];
+}
+
 /** Every problem of a flow as a graph (none: an empty list). */
 export function flowProblems(content: FlowContent): string[] {
   const problems: string[] = [];
@@ -130,10 +210,7 @@ export function flowProblems(content: FlowContent): string[] {
   if (!byId.has(content.StartAction))
     problems.push(`StartAction ${content.StartAction} is no action`);
   for (const a of content.Actions) {
-    const targets = [
-      a.Transitions.NextAction,
-      ...(a.Transitions.Errors ?? []).map((e) => e.NextAction),
-    ];
+    const targets = targetsOf(a);
     for (const t of targets) {
       if (t !== undefined && !byId.has(t)) problems.push(`${a.Identifier}: goes to unknown ${t}`);
     }
@@ -141,7 +218,9 @@ export function flowProblems(content: FlowContent): string[] {
     for (const e of ACTION_ERRORS[a.Type]) {
       if (!handled.has(e)) problems.push(`${a.Identifier}: error ${e} is not handled`);
     }
-    if (a.Type !== 'DisconnectParticipant' && !a.Transitions.NextAction) {
+    if (a.Type === 'Compare') {
+      if (!a.Transitions.Conditions?.length) problems.push(`${a.Identifier}: has no Conditions`);
+    } else if (!TERMINAL.includes(a.Type) && !a.Transitions.NextAction) {
       problems.push(`${a.Identifier}: has no NextAction`);
     }
   }
@@ -152,12 +231,7 @@ export function flowProblems(content: FlowContent): string[] {
     const a = byId.get(id);
     if (!a || seen.has(id)) continue;
     seen.add(id);
-    stack.push(
-      ...[
-        a.Transitions.NextAction,
-        ...(a.Transitions.Errors ?? []).map((e) => e.NextAction),
-      ].filter((t): t is string => t !== undefined),
-    );
+    stack.push(...targetsOf(a).filter((t): t is string => t !== undefined));
   }
   for (const id of byId.keys()) if (!seen.has(id)) problems.push(`${id}: unreachable`);
   return problems;

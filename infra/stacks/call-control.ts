@@ -17,14 +17,19 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { handoffPk } from '../../contracts/handoff-context.js';
 import { USE_CASES_PK } from '../../contracts/use-case-items.js';
 import type { Deployment } from '../config.js';
 import { ORIGINATION_TYPE, SIP_RULE_TYPE } from '../custom-resources/events.js';
 import { SECRET_VARIABLES } from '../lambda/sma-secrets.js';
 import { smaLogMetrics } from '../log-metrics.js';
 import type { CallbridgeSecrets } from './data.js';
+
+/** What every claim item's key starts with (contracts/handoff-context.ts). */
+export const HANDOFF_PREFIX = handoffPk('', '').replace(/#+$/, '#');
 
 /** Lambda's Node.js runtime for every function: Node 24, supported by Lambda into 2028. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -34,12 +39,19 @@ export interface FunctionCode {
   sma: lambda.Code;
   /** The custom resources' asset: handler `index.handler`. */
   customResources: lambda.Code;
+  /** The connect-context asset (`npm run build:connect-context`): handler `index.handler`. */
+  connectContext: lambda.Code;
 }
 
 export interface CallControlStackProps extends StackProps {
   deployment: Deployment;
   table: dynamodb.ITableV2;
   secrets: CallbridgeSecrets;
+  /**
+   * Where Chime writes the calls' recordings and voicemail (the data stack's): the handler only
+   * names it in its actions, Chime writes the objects under the bucket's own policy.
+   */
+  recordingsBucket: s3.IBucket;
   code: FunctionCode;
 }
 
@@ -203,7 +215,7 @@ export class CallControlStack extends Stack {
  * A function's role that may write its own log group and nothing else until granted more (the
  * managed AWSLambdaBasicExecutionRole would let it write every log group of the account).
  */
-function functionRole(scope: Construct, id: string, logGroup: logs.ILogGroup): iam.Role {
+export function functionRole(scope: Construct, id: string, logGroup: logs.ILogGroup): iam.Role {
   const role = new iam.Role(scope, id, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
   });
@@ -238,6 +250,7 @@ function smaEnvironment(
     [SECRET_VARIABLES.CALL_TOKEN_SECRET]: props.secrets.callToken.secretArn,
     [SECRET_VARIABLES.CALLER_KEY_SECRET]: props.secrets.callerKey.secretArn,
     CALL_RECORD_TTL_DAYS: String(config.sma.callRecordTtlDays),
+    RECORDINGS_BUCKET: props.recordingsBucket.bucketName,
     LOG_LEVEL: config.sma.logLevel,
     LOG_PII: 'false',
   };
@@ -251,7 +264,7 @@ function smaEnvironment(
 
 /**
  * What the handler calls, and nothing more: the journal (PutItem of event items, UpdateItem of the
- * state item, both under `call#`), admission (Query of a caller's items, UpdateItem of their hourly
+ * state item, both under `call#`), the rolling numbers' claims (PutItem under `handoff#`), admission (Query of a caller's items, UpdateItem of their hourly
  * calls, GetItem and UpdateItem of the cap's leases), the use cases' Query (store/use-case-store.ts)
  * and its two secrets.
  */
@@ -263,7 +276,10 @@ function grantSma(fn: lambda.Function, table: dynamodb.ITableV2, secrets: Callbr
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
     });
-  fn.addToRolePolicy(onItems('Journal', ['dynamodb:PutItem'], ['call#*']));
+  // The journal's events, and the rolling numbers' claims of transfers with context.
+  fn.addToRolePolicy(
+    onItems('JournalAndHandoffClaims', ['dynamodb:PutItem'], ['call#*', `${HANDOFF_PREFIX}*`]),
+  );
   fn.addToRolePolicy(
     onItems('JournalAndAdmission', ['dynamodb:UpdateItem'], ['call#*', 'caller#*', 'limit#*']),
   );

@@ -5,10 +5,14 @@
 //   guard   DynamoDB on the calls table's state and lease items and its open-calls index, the
 //           Voice API's UpdateSipMediaApplicationCall on the SMA, its presence and LiveKit secrets
 //   agent   UpdateSipMediaApplicationCall on the SMA (transfers, hang-ups); DynamoDB on the call's
-//           items (its state, conversation record, callback) and caller profiles, and reads of
-//           the use cases; with a Connect instance, its queues' figures and hours and outbound
+//           items (its state, conversation record, callback) and caller profiles, the rolling
+//           numbers' claims of Twilio transfers, and reads of the use cases; with a Connect instance, its queues' figures and hours and outbound
 //           callbacks; its call token, presence and LiveKit secrets
 //   livekit the LiveKit API secret (livekit-server's keys, livekit-sip)
+//   twilio  the Twilio gateway (twilio/): DynamoDB on its calls' stream and recording items
+//           (`call#…`), admission's caller and lease items and reads of the use cases; S3
+//           PutObject of recordings (`recordings/…`) in the recordings bucket; its call token,
+//           caller key and LiveKit secrets
 // With `guard.eksClusterName` set, the pod identity associations are made here too.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -16,10 +20,12 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { profilePk } from '../../contracts/conversations.js';
+import { RECORDINGS_PREFIX } from '../../contracts/recordings.js';
 import { USE_CASES_PK } from '../../contracts/use-case-items.js';
 import { OPEN_CALLS_INDEX } from '../../lambdas/sma/table.js';
 import type { DeployConfig } from '../config.js';
-import type { CallbridgeSecrets } from './data.js';
+import { HANDOFF_PREFIX } from './call-control.js';
+import { recordingsBucketName, type CallbridgeSecrets } from './data.js';
 
 export interface WorkloadsStackProps extends StackProps {
   config: DeployConfig;
@@ -34,12 +40,17 @@ export const SERVICE_ACCOUNTS = {
   guard: 'callbridge-guard',
   agent: 'callbridge-agent',
   livekit: 'livekit',
+  twilio: 'callbridge-twilio',
 } as const;
 
 export class WorkloadsStack extends Stack {
   readonly guardRole: iam.Role;
   readonly agentRole: iam.Role;
   readonly livekitRole: iam.Role;
+  /** The Twilio gateway's, when the configuration has a `twilio` section. */
+  readonly twilioRole: iam.Role | undefined;
+  /** The recordings bucket (the data stack's, by its name) the gateway writes to. */
+  readonly recordingsBucketName: string;
   /** The Connect instance whose resources the agent may read and call back through, if any. */
   readonly connectInstanceArn: string | undefined;
 
@@ -95,6 +106,18 @@ export class WorkloadsStack extends Stack {
         },
       }),
     );
+    // The rolling numbers' claims of Twilio transfers with context (store/handoff-claims.ts, the
+    // SMA's own for Chime calls): written only, the connect-context function takes them.
+    this.agentRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'HandoffClaims',
+        actions: ['dynamodb:PutItem'],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HANDOFF_PREFIX}*`] },
+        },
+      }),
+    );
     // The use cases' catalog, read through the agent's cache; never written by the agent.
     this.agentRole.addToPolicy(
       new iam.PolicyStatement({
@@ -115,6 +138,7 @@ export class WorkloadsStack extends Stack {
             'connect:GetCurrentMetricData',
             'connect:DescribeQueue',
             'connect:DescribeHoursOfOperation',
+            'connect:GetEffectiveHoursOfOperations',
             'connect:StartOutboundVoiceContact',
           ],
           resources: [config.connect.instanceArn, `${config.connect.instanceArn}/*`],
@@ -128,9 +152,23 @@ export class WorkloadsStack extends Stack {
     this.livekitRole = this.podRole('LivekitRole', `${config.name}-livekit`);
     this.livekitRole.addToPolicy(readSecrets(secrets.livekitApi));
 
+    this.recordingsBucketName = recordingsBucketName(config);
+    if (config.twilio) {
+      this.twilioRole = this.podRole('TwilioRole', `${config.name}-twilio`);
+      grantTwilioGateway(this.twilioRole, table, this.recordingsBucketName);
+      this.twilioRole.addToPolicy(
+        readSecrets(secrets.callToken, secrets.callerKey, secrets.livekitApi),
+      );
+    }
+
     const cluster = config.guard.eksClusterName;
     if (cluster) {
-      const roles = { guard: this.guardRole, agent: this.agentRole, livekit: this.livekitRole };
+      const roles = {
+        guard: this.guardRole,
+        agent: this.agentRole,
+        livekit: this.livekitRole,
+        ...(this.twilioRole ? { twilio: this.twilioRole } : {}),
+      };
       for (const [key, role] of Object.entries(roles)) {
         new eks.CfnPodIdentityAssociation(this, `${key}PodIdentity`, {
           clusterName: cluster,
@@ -143,6 +181,7 @@ export class WorkloadsStack extends Stack {
     new CfnOutput(this, 'GuardRoleArn', { value: this.guardRole.roleArn });
     new CfnOutput(this, 'AgentRoleArn', { value: this.agentRole.roleArn });
     new CfnOutput(this, 'LivekitRoleArn', { value: this.livekitRole.roleArn });
+    if (this.twilioRole) new CfnOutput(this, 'TwilioRoleArn', { value: this.twilioRole.roleArn });
   }
 
   /** A role EKS Pod Identity may hand to pods of this account's clusters only. */
@@ -161,4 +200,38 @@ export class WorkloadsStack extends Stack {
     );
     return role;
   }
+}
+
+/**
+ * What the Twilio gateway calls (twilio/, and the modules it runs: store/recordings.ts,
+ * lambdas/sma/admission/, store/use-case-store.ts's catalog read), each on its own items:
+ *   PutItem     its streams' connection items and recording items (`call#…`)
+ *   UpdateItem  a stream's end (`call#…`), a caller's hourly calls (`caller#…`), leases (`limit#…`)
+ *   Query       a caller's items (`caller#…`) and the use cases' catalog
+ *   GetItem     the caps' leases (`limit#…`)
+ *   PutObject   a call's recording under `recordings/` (never voicemail: only Chime writes that)
+ */
+function grantTwilioGateway(role: iam.Role, table: dynamodb.ITableV2, bucket: string): void {
+  const onItems = (sid: string, actions: string[], leadingKeys: string[]) =>
+    new iam.PolicyStatement({
+      sid,
+      actions,
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
+    });
+  role.addToPolicy(onItems('StreamsAndRecordings', ['dynamodb:PutItem'], ['call#*']));
+  role.addToPolicy(
+    onItems('StreamsAndAdmission', ['dynamodb:UpdateItem'], ['call#*', 'caller#*', 'limit#*']),
+  );
+  role.addToPolicy(
+    onItems('AdmissionCallersAndUseCases', ['dynamodb:Query'], ['caller#*', USE_CASES_PK]),
+  );
+  role.addToPolicy(onItems('AdmissionLeases', ['dynamodb:GetItem'], ['limit#*']));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'Recordings',
+      actions: ['s3:PutObject'],
+      resources: [`arn:${Stack.of(role).partition}:s3:::${bucket}/${RECORDINGS_PREFIX}/*`],
+    }),
+  );
 }

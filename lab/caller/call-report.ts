@@ -8,6 +8,7 @@ import { ttfaOf } from './caller-script.js';
 import { agentTurnsIn, earTurns, pairTurns, type TurnResult } from './ear-turns.js';
 import { describeTurn, describeUpdate, updateOf } from './timeline-text.js';
 import { checkTwilioCall, twilioTransferAt } from '../twilio/twilio-report.js';
+import { transferHopsOf, type TransferHops } from './transfer-hops.js';
 
 export interface CallResult {
   scenario: string;
@@ -16,6 +17,8 @@ export interface CallResult {
   ttfaMs: number | null;
   ctdMs: number | null;
   e2eMs: number | null;
+  /** The first transfer's hops, from requestedAt (through Chime only; null without a transfer). */
+  hops: TransferHops | null;
   /** Each line the caller said to the agent: its turn latency at the ear and the agent's own. */
   turns: TurnResult[];
   startedAt: number;
@@ -70,6 +73,14 @@ export async function report(run: CallRun): Promise<CallResult> {
     tx: run.tx,
     ttfaMs: ttfaOf(run.media),
     ctdMs,
+    hops:
+      run.via === 'twilio'
+        ? null
+        : transferHopsOf(
+            run.call.timeline,
+            requestedAt,
+            personHeardAt === undefined ? undefined : performance.timeOrigin + personHeardAt,
+          ),
     e2eMs: run.endedAt !== undefined ? Math.round(run.endedAt - run.startedAt) : null,
     turns,
     startedAt: run.startedAt,

@@ -97,6 +97,7 @@ export function openRun(
         caller: scenario.caller,
         dialed: scenario.dialed,
         onStep: (s) => note('sma', describeStep(s)),
+        note: (source, text) => note(source, text),
       });
   const watch = setInterval(() => {
     if (call.ended && run.endedAt === undefined) run.endedAt = performance.now();

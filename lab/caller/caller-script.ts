@@ -6,6 +6,11 @@ import {
   type Voice,
   type VoiceConnectorMedia,
 } from '../chime/voice-connector-media.js';
+import { ConnectContextAttribute } from '../../contracts/handoff-context.js';
+import { VOICEMAIL_SK, voicemailItem } from '../../contracts/recordings.js';
+import { wavFacts } from '../../store/recordings.js';
+import { readObject } from '../stack/local-s3.js';
+import { callTraceId } from '../../otel/traceparent.js';
 import { connectQueueId } from '../connect/lab-connect.js';
 import { type CallRun, sleep } from './call-run.js';
 import type { Expectation, Scenario, Step, Who } from './scenario.js';
@@ -49,6 +54,31 @@ async function script(run: CallRun, observe: boolean): Promise<void> {
   }
   const wanted = run.scenario.expect.callback;
   if (wanted !== undefined) await checkCallback(run, wanted);
+  const message = run.scenario.expect.message;
+  if (message !== undefined) await checkMessage(run, message);
+  const knows = run.scenario.expect.personKnows;
+  if (knows !== undefined) checkPersonKnows(run, knows);
+}
+
+/** Whether Connect's flow found this call's context and the person greeted with its topic. */
+function checkPersonKnows(run: CallRun, wanted: boolean): void {
+  const traceId = callTraceId(run.tx);
+  const found = run.lab.contactFlows.runs.find(
+    (r) => r.attributes[ConnectContextAttribute.traceId] === traceId,
+  );
+  run.check(
+    wanted ? 'the person is given the context' : 'the person is given no context',
+    (found !== undefined) === wanted,
+    found ? `greeting: ${found.greeting}` : 'no context found for this call',
+  );
+  if (!wanted || !found) return;
+  const topic = found.attributes[ConnectContextAttribute.topic] ?? '';
+  run.check(
+    'the person greets with the topic',
+    topic !== '' &&
+      found.greeting.toLowerCase().includes(topic.replace(/[.?!]+$/, '').toLowerCase()),
+    `topic "${topic}"`,
+  );
 }
 
 /** Whether a callback was queued in Connect for this call, and kept beside its items. */
@@ -69,6 +99,23 @@ async function checkCallback(run: CallRun, wanted: boolean): Promise<void> {
     item?.['ContactId'] === queued[0]?.contactId,
     item ? `contact ${String(item['ContactId'])}` : 'no callback item',
   );
+}
+
+/** Whether the caller's message was kept: its item with the call's, its audio in the lab's S3. */
+async function checkMessage(run: CallRun, wanted: boolean): Promise<void> {
+  const items = await run.lab.sma.journal(run.tx).catch(() => []);
+  const item = voicemailItem.safeParse(items.find((i) => i['sk'] === VOICEMAIL_SK));
+  run.check(
+    wanted ? 'the message is kept with the call’s items' : 'no message is kept',
+    item.success === wanted,
+    item.success ? `key ${item.data.Key}` : 'no voicemail item',
+  );
+  if (!wanted || !item.success) return;
+  const { s3 } = run.lab.sma;
+  const seconds = await readObject(s3.client, item.data.Bucket, item.data.Key)
+    .then((o) => wavFacts(o.bytes).seconds)
+    .catch(() => 0);
+  run.check('the message is in S3', seconds > 0, `${seconds.toFixed(1)} s of audio`);
 }
 
 /**

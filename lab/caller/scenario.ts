@@ -87,6 +87,8 @@ const LabQueueSetting = z.strictObject({
   /** Connect's own estimate (ESTIMATED_WAIT_TIME); unset: the instance offers none. */
   estimatedWaitS: z.number().int().min(0).max(86_400).optional(),
   open: z.boolean().optional(),
+  /** An hours override closes today (a holiday): Connect's effective hours say closed. */
+  closedToday: z.boolean().optional(),
 });
 
 export const Scenario = z.strictObject({
@@ -100,8 +102,8 @@ export const Scenario = z.strictObject({
   queueAnswers: z.boolean().default(true),
   /**
    * The Connect stand-in's queues for this call, by the use case's queue key (lab/connect/): who
-   * is available, how many callers wait and for how long, whether the team is open. A queue not
-   * named has someone available and is open.
+   * is available, how many callers wait and for how long, whether the team is open (its weekly
+   * hours, or an override closing today). A queue not named has someone available and is open.
    */
   queues: z.record(queueKey, LabQueueSetting).default({}),
   /**
@@ -120,6 +122,13 @@ export const Scenario = z.strictObject({
       transferOutcome: z.string().optional(),
       /** A callback was queued in the Connect stand-in for this call, and kept with its items. */
       callback: z.boolean().optional(),
+      /** The caller's message is in the lab's S3, and its item (`voicemail`) with the call's. */
+      message: z.boolean().optional(),
+      /**
+       * Connect's flow found the agent's context for this call (lab/connect/contact-flows.ts), the
+       * person heard the whisper and greeted with the topic.
+       */
+      personKnows: z.boolean().optional(),
     })
     .default({}),
 });

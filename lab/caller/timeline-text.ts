@@ -14,8 +14,13 @@ export function updateOf(body: unknown): ReceivedCallUpdate | undefined {
 export function describeUpdate(update: ReceivedCallUpdate | undefined): string {
   if (!update) return '(arguments the handler cannot read)';
   if (update.action === 'hangup') return `action=hangup reason=${update.reason}`;
+  if (update.action === 'voicemail') return `action=voicemail reason=${update.reason}`;
   const queue = update.queue ? ` queue=${update.queue}` : '';
-  return `action=transfer reason=${update.reason}${queue}`;
+  // The summary is the person's (lab/connect/contact-flows.ts notes it where Connect reads it).
+  const context = update.summary
+    ? ` + context (${update.summary.length}-char summary, ${update.verification ?? 'unverified'})`
+    : '';
+  return `action=transfer reason=${update.reason}${queue}${context}`;
 }
 
 /** One SMA invocation: the event (with what matters of its ActionData) → the actions answered. */

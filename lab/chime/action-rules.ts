@@ -136,6 +136,8 @@ export function checkAction(action: Action, legs: ChimeLeg[]): ActionFailure | u
       return checkPlayAudio(p, legs);
     case 'RecordAudio':
       return checkRecordAudio(p, legs);
+    case 'StartCallRecording':
+      return checkStartCallRecording(p, legs);
     default:
       return CHIME_ACTIONS.has(action.Type)
         ? undefined
@@ -189,6 +191,46 @@ function checkRecordAudio(p: Record<string, unknown>, legs: ChimeLeg[]): ActionF
   )
     return fail('InvalidActionParameter', 'RecordingTerminators parameter is invalid.');
   return targetLeg(p, legs) ? undefined : INVALID_LEG;
+}
+
+// https://docs.aws.amazon.com/chime-sdk/latest/dg/start-call-recording.html: CallId, Track and an
+// S3 Destination with a Location are required; its error table names InvalidActionParameter.
+function checkStartCallRecording(
+  p: Record<string, unknown>,
+  legs: ChimeLeg[],
+): ActionFailure | undefined {
+  if (!present(p['CallId'])) return INVALID_RECORDING_CALL;
+  if (!['BOTH', 'INCOMING', 'OUTGOING'].includes(str(p['Track'])))
+    return fail('InvalidActionParameter', 'Track parameter for action is invalid.');
+  const dest = (p['Destination'] ?? {}) as Record<string, unknown>;
+  if (dest['Type'] !== 'S3' || !present(dest['Location']))
+    return fail('InvalidActionParameter', 'Destination parameter for action is invalid.');
+  return targetLeg(p, legs) ? undefined : INVALID_RECORDING_CALL;
+}
+
+const INVALID_RECORDING_CALL = fail(
+  'InvalidActionParameter',
+  'CallId parameter for action is invalid',
+);
+
+/** Chime's prefix when Location names the bucket alone (start-call-recording.html). */
+export const CHIME_RECORDINGS_PREFIX = 'Amazon-Chime-SMA-Call-Recordings';
+
+/** StartCallRecording's bucket, key prefix and track, once checkAction has passed it. */
+export function callRecordingOf(p: Record<string, unknown>): {
+  bucket: string;
+  prefix: string;
+  track: 'BOTH' | 'INCOMING' | 'OUTGOING';
+} {
+  const location = str((p['Destination'] as Record<string, unknown>)['Location']);
+  const at = location.indexOf('/');
+  const bucket = at < 0 ? location : location.slice(0, at);
+  const prefix = at < 0 ? '' : location.slice(at + 1).replace(/\/+$/, '');
+  return {
+    bucket,
+    prefix: prefix || CHIME_RECORDINGS_PREFIX,
+    track: str(p['Track']) as 'BOTH' | 'INCOMING' | 'OUTGOING',
+  };
 }
 
 /** RecordAudio's destination and limits, once checkAction has passed it (Chime's defaults). */

@@ -5,6 +5,7 @@ import {
   type Action,
   type ActionFailure,
   audioOf,
+  callRecordingOf,
   checkAction,
   playAudioFailure,
   recordingOf,
@@ -12,6 +13,7 @@ import {
   targetLeg,
   unsupportedAction,
 } from './action-rules.js';
+import { recordingKey } from '../../contracts/recordings.js';
 import type { ChimeLeg } from './events.js';
 import type { ChimeMedia } from './media.js';
 
@@ -25,6 +27,8 @@ export interface CallLegsOptions {
   now: () => number;
   /** Carries out bridges and hang-ups for real; without it the legs are simulated. */
   media?: ChimeMedia;
+  /** The call's TransactionId (recording keys name it). */
+  transactionId?: string;
   /** Does the agent (LiveKit through the Voice Connector) answer? */
   agentAnswers?: boolean;
   /** Does a PSTN number (a human queue) answer? */
@@ -35,6 +39,8 @@ export class CallLegs {
   /** Every leg the call has had, in order, as Chime lists them in Participants. */
   readonly all: ChimeLeg[] = [];
   private counter = 0;
+  /** Legs whose recording has started. */
+  private readonly recorded = new Set<string>();
 
   constructor(private readonly opts: CallLegsOptions) {}
 
@@ -115,9 +121,42 @@ export class CallLegs {
       }
       case 'RecordAudio':
         return this.record(p);
+      case 'StartCallRecording':
+        return this.startCallRecording(p);
       default:
         return unsupportedAction(action.Type);
     }
+  }
+
+  /**
+   * StartCallRecording: Chime names the object as the recording starts, with its own layout
+   * (`<prefix>/<yyyy>/<mm>/<dd>/<time>_<TransactionId>_<CallId>.wav`), and reports it in
+   * ACTION_SUCCESSFUL's CallRecordingDestination; the object is there once the call has ended.
+   */
+  private startCallRecording(p: Record<string, unknown>): Outcome {
+    const leg = targetLeg(p, this.all)!; // checkAction found it up
+    if (this.recorded.has(leg.CallId)) {
+      // A leg's recording starts once (sip-apps-call-record.html); the guide names no error.
+      return {
+        ok: false,
+        errorType: 'InvalidActionParameter',
+        errorMessage: 'Recording already started',
+      };
+    }
+    this.recorded.add(leg.CallId);
+    const { bucket, prefix, track } = callRecordingOf(p);
+    const transactionId = this.opts.transactionId ?? this.opts.idPrefix;
+    const key = recordingKey({
+      prefix,
+      atMs: this.opts.now(),
+      callId: transactionId,
+      legId: leg.CallId,
+    });
+    this.opts.media?.startCallRecording?.({ bucket, key, track, transactionId, leg });
+    return {
+      ok: true,
+      data: { CallRecordingDestination: { Type: 'S3', Location: `${bucket}/${key}` } },
+    };
   }
 
   /** RecordAudio: the caller's words into the lab's bucket folder, reported as Chime reports them. */

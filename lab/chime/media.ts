@@ -33,6 +33,20 @@ export interface ChimeMedia {
    * resolves with the object's key and the terminator used.
    */
   recordAudio?(req: RecordRequest): Promise<{ key: string; terminator?: string }>;
+  /**
+   * StartCallRecording: records the leg from now until the call ends, then writes the object to
+   * `<bucket>/<key>` (Chime delivers a call's recording once the call is over).
+   */
+  startCallRecording?(req: CallRecordingRequest): void;
+}
+
+export interface CallRecordingRequest {
+  bucket: string;
+  key: string;
+  /** INCOMING: what the caller says; OUTGOING: what the caller hears; BOTH: the two, in stereo. */
+  track: 'BOTH' | 'INCOMING' | 'OUTGOING';
+  transactionId: string;
+  leg: ChimeLeg;
 }
 
 export interface RecordRequest {

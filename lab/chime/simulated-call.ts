@@ -86,6 +86,7 @@ export class SimulatedChimeCall {
     this.legs = new CallLegs({
       ...opts,
       idPrefix: opts.call.transactionId.slice(0, 8),
+      transactionId: opts.call.transactionId,
       now: this.now,
     });
   }

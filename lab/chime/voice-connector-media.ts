@@ -22,7 +22,9 @@ import { RTP_RATE } from '../phone/g711.js';
 import { RtpPhone } from '../phone/rtp-phone.js';
 import { withTimeout } from '../phone/sip-leg.js';
 import { encodeWav, readWavObject } from '../phone/wav.js';
-import type { RecordRequest } from './media.js';
+import type { CallRecordingRequest, RecordRequest } from './media.js';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { putRecordingObject, TimelineRecorder, type Channel } from '../../store/recordings.js';
 
 export const CONNECT_GREETING = 'Hello, this is the 311 team. How can I help you today?';
 
@@ -45,14 +47,23 @@ export interface VoiceConnectorMediaOptions {
   queueAnswers?: (number: string) => boolean;
   /** How long an unanswered PSTN bridge rings before CallNotAnswered (default 2 s in the lab). */
   queueRingMs?: number;
+  /**
+   * What the person says first once Connect has run its flow for the number dialed (the context
+   * hand-off: lab/connect/contact-flows.ts); without it, CONNECT_GREETING at once.
+   */
+  personGreeting?: (number: string) => Promise<string>;
   /** The lab's S3 for PlayAudio: object `<audioRoot>/<bucket>/<key>` (default lab/chime/audio). */
   audioRoot?: string;
-  /** The lab's S3 for RecordAudio: objects written to `<recordRoot>/<bucket>/<key>` (.lab/buckets). */
+  /**
+   * RecordAudio's objects as files, `<recordRoot>/<bucket>/<key>`, for tests without an S3; unset,
+   * they go to the lab's S3 (`s3`).
+   */
   recordRoot?: string;
+  /** Where call recordings go (StartCallRecording); default: the SDK's, AWS_ENDPOINT_URL_S3. */
+  s3?: S3Client;
 }
 
 const AUDIO_ROOT = fileURLToPath(new URL('./audio', import.meta.url));
-const RECORD_ROOT = fileURLToPath(new URL('../../.lab/buckets', import.meta.url));
 const FRAME_MS = 20;
 const FRAME_SAMPLES = (RTP_RATE * FRAME_MS) / 1000;
 /** Flite voices: the person's, and Chime's for Speak (both other than the agent's). */
@@ -76,6 +87,10 @@ export class VoiceConnectorMedia implements ChimeMedia {
   private readonly playing = new Map<Voice, AbortController>();
   private bridged: 'agent' | 'person' | undefined;
   private callerGone = false;
+  /** While StartCallRecording runs (until the call ends): the caller's line on a timeline. */
+  private callRecording: { req: CallRecordingRequest; timeline: TimelineRecorder } | undefined;
+  /** The recording's object, written once the call has ended (undefined: none was started). */
+  recordingWritten: Promise<{ key: string; seconds: number; writeMs: number }> | undefined;
   /** While RecordAudio runs: where the caller's words and keys go. */
   private recording:
     { push(samples: Int16Array, sampleRate: number): void; key(digit: string): void } | undefined;
@@ -110,6 +125,8 @@ export class VoiceConnectorMedia implements ChimeMedia {
       return false;
     }
     this.agent = phone;
+    // What the agent says reaches the caller's ear: the recording's outgoing track.
+    phone.onAudio = (pcm, at) => this.callRecording?.timeline.write('heard', at, pcm);
     this.resolveAgentPlaced(phone);
     try {
       // The phone gives up (CANCEL) at the ring timeout; a little more covers the final response.
@@ -137,7 +154,13 @@ export class VoiceConnectorMedia implements ChimeMedia {
     }
     this.kinds.set(req.leg.CallId, 'person');
     this.bridged = 'person';
-    void this.speakAs('person', CONNECT_GREETING, PERSON_VOICE).catch(() => {});
+    const greeting = this.opts.personGreeting?.(req.uri) ?? Promise.resolve(CONNECT_GREETING);
+    void greeting
+      .catch(() => CONNECT_GREETING)
+      .then((text) =>
+        this.bridged === 'person' ? this.speakAs('person', text, PERSON_VOICE) : undefined,
+      )
+      .catch(() => {});
     return true;
   }
 
@@ -195,19 +218,63 @@ export class VoiceConnectorMedia implements ChimeMedia {
       }, 50);
     });
     const key = `${req.prefix}${req.leg.CallId}-${Date.now()}.wav`;
-    const root = resolve(this.opts.recordRoot ?? RECORD_ROOT, req.bucket);
+    if (this.opts.recordRoot === undefined) {
+      // The lab's S3, as Chime writes the message to the bucket it was given.
+      const wav = encodeWav({ samples: joined(chunks), sampleRate: RTP_RATE });
+      const s3 = this.opts.s3 ?? new S3Client({});
+      await s3.send(
+        new PutObjectCommand({ Bucket: req.bucket, Key: key, Body: wav, ContentType: 'audio/wav' }),
+      );
+      return { key, terminator };
+    }
+    const root = resolve(this.opts.recordRoot, req.bucket);
     const path = resolve(root, key);
     // A key is a name in its bucket, never a way out of it.
     if (!path.startsWith(root + sep)) throw new Error(`invalid key ${key}`);
-    const samples = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      samples.set(c, at);
-      at += c.length;
-    }
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, encodeWav({ samples, sampleRate: RTP_RATE }));
+    await writeFile(path, encodeWav({ samples: joined(chunks), sampleRate: RTP_RATE }));
     return { key, terminator };
+  }
+
+  /** StartCallRecording: the caller's line from now until the call ends (see `recordingWritten`). */
+  startCallRecording(req: CallRecordingRequest): void {
+    if (this.callerGone || this.callRecording) return;
+    this.callRecording = { req, timeline: new TimelineRecorder(performance.now()) };
+  }
+
+  /**
+   * The call has ended: the recording is written as Chime delivers one, a WAV with the call's ids,
+   * length and format as object metadata. BOTH: stereo, what the caller says on the left and what
+   * the caller hears (the agent, Chime's voice, the person) on the right; INCOMING or OUTGOING:
+   * that side alone, mono.
+   */
+  private endCallRecording(): void {
+    const rec = this.callRecording;
+    if (!rec) return;
+    this.callRecording = undefined;
+    const { req, timeline } = rec;
+    const started = performance.now();
+    const tracks: Channel[] =
+      req.track === 'BOTH'
+        ? ['caller', 'heard']
+        : req.track === 'INCOMING'
+          ? ['caller']
+          : ['heard'];
+    const { wav, seconds } = timeline.finish(started, tracks);
+    const s3 = this.opts.s3 ?? new S3Client({});
+    this.recordingWritten = putRecordingObject(s3, {
+      bucket: req.bucket,
+      key: req.key,
+      wav,
+      seconds,
+      callId: req.transactionId,
+      legId: req.leg.CallId,
+    }).then(() => ({
+      key: req.key,
+      seconds,
+      writeMs: performance.now() - started,
+    }));
+    this.recordingWritten.catch(() => {}); // awaited by whoever reads it
   }
 
   // --- the caller's side ---
@@ -215,6 +282,11 @@ export class VoiceConnectorMedia implements ChimeMedia {
   /** Says PCM (mono, at `sampleRate`) into the line, in real time; resolves when it was said. */
   async say(samples: Int16Array, sampleRate: number): Promise<void> {
     this.recording?.push(samples, sampleRate);
+    this.callRecording?.timeline.write(
+      'caller',
+      performance.now(),
+      resamplePcm(samples, sampleRate, RTP_RATE),
+    );
     if (this.bridged === 'agent' && this.agent) return this.agent.say(samples, sampleRate);
     // The Connect stand-in's person does not listen, and an unbridged line carries it nowhere:
     // the caller still takes the time to say it.
@@ -323,6 +395,7 @@ export class VoiceConnectorMedia implements ChimeMedia {
       if (wait > 0) await sleep(wait);
       if (stop.signal.aborted) break;
       const frame = pcm.subarray(i, i + FRAME_SAMPLES);
+      this.callRecording?.timeline.write('heard', performance.now(), frame);
       this.local.push({
         at: performance.now(),
         rms: pcmRms(frame),
@@ -335,6 +408,7 @@ export class VoiceConnectorMedia implements ChimeMedia {
 
   private async dropEverything(): Promise<void> {
     this.callerGone = true;
+    this.endCallRecording();
     this.bridged = undefined;
     for (const stop of this.playing.values()) stop.abort();
     await this.agent?.hangUp();
@@ -368,3 +442,14 @@ function* newest<T extends { at: number }>(frames: readonly T[], since: number):
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Chunks of PCM as one array. */
+function joined(chunks: Int16Array[]): Int16Array {
+  const samples = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    samples.set(c, at);
+    at += c.length;
+  }
+  return samples;
+}

@@ -3,7 +3,7 @@
 // stopped with the lab. Either way, the worker environment that points the agent at them.
 import { randomUUID } from 'node:crypto';
 import type { UseCaseCatalog } from '../../contracts/use-cases.js';
-import { startDeepgramStandIn } from './deepgram-server.js';
+import { type DeepgramRequest, startDeepgramStandIn } from './deepgram-server.js';
 import { startOpenAIStandIn } from './openai-server.js';
 import { loadRecognizer } from './recognizer.js';
 
@@ -14,6 +14,11 @@ export interface CloudSpeech {
   workerEnv: Record<string, string>;
   /** What the stand-ins served, by route (empty with the real services). */
   served(): Record<string, number>;
+  /**
+   * Each stream and request the Deepgram stand-in accepted, in order, with the model and (for a
+   * recognizer's stream) the language it asked for (empty with the real services).
+   */
+  deepgramRequests(): readonly DeepgramRequest[];
   /**
    * The stand-ins' fault switch: these routes (`/v1/listen`, `/v1/speak`, `/v1/chat/completions`,
    * `/v1/audio/speech`) answer with the vendor's server error from now on (`[]` restores them all).
@@ -38,6 +43,7 @@ export async function startCloudSpeech(opts: {
       target: 'real services',
       workerEnv: { SPEECH_PROVIDERS: 'cloud' },
       served: () => ({}),
+      deepgramRequests: () => [],
       fail: () => {
         throw new Error('the real cloud services cannot be switched off');
       },
@@ -65,6 +71,7 @@ export async function startCloudSpeech(opts: {
       OPENAI_BASE_URL: `${openai.url}/v1`,
     },
     served: () => ({ ...deepgram.traffic.served, ...openai.traffic.served }),
+    deepgramRequests: () => [...deepgram.requests],
     fail: (routes) => {
       for (const t of [deepgram.traffic, openai.traffic]) {
         t.failing.clear();

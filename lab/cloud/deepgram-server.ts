@@ -24,6 +24,21 @@ export interface DeepgramStandInOptions {
   recognizer: Recognizer;
 }
 
+/** What one accepted stream or request asked for, as its query parameters said it. */
+export interface DeepgramRequest {
+  /** `/v1/listen` (a recognizer's stream) or `/v1/speak` (a voice's stream or request). */
+  route: '/v1/listen' | '/v1/speak';
+  /** The model (`nova-3`; an Aura voice for speak). */
+  model: string;
+  /** The `language` of a listen stream (Deepgram's default, `en`, when it names none). */
+  language?: string;
+}
+
+export interface DeepgramStandIn extends StandIn {
+  /** Every stream and request it accepted, in order (the lab's tests read what the agent asked). */
+  requests: DeepgramRequest[];
+}
+
 type Refusal = { status: number; body: object };
 
 function authorized(req: IncomingMessage, apiKey: string): Refusal | undefined {
@@ -63,11 +78,12 @@ function reply(res: ServerResponse, r: Refusal): void {
   res.end(JSON.stringify(r.body));
 }
 
-export async function startDeepgramStandIn(opts: DeepgramStandInOptions): Promise<StandIn> {
+export async function startDeepgramStandIn(opts: DeepgramStandInOptions): Promise<DeepgramStandIn> {
   const wss = new WebSocketServer({ noServer: true });
   const traffic = new Traffic();
+  const requests: DeepgramRequest[] = [];
   const server = createServer((req, res) => {
-    void handleRest(req, res, opts, traffic).catch(() => {
+    void handleRest(req, res, opts, traffic, requests).catch(() => {
       if (!res.headersSent) reply(res, { status: 500, body: errorBody('Bad Request', 'internal') });
       else res.destroy();
     });
@@ -80,17 +96,19 @@ export async function startDeepgramStandIn(opts: DeepgramStandInOptions): Promis
       const q = listenQuery.safeParse(queryOf(url));
       if (!q.success) return refuseUpgrade(socket, badRequest(q.error));
       if (!traffic.admit(url.pathname)) return refuseUpgrade(socket, SERVER_ERROR);
+      requests.push({ route: '/v1/listen', model: q.data.model, language: q.data.language });
       wss.handleUpgrade(req, socket, head, (ws) => new ListenSession(ws, q.data, opts.recognizer));
     } else if (url.pathname === '/v1/speak') {
       const q = speakQuery.safeParse(queryOf(url));
       if (!q.success) return refuseUpgrade(socket, badRequest(q.error));
       if (!traffic.admit(url.pathname)) return refuseUpgrade(socket, SERVER_ERROR);
+      requests.push({ route: '/v1/speak', model: q.data.model });
       wss.handleUpgrade(req, socket, head, (ws) => new SpeakSession(ws, q.data));
     } else {
       refuseUpgrade(socket, { status: 404, body: errorBody('Bad Request', 'Not Found') });
     }
   });
-  return listenOnLoopback(server, traffic, wss);
+  return { ...(await listenOnLoopback(server, traffic, wss)), requests };
 }
 
 async function handleRest(
@@ -98,6 +116,7 @@ async function handleRest(
   res: ServerResponse,
   opts: DeepgramStandInOptions,
   traffic: Traffic,
+  requests: DeepgramRequest[],
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const denied = authorized(req, opts.apiKey);
@@ -113,5 +132,6 @@ async function handleRest(
     return reply(res, { status: 400, body: errorBody('Bad Request', 'Invalid JSON body') });
   }
   if (!traffic.admit('POST /v1/speak')) return reply(res, SERVER_ERROR);
+  requests.push({ route: '/v1/speak', model: q.data.model });
   await speakRest(q.data, body, res);
 }

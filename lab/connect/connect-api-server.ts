@@ -4,14 +4,22 @@
 //   POST /metrics/current/{InstanceId}                          GetCurrentMetricData
 //   GET  /queues/{InstanceId}/{QueueId}                         DescribeQueue
 //   GET  /hours-of-operations/{InstanceId}/{HoursOfOperationId} DescribeHoursOfOperation
+//   GET  /effective-hours-of-operations/{InstanceId}/{HoursOfOperationId}?fromDate=&toDate=
+//                                                               GetEffectiveHoursOfOperations
 //   PUT  /contact/outbound-voice                                StartOutboundVoiceContact
 // Each queue's figures and hours are set per scenario (agents available or not, N contacts waiting,
-// closed). Errors are Connect's: 429 ThrottlingException past the rate (GetCurrentMetricData's
+// closed, an override such as a holiday closing today). Each queue has its own hours of operation
+// (`hours-<queue id>`): open all day every day, or never, in `timeZone`, with its overrides; the
+// effective hours of a date are the weekly hours unless an override covers the date (the first
+// listed that does): CLOSED closes the whole date, STANDARD replaces the date's hours with the
+// override's times for its weekday (none: closed), OPEN adds them. Errors are Connect's: 429 ThrottlingException past the rate (GetCurrentMetricData's
 // default quota is 5 requests/s), 404 ResourceNotFoundException for an unknown instance or queue,
 // 400 InvalidParameterException for a malformed request, and forced faults (500
 // InternalServiceException, 429, or a slow answer) for the tests.
 // https://docs.aws.amazon.com/connect/latest/APIReference/API_GetCurrentMetricData.html
 // https://docs.aws.amazon.com/connect/latest/APIReference/API_StartOutboundVoiceContact.html
+// https://docs.aws.amazon.com/connect/latest/APIReference/API_GetEffectiveHoursOfOperations.html
+// https://docs.aws.amazon.com/connect/latest/APIReference/API_HoursOfOperationOverride.html
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { E164_PATTERN } from '../../contracts/ids.js';
@@ -26,6 +34,30 @@ export interface LabQueue {
   estimatedWaitS?: number;
   /** Closed: the queue's hours of operation have no open time. */
   open: boolean;
+  /** The hours' time zone (IANA; default America/New_York). */
+  timeZone?: string;
+  /** The hours' overrides (holidays, special days), as Connect describes them. */
+  overrides?: LabHoursOverride[];
+  /** A CLOSED override named "Holiday" for today's date in the hours' time zone. */
+  closedToday?: boolean;
+}
+
+interface TimeSlice {
+  Hours: number;
+  Minutes: number;
+}
+
+/** An hours of operation override, in Connect's shape (HoursOfOperationOverride). */
+export interface LabHoursOverride {
+  /** Admin free text: Connect returns it as OverrideName; the agent must never say it. */
+  Name: string;
+  Description?: string;
+  /** YYYY-MM-DD, inclusive, in the hours' time zone. */
+  EffectiveFrom: string;
+  EffectiveTill: string;
+  /** Default STANDARD. */
+  OverrideType?: 'STANDARD' | 'OPEN' | 'CLOSED';
+  Config: { Day: string; StartTime: TimeSlice; EndTime: TimeSlice }[];
 }
 
 /** A queue with someone free: what a queue is until a scenario says otherwise. */
@@ -53,6 +85,7 @@ export type ConnectOperation =
   | 'GetCurrentMetricData'
   | 'DescribeQueue'
   | 'DescribeHoursOfOperation'
+  | 'GetEffectiveHoursOfOperations'
   | 'StartOutboundVoiceContact';
 
 /** A request as the lab's timeline tells it. */
@@ -74,8 +107,8 @@ export interface ConnectApiServer {
   setQueue(queueId: string, queue: Partial<LabQueue>): void;
   /** Every queue back to {@link AVAILABLE_QUEUE}. */
   resetQueues(): void;
-  /** Answers the next `n` requests with `status` (429 throttled, 500 failing). */
-  failNext(n: number, status: 429 | 500): void;
+  /** Answers the next `n` requests (of `operation` only, if given) with `status` (429, 500). */
+  failNext(n: number, status: 429 | 500, operation?: ConnectOperation): void;
   /** Every answer waits this long first (0: none): a slow Connect. */
   delayMs: number;
   /** Calls `fn` with each request as it is answered (the lab's timeline); returns the unsubscribe. */
@@ -105,6 +138,7 @@ const ROUTES: [string, RegExp, ConnectOperation][] = [
   ['POST', /^\/metrics\/current\/([^/]+)$/, 'GetCurrentMetricData'],
   ['GET', /^\/queues\/([^/]+)\/([^/]+)$/, 'DescribeQueue'],
   ['GET', /^\/hours-of-operations\/([^/]+)\/([^/]+)$/, 'DescribeHoursOfOperation'],
+  ['GET', /^\/effective-hours-of-operations\/([^/]+)\/([^/]+)$/, 'GetEffectiveHoursOfOperations'],
   ['PUT', /^\/contact\/outbound-voice$/, 'StartOutboundVoiceContact'],
 ];
 
@@ -116,7 +150,10 @@ export async function startConnectApiServer(opts: {
   ratePerSecond?: number;
 }): Promise<ConnectApiServer> {
   const queues = new Map<string, LabQueue>(opts.queueIds.map((id) => [id, AVAILABLE_QUEUE]));
-  let forced = { n: 0, status: 500 as 429 | 500 };
+  let forced: { n: number; status: 429 | 500; operation?: ConnectOperation } = {
+    n: 0,
+    status: 500,
+  };
   const window = { start: 0, count: 0 };
   const overRate = () => {
     const now = Date.now();
@@ -134,7 +171,7 @@ export async function startConnectApiServer(opts: {
     resetQueues: () => {
       for (const id of queues.keys()) queues.set(id, AVAILABLE_QUEUE);
     },
-    failNext: (n, status) => void (forced = { n, status }),
+    failNext: (n, status, operation) => void (forced = { n, status, operation }),
     delayMs: 0,
     onRequest: (fn) => {
       listeners.add(fn);
@@ -144,7 +181,8 @@ export async function startConnectApiServer(opts: {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = decodeURI((req.url ?? '').split('?')[0]!);
+    const url = new URL(req.url ?? '/', 'http://connect.lab');
+    const path = decodeURIComponent(url.pathname);
     const route = ROUTES.find(([m, re]) => m === req.method && re.test(path));
     const operation = route?.[2] ?? 'unknown';
     const answer = (status: number, body: unknown) => {
@@ -155,7 +193,7 @@ export async function startConnectApiServer(opts: {
     };
     if (api.delayMs > 0) await new Promise((r) => setTimeout(r, api.delayMs));
     if (!route) return answer(404, { Message: 'Unknown operation' });
-    if (forced.n > 0) {
+    if (forced.n > 0 && (forced.operation === undefined || forced.operation === operation)) {
       forced.n -= 1;
       return answer(forced.status, {
         Message: forced.status === 429 ? 'Rate exceeded' : 'Failure',
@@ -164,7 +202,7 @@ export async function startConnectApiServer(opts: {
     const m = route[1].exec(path)!;
     const body = await jsonBody(req);
     if (body instanceof Error) return answer(400, { Message: 'Malformed JSON body' });
-    const out = operate(operation as ConnectOperation, m, body);
+    const out = operate(operation as ConnectOperation, m, body, url.searchParams);
     return answer(out.status, out.body);
   };
 
@@ -172,6 +210,7 @@ export async function startConnectApiServer(opts: {
     op: ConnectOperation,
     m: RegExpExecArray,
     body: unknown,
+    query: URLSearchParams,
   ): { status: number; body: unknown } => {
     const b = (body ?? {}) as Record<string, unknown>;
     const instance = op === 'StartOutboundVoiceContact' ? String(b['InstanceId']) : m[1];
@@ -210,11 +249,16 @@ export async function startConnectApiServer(opts: {
           HoursOfOperation: {
             HoursOfOperationId: m[2],
             Name: m[2],
-            TimeZone: 'America/New_York',
+            TimeZone: q.timeZone ?? LAB_TIME_ZONE,
             Config: q.open ? ALL_WEEK.map(day) : [],
           },
         },
       };
+    }
+    if (op === 'GetEffectiveHoursOfOperations') {
+      const q = queues.get(m[2]!.replace(/^hours-/, ''));
+      if (!q) return { status: 404, body: { Message: 'Hours of operation not found' } };
+      return effectiveHours(q, query.get('fromDate'), query.get('toDate'));
     }
     return outboundVoice(b);
   };
@@ -254,6 +298,88 @@ export async function startConnectApiServer(opts: {
   api.endpoint = standIn.url;
   api.stop = standIn.stop;
   return api;
+}
+
+const LAB_TIME_ZONE = 'America/New_York';
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The longest range the stand-in computes (Connect documents none; a bound keeps it cheap). */
+const MAX_RANGE_DAYS = 366;
+
+const nextDate = (date: string) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** Today's date (YYYY-MM-DD) in `timeZone`. */
+function todayIn(timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(Date.now());
+}
+
+/** The queue's overrides, with `closedToday` as a CLOSED override for today. */
+function overridesOf(q: LabQueue): LabHoursOverride[] {
+  const today = todayIn(q.timeZone ?? LAB_TIME_ZONE);
+  const holiday: LabHoursOverride[] = q.closedToday
+    ? [
+        {
+          Name: 'Holiday',
+          EffectiveFrom: today,
+          EffectiveTill: today,
+          OverrideType: 'CLOSED',
+          Config: [],
+        },
+      ]
+    : [];
+  return [...holiday, ...(q.overrides ?? [])];
+}
+
+/** GetEffectiveHoursOfOperations: each date of the range, overrides applied. */
+function effectiveHours(
+  q: LabQueue,
+  from: string | null,
+  to: string | null,
+): { status: number; body: unknown } {
+  if (!from || !to || !DATE.test(from) || !DATE.test(to) || from > to)
+    return { status: 400, body: { Message: 'fromDate and toDate must be dates, in order' } };
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_RANGE_DAYS)
+    return { status: 400, body: { Message: `at most ${MAX_RANGE_DAYS} days` } };
+  const allDay = { Start: { Hours: 0, Minutes: 0 }, End: { Hours: 0, Minutes: 0 } };
+  const overrides = overridesOf(q);
+  const effective = [];
+  const overridden = [];
+  for (let date = from; date <= to; date = nextDate(date)) {
+    const weekday = ALL_WEEK[new Date(`${date}T00:00:00Z`).getUTCDay()]!;
+    const weekly = q.open ? [allDay] : [];
+    const o = overrides.find((x) => x.EffectiveFrom <= date && date <= x.EffectiveTill);
+    if (!o) {
+      effective.push({ Date: date, OperationalHours: weekly });
+      continue;
+    }
+    const type = o.OverrideType ?? 'STANDARD';
+    const times = o.Config.filter((c) => c.Day === weekday).map((c) => ({
+      Start: c.StartTime,
+      End: c.EndTime,
+    }));
+    const hours = type === 'CLOSED' ? [] : type === 'OPEN' ? [...weekly, ...times] : times;
+    effective.push({ Date: date, OperationalHours: hours });
+    overridden.push({
+      Date: date,
+      OverrideHours:
+        type === 'CLOSED' || times.length === 0
+          ? [{ ...allDay, OverrideName: o.Name, OperationalStatus: 'CLOSED' }]
+          : times.map((t) => ({ ...t, OverrideName: o.Name, OperationalStatus: 'OPEN' })),
+    });
+  }
+  return {
+    status: 200,
+    body: {
+      EffectiveHoursOfOperationList: effective,
+      EffectiveOverrideHoursList: overridden,
+      TimeZone: q.timeZone ?? LAB_TIME_ZONE,
+    },
+  };
 }
 
 /** GetCurrentMetricData, grouped by queue (and channel), as Connect answers it. */
@@ -344,6 +470,26 @@ function summarise(operation: string, status: number, body: unknown): string {
   if (operation === 'DescribeHoursOfOperation') {
     const h = b['HoursOfOperation'] as { Config: unknown[] };
     return h.Config.length === 0 ? 'closed all week' : 'open all week';
+  }
+  if (operation === 'GetEffectiveHoursOfOperations') {
+    const days = b['EffectiveHoursOfOperationList'] as {
+      Date: string;
+      OperationalHours: { Start: TimeSlice; End: TimeSlice }[];
+    }[];
+    const overridden = new Set(
+      (b['EffectiveOverrideHoursList'] as { Date: string }[]).map((d) => d.Date),
+    );
+    const today = todayIn(String(b['TimeZone']));
+    const t = days.find((d) => d.Date === today);
+    const hhmm = (x: TimeSlice) =>
+      `${String(x.Hours).padStart(2, '0')}:${String(x.Minutes).padStart(2, '0')}`;
+    const hours = !t
+      ? 'not in range'
+      : t.OperationalHours.length === 0
+        ? 'closed'
+        : t.OperationalHours.map((h) => `${hhmm(h.Start)}-${hhmm(h.End)}`).join(', ');
+    // Not the overrides' names: admin free text stays out of the timeline too.
+    return `today ${hours}${overridden.has(today) ? ' (override)' : ''}; ${days.length} days read`;
   }
   if (operation === 'StartOutboundVoiceContact') return `contact ${String(b['ContactId'])}`;
   return '';

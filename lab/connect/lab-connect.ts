@@ -2,12 +2,16 @@
 // the use cases name, and the environment that points the agent worker's Connect client at it.
 import type { UseCaseCatalog } from '../../contracts/use-cases.js';
 import { startConnectApiServer, type ConnectApiServer } from './connect-api-server.js';
+import { LabContactFlows } from './contact-flows.js';
 
 export interface LabConnect {
   api: ConnectApiServer;
+  /** The queue-entry and whisper flows of the rolling numbers (./contact-flows.ts). */
+  flows: LabContactFlows;
   /**
-   * For the agent worker: the endpoint, the region, figures kept 1 s and hours 5 s (scenarios change
-   * them from call to call), and the pace that allows (the stand-in throttles past 5 per second).
+   * For the agent worker: the endpoint, the region, figures kept 1 s and hours (weekly and
+   * effective, overrides applied) 5 s (scenarios change them from call to call), and the pace that
+   * allows (the stand-in throttles GetCurrentMetricData past 5 per second).
    */
   workerEnv: Record<string, string>;
 }
@@ -27,6 +31,7 @@ export async function startLabConnect(useCases: UseCaseCatalog): Promise<LabConn
   const api = await startConnectApiServer({ instanceId, queueIds });
   return {
     api,
+    flows: new LabContactFlows(() => useCases),
     workerEnv: {
       AWS_ENDPOINT_URL_CONNECT: api.endpoint,
       CONNECT_REGION: 'us-east-1',

@@ -114,6 +114,10 @@ export class RtpPhone {
   get heard() {
     return this.rtp.heard;
   }
+  /** Receives each frame's audio (8 kHz PCM) as it arrives; undefined: none. */
+  set onAudio(listener: ((pcm: Int16Array, at: number) => void) | undefined) {
+    this.rtp.onAudio = listener;
+  }
   /** Every frame of speech sent (`say`): time, loudness, duration. */
   get said() {
     return this.rtp.said;

@@ -80,6 +80,8 @@ export class RtpStream {
   readonly firstAudio = deferred<number>();
   /** The negotiated codec and the far end's RTP address, once started. */
   media: SdpAnswer | undefined;
+  /** Each received frame's audio as it arrives (a call recording's listener), at 8 kHz. */
+  onAudio: ((pcm: Int16Array, at: number) => void) | undefined;
 
   private readonly socket = createSocket('udp4');
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
@@ -197,6 +199,7 @@ export class RtpStream {
     const pcm = decodeG711(packet.payload, media.codec);
     const rms = pcmRms(pcm);
     this.heard.push({ at, rms, ms: (pcm.length * 1000) / RTP_RATE });
+    this.onAudio?.(pcm, at);
     if (rms >= this.threshold && this.firstAudioAt === undefined) {
       this.firstAudioAt = at;
       this.firstAudio.resolve(at);

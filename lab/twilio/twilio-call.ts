@@ -128,6 +128,10 @@ export class SimulatedTwilioCall {
   /** Carries out TwiML as Twilio does, for the verbs callbridge uses. */
   private async follow(twiml: string): Promise<void> {
     this.answeredAt ??= performance.now();
+    // <Say> comes first in the document: a recording notice before <Connect>, a notice before <Dial>.
+    for (const m of twiml.matchAll(/<Say[^>]*>([\s\S]*?)<\/Say>/g)) {
+      await this.speakAs('chime', unescapeXml(m[1]!), CHIME_VOICE);
+    }
     const stream = /<Connect><Stream url="([^"]+)">([\s\S]*?)<\/Stream><\/Connect>/.exec(twiml);
     if (stream) {
       const params: Record<string, string> = {};
@@ -135,9 +139,6 @@ export class SimulatedTwilioCall {
         params[m[1]!] = unescapeXml(m[2]!);
       }
       return this.openStream(unescapeXml(stream[1]!), params);
-    }
-    for (const m of twiml.matchAll(/<Say>([\s\S]*?)<\/Say>/g)) {
-      await this.speakAs('chime', unescapeXml(m[1]!), CHIME_VOICE);
     }
     const dial = /<Dial[^>]*>(\+\d+)<\/Dial>/.exec(twiml);
     if (dial) return this.dial(dial[1]!);

@@ -22,6 +22,10 @@ export type ActionParameters =
     }
   | { type: 'Hangup' }
   | { type: 'Speak' }
+  /** StartCallRecording: where Chime puts the recording (`<bucket>/<key>`), on ACTION_SUCCESSFUL. */
+  | { type: 'StartCallRecording'; location: string | undefined }
+  /** RecordAudio: the message's object, on ACTION_SUCCESSFUL. */
+  | { type: 'RecordAudio'; bucket: string | undefined; key: string | undefined }
   /** CALL_UPDATE_REQUESTED: UpdateSipMediaApplicationCall's Arguments; undefined if malformed. */
   | { type: 'CallUpdateRequest'; update: ReceivedCallUpdate | undefined }
   /** NEW_OUTBOUND_CALL: CreateSipMediaApplicationCall's ArgumentsMap, string values only. */
@@ -81,6 +85,7 @@ function parametersOf(
   eventType: string,
   type: string | undefined,
   params: Record<string, unknown>,
+  extra: ActionDataExtra,
 ): ActionParameters {
   if (eventType === 'CALL_UPDATE_REQUESTED' || type === 'CallUpdateRequest') {
     return { type: 'CallUpdateRequest', update: parseCallUpdateArguments(argumentsOf(params)) };
@@ -99,9 +104,21 @@ function parametersOf(
     case 'Hangup':
     case 'Speak':
       return { type };
+    case 'StartCallRecording':
+      return { type, location: extra.recordingLocation };
+    case 'RecordAudio':
+      return { type, bucket: extra.recorded?.BucketName, key: extra.recorded?.Key };
     default:
       return { type: 'unknown', raw: params };
   }
+}
+
+/** What ActionData carries beside its Parameters that a decision reads. */
+export interface ActionDataExtra {
+  /** StartCallRecording's `CallRecordingDestination.Location`. */
+  recordingLocation?: string | undefined;
+  /** RecordAudio's `RecordingDestination` (bucket and key). */
+  recorded?: { BucketName?: string | undefined; Key?: string | undefined } | undefined;
 }
 
 /** ActionData's Type and Parameters (already an object or absent: the event schema saw to it). */
@@ -109,12 +126,13 @@ export function parseActionData(
   eventType: string,
   type: string | undefined,
   parameters: Record<string, unknown> | undefined,
+  extra: ActionDataExtra = {},
 ): ActionData {
   const params = parameters ?? {};
   const named = leg.parse(params);
   return {
     type,
     leg: { callId: named.CallId, tag: named.ParticipantTag },
-    params: parametersOf(eventType, type, params),
+    params: parametersOf(eventType, type, params, extra),
   };
 }

@@ -46,7 +46,39 @@ const speak = z.object({
   }),
 });
 
-export const action = z.discriminatedUnion('Type', [callAndBridge, hangup, speak]);
+// https://docs.aws.amazon.com/chime-sdk/latest/dg/start-call-recording.html
+const startCallRecording = z.object({
+  Type: z.literal('StartCallRecording'),
+  Parameters: z.object({
+    CallId: z.string().min(1),
+    Track: z.enum(['BOTH', 'INCOMING', 'OUTGOING']),
+    Destination: z.object({ Type: z.literal('S3'), Location: z.string().min(3) }),
+  }),
+});
+
+// https://docs.aws.amazon.com/chime-sdk/latest/dg/record-audio.html
+const recordAudio = z.object({
+  Type: z.literal('RecordAudio'),
+  Parameters: z.object({
+    CallId: z.string().min(1),
+    DurationInSeconds: z.number().int().min(1),
+    SilenceDurationInSeconds: z.number().int().min(1),
+    RecordingTerminators: z.array(z.string().regex(/^[0-9*#]$/)),
+    RecordingDestination: z.object({
+      Type: z.literal('S3'),
+      BucketName: z.string().min(3),
+      Prefix: z.string().optional(),
+    }),
+  }),
+});
+
+export const action = z.discriminatedUnion('Type', [
+  callAndBridge,
+  hangup,
+  speak,
+  startCallRecording,
+  recordAudio,
+]);
 export type Action = z.infer<typeof action>;
 export type CallAndBridge = z.infer<typeof callAndBridge>;
 
@@ -99,6 +131,33 @@ export function bridgeToNumber(p: { number: string; callerId: string; timeoutS: 
 
 export function hangupLeg(callId: string): Action {
   return { Type: 'Hangup', Parameters: { CallId: callId, SipResponseCode: '0' } };
+}
+
+/** Records both directions of a leg (the caller's: LEG-A) to `<bucket>/<prefix>`. */
+export function startRecording(callId: string, location: string): Action {
+  return {
+    Type: 'StartCallRecording',
+    Parameters: { CallId: callId, Track: 'BOTH', Destination: { Type: 'S3', Location: location } },
+  };
+}
+
+/** Records what the caller says (a message) until `#`, 3 s of silence or `maxSeconds`. */
+export function recordMessage(
+  callId: string,
+  bucket: string,
+  prefix: string,
+  maxSeconds: number,
+): Action {
+  return {
+    Type: 'RecordAudio',
+    Parameters: {
+      CallId: callId,
+      DurationInSeconds: maxSeconds,
+      SilenceDurationInSeconds: 3,
+      RecordingTerminators: ['#'],
+      RecordingDestination: { Type: 'S3', BucketName: bucket, Prefix: prefix },
+    },
+  };
 }
 
 export function speakTo(callId: string, text: string, language: string, voiceId: string): Action {

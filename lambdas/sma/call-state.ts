@@ -16,6 +16,8 @@ export const Phase = z.enum([
   'ai_connected',
   /** Transfer accepted: the agent leg (LEG-B) is being hung up. */
   'transfer_pending',
+  /** The caller chose to leave a message: the agent leg is being hung up, then it is recorded. */
+  'message_pending',
   /** CallAndBridge to a human queue's number sent. */
   'bridging_human',
   /** Caller talking with a person. */
@@ -53,6 +55,26 @@ const fields = {
     .transform(Number),
   aiLeg: z.string().min(1).max(128),
   agentTrace: z.string().max(128),
+  /**
+   * While a transfer with context is bridged: the slot of the queue's rolling number claimed for
+   * the call (docs/handoff.md), never the number itself. Cleared once a fallback or an apology
+   * takes over, so the map stays within ten keys.
+   */
+  line: z
+    .string()
+    .regex(/^\d{1,2}$/)
+    .transform(Number),
+  /**
+   * The call's recording (contracts/recordings.ts): `pending` while StartCallRecording runs, then
+   * its start (epoch ms), from which its length is known when the call ends.
+   */
+  rec: z.union([
+    z.literal('pending'),
+    z
+      .string()
+      .regex(/^\d{1,16}$/)
+      .transform(Number),
+  ]),
   /** While `ending`: how the call will be counted once its legs are gone. */
   end: z.enum(['ai_completed', 'transferred', 'abandoned', 'failed', 'refused']),
   /**

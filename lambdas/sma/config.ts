@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { callerKeySecret } from '../../contracts/callers.js';
 import { callTokenSecret } from '../../contracts/call-token.js';
+import { bucketName } from '../../contracts/recordings.js';
 import { loadUseCases, type UseCaseCatalog } from '../../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../../otel/config.js';
 import { loggingEnv } from '../../otel/logging.js';
@@ -40,6 +41,8 @@ export const envSchema = z.object({
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(100_000).optional(),
   // Admission is on the caller's path to the agent: past its budget, a check is skipped.
   ADMISSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
+  // Where call recordings go (use cases with `recording.enabled`); unset: nothing is recorded.
+  RECORDINGS_BUCKET: bucketName.optional(),
   SMA_APPLICATION_ID: z.string().min(1).optional(),
   AWS_ACCOUNT_ID: z
     .string()
@@ -127,6 +130,7 @@ export function loadSmaConfig(
       useCases,
       callToken: { secret: e.CALL_TOKEN_SECRET, ttlMs: e.CALL_TOKEN_TTL_SECONDS * 1000 },
       callerKeySecret: e.CALLER_KEY_SECRET,
+      recordingsBucket: e.RECORDINGS_BUCKET,
     },
     owner: { applicationId: e.SMA_APPLICATION_ID, accountId: e.AWS_ACCOUNT_ID },
     callsTable: e.CALLS_TABLE,

@@ -46,12 +46,26 @@ const participant = z.object({
   SipHeaders: z.record(z.string(), z.string()).optional().catch(undefined),
 });
 
+const recordedObject = z
+  .object({ Type: optionalText, BucketName: optionalText, Key: optionalText })
+  .optional()
+  .catch(undefined);
+
 const actionData = z.object({
   Type: optionalText,
   Parameters: z.record(z.string(), z.unknown()).optional().catch(undefined),
   ErrorType: optionalText,
   ErrorMessage: optionalText,
   ReceivedDigits: optionalText,
+  // StartCallRecording's ACTION_SUCCESSFUL: `<bucket>/<key>` of the recording (start-call-recording.html).
+  CallRecordingDestination: z
+    .object({ Type: optionalText, Location: optionalText })
+    .optional()
+    .catch(undefined),
+  // RecordAudio's ACTION_SUCCESSFUL: the message's bucket and key (record-audio.html, whose sample
+  // spells it `RecordinDestination`).
+  RecordingDestination: recordedObject,
+  RecordinDestination: recordedObject,
 });
 
 const rawEvent = z.object({
@@ -206,7 +220,10 @@ export function parseEvent(raw: unknown): ParseResult {
       attributes,
       ...pickLegs(e.CallDetails.Participants ?? []),
       action: e.ActionData
-        ? parseActionData(type.data, e.ActionData.Type, e.ActionData.Parameters)
+        ? parseActionData(type.data, e.ActionData.Type, e.ActionData.Parameters, {
+            recordingLocation: e.ActionData.CallRecordingDestination?.Location,
+            recorded: e.ActionData.RecordingDestination ?? e.ActionData.RecordinDestination,
+          })
         : undefined,
       error: errorOf(e),
     },

@@ -14,6 +14,7 @@ import { smaResponse, type SmaResponse } from './actions.js';
 import { writeState, readState } from './call-state.js';
 import { EventType, parseEvent, type SmaEvent } from './events.js';
 import { anyOwner, foreignId, type Owner } from './invoker.js';
+import { withHandoffLine, type HandoffClaims } from './handoff-claims.js';
 import type { CallJournal, JournalEntry, JournalResult } from './journal.js';
 import type { Logger } from './logger.js';
 import { withUseCase, type UseCaseSource } from '../../store/use-case-cache.js';
@@ -44,6 +45,11 @@ export interface HandlerDeps {
    * it, `config.useCases` always.
    */
   useCases?: UseCaseSource;
+  /**
+   * Rolling Connect numbers claimed with a transfer's context (./handoff-claims.ts); without it,
+   * every transfer dials the queue's own number.
+   */
+  handoff?: HandoffClaims;
 }
 
 export type SmaHandler = (event: unknown) => Promise<SmaResponse>;
@@ -68,6 +74,9 @@ function recordMetrics(i: SmaInstruments, effects: MetricEffect[], useCase: stri
         break;
       case 'transferDelay':
         i.transferDelay.record(m.seconds, { outcome: m.outcome, use_case: useCase });
+        break;
+      case 'transferHop':
+        i.transferHop.record(m.seconds, { hop: m.hop, outcome: m.outcome, use_case: useCase });
         break;
       case 'callDuration':
         i.callDuration.record(m.seconds, { disposition: m.disposition, use_case: useCase });
@@ -185,6 +194,7 @@ function journalEntry(
     phase: d.state.phase,
     receivedAtMs: nowMs,
     record: d.record,
+    ...(d.recording ? { recording: d.recording } : {}),
   };
 }
 
@@ -250,7 +260,8 @@ async function handleParsed(
     : deps.config;
   const admitter = deps.admission ?? admitAll;
   const admission = await askAdmission(admitter, config, ev, nowMs, log);
-  const d = withVersion(decide(ev, { config, nowMs, admission }), st, deps.useCases);
+  const decided = withVersion(decide(ev, { config, nowMs, admission }), st, deps.useCases);
+  const d = await withHandoffLine(deps.handoff, ev, decided, config.useCases, nowMs, log);
   const response = answerOf(ev, d, log, () => {
     i.handlerErrors.add(1, { event_type: ev.type });
     span.failed('invalid_response');

@@ -7,6 +7,7 @@ import { startSmaTelemetry } from '../../otel/sma.js';
 import { DynamoCallAdmission } from './admission/dynamo-admission.js';
 import { loadSmaConfig } from './config.js';
 import { createHandler } from './handler.js';
+import { DynamoHandoffClaims } from './handoff-claims.js';
 import { DynamoCallJournal } from './journal.js';
 import { createLogger } from './logger.js';
 import { UseCaseCache } from '../../store/use-case-cache.js';
@@ -46,6 +47,9 @@ export const handler = otel.flushingEach(
     }),
     admission: new DynamoCallAdmission(dynamo, config.callsTable, config.admission),
     useCases,
+    handoff: new DynamoHandoffClaims(dynamo, config.callsTable, {
+      timeoutMs: config.admission.timeoutMs,
+    }),
     instruments: otel.instruments,
     tracing: otel.tracing,
     logger,

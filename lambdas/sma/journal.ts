@@ -3,7 +3,8 @@
 // caller, never a reason to answer Chime late or differently.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { StateRecord } from './decide/index.js';
+import type { RecordingWrite, StateRecord } from './decide/index.js';
+import { RECORDING_SK, RECORDING_TRACK, VOICEMAIL_SK } from '../../contracts/recordings.js';
 import { OPEN_CALL_ATTRIBUTE, OPEN_CALL_VALUE } from './table.js';
 
 export interface JournalEntry {
@@ -18,6 +19,8 @@ export interface JournalEntry {
   phase: string | undefined;
   receivedAtMs: number;
   record: StateRecord;
+  /** The call's recording started or ended: its item (contracts/recordings.ts). */
+  recording?: RecordingWrite;
 }
 
 export type WriteOutcome = 'written' | 'duplicate' | 'stale' | 'failed';
@@ -172,8 +175,74 @@ export class DynamoCallJournal implements CallJournal {
       label: 'state',
       errors,
     });
-    const [event, state] = await Promise.all([put, update]);
+    const recorded = entry.recording
+      ? outcomeOf(this.writeRecording(entry, entry.recording, expiresAt, budget.signal), budget, {
+          conflict: 'stale',
+          label: 'recording',
+          errors,
+        })
+      : undefined;
+    const [event, state] = await Promise.all([put, update, recorded]);
     return { event, state, errors };
+  }
+
+  /** The recording item: what Chime named as it started; its length once the call has ended. */
+  private writeRecording(
+    entry: JournalEntry,
+    rec: RecordingWrite,
+    expiresAt: number,
+    abortSignal: AbortSignal,
+  ) {
+    const Key = { pk: callKey(entry.transactionId), sk: RECORDING_SK };
+    if ('voicemail' in rec) {
+      const { bucket, key, atMs, queue } = rec.voicemail;
+      return this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: Key.pk,
+            sk: VOICEMAIL_SK,
+            Bucket: bucket,
+            Key: key,
+            Format: 'wav',
+            Queue: queue,
+            RecordedAt: atMs,
+            ExpiresAt: expiresAt,
+          },
+        }),
+        { abortSignal },
+      );
+    }
+    if ('started' in rec) {
+      const { bucket, key, atMs } = rec.started;
+      return this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...Key,
+            Source: 'chime',
+            Bucket: bucket,
+            Key: key,
+            Format: 'wav',
+            Track: RECORDING_TRACK,
+            StartedAt: atMs,
+            ExpiresAt: expiresAt,
+          },
+        }),
+        { abortSignal },
+      );
+    }
+    return this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key,
+        UpdateExpression: 'SET Seconds = :s, ExpiresAt = :e',
+        ExpressionAttributeValues: { ':s': rec.seconds, ':e': expiresAt },
+        // Only a recording whose start was written: never a half item.
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+      { abortSignal },
+    );
   }
 
   private putEvent(entry: JournalEntry, expiresAt: number, abortSignal: AbortSignal) {

@@ -3,8 +3,9 @@
 // The worker's poller against the lab's Connect stand-in (the real AWS SDK client over HTTP), served
 // over its Unix socket as in a worker; `--calls` calls each ask for the queue's status at random
 // moments, as callers asking for a person would. Reported: the time a call waits for the status
-// (the transfer tool's added delay), and Connect requests per second (Connect's quota for
-// GetCurrentMetricData is about 5 per second per account).
+// (the transfer tool's added delay), and Connect requests per second, in all and by operation
+// (Connect's quota for GetCurrentMetricData is about 5 per second per account; the hours reads,
+// GetEffectiveHoursOfOperations included, about 2 per second).
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConnectQueueSource } from '../../agent/queue-status/connect-queues.js';
@@ -68,6 +69,10 @@ console.log(
     `(${(connect.requests.length / ranS).toFixed(2)}/s, at most ${Math.max(0, ...perSecond.values())} ` +
     `in any second, ${throttled} throttled)`,
 );
+const byOperation = new Map<string, number>();
+for (const r of connect.requests)
+  byOperation.set(r.operation, (byOperation.get(r.operation) ?? 0) + 1);
+console.log(`  by operation: ${[...byOperation].map(([op, n]) => `${op} ${n}`).join(', ')}`);
 poller.stop();
 await served.close();
 await connect.stop();

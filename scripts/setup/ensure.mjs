@@ -6,11 +6,17 @@
 //
 // It installs the offline speech recognizer (Moonshine tiny-en and base-en,
 // scripts/setup/moonshine.mjs) into .tools/moonshine: the agent's local speech needs it.
+// It installs the lab's local S3 (moto's server, scripts/setup/local-s3.mjs) into .tools/moto:
+// call recordings are written there in the lab and the tests.
 //
 // --livekit also installs the local LiveKit stack (Redis, livekit-server, livekit-sip) through
 // scripts/setup/livekit-tools.sh: built once with Go at pinned tags, then a fast check.
 //
 // --browser also installs Chromium from Debian, for the console's end-to-end tests.
+//
+// --test-tools also installs what only the tests run: hadolint, cfn-lint and kubernetes-validate
+// into .tools/python (scripts/setup/python-tools.mjs) and Node 22 into .tools/node22
+// (scripts/setup/node22.mjs, for .ci/run's second pass).
 //
 // Dependencies install without their install scripts (.npmrc, docs/decisions/install-scripts.md);
 // after an install it checks that the native packages load their prebuilt binaries.
@@ -21,12 +27,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureLocalS3 } from './local-s3.mjs';
 import { ensureMoonshine } from './moonshine.mjs';
+import { ensureNode22 } from './node22.mjs';
+import { ensurePythonTools } from './python-tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quiet = process.argv.includes('--quiet');
 const livekit = process.argv.includes('--livekit');
 const browser = process.argv.includes('--browser');
+const testTools = process.argv.includes('--test-tools');
 const say = (msg) => {
   if (!quiet) process.stderr.write(`[setup] ${msg}\n`);
 };
@@ -169,4 +179,7 @@ checkNode();
 step(ensureNpmPackages);
 step(ensureDebianPackages);
 step(() => ensureMoonshine(root, fail));
+step(() => ensureLocalS3(root, fail));
 if (livekit) step(ensureLiveKitTools);
+if (testTools) step(() => ensurePythonTools(root, fail));
+if (testTools) step(() => ensureNode22(root, fail));

@@ -1,11 +1,15 @@
 // The hand-off that knows the queue, on the real stack: the agent worker's poller reads the
 // Connect stand-in over Connect's REST/JSON protocol (the real AWS SDK client), the agent tells the
 // caller the wait and queues a callback in Connect; and a 0 pressed on the caller's phone reaches
-// the agent as an RFC 4733 telephone-event through livekit-sip and puts the caller through.
+// the agent as an RFC 4733 telephone-event through livekit-sip and puts the caller through. The
+// person who answers a transfer is given what the agent learned: the SMA bridges to a rolling
+// number, the Connect stand-in's flow invokes lambdas/connect-context, the person hears the whisper.
 import { expect, it } from 'vitest';
 import { labForSuite } from '../helpers/lab.js';
 import { type CallResult, runScriptedCall } from '../../lab/caller/scripted-caller.js';
 import { loadScenario } from '../../lab/caller/scenario.js';
+import { ConnectContextAttribute, HANDOFF_SUMMARY_MAX } from '../../contracts/handoff-context.js';
+import { callTraceId } from '../../otel/traceparent.js';
 
 const lab = labForSuite({ prewarmed: 1 });
 
@@ -42,6 +46,73 @@ it('queue-closed-callback: outside the hours the agent says so and offers a call
   const agent = r.timeline.filter((e) => e.source === 'agent').map((e) => e.text);
   expect(agent.some((t) => /closed right now/.test(t))).toBe(true);
   expect(updatesOf(r.tx)).toEqual([expect.objectContaining({ action: 'hangup' })]);
+}, 240_000);
+
+it('queue-closed-message: the agent offers a message, and the SMA records it to S3', async () => {
+  const r = await runScriptedCall(lab(), loadScenario('queue-closed-message'));
+  expectHeld(r); // the scenario checks the voicemail item and its audio in the lab's S3
+  const agent = r.timeline.filter((e) => e.source === 'agent').map((e) => e.text);
+  expect(agent.some((t) => /closed right now.*call you back, or leave a message/.test(t))).toBe(
+    true,
+  );
+  // The agent asked for the message, nothing else: no transfer, no hang-up of its own.
+  expect(updatesOf(r.tx)).toEqual([
+    expect.objectContaining({ action: 'voicemail', reason: 'caller_asked' }),
+  ]);
+  const sma = r.timeline.filter((e) => e.source === 'sma').map((e) => e.text);
+  expect(sma.some((t) => /CALL_UPDATE_REQUESTED action=voicemail .*→ Hangup/.test(t))).toBe(true);
+  expect(sma.some((t) => /RecordAudio/.test(t))).toBe(true);
+  const items = await lab().sma.journal(r.tx);
+  expect(items.find((i) => i['sk'] === 'state')).toMatchObject({ Disposition: 'ai_completed' });
+}, 240_000);
+
+it('holiday-closed-callback: an override closing today closes the team, whatever the weekly hours', async () => {
+  const r = await runScriptedCall(lab(), loadScenario('holiday-closed-callback'));
+  expectHeld(r);
+  const agent = r.timeline.filter((e) => e.source === 'agent').map((e) => e.text);
+  expect(agent.some((t) => /closed right now/.test(t))).toBe(true);
+  expect(agent.some((t) => /holiday/i.test(t))).toBe(false); // the override's name is not said
+  // The weekly hours say open all week; Connect's effective hours close today.
+  const connectNotes = r.timeline.filter((e) => e.source === 'connect').map((e) => e.text);
+  expect(connectNotes.some((t) => /DescribeHoursOfOperation → 200 · open all week/.test(t))).toBe(
+    true,
+  );
+  expect(
+    connectNotes.some((t) =>
+      /GetEffectiveHoursOfOperations → 200 · today closed \(override\)/.test(t),
+    ),
+  ).toBe(true);
+  expect(updatesOf(r.tx)).toEqual([expect.objectContaining({ action: 'hangup' })]);
+}, 240_000);
+
+it('person-greets-with-context: the person hears the whisper and greets with the topic', async () => {
+  const r = await runScriptedCall(lab(), loadScenario('person-greets-with-context'));
+  expectHeld(r);
+  // The agent handed the context over with its transfer, bounded and without the caller's number.
+  const [transfer] = updatesOf(r.tx);
+  expect(transfer).toMatchObject({
+    action: 'transfer',
+    queue: 'general',
+    topic: 'My trash was not picked up.',
+    verification: 'unverified',
+  });
+  expect(transfer!['summary']).toMatch(/^Topic: My trash was not picked up\. Caller said: "/);
+  expect(transfer!['summary']!.length).toBeLessThanOrEqual(HANDOFF_SUMMARY_MAX);
+  expect(Object.keys(transfer!).length).toBeLessThanOrEqual(20);
+  // The SMA bridged to one of the queue's rolling numbers, and Connect's flow found the context.
+  const general = lab().livekit.useCases.defaultUseCase.queues['general']!;
+  const dialed = r.timeline.filter((e) => e.source === 'sma' && /CallAndBridge/.test(e.text));
+  expect(dialed.some((e) => general.rollingNumbers!.some((n) => e.text.includes(n)))).toBe(true);
+  const run = lab().contactFlows.runs.find(
+    (f) => f.attributes[ConnectContextAttribute.traceId] === callTraceId(r.tx),
+  );
+  expect(run?.attributes[ConnectContextAttribute.summary]).toBe(transfer!['summary']);
+  expect(run?.greeting).toMatch(/I see you're calling about: my trash was not picked up/);
+  // The timeline shows the summary handed over and the whisper the person heard.
+  expect(r.timeline.some((e) => e.source === 'connect' && /context found/.test(e.text))).toBe(true);
+  expect(r.timeline.some((e) => e.source === 'person' && /hears the whisper/.test(e.text))).toBe(
+    true,
+  );
 }, 240_000);
 
 it('press-zero: 0 during the greeting puts the caller through to a person', async () => {

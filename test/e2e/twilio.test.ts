@@ -1,8 +1,9 @@
 // The Twilio way in, end to end on the real lab (docs/twilio.md): the Twilio stand-in posts the
 // signed webhook, streams the scripted caller over the gateway's WebSocket into LiveKit, where the
 // same agent takes the call; the agent's transfer goes back through Twilio's REST API (the real
-// `twilio` client at the stand-in) as a <Dial> to the queue's number. And a barge-in: the caller
-// talks over the agent, the agent cuts its reply, and the gateway tells Twilio to `clear`.
+// `twilio` client at the stand-in) as a <Dial> to the queue's claimed rolling number. And a
+// barge-in: the caller talks over the agent, the agent cuts its reply, and the gateway tells Twilio
+// to `clear`.
 import { expect, it } from 'vitest';
 import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import { runScriptedCall } from '../../lab/caller/scripted-caller.js';
@@ -19,11 +20,15 @@ it('carries a whole call through the Twilio path, transfer included', async () =
   const failed = result.checks.filter((c) => !c.ok);
   expect(failed).toEqual([]);
   expect(result.ttfaMs).not.toBeNull();
-  // The transfer reached Twilio's REST API as a <Dial> to the queue's number from the use case.
+  // The transfer reached Twilio's REST API as a <Dial> to a number of the queue from the use case:
+  // with the agent's summary, one of its rolling numbers, claimed with the context in the calls
+  // table as the SMA claims them (store/handoff-claims.ts).
   const call = lab().twilio!.standIn.calls.get(result.tx)!;
   const useCase = lab().livekit.useCases.defaultUseCase;
+  const queue = useCase.queues[useCase.defaultQueue]!;
   const dial = call.updates.find((u) => u.twiml?.includes('<Dial'));
-  expect(dial?.twiml).toContain(`>${useCase.queues[useCase.defaultQueue]!.number}</Dial>`);
+  const dialled = /<Dial[^>]*>([^<]+)<\/Dial>/.exec(dial?.twiml ?? '')?.[1];
+  expect(queue.rollingNumbers ?? []).toContain(dialled);
   const rest = lab().twilio!.standIn.requests.filter((r) => r.path.includes(result.tx));
   expect(rest.map((r) => r.status)).toEqual([200]);
   // The gateway kept one connection item, ended by the stream's stop.

@@ -47,12 +47,24 @@ export function fixture(name: string): Json {
 export const TEST_CALL_TOKEN_SECRET = DEVELOPMENT_CALL_TOKEN_SECRET;
 export const CALL_TOKEN_TTL_MS = 14_400_000;
 
+/**
+ * The tests' use cases: the shipped ones, city-311 also allowing the calls we place (the shipped
+ * file allows none; `shipped: true` gives it as it is).
+ */
+export function testUseCases(opts: { shipped?: boolean } = {}) {
+  const json: Json = structuredClone(USE_CASES_JSON);
+  if (!opts.shipped) {
+    for (const uc of json.useCases) if (uc.id === 'city-311') uc.outbound = { allowed: true };
+  }
+  return parseUseCases(json);
+}
+
 export function testConfig(): DecideConfig {
   return {
     voiceConnectorArn: TEST_VC_ARN,
     aiRingTimeoutS: 30,
     queueRingTimeoutS: 30,
-    useCases: parseUseCases(USE_CASES_JSON),
+    useCases: testUseCases(),
     callToken: { secret: TEST_CALL_TOKEN_SECRET, ttlMs: CALL_TOKEN_TTL_MS },
   };
 }

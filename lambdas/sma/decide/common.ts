@@ -1,8 +1,9 @@
 // Building blocks shared by the event families: the three ways a call can move on (to a person, to
 // an apology, to its end), and how a transfer is counted and reported.
+import { recordingSeconds } from '../../../contracts/recordings.js';
 import { bridgeToNumber, hangupLeg, speakTo, type Action } from '../actions.js';
 import type { CallState, Phase } from '../call-state.js';
-import { queueOf } from './facts.js';
+import { primaryNumberOf, queueOf } from './facts.js';
 import type {
   CallFacts,
   DecideContext,
@@ -12,6 +13,8 @@ import type {
   Note,
   NoteReason,
   StateRecord,
+  TransferHop,
+  TransferHopOutcome,
   TransferOutcome,
   TransferReport,
 } from './types.js';
@@ -50,6 +53,27 @@ export function reportOf(st: CallState, step: TransferReport['step']): TransferR
   };
 }
 
+/**
+ * A hop of the transfer reached (or, with another outcome, the hop it failed at), timed from the
+ * agent's request (none without `requestedAt`).
+ */
+export function transferHop(
+  st: CallState,
+  hop: TransferHop,
+  nowMs: number,
+  outcome: TransferHopOutcome = 'reached',
+): MetricEffect[] {
+  if (st.requestedAt === undefined || nowMs < st.requestedAt) return [];
+  return [{ metric: 'transferHop', hop, outcome, seconds: (nowMs - st.requestedAt) / 1000 }];
+}
+
+/** The hop a transfer was waiting on in this phase: where it fails if it ends now. */
+export function pendingHop(st: CallState): TransferHop {
+  if (st.phase === 'bridging_human') return 'bridge_answered';
+  if (st.phase === 'transfer_pending') return 'ai_leg_down';
+  return 'update_accepted';
+}
+
 /** A transfer reached its end (a person answered, or no one, or the caller left): counted once. */
 export function transferCompleted(
   st: CallState,
@@ -61,6 +85,11 @@ export function transferCompleted(
   if (st.requestedAt !== undefined && outcome !== 'abandoned' && outcome !== 'refused') {
     const seconds = Math.max(0, (nowMs - st.requestedAt) / 1000);
     metrics.push({ metric: 'transferDelay', seconds, outcome });
+  }
+  if (outcome === 'connected' || outcome === 'fallback_connected') {
+    metrics.push(...transferHop(st, 'bridge_answered', nowMs));
+  } else if (outcome === 'failed' || outcome === 'abandoned') {
+    metrics.push(...transferHop(st, pendingHop(st), nowMs, outcome));
   }
   return { metrics, transfer: { ...reportOf(st, 'completed'), outcome, reason } };
 }
@@ -76,7 +105,7 @@ export function bridgeToQueue(
   const { useCase } = f;
   const queueKey = st.queue ?? useCase.defaultQueue;
   const queue = queueOf(useCase, queueKey) ?? useCase.queues[useCase.defaultQueue]!;
-  const number = target === 'fallback' ? queue.fallbackNumber : queue.number;
+  const number = target === 'fallback' ? queue.fallbackNumber : primaryNumberOf(queue, st);
   if (number === undefined) return apologize(st, f, ctx, 'no_fallback_number');
   const state: CallState = {
     ...st,
@@ -84,13 +113,17 @@ export function bridgeToQueue(
     queue: queueKey,
     target,
     phase: 'bridging_human',
+    // The rolling number is the primary bridge's only: a fallback dials the plain fallback number.
+    line: target === 'fallback' ? undefined : st.line,
   };
   const timeoutS = ctx.config.queueRingTimeoutS;
+  // The agent's leg is down: the hop the agent's request waited on (not a fallback's bridge).
+  const legDown = st.phase === 'transfer_pending' ? transferHop(st, 'ai_leg_down', ctx.nowMs) : [];
   return {
     actions: [...prefix, bridgeToNumber({ number, callerId: f.callerId, timeoutS })],
     state,
     record: { Phase: 'bridging_human', TransferInProgress: true, PendingTransferToPstn: number },
-    metrics: [],
+    metrics: legDown,
     notes: [
       {
         level: 'info',
@@ -125,7 +158,7 @@ export function apologize(
   const transferring = st.queue !== undefined;
   return {
     actions,
-    state: { ...st, phase: 'ending', end: 'failed' },
+    state: { ...st, phase: 'ending', end: 'failed', line: undefined },
     record: {
       Phase: 'ending',
       TransferInProgress: false,
@@ -160,12 +193,15 @@ export function finish(
       metrics.push({ metric: 'callDuration', seconds: (ctx.nowMs - start) / 1000, disposition });
     }
   }
+  // The recording of the caller's leg ends with the call: its length is known now.
+  const recorded = typeof st.rec === 'number';
   return {
     actions,
     state: { ...st, phase: 'ended' },
     record,
     metrics,
     notes: [{ level: 'info', msg: 'call ended', reason: disposition }],
+    ...(recorded ? { recording: { seconds: recordingSeconds(st.rec as number, ctx.nowMs) } } : {}),
   };
 }
 

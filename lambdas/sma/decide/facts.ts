@@ -26,6 +26,15 @@ export function queueOf(useCase: UseCase, key: string): UseCase['queues'][string
 }
 
 /**
+ * The number a transfer's primary bridge dials: the rolling number claimed for the call (its slot
+ * in `line`, docs/handoff.md) when the queue lists it, else the queue's own number.
+ */
+export function primaryNumberOf(queue: UseCase['queues'][string], st: CallState): string {
+  const rolling = st.line === undefined ? undefined : queue.rollingNumbers?.[st.line];
+  return rolling ?? queue.number;
+}
+
+/**
  * CallerIdNumber must be E.164 and either a number we own or LEG-A's From
  * (https://docs.aws.amazon.com/chime-sdk/latest/dg/call-and-bridge.html). Inbound: the caller's own
  * number, so Connect and the agent see who is calling; a withheld caller falls back to the number

@@ -7,6 +7,7 @@ import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
 import { bridgeToQueue, dispositionOf, finish, transferCompleted } from './common.js';
 import { failOverToPerson } from './results.js';
+import { takeMessage } from './voicemail.js';
 import { noChange, type CallFacts, type DecideContext, type Decision } from './types.js';
 
 function whichLeg(ev: SmaEvent): {
@@ -46,6 +47,8 @@ function otherLegHungUp(
   switch (st.phase) {
     case 'transfer_pending':
       return bridgeToQueue(st, f, ctx, 'primary');
+    case 'message_pending':
+      return takeMessage(st, f, ctx);
     case 'bridging_ai':
     case 'ai_connected':
     case undefined:

@@ -19,6 +19,7 @@ export type {
   Decision,
   MetricEffect,
   Note,
+  RecordingWrite,
   StateRecord,
   TransferReport,
 } from './types.js';

@@ -4,8 +4,10 @@ import type { FailoverReason } from '../../../contracts/reasons.js';
 import { hangupLeg, speakTo } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { apologize, bridgeToQueue, finish, transferCompleted } from './common.js';
-import { queueOf } from './facts.js';
+import { apologize, bridgeToQueue, finish, transferCompleted, transferHop } from './common.js';
+import { onAnnouncementFailed, onRecordingResult } from './recording.js';
+import { offerVoicemail, onVoicemailResult, takeMessage } from './voicemail.js';
+import { primaryNumberOf, queueOf } from './facts.js';
 import {
   noChange,
   type CallFacts,
@@ -30,7 +32,8 @@ function bridgeOf(ev: SmaEvent): { kind: BridgeKind; uri: string | undefined } {
 
 function currentTargetNumber(st: CallState, f: CallFacts): string | undefined {
   const q = queueOf(f.useCase, st.queue ?? f.useCase.defaultQueue);
-  return st.target === 'fallback' ? q?.fallbackNumber : q?.number;
+  if (!q) return undefined;
+  return st.target === 'fallback' ? q.fallbackNumber : primaryNumberOf(q, st);
 }
 
 /**
@@ -80,10 +83,12 @@ function queueFailed(
     const d = bridgeToQueue(st, f, ctx, 'fallback');
     return {
       ...d,
+      // The primary bridge's hop failed; the fallback's answer is the transfer's outcome.
+      metrics: [...transferHop(st, 'bridge_answered', ctx.nowMs, 'fallback'), ...d.metrics],
       notes: [{ level: 'warn', msg: 'queue did not answer; trying fallback', reason: why, fields }],
     };
   }
-  return apologize(st, f, ctx, why, fields);
+  return offerVoicemail(st, f, ctx, why, fields) ?? apologize(st, f, ctx, why, fields);
 }
 
 function onBridgeSucceeded(
@@ -172,6 +177,8 @@ function onHangupDone(ev: SmaEvent, st: CallState, f: CallFacts, ctx: DecideCont
     // Whichever of this and LEG-B's HANGUP comes first moves the phase on; the other is a no-op.
     return bridgeToQueue(st, f, ctx, 'primary');
   }
+  // Likewise for a message: the agent leg is down, the prompt and the recording follow.
+  if (st.phase === 'message_pending') return takeMessage(st, f, ctx);
   const succeeded = ev.type === 'ACTION_SUCCESSFUL';
   if (st.phase === 'ending' && succeeded && ev.action?.leg.callId === ev.legA?.callId) {
     return finish(st, f, ctx, st.end ?? 'failed', f.legB ? [hangupLeg(f.legB)] : []);
@@ -194,7 +201,15 @@ export function decideResult(
       return succeeded ? onBridgeSucceeded(ev, st, f, ctx) : onBridgeFailed(ev, st, f, ctx);
     case 'Hangup':
       return onHangupDone(ev, st, f, ctx);
+    case 'StartCallRecording':
+      return onRecordingResult(ev, st, f, ctx);
+    case 'RecordAudio':
+      return onVoicemailResult(ev, st, f, ctx);
     case 'Speak':
+      if (!succeeded) {
+        const unannounced = onAnnouncementFailed(ev, st, f, ctx);
+        if (unannounced) return unannounced;
+      }
       if (!succeeded && st.phase === 'ending') {
         // A failed Speak drops the rest of the list, including our Hangup of LEG-A.
         return { ...noChange(st), actions: f.legA ? [hangupLeg(f.legA)] : [] };

@@ -11,6 +11,7 @@ import type { TransferStep } from '../../../otel/sma-tracing.js';
 import type { Action } from '../actions.js';
 import type { Admission, AdmissionCheck, LeaseRelease } from '../admission/types.js';
 import type { CallState, TransferTarget } from '../call-state.js';
+import type { TransferHopOutcome } from '../../../otel/instruments.js';
 
 export interface DecideConfig {
   voiceConnectorArn: string;
@@ -23,6 +24,8 @@ export interface DecideConfig {
   callToken: { secret: string; ttlMs: number };
   /** CALLER_KEY_SECRET: the caller's key sent to the agent (contracts/headers.ts); unset: none. */
   callerKeySecret?: string;
+  /** RECORDINGS_BUCKET: where recordings go; unset: no call is recorded, whatever its use case. */
+  recordingsBucket?: string;
 }
 
 export interface DecideContext {
@@ -77,9 +80,18 @@ export type MetricEffect =
   | { metric: 'activeCalls'; delta: 1 | -1 }
   | { metric: 'transfer'; outcome: TransferOutcome; reason: TransferReason }
   | { metric: 'transferDelay'; seconds: number; outcome: TransferOutcome }
+  | { metric: 'transferHop'; seconds: number; hop: TransferHop; outcome: TransferHopOutcome }
   | { metric: 'callDuration'; seconds: number; disposition: Disposition }
   | { metric: 'refused'; reason: RefusedReason }
   | { metric: 'unchecked'; check: AdmissionCheck };
+
+/**
+ * The hops of a transfer, each timed from the agent's `requestedAt` (voice.call.transfer_hop):
+ * the SMA accepted the update, the AI leg is down and the bridge to the queue placed, the bridge
+ * answered (the last is voice.call.transfer_delay's own time, for transfers that reached someone).
+ */
+export type TransferHop = 'update_accepted' | 'ai_leg_down' | 'bridge_answered';
+export type { TransferHopOutcome };
 
 /** Why a call update is refused. */
 export type RefusalCode =
@@ -92,7 +104,9 @@ export type RefusalCode =
   | 'transfer_not_possible'
   | 'queue_looks_like_number'
   | 'unknown_queue'
-  | 'hangup_not_possible';
+  | 'hangup_not_possible'
+  | 'voicemail_not_offered'
+  | 'voicemail_not_possible';
 
 /** The codes a note can carry: written in the decisions or from a closed set, never the event. */
 export type NoteReason =
@@ -104,6 +118,7 @@ export type NoteReason =
   | 'call_started'
   | 'unknown_dialed_number'
   | 'unknown_use_case'
+  | 'outbound_not_allowed'
   | 'state_inferred'
   | 'bridged'
   | 'stale_event'
@@ -116,7 +131,14 @@ export type NoteReason =
   | 'unexpected_action_failure'
   | AdmissionRefusal
   | 'admission_unknown'
-  | 'admission_unchecked';
+  | 'admission_unchecked'
+  | 'recording_started'
+  | 'recording_failed'
+  | 'recording_no_bucket'
+  | 'voicemail_offered'
+  | 'voicemail_requested'
+  | 'voicemail_recorded'
+  | 'voicemail_failed';
 
 /** A log line the shell writes. */
 export interface Note {
@@ -151,7 +173,15 @@ export interface Decision {
   transfer?: TransferReport;
   /** Set when the call leaves the agent holding a slot: the shell frees it. */
   release?: LeaseRelease;
+  /** Set when the call's recording started or ended: the shell writes its item. */
+  recording?: RecordingWrite;
 }
+
+/** What the recording item (contracts/recordings.ts) learns from a decision. */
+export type RecordingWrite =
+  | { started: { bucket: string; key: string; atMs: number } }
+  | { seconds: number }
+  | { voicemail: { bucket: string; key: string; atMs: number; queue: string | undefined } };
 
 /**
  * What is known of the call for this invocation, resolved once at the top of decide() from the

@@ -1,5 +1,5 @@
 // CALL_UPDATE_REQUESTED: the agent asked, through UpdateSipMediaApplicationCall, to transfer the
-// caller to a person or to end the call. The arguments are contracts/call-update.ts's, read at the
+// caller to a person, to take the caller's message (the use case's voicemail) or to end the call. The arguments are contracts/call-update.ts's, read at the
 // edge (../action-data.ts). Anything a caller could have put there is treated as untrusted: the
 // queue must be a key of the use case, and nothing that looks like a phone number is ever dialed.
 // Nothing is acted on unless the update's call token verifies for this very call: whoever else can
@@ -11,8 +11,9 @@ import { parseTraceparent } from '../../../otel/traceparent.js';
 import { hangupLeg } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { bridgeToQueue, reportOf } from './common.js';
+import { bridgeToQueue, reportOf, transferHop } from './common.js';
 import { queueOf } from './facts.js';
+import { takeMessage, takesMessages } from './voicemail.js';
 import {
   noChange,
   type CallFacts,
@@ -24,6 +25,7 @@ import {
 
 type TransferUpdate = Extract<ReceivedCallUpdate, { action: 'transfer' }>;
 type HangupUpdate = Extract<ReceivedCallUpdate, { action: 'hangup' }>;
+type MessageUpdate = Extract<ReceivedCallUpdate, { action: 'voicemail' }>;
 
 /** Seven or more digits, with or without +, spaces, dots, dashes or brackets. */
 const LOOKS_LIKE_NUMBER = /(?:\+?\d[\s().-]*){7,}/;
@@ -41,6 +43,7 @@ function refuseTransfer(
   st: CallState,
   update: TransferUpdate,
   refusal: { code: RefusalCode; fields?: Note['fields'] },
+  nowMs: number,
 ): Decision {
   const d = refuse(st, refusal.code, refusal.fields);
   const report = {
@@ -52,7 +55,16 @@ function refuseTransfer(
   }
   return {
     ...d,
-    metrics: [{ metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' }],
+    metrics: [
+      { metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' },
+      // The transfer failed at its first hop: the update was not accepted.
+      ...transferHop(
+        { ...st, requestedAt: update.requestedAt },
+        'update_accepted',
+        nowMs,
+        'refused',
+      ),
+    ],
     transfer: { ...report, outcome: 'refused', reason: 'invalid_queue' },
   };
 }
@@ -103,6 +115,7 @@ function bridgeNow(next: CallState, f: CallFacts, ctx: DecideContext, a: Accepte
   const d = bridgeToQueue(next, f, ctx, 'primary');
   return {
     ...d,
+    metrics: [...transferHop(next, 'update_accepted', ctx.nowMs), ...d.metrics],
     record: { ...a.record, ...d.record },
     notes: [...a.notes, ...d.notes],
     transfer: d.transfer?.step === 'bridging' ? reportOf(d.state, 'requested') : d.transfer,
@@ -110,14 +123,20 @@ function bridgeNow(next: CallState, f: CallFacts, ctx: DecideContext, a: Accepte
 }
 
 /** Hang up the agent leg first; the bridge to the queue follows its HANGUP / ACTION_SUCCESSFUL. */
-function hangUpAgentFirst(next: CallState, f: CallFacts, legB: string, a: Accepted): Decision {
+function hangUpAgentFirst(
+  next: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+  legB: string,
+  a: Accepted,
+): Decision {
   const state: CallState = { ...next, phase: 'transfer_pending' };
   const number = queueOf(f.useCase, next.queue ?? f.useCase.defaultQueue)?.number;
   return {
     actions: [hangupLeg(legB)],
     state,
     record: { ...a.record, Phase: 'transfer_pending', PendingTransferToPstn: number },
-    metrics: [],
+    metrics: transferHop(next, 'update_accepted', ctx.nowMs),
     notes: a.notes,
     transfer: reportOf(state, 'requested'),
   };
@@ -130,7 +149,7 @@ function transfer(
   update: TransferUpdate,
 ): Decision {
   const checked = queueFor(st, f, update);
-  if ('code' in checked) return refuseTransfer(st, update, checked);
+  if ('code' in checked) return refuseTransfer(st, update, checked, ctx.nowMs);
   const next: CallState = {
     ...st,
     queue: checked.queue,
@@ -151,7 +170,7 @@ function transfer(
   };
   return f.legB === undefined
     ? bridgeNow(next, f, ctx, accepted)
-    : hangUpAgentFirst(next, f, f.legB, accepted);
+    : hangUpAgentFirst(next, f, ctx, f.legB, accepted);
 }
 
 /**
@@ -183,6 +202,46 @@ function hangup(st: CallState, f: CallFacts, update: HangupUpdate): Decision {
     actions: [hangupLeg(f.legA)],
     state,
     record: { Phase: 'ending', EndReason: update.reason },
+    metrics: [],
+    notes,
+  };
+}
+
+/**
+ * The caller chose to leave a message: only while with the agent, and only where the use case
+ * takes messages (and the SMA has RECORDINGS_BUCKET). The agent leg is hung up first; the prompt
+ * and the recording follow its HANGUP / ACTION_SUCCESSFUL (./voicemail.ts), as a transfer's bridge
+ * does. Where the message goes is the SMA's: nothing in the update selects it.
+ */
+function voicemail(
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+  update: MessageUpdate,
+): Decision {
+  if (st.phase !== 'ai_connected') {
+    return refuse(st, 'voicemail_not_possible', { phase: st.phase });
+  }
+  if (!takesMessages(f, ctx)) {
+    return refuse(st, 'voicemail_not_offered', { useCase: f.useCase.id });
+  }
+  const state: CallState = { ...st, phase: 'message_pending', aiLeg: f.legB ?? st.aiLeg };
+  const notes: Note[] = [
+    {
+      level: 'info',
+      msg: 'message requested',
+      reason: 'voicemail_requested',
+      fields: { messageReason: update.reason },
+    },
+  ];
+  if (f.legB === undefined) {
+    const d = takeMessage(state, f, ctx);
+    return { ...d, notes: [...notes, ...d.notes] };
+  }
+  return {
+    actions: [hangupLeg(f.legB)],
+    state,
+    record: { Phase: 'message_pending' },
     metrics: [],
     notes,
   };
@@ -228,5 +287,12 @@ export function decideUpdate(
   if (!update) return refuse(st, 'invalid_update_arguments');
   const refused = forged(ev, st, update, ctx);
   if (refused) return refused;
-  return update.action === 'transfer' ? transfer(st, f, ctx, update) : hangup(st, f, update);
+  switch (update.action) {
+    case 'transfer':
+      return transfer(st, f, ctx, update);
+    case 'voicemail':
+      return voicemail(st, f, ctx, update);
+    case 'hangup':
+      return hangup(st, f, update);
+  }
 }

@@ -128,6 +128,9 @@ describe('call agent (local dialogue engine)', () => {
       requestedAt: expect.any(String),
       traceparent: TRACEPARENT,
       token: CALL_TOKEN,
+      // For the person who answers (docs/handoff.md): what was said before the hand-off line.
+      summary: 'Caller said: "can I talk to a person please". 1 caller turn(s).',
+      verification: 'unverified',
     });
     expect(Number(args.requestedAt)).toBeGreaterThanOrEqual(before);
   });

@@ -126,6 +126,10 @@ class FakeSource implements QueueSource {
     this.calls.push({ op: 'hours', at: this.clock.now });
     return Promise.resolve({ TimeZone: 'UTC', Config: [] });
   }
+  effectiveHours(_i: string, _h: string, fromDate: string, toDate: string) {
+    this.calls.push({ op: 'effective', at: this.clock.now });
+    return Promise.resolve({ TimeZone: 'UTC', fromDate, toDate, days: {} });
+  }
 }
 
 function fakePoller(opts: { rate?: number } = {}) {
@@ -193,6 +197,8 @@ describe('QueueStatusPoller', () => {
 
   it('serves stale figures at once while Connect fails, then none past the stale limit', async () => {
     const { src, poller, clock } = fakePoller();
+    expect(await askAndSettle(poller)).toMatchObject({ contactsInQueue: 3 });
+    // The hours are read after the figures, in the background: known at the next ask.
     expect(await askAndSettle(poller)).toMatchObject({ contactsInQueue: 3, open: false });
     src.fail = 'error';
     clock.now += 30_000;

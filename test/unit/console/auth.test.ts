@@ -52,10 +52,11 @@ describe('cookies', () => {
 });
 
 describe('rolesFromGroups', () => {
-  const groups = { developer: 'devs', supervisor: 'sups' };
+  const groups = { developer: 'devs', supervisor: 'sups', dialer: 'dials' };
   it('grants the roles of the configured groups the user is in', () => {
     expect(rolesFromGroups(['sups', 'other'], groups)).toEqual(['supervisor']);
     expect(rolesFromGroups('devs sups', groups)).toEqual(['developer', 'supervisor']);
+    expect(rolesFromGroups(['dials'], groups)).toEqual(['dialer']);
     expect(rolesFromGroups(undefined, groups)).toEqual([]);
     expect(rolesFromGroups([42, { x: 1 }], groups)).toEqual([]);
   });

@@ -32,7 +32,17 @@ const rooms = {
             identity: 'sip_x',
             attributes: { 'sma.transactionId': 'tx-1', 'call.useCase': 'city-311' },
           },
-          { kind: 4, state: 2, identity: 'agent', attributes: {} },
+          {
+            kind: 4,
+            state: 2,
+            identity: 'agent',
+            attributes: {
+              'callbridge.ttfaMs': '812',
+              'callbridge.turns': '3',
+              'callbridge.lastTurnMs': '901',
+              'callbridge.medianTurnMs': '870',
+            },
+          },
         ]
       : [],
 } as unknown as RoomsApi;
@@ -93,7 +103,7 @@ describe('console server', () => {
     expect((await get('/', session)).status).toBe(200);
     expect(await (await get('/app.js', session)).text()).toBe('/* app */');
     const me = (await (await get('/api/me', session)).json()) as { user: { roles: string[] } };
-    expect(me.user.roles).toEqual(['developer', 'supervisor']);
+    expect(me.user.roles).toEqual(['developer', 'supervisor', 'dialer']);
     expect(JSON.stringify(me)).not.toContain(livekit.apiSecret);
   });
 
@@ -108,6 +118,10 @@ describe('console server', () => {
         phase: 'ai_connected',
         agentPresent: true,
         durationMs: 5000,
+        ttfaMs: 812,
+        turns: 3,
+        lastTurnMs: 901,
+        medianTurnMs: 870,
       }),
     ]);
   });

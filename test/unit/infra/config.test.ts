@@ -62,6 +62,23 @@ describe('deployment configuration', () => {
     ]);
   });
 
+  it("refuses rolling numbers whose queue is not the Connect instance's", () => {
+    const raw = exampleConfig();
+    const other =
+      'arn:aws:connect:us-east-1:123456789012:instance/00000000-0000-4000-8000-000000000009';
+    raw['connect'] = {
+      ...(raw['connect'] as Record<string, unknown>),
+      instanceArn: other,
+      fallbackQueueArn: `${other}/queue/00000000-0000-4000-8000-000000000002`,
+    };
+    const lines = problemsOf(raw).split('\n').slice(1);
+    expect(lines).toEqual([
+      "  use case city-311, queue general: lists rollingNumbers, so its connect.instanceId must be connect.instanceArn's instance (the queue-entry flow queues the caller there)",
+    ]);
+    delete raw['connect'];
+    expect(() => deploymentOf(raw)).not.toThrow();
+  });
+
   it('never repeats a phone number it refuses', () => {
     const raw = exampleConfig();
     (raw['connect'] as Record<string, unknown>)['smaNumber'] = '+15550100999';

@@ -15,7 +15,10 @@ const deployedFlow = () => structuredClone(deployed);
 /** The flow as the stack deploys it, parsed back from its JSON. */
 function readDeployedFlow(): FlowContent {
   const t = synthTemplates().templates.connect!;
-  const flows = Object.values(t.findResources('AWS::Connect::ContactFlow'));
+  // The entry flow; the context hand-off's flows are stacks.test.ts's.
+  const flows = Object.entries(t.findResources('AWS::Connect::ContactFlow'))
+    .filter(([id]) => id.startsWith('EntryFlow'))
+    .map(([, r]) => r);
   expect(flows).toHaveLength(1);
   expect(flows[0]!['Properties']['Type']).toBe('CONTACT_FLOW');
   return FlowContent.parse(JSON.parse(flows[0]!['Properties']['Content'] as string));

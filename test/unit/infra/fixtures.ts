@@ -22,7 +22,11 @@ export function deploymentOf(raw: unknown): Deployment {
 
 export function synthStacks(raw: unknown = exampleConfig()): CallbridgeStacks {
   const code = lambda.Code.fromInline('export const handler = async () => ({});');
-  return buildStacks(new App(), deploymentOf(raw), { sma: code, customResources: code });
+  return buildStacks(new App(), deploymentOf(raw), {
+    sma: code,
+    customResources: code,
+    connectContext: code,
+  });
 }
 
 export type StackName = keyof CallbridgeStacks;
@@ -37,7 +41,11 @@ export function synthTemplates(raw: unknown = exampleConfig()): {
 } {
   const code = lambda.Code.fromInline('export const handler = async () => ({});');
   const app = new App();
-  const stacks = buildStacks(app, deploymentOf(raw), { sma: code, customResources: code });
+  const stacks = buildStacks(app, deploymentOf(raw), {
+    sma: code,
+    customResources: code,
+    connectContext: code,
+  });
   const assembly = app.synth();
   const templates = Object.fromEntries(
     Object.entries(stacks).map(([key, stack]) => [

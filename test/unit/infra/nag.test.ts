@@ -31,6 +31,7 @@ function nag(change?: (stacks: CallbridgeStacks) => void): { threw: boolean; fin
   const stacks = buildStacks(app, deploymentOf(exampleConfig()), {
     sma: code,
     customResources: code,
+    connectContext: code,
   });
   change?.(stacks);
   checkWithNag(app, stacks);
@@ -82,6 +83,7 @@ describe('cdk-nag (AWS Solutions)', () => {
     const stacks = buildStacks(app, deploymentOf(exampleConfig()), {
       sma: code,
       customResources: code,
+      connectContext: code,
     });
     for (const acks of acknowledgements(stacks).values()) {
       for (const a of acks) expect(a.reason.length, a.id).toBeGreaterThan(40);

@@ -21,6 +21,7 @@ import {
   HANDLER_BUCKETS_S,
   Instrument,
   LATENCY_BUCKETS_S,
+  TRANSFER_HOP_OUTCOMES,
   TURN_PART_BUCKETS_S,
 } from '../../../otel/instruments.js';
 import { METRICS_RELAY_ENV } from '../../../otel/metrics-relay.js';
@@ -45,17 +46,20 @@ import {
 
 const ARCHITECTURE_DOC = join(ROOT, 'docs', 'architecture.md');
 
-/** The rows of the "Metrics" table: instrument, kind, recorded by. */
-function contract(): { name: string; kind: string; by: string }[] {
+/** The rows of the "Metrics" table: instrument, kind, recorded by, attributes. */
+function contract(): { name: string; kind: string; by: string; attributes: string[] }[] {
   const doc = readFileSync(ARCHITECTURE_DOC, 'utf8');
   const section = doc.slice(
     doc.indexOf('### Metrics'),
     doc.indexOf('\n### ', doc.indexOf('### Metrics') + 1),
   );
-  return [...section.matchAll(/^\| `([a-z_.]+)` \| ([a-z -]+) \| ([^|]+) \|/gm)].map((m) => ({
+  return [
+    ...section.matchAll(/^\| `([a-z_.]+)` \| ([a-z -]+) \| ([^|]+) \| [^|]+ \| ([^|]+) \|/gm),
+  ].map((m) => ({
     name: m[1]!,
     kind: m[2]!.trim(),
     by: m[3]!.trim(),
+    attributes: [...m[4]!.matchAll(/`([a-z_]+)`/g)].map((a) => a[1]!).sort(),
   }));
 }
 
@@ -81,6 +85,11 @@ const TURN_PARTS = [
 ];
 for (const part of TURN_PARTS) ATTRIBUTES[part] = { use_case: useCase };
 ATTRIBUTES[Instrument.transferDelay] = { outcome, use_case: useCase };
+ATTRIBUTES[Instrument.transferHop] = {
+  hop: is(['update_accepted', 'ai_leg_down', 'bridge_answered']),
+  outcome: is(TRANSFER_HOP_OUTCOMES),
+  use_case: useCase,
+};
 ATTRIBUTES[Instrument.callDuration] = { disposition, use_case: useCase };
 ATTRIBUTES[Instrument.activeCalls] = { component, use_case: useCase };
 ATTRIBUTES[Instrument.transfers] = { outcome, reason, use_case: useCase };
@@ -130,6 +139,7 @@ const BOUNDARIES: Record<string, number[]> = {
   [Instrument.turnResponseLatency]: LATENCY_BUCKETS_S,
   ...Object.fromEntries(TURN_PARTS.map((part) => [part, TURN_PART_BUCKETS_S])),
   [Instrument.transferDelay]: LATENCY_BUCKETS_S,
+  [Instrument.transferHop]: LATENCY_BUCKETS_S,
   [Instrument.callDuration]: CALL_DURATION_BUCKETS_S,
   [Instrument.smaInvocationDuration]: HANDLER_BUCKETS_S,
   [Instrument.guardSweepDuration]: GUARD_SWEEP_BUCKETS_S,
@@ -228,6 +238,7 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
       'voice.turn.first_token_delay',
       'voice.turn.first_audio_delay',
       'voice.call.transfer_delay',
+      'voice.call.transfer_hop',
       'voice.call.duration',
       'voice.calls.active',
       'voice.transfers',
@@ -252,6 +263,10 @@ describe('instruments (docs/architecture.md "Metrics")', () => {
     if (row.by.includes('agent') && row.by.includes('SMA')) {
       expect([...components].sort()).toEqual(['agent', 'sma']);
     }
+    // The table names exactly the attributes recorded.
+    expect(row.attributes, `${row.name}'s attributes in the table`).toEqual(
+      Object.keys(ATTRIBUTES[row.name]!).sort(),
+    );
     for (const m of streams) {
       const d = m.descriptor;
       expect(d.unit).toBe(UNITS[row.name] ?? 's');

@@ -129,6 +129,7 @@ describe('SMA handler telemetry', () => {
       'sma.journal.failures',
       'voice.call.duration',
       'voice.call.transfer_delay',
+      'voice.call.transfer_hop',
       'voice.calls.active',
       'voice.calls.refused',
       'voice.sma.admission.unchecked',

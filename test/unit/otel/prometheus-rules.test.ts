@@ -89,6 +89,7 @@ describe('series names in the rules and dashboards', () => {
     const sma = createSmaInstruments(meter);
     const agent = createAgentInstruments(meter);
     for (const i of [sma.transferDelay, sma.callDuration, sma.invocationDuration]) i.record(1);
+    sma.transferHop.record(1, { hop: 'bridge_answered', use_case: 'city-311' });
     for (const i of [agent.timeToFirstAudio, agent.turnResponseLatency]) i.record(1);
     const parts = [
       agent.turnTranscriptDelay,
@@ -128,6 +129,9 @@ describe('series names in the rules and dashboards', () => {
       'voice_call_transfer_delay_seconds_bucket',
       'voice_call_transfer_delay_seconds_count',
       'voice_call_transfer_delay_seconds_sum',
+      'voice_call_transfer_hop_seconds_bucket',
+      'voice_call_transfer_hop_seconds_count',
+      'voice_call_transfer_hop_seconds_sum',
       'voice_calls_active',
       'voice_calls_refused_total',
       'voice_sma_admission_unchecked_total',

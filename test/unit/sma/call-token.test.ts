@@ -103,7 +103,7 @@ describe('decide: an update acted on only with its call token', () => {
       { Type: 'Hangup', Parameters: { CallId: AGENT_LEG, SipResponseCode: '0' } },
     ]);
     expect(d.state).toMatchObject({ phase: 'transfer_pending', queue: 'general' });
-    expect(d.metrics).toEqual([]);
+    expect(d.metrics.map((m) => m.metric)).toEqual(['transferHop']);
   });
 
   it('refuses an update carrying the token of another call', () => {

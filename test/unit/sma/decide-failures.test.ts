@@ -115,6 +115,13 @@ describe('decide: the human queue fails', () => {
     expect(d.metrics).toEqual([
       { metric: 'transfer', outcome: 'failed', reason: 'caller_asked' },
       { metric: 'transferDelay', seconds: (NOW - 1763740860000) / 1000, outcome: 'failed' },
+      // The hop it failed at: the bridge was not answered.
+      {
+        metric: 'transferHop',
+        seconds: (NOW - 1763740860000) / 1000,
+        hop: 'bridge_answered',
+        outcome: 'failed',
+      },
     ]);
   });
 
@@ -209,6 +216,13 @@ describe('decide: call updates from the agent', () => {
     expect(d.notes.map((n) => n.reason)).toEqual([reason]);
     expect(d.metrics).toEqual([
       { metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' },
+      // The transfer failed at its first hop: the update was not accepted.
+      {
+        metric: 'transferHop',
+        seconds: (NOW - 1763740860000) / 1000,
+        hop: 'update_accepted',
+        outcome: 'refused',
+      },
     ]);
   });
 

@@ -7,6 +7,8 @@ import {
   NOW,
   TEST_CALL_TOKEN_SECRET,
   TEST_VC_ARN,
+  testConfig,
+  testUseCases,
 } from '../../helpers/sma.js';
 
 const TX = 'c0a80101-4b2e-4f4e-9b1d-2f6a7e1c9d01';
@@ -133,6 +135,12 @@ describe('decide: a call from answer to hang-up', () => {
     expect(d.metrics).toEqual([
       { metric: 'transfer', outcome: 'connected', reason: 'caller_asked' },
       { metric: 'transferDelay', seconds: (NOW - 1763740860000) / 1000, outcome: 'connected' },
+      {
+        metric: 'transferHop',
+        seconds: (NOW - 1763740860000) / 1000,
+        hop: 'bridge_answered',
+        outcome: 'reached',
+      },
     ]);
   });
 
@@ -254,6 +262,16 @@ describe('decide: outbound calls', () => {
 
   it('does nothing while ringing', () => {
     expect(decideRaw(fixture('ringing')).actions).toEqual([]);
+  });
+
+  it('hangs up at the answer a call placed for a use case that allows no outbound calls', () => {
+    const shipped = { ...testConfig(), useCases: testUseCases({ shipped: true }) };
+    const d = decideRaw(fixture('call-answered'), NOW, shipped);
+    expect(d.actions).toEqual([expect.objectContaining({ Type: 'Hangup' })]);
+    expect(d.actions.some((a) => a.Type === 'CallAndBridge')).toBe(false);
+    expect(d.state).toMatchObject({ phase: 'ending', end: 'refused' });
+    expect(d.metrics).toEqual([]);
+    expect(d.notes.map((n) => n.reason)).toEqual(['outbound_not_allowed']);
   });
 
   it('bridges the answered callee to the agent with our number as caller id', () => {

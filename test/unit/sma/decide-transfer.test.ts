@@ -58,7 +58,14 @@ describe('decide: reason codes are a closed set', () => {
           TransferRequestedAt: REQUESTED_AT,
           PendingTransferToPstn: '+12025550140',
         },
-        metrics: [],
+        metrics: [
+          {
+            metric: 'transferHop',
+            seconds: (NOW - REQUESTED_AT) / 1000,
+            hop: 'update_accepted',
+            outcome: 'reached',
+          },
+        ],
         notes: [
           {
             level: 'info',
@@ -104,6 +111,12 @@ describe('decide: reason codes are a closed set', () => {
       metrics: [
         { metric: 'transfer', outcome: 'connected', reason: 'unspecified' },
         { metric: 'transferDelay', seconds: (NOW - REQUESTED_AT) / 1000, outcome: 'connected' },
+        {
+          metric: 'transferHop',
+          seconds: (NOW - REQUESTED_AT) / 1000,
+          hop: 'bridge_answered',
+          outcome: 'reached',
+        },
       ],
       notes: [{ level: 'info', msg: 'person connected', reason: 'connected' }],
       transfer: {
@@ -191,6 +204,12 @@ describe('decide: the transfer step each decision reports', () => {
     });
     expect(d.metrics).toEqual([
       { metric: 'transfer', outcome: 'refused', reason: 'invalid_queue' },
+      {
+        metric: 'transferHop',
+        seconds: (NOW - REQUESTED_AT) / 1000,
+        hop: 'update_accepted',
+        outcome: 'refused',
+      },
     ]);
   });
 
@@ -288,5 +307,67 @@ describe('decide: the transfer step each decision reports', () => {
     const d = decideRaw(ev);
     expect(d.actions).toEqual([]);
     expect(d.transfer).toBeUndefined();
+  });
+});
+
+describe('decide: the hop a failed transfer failed at (voice.call.transfer_hop outcome)', () => {
+  const hops = (d: ReturnType<typeof decideRaw>) =>
+    d.metrics.filter((m) => m.metric === 'transferHop');
+  const seconds = (NOW - REQUESTED_AT) / 1000;
+
+  it('records bridge_answered as fallback when the queue does not answer and its fallback is dialled', () => {
+    const d = decideRaw(fixture('action-failed-bridge-queue'));
+    expect(d.transfer).toMatchObject({ step: 'bridging', target: 'fallback' });
+    expect(hops(d)).toEqual([
+      { metric: 'transferHop', seconds, hop: 'bridge_answered', outcome: 'fallback' },
+    ]);
+  });
+
+  it('records bridge_answered as failed when the fallback does not answer either (the apology)', () => {
+    const ev = fixture('action-failed-bridge-queue');
+    ev.CallDetails.TransactionAttributes.target = 'fallback';
+    ev.ActionData.Parameters.Endpoints[0].Uri = '+12025550141';
+    const d = decideRaw(ev);
+    expect(d.transfer).toMatchObject({ outcome: 'failed' });
+    expect(hops(d)).toEqual([
+      { metric: 'transferHop', seconds, hop: 'bridge_answered', outcome: 'failed' },
+    ]);
+  });
+
+  it('records the hop the caller hung up during as abandoned', () => {
+    const ringing = fixture('hangup-leg-a');
+    ringing.CallDetails.TransactionAttributes.phase = 'bridging_human';
+    ringing.CallDetails.Participants = [ringing.CallDetails.Participants[0]];
+    expect(hops(decideRaw(ringing))).toEqual([
+      { metric: 'transferHop', seconds, hop: 'bridge_answered', outcome: 'abandoned' },
+    ]);
+    const waiting = fixture('hangup-leg-a');
+    waiting.CallDetails.TransactionAttributes.phase = 'transfer_pending';
+    waiting.CallDetails.Participants = [waiting.CallDetails.Participants[0]];
+    expect(hops(decideRaw(waiting))).toEqual([
+      { metric: 'transferHop', seconds, hop: 'ai_leg_down', outcome: 'abandoned' },
+    ]);
+  });
+
+  it('records reached hops only, once, when the person answers', () => {
+    const d = decideRaw(fixture('action-successful-bridge-queue'));
+    expect(hops(d)).toEqual([
+      { metric: 'transferHop', seconds, hop: 'bridge_answered', outcome: 'reached' },
+    ]);
+  });
+
+  it('records no hop for a refusal that is not counted (a transfer already in progress)', () => {
+    const d = decideRaw(
+      transferRequest(
+        {},
+        {
+          phase: 'transfer_pending',
+          useCase: 'city-311',
+          queue: 'general',
+          reason: 'caller_asked',
+        },
+      ),
+    );
+    expect(hops(d)).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { TwilioAttribute, twilioTokenClaims } from '../../../contracts/twilio-ca
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { TwilioCallControl, callsOf, type TwilioCalls } from '../../../twilio/call-control.js';
 import { twilioClient } from '../../../twilio/rest.js';
+import type { ClaimRequest, ClaimResult, HandoffClaims } from '../../../store/handoff-claims.js';
 
 const ACCOUNT = `AC${'a'.repeat(32)}`;
 const CALL = `CA${'b'.repeat(32)}`;
@@ -99,6 +100,92 @@ describe('Twilio call control', () => {
     expect(err).toBeInstanceOf(CallControlError);
     expect((err as CallControlError).retryable).toBe(false);
     expect(refused.updates).toHaveLength(1);
+  });
+});
+
+describe('Twilio transfers with context (rolling numbers, store/handoff-claims.ts)', () => {
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const withContext = {
+    action: 'transfer' as const,
+    queue: queueKey,
+    reason: 'caller_asked' as const,
+    requestedAt: 1,
+    summary: 'Missed trash pickup on Elm Street.',
+    topic: 'Missed trash pickup',
+    verification: 'verified' as const,
+  };
+  function claiming(result: ClaimResult | Error) {
+    const requests: ClaimRequest[] = [];
+    const claims: HandoffClaims = {
+      claim: async (req) => {
+        requests.push(req);
+        if (result instanceof Error) throw result;
+        return result;
+      },
+    };
+    return { claims, requests };
+  }
+  const controlWith = (calls: TwilioCalls, claims: HandoffClaims) =>
+    new TwilioCallControl({
+      calls,
+      call,
+      useCase,
+      dialStatusUrl: 'https://voice.example.org/twilio/dial-status',
+      sleep: async () => {},
+      claims,
+      traceId: TRACE,
+      now: () => 1_000,
+    });
+
+  it('claims a rolling number with the context, keyed by the call SID, and dials it', async () => {
+    expect(queue.rollingNumbers?.length).toBeGreaterThan(1);
+    const { calls, updates } = recording();
+    const { claims, requests } = claiming({ slot: 1 });
+    await controlWith(calls, claims).update(withContext);
+    expect(requests).toEqual([
+      {
+        transactionId: CALL,
+        slots: queue.rollingNumbers!.length,
+        nowMs: 1_000,
+        context: {
+          summary: withContext.summary,
+          topic: withContext.topic,
+          reason: 'caller_asked',
+          verification: 'verified',
+          traceId: TRACE,
+          useCase: useCase.id,
+          queue: queueKey,
+        },
+      },
+    ]);
+    const twiml = updates[0]!.params.twiml!;
+    expect(twiml).toContain(`>${queue.rollingNumbers![1]}</Dial>`);
+    // The dial's status still names the queue: a rolling number unanswered goes to its fallback.
+    expect(twiml).toContain(`queue=${queueKey}`);
+    expect(twiml).toContain('target=primary');
+  });
+
+  it.each([
+    ['no number free', { slot: undefined, why: 'exhausted' } as ClaimResult],
+    ['the table failing', new Error('ProvisionedThroughputExceededException')],
+  ])("dials the queue's own number with %s", async (_, result) => {
+    const { calls, updates } = recording();
+    await controlWith(calls, claiming(result).claims).update(withContext);
+    expect(updates[0]!.params.twiml!).toContain(`>${queue.number}</Dial>`);
+  });
+
+  it('claims nothing for a transfer without a summary, or to a queue without rolling numbers', async () => {
+    const { calls, updates } = recording();
+    const { claims, requests } = claiming({ slot: 0 });
+    const { summary: _, ...plain } = withContext;
+    await controlWith(calls, claims).update(plain);
+    const [otherKey, other] = Object.entries(useCase.queues).find(
+      ([, q]) => !q.rollingNumbers?.length,
+    )!;
+    await controlWith(calls, claims).update({ ...withContext, queue: otherKey });
+    expect(requests).toEqual([]);
+    expect(updates[0]!.params.twiml!).toContain(`>${queue.number}</Dial>`);
+    expect(updates[1]!.params.twiml!).toContain(`>${other.number}</Dial>`);
   });
 });
 

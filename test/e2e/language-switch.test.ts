@@ -1,0 +1,119 @@
+// A caller switches a cloud call to Spanish, on the whole lab with SPEECH_PROVIDERS=cloud against
+// the local Deepgram and OpenAI stand-ins (lab/cloud/): the model's switch_language reopens the
+// recognizer with the new language (the Deepgram stand-in records each stream's `language`), the
+// caller hears the use case's Spanish confirmation next, in the Spanish voice, and a transfer
+// still goes through, after the Spanish hand-off line. The call's record keeps the language.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import bundled from '../../contracts/use-cases.json' with { type: 'json' };
+import { runScriptedCall, type CallResult } from '../../lab/caller/scripted-caller.js';
+import { parseScenario } from '../../lab/caller/scenario.js';
+import { haveCloudKeys } from '../../lab/cloud/cloud-speech.js';
+import { labForSuite } from '../helpers/lab.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CONFIRMATION = 'Claro, seguimos en español. ¿En qué le puedo ayudar?';
+const HANDOFF_ES = 'Claro. Le comunico con una persona de nuestro equipo. Espere, por favor.';
+const SPANISH_VOICE = 'aura-2-celeste-es';
+
+// The lab's use cases: the bundled ones, city-311 offering Spanish (and English back). The SMA,
+// the workers and the stand-ins read the file (USE_CASES_FILE) from the lab's start.
+const file = structuredClone(bundled) as { useCases: Record<string, unknown>[] };
+file.useCases[0]!.languages = [
+  {
+    language: 'es-US',
+    confirmation: CONFIRMATION,
+    voice: { cloud: SPANISH_VOICE },
+    lines: { handoff: HANDOFF_ES },
+  },
+  { language: 'en-US', confirmation: "Sure, let's go on in English. How can I help?" },
+];
+const path = join(mkdtempSync(join(tmpdir(), 'language-switch-')), 'use-cases.json');
+writeFileSync(path, JSON.stringify(file));
+const before = process.env.USE_CASES_FILE;
+process.env.USE_CASES_FILE = path;
+afterAll(() => {
+  if (before === undefined) delete process.env.USE_CASES_FILE;
+  else process.env.USE_CASES_FILE = before;
+});
+
+const real = haveCloudKeys();
+const lab = labForSuite({ prewarmed: 1, speech: 'cloud' });
+
+const timelineOf = (r: CallResult) => r.timeline.map((e) => `${e.source}: ${e.text}`).join('\n');
+
+it.skipIf(real)(
+  'a caller asks for Spanish: the recognizer reopens in Spanish, the next reply is the Spanish confirmation, and the transfer still goes through',
+  async () => {
+    const seen = lab().cloud!.deepgramRequests().length;
+    const r = await runScriptedCall(
+      lab(),
+      parseScenario(
+        `name: language-switch
+description: e2e
+caller: "+12065550181"
+steps:
+  - greeting: { withinMs: 30000 }
+  - say: Can we speak Spanish please?
+    then: { hears: agent, atLeastMs: 1000, withinMs: 20000 }
+  - say: I would like to talk to a person please.
+    then: { transferred: true, withinMs: 30000 }
+  - listen: { hears: person, atLeastMs: 1000, withinMs: 15000 }
+  - hangUp: { afterMs: 500 }
+expect:
+  disposition: transferred
+`,
+        'language-switch',
+      ),
+    );
+    const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail ?? ''})`);
+    expect(failed, timelineOf(r)).toEqual([]);
+
+    // The record: the request, then the confirmation; the hand-off line in Spanish; the language.
+    const record = await waitFor('the conversation record', async () =>
+      (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'conversation'),
+    );
+    const lines = record['Transcript'] as { role: string; text: string; at: number }[];
+    const asked = lines.findIndex((l) => l.role === 'caller' && /spanish/i.test(l.text));
+    expect(asked, JSON.stringify(lines)).toBeGreaterThan(0);
+    expect(lines.slice(asked + 1).find((l) => l.role === 'agent')?.text).toBe(CONFIRMATION);
+    expect(lines.map((l) => l.text)).toContain(HANDOFF_ES);
+    expect(record['Language']).toBe('es-US');
+
+    // The recognizer: this call's streams opened in English, then one opened in Spanish.
+    const streams = lab()
+      .cloud!.deepgramRequests()
+      .slice(seen)
+      .filter((q) => q.route === '/v1/listen')
+      .map((q) => q.language);
+    expect(streams[0]).toBe('en-US');
+    expect(streams.at(-1)).toBe('es-US');
+    // The Spanish voice rendered the Spanish lines (at prewarm: they play from memory).
+    expect(lab().cloud!.deepgramRequests()).toContainEqual({
+      route: '/v1/speak',
+      model: SPANISH_VOICE,
+    });
+
+    // The transfer went through the SMA as any other.
+    const updates = lab()
+      .voiceApi.requests.filter((q) => q.path.endsWith(`/calls/${r.tx}`) && q.status === 202)
+      .map((q) => (q.body as { Arguments: Record<string, string> }).Arguments);
+    expect(updates).toEqual([
+      expect.objectContaining({ action: 'transfer', queue: 'general', reason: 'caller_asked' }),
+    ]);
+    const log = readFileSync(lab().livekit.worker!.logFile, 'utf8');
+    expect(log).toMatch(/"from":"en-US","to":"es-US"[^\n]*"msg":"language switched"/);
+
+    // Figures, not assertions: the timeline at the caller's ear (the request's end → the
+    // confirmation heard), and the switch itself in the agent (new components, instructions).
+    const switchMs = /"switchMs":(\d+)[^\n]*"msg":"language switched"/.exec(log)?.[1];
+    const t0 = r.timeline[0]?.at ?? 0;
+    const shown = r.timeline
+      .filter((e) => ['caller', 'agent', 'ear'].includes(e.source))
+      .map((e) => `${((e.at - t0) / 1000).toFixed(3)} s  ${e.source}  ${e.text}`);
+    console.log(`language switch: switchMs ${switchMs}\n${shown.join('\n')}`);
+  },
+  240_000,
+);

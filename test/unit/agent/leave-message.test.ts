@@ -1,0 +1,193 @@
+// leave_message with the queue's status: the framework's own session (text only), the local
+// dialogue engine, call control through the real AWS SDK client to the Voice API stand-in. Where
+// the use case takes messages, a busy or closed team's offer names the message, and a caller who
+// says they will leave one is handed to the SMA's voicemail (action=voicemail, with the call's
+// token, nothing else); an update Chime refuses leaves the caller with the agent, told so.
+import { initializeLogger, voice } from '@livekit/agents';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createCallAgent } from '../../../agent/call-agent.js';
+import { readCallContext, type CallContext } from '../../../agent/call-context.js';
+import { ChimeCallControl } from '../../../agent/call-control.js';
+import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
+import { Lines, nextReply, toolText } from '../../../agent/dialogue/engine.js';
+import type { QueueStatusLookup } from '../../../agent/queue-status/index.js';
+import type { QueueStatus } from '../../../agent/queue-status/status.js';
+import { ToolOutcome } from '../../../agent/tools/outcome.js';
+import { parseUseCases } from '../../../contracts/use-cases.js';
+import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
+import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
+
+initializeLogger({ pretty: false, level: 'warn' });
+
+function useCasesWith(voicemail: boolean) {
+  const file = structuredClone(USE_CASES_JSON) as Json;
+  const uc = file.useCases.find((u: Json) => u.id === 'city-311');
+  if (voicemail) uc.voicemail = { enabled: true };
+  return parseUseCases(file);
+}
+const TX = '6f1c2d3e-1111-4222-8333-944455566679';
+const GONE_TX = '6f1c2d3e-1111-4222-8333-944455566670';
+const TOKEN = 'v1.1900000000.the-call-token-as-the-sma-signed-it';
+const attrs = (tx: string) => ({
+  'sma.transactionId': tx,
+  'sma.callToken': TOKEN,
+  'sma.applicationId': 'sma-test',
+  'sma.region': 'us-east-1',
+  'call.useCase': 'city-311',
+  'sip.phoneNumber': '+12065550100',
+  'sip.trunkPhoneNumber': '+12025550132',
+});
+const logger = pino({ level: 'silent' });
+
+let api: VoiceApiServer;
+beforeAll(async () => {
+  api = await startVoiceApiServer({ onUpdate: (_sma, tx) => tx === TX }, { ratePerSecond: 100 });
+  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = api.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+afterAll(async () => {
+  await api.stop();
+});
+const sessions: voice.AgentSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.close();
+  api.requests.length = 0;
+});
+
+const status = (s: Partial<QueueStatus>): QueueStatus => ({
+  agentsAvailable: 0,
+  contactsInQueue: 0,
+  oldestContactAgeS: 0,
+  open: true,
+  readAt: Date.now(),
+  ...s,
+});
+
+async function startSession(call: CallContext, queueStatus: QueueStatus) {
+  const queues: QueueStatusLookup = {
+    watch: () => undefined,
+    status: () => Promise.resolve(queueStatus),
+  };
+  const agent = createCallAgent({
+    call,
+    control: call.sma ? ChimeCallControl.forCall(call.sma) : undefined,
+    logger,
+    leave: () => undefined,
+    handoff: { queues },
+  });
+  const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
+  sessions.push(session);
+  await session.start({ agent });
+  return { session, agent };
+}
+
+const said = (events: Json[]) =>
+  events
+    .filter((e) => e.type === 'message' && e.item.role === 'assistant')
+    .map((e) => e.item.textContent as string);
+const calls = (events: Json[]) =>
+  events.filter((e) => e.type === 'function_call').map((e) => e.item.name as string);
+const outputs = (events: Json[]) =>
+  events.filter((e) => e.type === 'function_call_output').map((e) => toolText(e.item.output));
+const updates = () => api.requests.map((r) => (r.body as Json).Arguments as Record<string, string>);
+
+describe('leave_message', () => {
+  it('is offered when the team is closed, and a voicemail answer hands the caller to the SMA', async () => {
+    const call = readCallContext(attrs(TX), useCasesWith(true));
+    const { session } = await startSession(call, status({ open: false }));
+    const asked = await session.run({ userInput: 'can I talk to a person' }).wait();
+    expect(said(asked.events)).toEqual([
+      'The 311 customer service team is closed right now. ' +
+        'Would you like to have someone call you back, or leave a message?',
+    ]);
+    const left = await session.run({ userInput: "I'll leave a voicemail" }).wait();
+    expect(calls(left.events)).toEqual(['leave_message']);
+    expect(outputs(left.events)[0]).toMatch(new RegExp(`^${ToolOutcome.messageStarted}`));
+    // Only the action, its reason, the time and the call's token: nothing names where it goes.
+    expect(updates()).toHaveLength(1);
+    expect(Object.keys(updates()[0]!).sort()).toEqual(
+      ['action', 'reason', 'requestedAt', 'token'].sort(),
+    );
+    expect(updates()[0]).toMatchObject({
+      action: 'voicemail',
+      reason: 'caller_asked',
+      token: TOKEN,
+    });
+  });
+
+  it('is offered with hold and a callback when the queue is busy', async () => {
+    const call = readCallContext(attrs(TX), useCasesWith(true));
+    const { session } = await startSession(
+      call,
+      status({ contactsInQueue: 4, oldestContactAgeS: 230 }),
+    );
+    const asked = await session.run({ userInput: 'I want to talk to a person' }).wait();
+    expect(said(asked.events)).toEqual([
+      'Someone from the 311 customer service team can take your call in about four minutes. ' +
+        'Would you like to hold, have someone call you back, or leave a message?',
+    ]);
+    const left = await session.run({ userInput: 'I would like to leave a message' }).wait();
+    expect(calls(left.events)).toEqual(['leave_message']);
+    expect(updates().map((u) => u.action)).toEqual(['voicemail']);
+  });
+
+  it('says so and keeps helping when Chime refuses the update', async () => {
+    const call = readCallContext(attrs(GONE_TX), useCasesWith(true));
+    const { session } = await startSession(call, status({ open: false }));
+    await session.run({ userInput: 'can I talk to a person' }).wait();
+    const left = await session.run({ userInput: 'leave a message please' }).wait();
+    expect(outputs(left.events)[0]).toMatch(new RegExp(`^${ToolOutcome.messageFailed}`));
+    expect(said(left.events)).toEqual([Lines.messageFailed]);
+    expect(api.requests.at(-1)!.status).toBe(404);
+  });
+
+  it('is neither offered nor a tool where the use case takes no messages', async () => {
+    const call = readCallContext(attrs(TX), useCasesWith(false));
+    const { session, agent } = await startSession(call, status({ open: false }));
+    expect(Object.keys(agent.toolCtx)).not.toContain('leave_message');
+    const asked = await session.run({ userInput: 'can I talk to a person' }).wait();
+    expect(said(asked.events)[0]).not.toMatch(/message/);
+    const left = await session.run({ userInput: "I'll leave a voicemail" }).wait();
+    expect(calls(left.events)).not.toContain('leave_message');
+    expect(updates()).toEqual([]);
+  });
+});
+
+describe('the engine at the offer', () => {
+  const useCase = useCasesWith(true).byIdOrUndefined('city-311')!;
+  const offer = [
+    { role: 'user' as const, text: 'can I talk to a person' },
+    {
+      role: 'tool' as const,
+      text: 'queue_closed: queue=general. Say: "The team is closed right now. Would you like to have someone call you back, or leave a message?"',
+    },
+    {
+      role: 'assistant' as const,
+      text: 'The team is closed right now. Would you like to have someone call you back, or leave a message?',
+    },
+  ];
+  it.each([
+    'leave a message',
+    "I'll leave a voicemail",
+    'voice mail please',
+    'can I just leave a message',
+    'a message is fine',
+  ])('takes "%s" as a message', (text) => {
+    expect(nextReply(useCase, [...offer, { role: 'user', text }])).toEqual({
+      kind: 'tool',
+      name: 'leave_message',
+      args: {},
+    });
+  });
+
+  it('takes a callback as a callback, and a message only right after the offer', () => {
+    expect(nextReply(useCase, [...offer, { role: 'user', text: 'call me back' }])).toMatchObject({
+      name: 'request_callback',
+    });
+    expect(
+      nextReply(useCase, [{ role: 'user', text: 'I want to leave a message' }]),
+    ).not.toMatchObject({ name: 'leave_message' });
+  });
+});
