@@ -87,6 +87,7 @@ const CHECKED_PHASES = new Set([
   'bridging_ai',
   WITH_AGENT,
   'transfer_pending',
+  'message_pending',
   'ending',
 ]);
 

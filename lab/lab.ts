@@ -198,6 +198,8 @@ export interface LabOptions {
   twilio?: boolean;
   /** Where the Twilio gateway runs: in this process (default), or in its own (its CPU read apart). */
   twilioGateway?: 'in-process' | 'child';
+  /** Node's options for the gateway's own process (e.g. `--cpu-prof`). */
+  twilioGatewayNodeArgs?: string[];
 }
 
 export const LAB_CALLER = '+12065550100';
@@ -296,6 +298,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       table: LOCAL_SMA_ENV.CALLS_TABLE,
       logFile: opts.logDir ? `${opts.logDir}/twilio-gateway.log` : undefined,
       process: opts.twilioGateway,
+      nodeArgs: opts.twilioGatewayNodeArgs,
     });
   } catch (e) {
     await livekit.stop();

@@ -188,7 +188,8 @@ export async function startConnectApiServer(opts: {
     const answer = (status: number, body: unknown) => {
       api.requests.push({ operation, status, at: performance.now() });
       send(res, status, body);
-      const summary = summarise(operation, status, body);
+      const resource = route?.[1].exec(path)?.[2];
+      const summary = summarise(operation, status, body, resource);
       for (const fn of listeners) fn({ operation, status, summary });
     };
     if (api.delayMs > 0) await new Promise((r) => setTimeout(r, api.delayMs));
@@ -449,7 +450,13 @@ function metricData(
 }
 
 /** The answer in a few words: each queue's figures, the hours, the callback's contact. */
-function summarise(operation: string, status: number, body: unknown): string {
+function summarise(
+  operation: string,
+  status: number,
+  body: unknown,
+  /** The path's second id (the queue's or the hours'), where it has one. */
+  resource: string | undefined,
+): string {
   if (status !== 200) return (body as { Message?: string }).Message ?? '';
   const b = body as Record<string, unknown>;
   if (operation === 'GetCurrentMetricData') {
@@ -489,7 +496,8 @@ function summarise(operation: string, status: number, body: unknown): string {
         ? 'closed'
         : t.OperationalHours.map((h) => `${hhmm(h.Start)}-${hhmm(h.End)}`).join(', ');
     // Not the overrides' names: admin free text stays out of the timeline too.
-    return `today ${hours}${overridden.has(today) ? ' (override)' : ''}; ${days.length} days read`;
+    const id = (resource ?? '').replace(/^hours-/, '');
+    return `hours …${id.slice(-4)}: today ${hours}${overridden.has(today) ? ' (override)' : ''}`;
   }
   if (operation === 'StartOutboundVoiceContact') return `contact ${String(b['ContactId'])}`;
   return '';

@@ -41,6 +41,8 @@ export interface LabTwilio {
     logFile?: string;
     /** 'child': `twilio/main.ts` in a process of its own, logging to `logFile` (default: here). */
     process?: 'in-process' | 'child';
+    /** Node's options for that process (e.g. `--cpu-prof`). */
+    nodeArgs?: string[];
   }): Promise<TwilioGateway>;
   stop(): Promise<void>;
 }
@@ -86,7 +88,7 @@ export async function prepareLabTwilio(): Promise<LabTwilio> {
         LOG_PII: 'true',
       };
       if (o.process === 'child') {
-        const child = await startGatewayProcess(env, o.logFile);
+        const child = await startGatewayProcess(env, o.logFile, o.nodeArgs);
         lab.gatewayPid = child.pid;
         lab.gateway = child;
         return child;
@@ -139,11 +141,12 @@ export async function prepareLabTwilio(): Promise<LabTwilio> {
 async function startGatewayProcess(
   env: Record<string, string | undefined>,
   logFile = join(ROOT, '.lab', 'logs', 'twilio-gateway.log'),
+  nodeArgs: string[] = [],
 ): Promise<TwilioGateway & { pid: number }> {
   const fd = openSync(logFile, 'w');
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'twilio', 'main.ts')],
+    [...nodeArgs, '--import', 'tsx', join(ROOT, 'twilio', 'main.ts')],
     { cwd: ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, ...defined(env) } },
   );
   closeSync(fd);

@@ -13,7 +13,8 @@
 // Before the calls, one untimed call warms the gateway up (its code loaded and compiled) and its
 // idle CPU is read over 10 s (it refreshes the use cases every 5 s in the lab).
 //
-//   npm run bench:twilio [-- --calls 10 --scenario ask-then-transfer --warmup 1 --json]
+//   npm run bench:twilio [-- --calls 10 --scenario ask-then-transfer --warmup 1 --json
+//                           --cpu-prof DIR]
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import type { CallResult } from '../../lab/caller/call-report.js';
 import { startLab } from '../../lab/lab.js';
 import { fmtMs, runCalls, spread } from '../../lab/lab-run.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
+import { readThreads, type ThreadCpu } from './cpu/threads.js';
 import { revision } from './revision.js';
 import { commandLine, processGroup } from './soak/proc.js';
 import {
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1' },
     scenario: { type: 'string', default: DEFAULT_SCENARIO },
     json: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const calls = Number(values.calls);
@@ -76,6 +79,10 @@ const lab = await startLab({
   idleProcesses: 1,
   twilio: true,
   twilioGateway: 'child',
+  // The gateway's JavaScript profile, written when it exits at the end (`node --cpu-prof`).
+  twilioGatewayNodeArgs: values['cpu-prof']
+    ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]
+    : [],
 });
 let exitCode = 0;
 try {
@@ -178,6 +185,9 @@ try {
   const idleMsPerMin = ((gatewayCpu() - idle0) / 10_000) * 60_000;
   say(`  the gateway idle: ${Math.round(idleMsPerMin)} ms CPU a minute`);
 
+  // The gateway's threads over the measured calls, by name: JavaScript's (the main thread) and
+  // rtc-node's (WebRTC's audio device, capture and encoder threads, its network and tokio runtime).
+  const threadsBefore = readThreads(`/proc/${gatewayPid}/task`);
   const rows: CallFigures[] = [];
   say('');
   say(
@@ -196,6 +206,12 @@ try {
     );
   }
 
+  const threads = threadsByName(
+    gatewayPid,
+    threadsBefore,
+    readThreads(`/proc/${gatewayPid}/task`),
+    rows.length,
+  );
   const s = (xs: (number | null)[]) => spread(xs);
   const gateway = s(rows.map((r) => r.gatewayCpuMs));
   const agent = s(rows.map((r) => r.agentJobCpuMs));
@@ -231,6 +247,9 @@ try {
       `(worst call's p95 ${outP95.max} ms)`,
   );
   say(`    TTFA at the caller's ear  p50 ${ms(ttfa.median)}, p95 ${ms(ttfa.p95)}`);
+  say(
+    `    the gateway's threads, CPU per call: ${threads.map((t) => `${t.name} ${Math.round(t.msPerCall)} ms`).join(', ')}`,
+  );
   say('  targets:');
   say(
     `    ${mark((ratio.max ?? Infinity) <= 0.1)} gateway CPU ≤ 10% of the agent job's, every call`,
@@ -247,6 +266,7 @@ try {
         scenario: scenario.name,
         revision: revision(),
         gatewayIdleMsPerMinute: Math.round(idleMsPerMin),
+        gatewayThreadsMsPerCall: threads,
         summary: {
           held,
           calls: rows.length,
@@ -269,3 +289,21 @@ try {
   await lab.stop();
 }
 process.exit(exitCode);
+
+/** CPU per call of the gateway's threads grouped by name (threads that ended meanwhile are lost). */
+function threadsByName(
+  pid: number,
+  before: Map<number, ThreadCpu>,
+  after: Map<number, ThreadCpu>,
+  n: number,
+): { name: string; msPerCall: number }[] {
+  const by = new Map<string, number>();
+  for (const [tid, t] of after) {
+    const name = tid === pid ? 'main (JavaScript)' : t.comm.trim();
+    by.set(name, (by.get(name) ?? 0) + t.cpuMs - (before.get(tid)?.cpuMs ?? 0));
+  }
+  return [...by]
+    .map(([name, ms]) => ({ name, msPerCall: ms / Math.max(1, n) }))
+    .filter((t) => t.msPerCall >= 5)
+    .sort((a, b) => b.msPerCall - a.msPerCall);
+}

@@ -79,7 +79,7 @@ it('holiday-closed-callback: an override closing today closes the team, whatever
   );
   expect(
     connectNotes.some((t) =>
-      /GetEffectiveHoursOfOperations → 200 · today closed \(override\)/.test(t),
+      /GetEffectiveHoursOfOperations → 200 · hours …0140: today closed \(override\)/.test(t),
     ),
   ).toBe(true);
   expect(updatesOf(r.tx)).toEqual([expect.objectContaining({ action: 'hangup' })]);

@@ -223,7 +223,27 @@ function voicemail(
     return refuse(st, 'voicemail_not_possible', { phase: st.phase });
   }
   if (!takesMessages(f, ctx)) {
-    return refuse(st, 'voicemail_not_offered', { useCase: f.useCase.id });
+    // The agent has told the caller a message comes next and waits for its leg to end: a refusal
+    // would leave them on a quiet line. They go to the default queue instead (then its fallback,
+    // then the apology), as a transfer the caller asked for.
+    const d = transfer(st, f, ctx, {
+      action: 'transfer',
+      queue: '',
+      reason: 'caller_asked',
+      requestedAt: update.requestedAt,
+      traceparent: update.traceparent,
+      token: update.token,
+      summary: undefined,
+      topic: undefined,
+      verification: undefined,
+    });
+    const note: Note = {
+      level: 'warn',
+      msg: 'no message can be taken; sending caller to a person',
+      reason: 'voicemail_not_offered',
+      fields: { useCase: f.useCase.id },
+    };
+    return { ...d, notes: [note, ...d.notes] };
   }
   const state: CallState = { ...st, phase: 'message_pending', aiLeg: f.legB ?? st.aiLeg };
   const notes: Note[] = [

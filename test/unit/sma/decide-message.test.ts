@@ -2,7 +2,8 @@
 // when the team was busy or closed. The SMA acts on it only when its token verifies for the call
 // and the use case takes messages (with RECORDINGS_BUCKET set): it hangs up the agent's leg, then
 // Chime says the prompt, records the caller, thanks them and ends the call, the message's key kept
-// with the call. Refused, the call stays with the agent as it was.
+// with the call. Where no message can be taken the caller goes to a person; with a bad token or
+// once the call has left the agent, nothing changes.
 import { describe, expect, it } from 'vitest';
 import { parseCallUpdateArguments, toCallUpdateArguments } from '../../../contracts/call-update.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
@@ -103,16 +104,18 @@ describe('the caller chooses to leave a message', () => {
     expect(call.ended).toBe(true);
   });
 
-  it('is refused where the use case takes no messages, or the SMA has no bucket', async () => {
+  it('puts the caller through to a person where no message can be taken: no voicemail, no bucket', async () => {
+    // The agent has said a message comes next: a refusal would leave the caller on a quiet line.
     for (const cfg of [config({ bucket: BUCKET, enabled: false }), config({})]) {
       const { call, entries } = await callWithAgent(cfg);
       await askForMessage(call);
       await call.settled();
       const update = call.timeline.find((s) => s.type === 'CALL_UPDATE_REQUESTED')!;
-      expect(update.actions).toEqual([]);
-      expect(call.ended).toBe(false);
-      expect(entries.at(-1)!.record.Phase).toBeUndefined();
+      expect(types(update.actions)).toEqual(['Hangup']); // the agent's leg, as for a transfer
       expect(call.timeline.flatMap((s) => types(s.actions))).not.toContain('RecordAudio');
+      expect(call.timeline.flatMap((s) => types(s.actions))).toContain('CallAndBridge');
+      expect(entries.some((e) => e.record.TransferInProgress === true)).toBe(true);
+      expect(entries.find((e) => e.record.TransferQueue)?.record.TransferQueue).toBe('general');
     }
   });
 
