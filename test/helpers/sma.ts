@@ -69,6 +69,42 @@ export function testConfig(): DecideConfig {
   };
 }
 
+/**
+ * The tests' configuration with city-311 as the shipped file has it, changed by `change`, and the
+ * SMA's RECORDINGS_BUCKET when one is given.
+ */
+export function configWithCity311(
+  change: (useCase: Json) => void,
+  opts: { bucket?: string } = {},
+): DecideConfig {
+  const file: Json = structuredClone(USE_CASES_JSON);
+  change(file.useCases.find((u: Json) => u.id === 'city-311'));
+  return {
+    ...testConfig(),
+    useCases: parseUseCases(file),
+    ...(opts.bucket ? { recordingsBucket: opts.bucket } : {}),
+  };
+}
+
+/** A handler whose journal keeps every entry it is given, for the test to read. */
+export function journaledHandler(config: DecideConfig, now: () => number = () => NOW) {
+  const entries: JournalEntry[] = [];
+  const journal: CallJournal = {
+    async record(e) {
+      entries.push(e);
+      return { event: 'written', state: 'written', errors: [] };
+    },
+  };
+  const handler = createHandler({
+    config,
+    journal,
+    instruments: testInstruments().instruments,
+    logger: silentLogger,
+    now,
+  });
+  return { handler, entries };
+}
+
 export function parsed(raw: unknown): SmaEvent {
   const res = parseEvent(raw);
   if (!res.ok) throw new Error(`fixture did not parse: ${res.reason}`);

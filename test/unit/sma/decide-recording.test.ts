@@ -3,19 +3,15 @@
 // item (its key as Chime named it, its length when the call ends). A failed start, a failed
 // announcement or a missing bucket never keep the caller from the agent.
 import { describe, expect, it } from 'vitest';
-import { parseUseCases } from '../../../contracts/use-cases.js';
-import { createHandler } from '../../../lambdas/sma/handler.js';
-import type { CallJournal, JournalEntry } from '../../../lambdas/sma/journal.js';
 import {
   decideRaw,
   fixture,
   NOW,
-  silentLogger,
   simulateCall,
   testConfig,
-  testInstruments,
-  USE_CASES_JSON,
   type Json,
+  configWithCity311,
+  journaledHandler,
 } from '../../helpers/sma.js';
 
 const BUCKET = 'callbridge-test-recordings';
@@ -24,19 +20,14 @@ const TX = 'c0ffee00-5a1e-4c4b-9d2a-7e1f00c0ffee';
 
 /** The shipped use cases with city-311 recording (in Spanish, to see the language travel). */
 function recordingConfig(opts: { bucket?: string; announcement?: string } = {}) {
-  const file = structuredClone(USE_CASES_JSON) as Json;
-  const uc = file.useCases.find((u: Json) => u.id === 'city-311');
-  uc.language = 'es-US';
-  uc.voice = { ...uc.voice, chime: 'Lupe' };
-  uc.recording = {
-    enabled: true,
-    ...(opts.announcement ? { announcement: opts.announcement } : {}),
-  };
-  return {
-    ...testConfig(),
-    useCases: parseUseCases(file),
-    ...(opts.bucket ? { recordingsBucket: opts.bucket } : {}),
-  };
+  return configWithCity311((uc) => {
+    uc.language = 'es-US';
+    uc.voice = { ...uc.voice, chime: 'Lupe' };
+    uc.recording = {
+      enabled: true,
+      ...(opts.announcement ? { announcement: opts.announcement } : {}),
+    };
+  }, opts);
 }
 
 function recordingEvent(type: 'ACTION_SUCCESSFUL' | 'ACTION_FAILED', extra: Json = {}): Json {
@@ -157,21 +148,11 @@ describe('decide: a use case that records', () => {
 
 describe('the handler and Chime: a recorded call from start to end', () => {
   it('runs StartCallRecording, the announcement and the bridge, then writes the length at the end', async () => {
-    const entries: JournalEntry[] = [];
-    const journal: CallJournal = {
-      async record(e) {
-        entries.push(e);
-        return { event: 'written', state: 'written', errors: [] };
-      },
-    };
     let now = 1_800_000_000_000;
-    const handler = createHandler({
-      config: recordingConfig({ bucket: BUCKET, announcement: NOTICE }),
-      journal,
-      instruments: testInstruments().instruments,
-      logger: silentLogger,
-      now: () => now,
-    });
+    const { handler, entries } = journaledHandler(
+      recordingConfig({ bucket: BUCKET, announcement: NOTICE }),
+      () => now,
+    );
     const call = simulateCall(
       { transactionId: TX, smaId: 'sma-lab', region: 'us-east-1', accountId: '111122223333' },
       handler,

@@ -3,52 +3,29 @@
 // thank them and end the call, the message's key written with the call. A failed recording, or a
 // use case (or deployment) without voicemail, gets the apology as before.
 import { describe, expect, it } from 'vitest';
-import { parseUseCases } from '../../../contracts/use-cases.js';
-import { createHandler } from '../../../lambdas/sma/handler.js';
-import type { CallJournal, JournalEntry } from '../../../lambdas/sma/journal.js';
 import {
   decideRaw,
   fixture,
   NOW,
-  silentLogger,
   simulateCall,
-  testConfig,
-  testInstruments,
-  USE_CASES_JSON,
-  type Json,
+  configWithCity311,
+  journaledHandler,
 } from '../../helpers/sma.js';
 
 const BUCKET = 'callbridge-test-recordings';
 const TX = 'c0ffee00-5a1e-4c4b-9d2a-7e1f00c0ffee';
 
 function voicemailConfig(opts: { bucket?: string; enabled?: boolean } = {}) {
-  const file = structuredClone(USE_CASES_JSON) as Json;
-  const uc = file.useCases.find((u: Json) => u.id === 'city-311');
-  uc.voicemail = { enabled: opts.enabled ?? true, maxSeconds: 45 };
-  return {
-    ...testConfig(),
-    useCases: parseUseCases(file),
-    ...(opts.bucket ? { recordingsBucket: opts.bucket } : {}),
-  };
+  return configWithCity311(
+    (uc) => (uc.voicemail = { enabled: opts.enabled ?? true, maxSeconds: 45 }),
+    opts,
+  );
 }
 
 const types = (actions: { Type: string }[]) => actions.map((a) => a.Type);
 
 async function unansweredTransfer(config: ReturnType<typeof voicemailConfig>) {
-  const entries: JournalEntry[] = [];
-  const journal: CallJournal = {
-    async record(e) {
-      entries.push(e);
-      return { event: 'written', state: 'written', errors: [] };
-    },
-  };
-  const handler = createHandler({
-    config,
-    journal,
-    instruments: testInstruments().instruments,
-    logger: silentLogger,
-    now: () => NOW,
-  });
+  const { handler, entries } = journaledHandler(config);
   const call = simulateCall(
     { transactionId: TX, smaId: 'sma-lab', region: 'us-east-1', accountId: '111122223333' },
     handler,
