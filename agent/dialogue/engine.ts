@@ -12,10 +12,11 @@
 // After 3: the caller asks to speak another language -> switch_language with the use case's tag
 // for it, or, when the use case offers none, say so and offer a person (./language-request.ts).
 // After 2: the caller answers the agent's offer when the queue was busy or closed (hold, a
-// callback, a message: ./queue-offer.ts).
+// callback, a message: ./queue-offer.ts). An offer stays open while the agent asks the caller to
+// say something again (not understood, a check-in), as a person on the phone would keep it.
 import type { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
-import { SHARED_LINES } from '../lines.js';
+import { fixedLines, SHARED_LINES } from '../lines.js';
 import { saidOutcome, ToolOutcome } from '../tools/outcome.js';
 import { answerToOffer } from './queue-offer.js';
 import { askedLanguage, offeredTag } from './language-request.js';
@@ -77,6 +78,9 @@ const EMERGENCY = /\b(emergency|fire|ambulance|bleeding|9 ?1 ?1|nine one one)\b/
 const FORGET =
   /\b(forget (about )?me|forget my|delete (my|all my) (information|info|data|details|profile|name|number))\b/;
 const NAME = /\b(?:my name is|my name's|call me)\s+([a-z][a-z'-]{0,30})/;
+/** What follows "call me" when it is not a name: "call me back", "call me later", "call me at…". */
+const NOT_A_NAME =
+  /^(back|later|again|tomorrow|today|tonight|soon|now|please|anytime|sometime|asap|instead|first|when|if|at|on|in|after|before|around|about|the|a|an|it|that|this|there|here|up|over|right|as|so|and|or|but|maybe|then)$/;
 const YES = /^(yes|yeah|yep|sure|please|ok|okay|yes please|sure please)\b/;
 
 export function normalise(text: string): string {
@@ -163,6 +167,34 @@ function misunderstandings(history: Turn[]): number {
   return n;
 }
 
+/** The agent's lines that ask the caller to say something again, rather than move on. */
+function reprompts(useCase: UseCase): ReadonlySet<string> {
+  return new Set([Lines.notUnderstood, fixedLines(useCase).checkIn, SHARED_LINES.checkIn]);
+}
+
+/**
+ * The conversation without the agent's re-prompts and the caller's line each one answered: what
+ * the agent offered before "Sorry, I didn't catch that" is still what the caller is answering.
+ */
+export function withoutReprompts(history: Turn[], asks: ReadonlySet<string>): Turn[] {
+  const kept: Turn[] = [];
+  let dropCallerLine = false;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const t = history[i]!;
+    if (t.role === 'assistant' && asks.has(t.text)) {
+      dropCallerLine = true;
+      continue;
+    }
+    if (t.role === 'user' && dropCallerLine) {
+      dropCallerLine = false;
+      continue;
+    }
+    dropCallerLine = false;
+    kept.push(t);
+  }
+  return kept.reverse();
+}
+
 function lastAssistant(history: Turn[]): string | undefined {
   for (let i = history.length - 1; i >= 0; i--)
     if (history[i]!.role === 'assistant') return history[i]!.text;
@@ -192,11 +224,13 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   const text = normalise(last.text);
   const earlier = history.slice(0, -1);
   if (EMERGENCY.test(text)) return { kind: 'say', text: Lines.emergency };
-  const answer = answerToOffer(useCase, earlier, text, toolText);
+  // An offer stays open while the caller is asked again ("didn't catch that", a check-in).
+  const asked = withoutReprompts(earlier, reprompts(useCase));
+  const answer = answerToOffer(useCase, asked, text, toolText);
   if (answer) return answer;
   if (FORGET.test(text)) return { kind: 'tool', name: 'forget_me', args: {} };
   const named = NAME.exec(text)?.[1];
-  if (named && !PERSON.test(text)) {
+  if (named && !NOT_A_NAME.test(named) && !PERSON.test(text)) {
     const name = named.charAt(0).toUpperCase() + named.slice(1);
     return { kind: 'tool', name: 'remember_name', args: { name } };
   }
@@ -206,7 +240,7 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
   const faq = matchFaq(useCase, text);
   if (faq) return { kind: 'say', text: `${faq.answer} ${Lines.anythingElse}` };
-  if (YES.test(text) && PERSON_OFFERS.includes(lastAssistant(earlier) ?? '')) {
+  if (YES.test(text) && PERSON_OFFERS.includes(lastAssistant(asked) ?? '')) {
     return transfer(useCase.defaultQueue, 'caller_asked');
   }
   if (misunderstandings(earlier) >= 1) return transfer(useCase.defaultQueue, 'not_understood');

@@ -12,6 +12,7 @@ import { wavFacts } from '../../store/recordings.js';
 import { readObject } from '../stack/local-s3.js';
 import { callTraceId } from '../../otel/traceparent.js';
 import { connectQueueId } from '../connect/lab-connect.js';
+import { Lines } from '../../agent/dialogue/engine.js';
 import { type CallRun, sleep } from './call-run.js';
 import type { Expectation, Scenario, Step, Who } from './scenario.js';
 
@@ -26,6 +27,8 @@ const VOICES: Record<Who, Voice[]> = {
 const PERSON_WORDS_MS = 500;
 /** How long a caller waits for a silent line to let them speak before giving up. */
 const QUIET_WAIT_MS = 20_000;
+/** How long after the agent was heard its reply's words may take to reach the timeline. */
+const REPLY_WORDS_WAIT_MS = 10_000;
 
 type SayStep = Extract<Step, { say: string }>;
 
@@ -133,12 +136,13 @@ function setQueues(run: CallRun): () => void {
     }
     connect.setQueue(id, setting);
   }
-  // Each answer once: the worker reads the queues every second while calls go on.
+  // Each answer once per queue or hours: the worker reads them again and again while calls go on.
   const told = new Map<string, string>();
   return connect.onRequest((r) => {
     const text = `${r.operation} → ${r.status}${r.summary ? ` · ${r.summary}` : ''}`;
-    if (told.get(r.operation) === text) return;
-    told.set(r.operation, text);
+    const about = `${r.operation} ${r.resource ?? ''}`;
+    if (told.get(about) === text) return;
+    told.set(about, text);
     run.note('connect', text);
   });
 }
@@ -244,9 +248,28 @@ async function sayLine(run: CallRun, step: SayStep): Promise<boolean> {
     await run.media.say(pcm.samples, pcm.sampleRate);
     if (!step.then) break;
     [held, detail] = await expectation(run, step.then, at);
+    if (
+      held &&
+      'hears' in step.then &&
+      step.then.hears === 'agent' &&
+      (await askedAgain(run, at))
+    ) {
+      [held, detail] = [false, 'the agent did not understand it'];
+    }
     if (held) break;
   }
   return !step.then || run.check(`after "${step.say}": ${describe(step.then)}`, held, detail);
+}
+
+/**
+ * Whether the agent's reply to the line said since `at` asks the caller to say it again: the
+ * caller then repeats it, as anyone would. The reply's words reach the timeline when it ends.
+ */
+async function askedAgain(run: CallRun, at: number): Promise<boolean> {
+  const reply = () => run.timeline.find((e) => e.source === 'agent' && e.at >= at);
+  const end = performance.now() + REPLY_WORDS_WAIT_MS;
+  while (!reply() && !run.call.ended && performance.now() < end) await sleep(50);
+  return reply()?.text === Lines.notUnderstood;
 }
 
 /** Presses the keys on the caller's phone, then checks what follows. */

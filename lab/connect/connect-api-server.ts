@@ -94,6 +94,8 @@ export interface ConnectRequestNote {
   status: number;
   /** What was answered, in a few words (the queues' figures, the callback's contact). */
   summary: string;
+  /** The path's second id (the queue's or the hours'), where it has one. */
+  resource?: string;
 }
 
 export interface ConnectApiServer {
@@ -190,7 +192,7 @@ export async function startConnectApiServer(opts: {
       send(res, status, body);
       const resource = route?.[1].exec(path)?.[2];
       const summary = summarise(operation, status, body, resource);
-      for (const fn of listeners) fn({ operation, status, summary });
+      for (const fn of listeners) fn({ operation, status, summary, resource });
     };
     if (api.delayMs > 0) await new Promise((r) => setTimeout(r, api.delayMs));
     if (!route) return answer(404, { Message: 'Unknown operation' });

@@ -2,10 +2,11 @@
 // Installs what the project needs when it is missing, and does nothing (fast) when it is there.
 // Plain JavaScript on purpose: it runs before node_modules (and so TypeScript tooling) exists.
 //
-//   node scripts/setup/ensure.mjs [--quiet] [--livekit] [--browser]
+//   node scripts/setup/ensure.mjs [--quiet] [--livekit] [--browser] [--test-tools] [--moonshine-base]
 //
-// It installs the offline speech recognizer (Moonshine tiny-en and base-en,
-// scripts/setup/moonshine.mjs) into .tools/moonshine: the agent's local speech needs it.
+// It installs the offline speech recognizer (Moonshine tiny-en, scripts/setup/moonshine.mjs) into
+// .tools/moonshine: the agent's local speech needs it. Moonshine base-en is added with
+// --moonshine-base or --test-tools, or when MOONSHINE_MODEL=base-en is set.
 // It installs the lab's local S3 (moto's server, scripts/setup/local-s3.mjs) into .tools/moto:
 // call recordings are written there in the lab and the tests.
 //
@@ -37,6 +38,10 @@ const quiet = process.argv.includes('--quiet');
 const livekit = process.argv.includes('--livekit');
 const browser = process.argv.includes('--browser');
 const testTools = process.argv.includes('--test-tools');
+const moonshineBase =
+  testTools ||
+  process.argv.includes('--moonshine-base') ||
+  process.env['MOONSHINE_MODEL'] === 'base-en';
 const say = (msg) => {
   if (!quiet) process.stderr.write(`[setup] ${msg}\n`);
 };
@@ -178,7 +183,7 @@ function step(run) {
 checkNode();
 step(ensureNpmPackages);
 step(ensureDebianPackages);
-step(() => ensureMoonshine(root, fail));
+step(() => ensureMoonshine(root, fail, { withBase: moonshineBase }));
 step(() => ensureLocalS3(root, fail));
 if (livekit) step(ensureLiveKitTools);
 if (testTools) step(() => ensurePythonTools(root, fail));

@@ -4,14 +4,17 @@
 // - moonshine-voice: the library the agent runs, and tiny-en, the default model;
 // - moonshine-cpp: base-en alone (MOONSHINE_MODEL=base-en: fewer word errors for far more CPU,
 //   docs/decisions/offline-recognizer.md). Its own library is not kept: it leaked about 40 MB a
-//   decode; moonshine-voice's runs the same files.
+//   decode; moonshine-voice's runs the same files. Installed only when asked for (`withBase`:
+//   the tests, the speech benchmark, MOONSHINE_MODEL=base-en, the agent's image), beside an
+//   install that has tiny-en alone.
 //
 // Layout (.tools/moonshine/):
 //   lib/libmoonshine.so, lib/libonnxruntime-<hash>.so.1   libmoonshine's RPATH starts with
 //                                                          $ORIGIN, so its runtime loads from lib/
 //   tiny-en/encoder_model.ort, decoder_model_merged.ort, tokenizer.bin
 //   base-en/encoder_model.ort, decoder_model_merged.ort, tokenizer.bin
-//   LICENSE, LICENSE.moonshine-cpp (MIT), VERSION (the stamp: wheels' versions and checksums)
+//   LICENSE, LICENSE.moonshine-cpp (MIT), VERSION (the stamp: one line per wheel installed, its
+//   version and checksum)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -65,12 +68,15 @@ export const MOONSHINE_WHEELS = [
   },
 ];
 
-const STAMP = MOONSHINE_WHEELS.map((w) => `${w.name} ${w.version} sha256:${w.sha256}\n`).join('');
+const stampLine = (w) => `${w.name} ${w.version} sha256:${w.sha256}\n`;
 
-function installed(dir) {
+/** The wheels whose stamp line and files are all in `dir`. */
+function installedWheels(dir) {
   const stamp = join(dir, 'VERSION');
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== STAMP) return false;
-  return MOONSHINE_WHEELS.flatMap((w) => w.needs).every((f) => existsSync(join(dir, f)));
+  const lines = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
+  return MOONSHINE_WHEELS.filter(
+    (w) => lines.includes(stampLine(w)) && w.needs.every((f) => existsSync(join(dir, f))),
+  );
 }
 
 function run(cmd, args, fail, what) {
@@ -149,11 +155,30 @@ function checkLoads(root, dir, fail) {
   }
 }
 
-/** Ensures .tools/moonshine holds the pinned recognizer; returns what it did. */
-export function ensureMoonshine(root, fail) {
+/** Downloads the wheels and copies what is kept of each under `into`. */
+function fetchWheels(wheels, into, tmp, fail) {
+  for (const w of wheels) {
+    const wheel = downloadWheel(w, tmp, fail);
+    const unpacked = join(tmp, `unpacked-${w.name}`);
+    for (const m of unpack(w, wheel, unpacked, fail)) {
+      const to = join(into, w.wanted(m));
+      mkdirSync(join(to, '..'), { recursive: true });
+      copyFileSync(join(unpacked, m), to);
+    }
+  }
+}
+
+/**
+ * Ensures .tools/moonshine holds the pinned recognizer (tiny-en; base-en too with `withBase`);
+ * returns what it did. An install with tiny-en alone gets base-en added beside it.
+ */
+export function ensureMoonshine(root, fail, { withBase = false } = {}) {
   const dir = join(root, '.tools', 'moonshine');
-  const versions = MOONSHINE_WHEELS.map((w) => `${w.name} ${w.version}`).join(', ');
-  if (installed(dir)) return `Moonshine (${versions}) present`;
+  const wanted = withBase ? MOONSHINE_WHEELS : MOONSHINE_WHEELS.slice(0, 1);
+  const versions = wanted.map((w) => `${w.name} ${w.version}`).join(', ');
+  const have = installedWheels(dir);
+  const missing = wanted.filter((w) => !have.includes(w));
+  if (missing.length === 0) return `Moonshine (${versions}) present`;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     fail(
       `the offline recognizer (Moonshine) is installed for linux-x64 only, not ${process.platform}-${process.arch}.`,
@@ -168,24 +193,29 @@ export function ensureMoonshine(root, fail) {
     rmSync(staging, { recursive: true, force: true });
     fail(msg);
   };
+  // The library's wheel present: the missing models are added to it. Otherwise a fresh install.
+  const adding = have.includes(MOONSHINE_WHEELS[0]);
   try {
     rmSync(staging, { recursive: true, force: true });
-    for (const w of MOONSHINE_WHEELS) {
-      const wheel = downloadWheel(w, tmp, failClean);
-      const unpacked = join(tmp, `unpacked-${w.name}`);
-      for (const m of unpack(w, wheel, unpacked, failClean)) {
-        const to = join(staging, w.wanted(m));
-        mkdirSync(join(to, '..'), { recursive: true });
-        copyFileSync(join(unpacked, m), to);
+    fetchWheels(adding ? missing : wanted, staging, tmp, failClean);
+    if (adding) {
+      for (const f of readdirSync(staging)) {
+        rmSync(join(dir, f), { recursive: true, force: true });
+        renameSync(join(staging, f), join(dir, f));
       }
+      rmSync(staging, { recursive: true, force: true });
+      writeFileSync(join(dir, 'VERSION'), [...have, ...missing].map(stampLine).join(''));
+    } else {
+      writeFileSync(join(staging, 'VERSION'), wanted.map(stampLine).join(''));
+      checkLoads(root, staging, failClean);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(staging, dir);
     }
-    writeFileSync(join(staging, 'VERSION'), STAMP);
-    checkLoads(root, staging, failClean);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(staging, dir);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  if (!installed(dir)) fail(`the Moonshine wheels lack files the recognizer needs (${dir}).`);
+  if (installedWheels(dir).length < wanted.length) {
+    fail(`the Moonshine wheels lack files the recognizer needs (${dir}).`);
+  }
   return `Moonshine (${versions}) installed in .tools/moonshine`;
 }

@@ -15,7 +15,7 @@ import {
   type CallbackRequest,
 } from '../../../agent/callbacks/connect-callbacks.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
-import { toolText } from '../../../agent/dialogue/engine.js';
+import { Lines, toolText } from '../../../agent/dialogue/engine.js';
 import { CallKeypad } from '../../../agent/keypad.js';
 import { ConnectQueueSource } from '../../../agent/queue-status/connect-queues.js';
 import type { QueueStatusLookup } from '../../../agent/queue-status/index.js';
@@ -181,6 +181,22 @@ describe('request_callback (local dialogue engine)', () => {
       }),
     ]);
     expect(updates()).toEqual(['hangup']);
+  });
+
+  it('keeps the offer open while the caller is asked to say it again', async () => {
+    const queuer = new RecordingQueuer();
+    const session = await startSession(
+      readCallContext(attrs(CALLER), useCases),
+      queuer,
+      new CallKeypad(),
+    );
+    await session.run({ userInput: 'can I talk to a person' }).wait();
+    const misheard = await session.run({ userInput: 'crawl me back' }).wait();
+    expect(said(misheard.events)).toEqual([Lines.notUnderstood]);
+    const again = await session.run({ userInput: 'please call me back' }).wait();
+    expect(said(again.events)[0]).toMatch(/^I can have someone call you back at the number/);
+    await session.run({ userInput: 'yes' }).wait();
+    expect(queuer.requests).toEqual([expect.objectContaining({ number: CALLER })]);
   });
 
   it('takes a number keyed in instead, and reads it back before queuing it', async () => {

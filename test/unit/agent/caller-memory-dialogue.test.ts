@@ -25,6 +25,12 @@ describe('dialogue engine: caller memory', () => {
     });
   });
 
+  it('does not take "call me back" or "call me later" for a name', () => {
+    for (const text of ['call me back', 'could you call me later', 'call me at home']) {
+      expect(nextReply(useCase, user(text))).not.toMatchObject({ name: 'remember_name' });
+    }
+  });
+
   it('forgets a caller who asks', () => {
     for (const text of ['Please forget me', 'delete my information', 'forget about me']) {
       expect(nextReply(useCase, user(text))).toEqual({ kind: 'tool', name: 'forget_me', args: {} });
