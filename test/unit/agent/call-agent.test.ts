@@ -1,21 +1,22 @@
 // The agent's conversation and tools with the framework's own session (text only: no server, no
 // keys). Call control goes through the real AWS SDK client to a local HTTP server that answers the
 // Chime SDK Voice API as AWS documents it.
-import { initializeLogger, llm, voice } from '@livekit/agents';
+import { llm, voice } from '@livekit/agents';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCallAgent, type CallAgentDeps } from '../../../agent/call-agent.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readCallContext, type CallContext } from '../../../agent/call-context.js';
-import { ChimeCallControl } from '../../../agent/call-control.js';
-import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
-import { Lines, toolText } from '../../../agent/dialogue/engine.js';
+import { Lines } from '../../../agent/dialogue/engine.js';
 import { transferParameters } from '../../../agent/tools/transfer-to-human.js';
 import { AgentTransferReason } from '../../../contracts/reasons.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
-import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
+import {
+  agentSessions,
+  CALL_TOKEN,
+  smaCallAttrs,
+  type SessionOptions,
+} from '../../helpers/agent-session.js';
+import { calls, outputs, said } from '../../helpers/session-events.js';
 import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
-
-initializeLogger({ pretty: false, level: 'warn' });
 
 const useCases = parseUseCases(USE_CASES_JSON);
 const TX = '6f1c2d3e-1111-4222-8333-944455566677';
@@ -23,77 +24,22 @@ const TRACEPARENT = '00-6f1c2d3e11114222833394445556667-00f067aa0ba902b7-01'.rep
   '6667-',
   '66677-',
 );
-/** The call's token as the SMA signed it (the agent returns it unchanged; it does not check it here). */
-const CALL_TOKEN = 'v1.1900000000.the-call-token-as-the-sma-signed-it';
-const PHONE_ATTRS = {
-  'sma.transactionId': TX,
-  'sma.callToken': CALL_TOKEN,
-  'sma.applicationId': 'sma-test',
-  'sma.region': 'us-east-1',
-  'call.useCase': 'city-311',
-  'trace.traceparent': TRACEPARENT,
-  'sip.phoneNumber': '+12065550100',
-  'sip.trunkPhoneNumber': '+12025550132',
-};
+const PHONE_ATTRS = smaCallAttrs(TX, { 'trace.traceparent': TRACEPARENT });
 
-let api: VoiceApiServer;
 let callOpen = true;
-const logger = pino({ level: 'silent' });
-
-beforeAll(async () => {
-  api = await startVoiceApiServer(
-    { onUpdate: (_sma, tx) => callOpen && tx === TX },
-    { ratePerSecond: 100 },
-  );
-  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = api.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-});
-afterAll(async () => {
-  await api.stop();
-});
-
-const sessions: voice.AgentSession[] = [];
-afterEach(async () => {
-  for (const s of sessions.splice(0)) await s.close();
-  api.requests.length = 0;
+const agents = agentSessions((tx) => callOpen && tx === TX);
+afterEach(() => {
   callOpen = true;
 });
 
-type SessionOptions = Partial<Pick<CallAgentDeps, 'leave' | 'logger' | 'onTransferStarted'>> & {
-  /** The model: the local dialogue engine of the call's use case unless given. */
-  llm?: llm.LLM;
-};
-
+/** The call's session, call control's retries waiting at most 20 ms. */
 async function startSession(call: CallContext, opts: SessionOptions = {}) {
-  const control = call.sma
-    ? ChimeCallControl.forCall(call.sma, {
-        sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-      })
-    : undefined;
-  const agent = createCallAgent({
-    call,
-    control,
-    logger: opts.logger ?? logger,
-    leave: opts.leave ?? (() => undefined),
-    onTransferStarted: opts.onTransferStarted,
+  const { session } = await agents.start(call, {
+    ...opts,
+    control: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) },
   });
-  const session = new voice.AgentSession({ llm: opts.llm ?? new DialogueLLM(call.useCase) });
-  sessions.push(session);
-  await session.start({ agent });
   return session;
 }
-
-const said = (events: Json[]) =>
-  events
-    .filter((e) => e.type === 'message' && e.item.role === 'assistant')
-    .map((e) => e.item.textContent as string);
-const calls = (events: Json[]) =>
-  events
-    .filter((e) => e.type === 'function_call')
-    .map((e) => ({ name: e.item.name, args: JSON.parse(e.item.args) }));
-const outputs = (events: Json[]) =>
-  events.filter((e) => e.type === 'function_call_output').map((e) => toolText(e.item.output));
 
 describe('call agent (local dialogue engine)', () => {
   it('answers a frequent question from the use case', async () => {
@@ -109,18 +55,18 @@ describe('call agent (local dialogue engine)', () => {
 
   it('transfers a caller who asks for a person, retrying a throttled Chime request', async () => {
     const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
-    api.throttleNext(1);
+    agents.api.throttleNext(1);
     const before = Date.now();
     const result = await session.run({ userInput: 'can I talk to a person please' }).wait();
     expect(calls(result.events)).toEqual([
       { name: 'transfer_to_human', args: { queue: 'general', reason: 'caller_asked' } },
     ]);
     expect(outputs(result.events)[0]).toMatch(/^transfer_started/);
-    expect(api.requests.map((r) => [r.path, r.status])).toEqual([
+    expect(agents.api.requests.map((r) => [r.path, r.status])).toEqual([
       [`/sip-media-applications/sma-test/calls/${TX}`, 429],
       [`/sip-media-applications/sma-test/calls/${TX}`, 202],
     ]);
-    const args = (api.requests[1]!.body as Json).Arguments;
+    const args = (agents.api.requests[1]!.body as Json).Arguments;
     expect(args).toEqual({
       action: 'transfer',
       queue: 'general',
@@ -159,7 +105,7 @@ describe('call agent (local dialogue engine)', () => {
     const session = await startSession(readCallContext(PHONE_ATTRS, useCases));
     const result = await session.run({ userInput: "no thanks that's all goodbye" }).wait();
     expect(calls(result.events)).toEqual([{ name: 'end_call', args: {} }]);
-    expect((api.requests[0]!.body as Json).Arguments).toMatchObject({
+    expect((agents.api.requests[0]!.body as Json).Arguments).toMatchObject({
       action: 'hangup',
       reason: 'caller_done',
     });
@@ -175,7 +121,7 @@ describe('call agent (local dialogue engine)', () => {
     expect(said(result.events)).toContain(Lines.devRoom);
     await session.run({ userInput: 'ok goodbye' }).wait();
     expect(left).toBe(1);
-    expect(api.requests).toEqual([]);
+    expect(agents.api.requests).toEqual([]);
   });
 
   it('refuses a queue the model invents, and a phone number, without calling Chime', async () => {
@@ -198,7 +144,7 @@ describe('call agent (local dialogue engine)', () => {
       const result = await session.run({ userInput: input }).wait();
       expect(outputs(result.events)[0]).toMatch(/^transfer_refused/);
     }
-    expect(api.requests).toEqual([]);
+    expect(agents.api.requests).toEqual([]);
   });
 
   it('shows the model the closed set of transfer reasons', () => {
@@ -226,7 +172,7 @@ describe('call agent (local dialogue engine)', () => {
     });
     const result = await session.run({ userInput: 'get me a human' }).wait();
     expect(outputs(result.events)[0]).toMatch(/^transfer_started/);
-    expect((api.requests[0]!.body as Json).Arguments.reason).toBe('caller_asked');
+    expect((agents.api.requests[0]!.body as Json).Arguments.reason).toBe('caller_asked');
     expect(started).toEqual(['caller_asked']);
     expect(logs.join('\n')).toContain('transfer requested');
     expect(logs.join('\n')).not.toMatch(/mayor/i);

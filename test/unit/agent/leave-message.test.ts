@@ -3,22 +3,20 @@
 // the use case takes messages, a busy or closed team's offer names the message, and a caller who
 // says they will leave one is handed to the SMA's voicemail (action=voicemail, with the call's
 // token, nothing else); an update Chime refuses leaves the caller with the agent, told so.
-import { initializeLogger, voice } from '@livekit/agents';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCallAgent } from '../../../agent/call-agent.js';
+import { describe, expect, it } from 'vitest';
 import { readCallContext, type CallContext } from '../../../agent/call-context.js';
-import { ChimeCallControl } from '../../../agent/call-control.js';
-import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
-import { Lines, nextReply, toolText } from '../../../agent/dialogue/engine.js';
-import type { QueueStatusLookup } from '../../../agent/queue-status/index.js';
+import { Lines, nextReply } from '../../../agent/dialogue/engine.js';
 import type { QueueStatus } from '../../../agent/queue-status/status.js';
 import { ToolOutcome } from '../../../agent/tools/outcome.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
-import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
+import {
+  agentSessions,
+  CALL_TOKEN,
+  queueLookup,
+  smaCallAttrs,
+} from '../../helpers/agent-session.js';
+import { calls, outputs, said } from '../../helpers/session-events.js';
 import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
-
-initializeLogger({ pretty: false, level: 'warn' });
 
 function useCasesWith(voicemail: boolean) {
   const file = structuredClone(USE_CASES_JSON) as Json;
@@ -28,130 +26,68 @@ function useCasesWith(voicemail: boolean) {
 }
 const TX = '6f1c2d3e-1111-4222-8333-944455566679';
 const GONE_TX = '6f1c2d3e-1111-4222-8333-944455566670';
-const TOKEN = 'v1.1900000000.the-call-token-as-the-sma-signed-it';
-const attrs = (tx: string) => ({
-  'sma.transactionId': tx,
-  'sma.callToken': TOKEN,
-  'sma.applicationId': 'sma-test',
-  'sma.region': 'us-east-1',
-  'call.useCase': 'city-311',
-  'sip.phoneNumber': '+12065550100',
-  'sip.trunkPhoneNumber': '+12025550132',
-});
-const logger = pino({ level: 'silent' });
+const agents = agentSessions((tx) => tx === TX);
 
-let api: VoiceApiServer;
-beforeAll(async () => {
-  api = await startVoiceApiServer({ onUpdate: (_sma, tx) => tx === TX }, { ratePerSecond: 100 });
-  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = api.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-});
-afterAll(async () => {
-  await api.stop();
-});
-const sessions: voice.AgentSession[] = [];
-afterEach(async () => {
-  for (const s of sessions.splice(0)) await s.close();
-  api.requests.length = 0;
-});
-
-const status = (s: Partial<QueueStatus>): QueueStatus => ({
-  agentsAvailable: 0,
-  contactsInQueue: 0,
-  oldestContactAgeS: 0,
-  open: true,
-  readAt: Date.now(),
-  ...s,
-});
-
-async function startSession(call: CallContext, queueStatus: QueueStatus) {
-  const queues: QueueStatusLookup = {
-    watch: () => undefined,
-    status: () => Promise.resolve(queueStatus),
-  };
-  const agent = createCallAgent({
-    call,
-    control: call.sma ? ChimeCallControl.forCall(call.sma) : undefined,
-    logger,
-    leave: () => undefined,
-    handoff: { queues },
-  });
-  const session = new voice.AgentSession({ llm: new DialogueLLM(call.useCase) });
-  sessions.push(session);
-  await session.start({ agent });
-  return { session, agent };
-}
-
-const said = (events: Json[]) =>
-  events
-    .filter((e) => e.type === 'message' && e.item.role === 'assistant')
-    .map((e) => e.item.textContent as string);
-const calls = (events: Json[]) =>
-  events.filter((e) => e.type === 'function_call').map((e) => e.item.name as string);
-const outputs = (events: Json[]) =>
-  events.filter((e) => e.type === 'function_call_output').map((e) => toolText(e.item.output));
-const updates = () => api.requests.map((r) => (r.body as Json).Arguments as Record<string, string>);
+const startSession = (call: CallContext, status: Partial<QueueStatus>) =>
+  agents.start(call, { handoff: { queues: queueLookup(status).queues } });
+const called = (events: Json[]) => calls(events).map((c) => c.name);
 
 describe('leave_message', () => {
   it('is offered when the team is closed, and a voicemail answer hands the caller to the SMA', async () => {
-    const call = readCallContext(attrs(TX), useCasesWith(true));
-    const { session } = await startSession(call, status({ open: false }));
+    const call = readCallContext(smaCallAttrs(TX), useCasesWith(true));
+    const { session } = await startSession(call, { open: false });
     const asked = await session.run({ userInput: 'can I talk to a person' }).wait();
     expect(said(asked.events)).toEqual([
       'The 311 customer service team is closed right now. ' +
         'Would you like to have someone call you back, or leave a message?',
     ]);
     const left = await session.run({ userInput: "I'll leave a voicemail" }).wait();
-    expect(calls(left.events)).toEqual(['leave_message']);
+    expect(called(left.events)).toEqual(['leave_message']);
     expect(outputs(left.events)[0]).toMatch(new RegExp(`^${ToolOutcome.messageStarted}`));
     // Only the action, its reason, the time and the call's token: nothing names where it goes.
-    expect(updates()).toHaveLength(1);
-    expect(Object.keys(updates()[0]!).sort()).toEqual(
+    expect(agents.updates()).toHaveLength(1);
+    expect(Object.keys(agents.updates()[0]!).sort()).toEqual(
       ['action', 'reason', 'requestedAt', 'token'].sort(),
     );
-    expect(updates()[0]).toMatchObject({
+    expect(agents.updates()[0]).toMatchObject({
       action: 'voicemail',
       reason: 'caller_asked',
-      token: TOKEN,
+      token: CALL_TOKEN,
     });
   });
 
   it('is offered with hold and a callback when the queue is busy', async () => {
-    const call = readCallContext(attrs(TX), useCasesWith(true));
-    const { session } = await startSession(
-      call,
-      status({ contactsInQueue: 4, oldestContactAgeS: 230 }),
-    );
+    const call = readCallContext(smaCallAttrs(TX), useCasesWith(true));
+    const { session } = await startSession(call, { contactsInQueue: 4, oldestContactAgeS: 230 });
     const asked = await session.run({ userInput: 'I want to talk to a person' }).wait();
     expect(said(asked.events)).toEqual([
       'Someone from the 311 customer service team can take your call in about four minutes. ' +
         'Would you like to hold, have someone call you back, or leave a message?',
     ]);
     const left = await session.run({ userInput: 'I would like to leave a message' }).wait();
-    expect(calls(left.events)).toEqual(['leave_message']);
-    expect(updates().map((u) => u.action)).toEqual(['voicemail']);
+    expect(called(left.events)).toEqual(['leave_message']);
+    expect(agents.updates().map((u) => u.action)).toEqual(['voicemail']);
   });
 
   it('says so and keeps helping when Chime refuses the update', async () => {
-    const call = readCallContext(attrs(GONE_TX), useCasesWith(true));
-    const { session } = await startSession(call, status({ open: false }));
+    const call = readCallContext(smaCallAttrs(GONE_TX), useCasesWith(true));
+    const { session } = await startSession(call, { open: false });
     await session.run({ userInput: 'can I talk to a person' }).wait();
     const left = await session.run({ userInput: 'leave a message please' }).wait();
     expect(outputs(left.events)[0]).toMatch(new RegExp(`^${ToolOutcome.messageFailed}`));
     expect(said(left.events)).toEqual([Lines.messageFailed]);
-    expect(api.requests.at(-1)!.status).toBe(404);
+    expect(agents.api.requests.at(-1)!.status).toBe(404);
   });
 
   it('is neither offered nor a tool where the use case takes no messages', async () => {
-    const call = readCallContext(attrs(TX), useCasesWith(false));
-    const { session, agent } = await startSession(call, status({ open: false }));
+    const call = readCallContext(smaCallAttrs(TX), useCasesWith(false));
+    const { session, agent } = await startSession(call, { open: false });
     expect(Object.keys(agent.toolCtx)).not.toContain('leave_message');
     const asked = await session.run({ userInput: 'can I talk to a person' }).wait();
     expect(said(asked.events)[0]).not.toMatch(/message/);
     const left = await session.run({ userInput: "I'll leave a voicemail" }).wait();
-    expect(calls(left.events)).not.toContain('leave_message');
-    expect(updates()).toEqual([]);
+    expect(called(left.events)).not.toContain('leave_message');
+    expect(agents.updates()).toEqual([]);
   });
 });
 

@@ -2,32 +2,21 @@
 // real AWS SDK client from the lab's Connect stand-in, the poller serving them (the last read, else
 // the weekly hours, else unknown), "open now" in the hours' time zone across midnight and DST, and
 // the poller's request pace with the new call.
-import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ConnectQueueSource,
-  QueueSourceError,
-  type QueueFigures,
-  type QueueSource,
-} from '../../../agent/queue-status/connect-queues.js';
+import { describe, expect, it } from 'vitest';
+import { QueueSourceError } from '../../../agent/queue-status/connect-queues.js';
 import {
   isOpenByEffective,
   openAt,
   type EffectiveHours,
   type HoursOfOperation,
 } from '../../../agent/queue-status/hours.js';
-import { QueueStatusPoller } from '../../../agent/queue-status/poller.js';
 import { adviceSentence, adviseTransfer } from '../../../agent/queue-status/status.js';
-import {
-  startConnectApiServer,
-  type ConnectApiServer,
-  type LabHoursOverride,
-} from '../../../lab/connect/connect-api-server.js';
+import type { LabHoursOverride } from '../../../lab/connect/connect-api-server.js';
+import { connectStandIn, fakeQueuePoller, pollerOnClock } from '../../helpers/connect.js';
 
 const INSTANCE = 'aaaaaaaa-0311-4000-8000-000000000001';
 const GENERAL = 'bbbbbbbb-0311-4000-8000-000000000140';
 const REF = { instanceId: INSTANCE, queueId: GENERAL };
-const logger = pino({ level: 'silent' });
 
 const CHRISTMAS: LabHoursOverride = {
   Name: 'Christmas Day – staff party, do not tell callers',
@@ -46,38 +35,16 @@ const CHRISTMAS_EVE: LabHoursOverride = {
   ],
 };
 
-let connect: ConnectApiServer;
-let source: ConnectQueueSource;
-
-beforeAll(async () => {
-  connect = await startConnectApiServer({
-    instanceId: INSTANCE,
-    queueIds: [GENERAL],
-    ratePerSecond: 100,
-  });
-  process.env.AWS_ENDPOINT_URL_CONNECT = connect.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-  source = new ConnectQueueSource({
-    client: ConnectQueueSource.clientFor('us-east-1'),
-    timeoutMs: 500,
-  });
-});
-afterAll(async () => {
-  await connect.stop();
-});
-beforeEach(() => {
-  connect.resetQueues();
-  connect.failNext(0, 500);
-  connect.delayMs = 0;
-  connect.requests.length = 0;
-});
+const lab = connectStandIn(
+  { instanceId: INSTANCE, queueIds: [GENERAL], ratePerSecond: 100 },
+  { timeoutMs: 500 },
+);
 
 describe('GetEffectiveHoursOfOperations (the SDK against the stand-in)', () => {
   it('reads a holiday override as a closed date, and the days around it as the weekly hours', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
-    const hoursId = await source.hoursIdOf(INSTANCE, GENERAL);
-    const eff = await source.effectiveHours(INSTANCE, hoursId, '2026-12-23', '2026-12-26');
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
+    const hoursId = await lab.source.hoursIdOf(INSTANCE, GENERAL);
+    const eff = await lab.source.effectiveHours(INSTANCE, hoursId, '2026-12-23', '2026-12-26');
     expect(eff.TimeZone).toBe('America/New_York');
     expect(eff.days['2026-12-25']).toEqual([]);
     expect(eff.days['2026-12-24']).toHaveLength(1);
@@ -85,15 +52,15 @@ describe('GetEffectiveHoursOfOperations (the SDK against the stand-in)', () => {
     expect(isOpenByEffective(eff, Date.parse('2026-12-25T15:00:00Z'))).toBe(false);
     expect(isOpenByEffective(eff, Date.parse('2026-12-24T15:00:00Z'))).toBe(true);
     expect(isOpenByEffective(eff, Date.parse('2026-12-26T15:00:00Z'))).toBe(true);
-    expect(connect.requests.map((r) => r.operation)).toEqual([
+    expect(lab.connect.requests.map((r) => r.operation)).toEqual([
       'DescribeQueue',
       'GetEffectiveHoursOfOperations',
     ]);
   });
 
   it('keeps no override name or description (admin free text is never said)', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS, CHRISTMAS_EVE] });
-    const eff = await source.effectiveHours(
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS, CHRISTMAS_EVE] });
+    const eff = await lab.source.effectiveHours(
       INSTANCE,
       `hours-${GENERAL}`,
       '2026-12-20',
@@ -105,8 +72,8 @@ describe('GetEffectiveHoursOfOperations (the SDK against the stand-in)', () => {
   });
 
   it('reads shorter hours: open or closed by the time in the hours’ zone', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS_EVE] });
-    const eff = await source.effectiveHours(
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS_EVE] });
+    const eff = await lab.source.effectiveHours(
       INSTANCE,
       `hours-${GENERAL}`,
       '2026-12-22',
@@ -124,31 +91,31 @@ describe('GetEffectiveHoursOfOperations (the SDK against the stand-in)', () => {
   });
 
   it('closes today with closedToday, in the hours’ time zone', async () => {
-    connect.setQueue(GENERAL, { closedToday: true, timeZone: 'Pacific/Auckland' });
+    lab.connect.setQueue(GENERAL, { closedToday: true, timeZone: 'Pacific/Auckland' });
     const day = 86_400_000;
     const from = new Date(Date.now() - 2 * day).toISOString().slice(0, 10);
     const to = new Date(Date.now() + 2 * day).toISOString().slice(0, 10);
-    const eff = await source.effectiveHours(INSTANCE, `hours-${GENERAL}`, from, to);
+    const eff = await lab.source.effectiveHours(INSTANCE, `hours-${GENERAL}`, from, to);
     expect(eff.TimeZone).toBe('Pacific/Auckland');
     expect(isOpenByEffective(eff, Date.now())).toBe(false);
     expect(Object.values(eff.days).filter((d) => d.length === 0)).toHaveLength(1);
   });
 
   it('fails a read as Connect fails it (the poller then keeps what it had)', async () => {
-    connect.failNext(1, 500, 'GetEffectiveHoursOfOperations');
-    const err = await source
+    lab.connect.failNext(1, 500, 'GetEffectiveHoursOfOperations');
+    const err = await lab.source
       .effectiveHours(INSTANCE, `hours-${GENERAL}`, '2026-12-24', '2026-12-26')
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'QueueSourceError', throttled: false });
-    connect.failNext(1, 429, 'GetEffectiveHoursOfOperations');
-    const throttled = await source
+    lab.connect.failNext(1, 429, 'GetEffectiveHoursOfOperations');
+    const throttled = await lab.source
       .effectiveHours(INSTANCE, `hours-${GENERAL}`, '2026-12-24', '2026-12-26')
       .catch((e: unknown) => e);
     expect((throttled as QueueSourceError).throttled).toBe(true);
   });
 
   it('answers a malformed range with InvalidParameterException', async () => {
-    const err = await source
+    const err = await lab.source
       .effectiveHours(INSTANCE, `hours-${GENERAL}`, '2026-12-26', '2026-12-24')
       .catch((e: unknown) => e);
     expect((err as QueueSourceError).message).toContain('InvalidParameterException');
@@ -164,23 +131,17 @@ describe('the poller with the effective hours (real SDK, stand-in, the poller’
   /** A poller whose clock starts at `at` and moves when it paces its requests. */
   function pollerAt(at: string) {
     const clock = { now: Date.parse(at) };
-    const poller = new QueueStatusPoller({
-      source,
-      logger,
+    const poller = pollerOnClock(clock, {
+      source: lab.source,
       maxRequestsPerSecond: 5,
       hoursRefreshMs: 300_000,
-      now: () => clock.now,
-      sleep: (ms) => {
-        clock.now += ms;
-        return Promise.resolve();
-      },
     });
     return { clock, poller };
   }
-  const answered = (op: string) => connect.requests.filter((r) => r.operation === op).length;
+  const answered = (op: string) => lab.connect.requests.filter((r) => r.operation === op).length;
 
   it('a holiday override closes the queue: the caller hears the closed sentence', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
     const { poller } = pollerAt('2026-12-25T15:00:00Z');
     await poller.status(REF, 2000);
     await until(() => answered('DescribeHoursOfOperation') === 1);
@@ -200,8 +161,8 @@ describe('the poller with the effective hours (real SDK, stand-in, the poller’
   });
 
   it('the effective read failing: the weekly hours serve (an override cannot be known)', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
-    connect.failNext(100, 500, 'GetEffectiveHoursOfOperations');
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
+    lab.connect.failNext(100, 500, 'GetEffectiveHoursOfOperations');
     const { poller } = pollerAt('2026-12-25T15:00:00Z');
     await poller.status(REF, 2000);
     await until(() => answered('DescribeHoursOfOperation') === 1);
@@ -210,10 +171,10 @@ describe('the poller with the effective hours (real SDK, stand-in, the poller’
   });
 
   it('both hours reads failing: open is unknown and the caller is transferred as before', async () => {
-    connect.setQueue(GENERAL, { agentsAvailable: 1, overrides: [CHRISTMAS] });
+    lab.connect.setQueue(GENERAL, { agentsAvailable: 1, overrides: [CHRISTMAS] });
     const { poller } = pollerAt('2026-12-25T15:00:00Z');
     // Every request after the figures fails: DescribeQueue, so no hours at all.
-    connect.failNext(100, 500, 'DescribeQueue');
+    lab.connect.failNext(100, 500, 'DescribeQueue');
     await poller.status(REF, 2000);
     await until(() => answered('DescribeQueue') === 1);
     const status = await poller.status(REF);
@@ -223,14 +184,14 @@ describe('the poller with the effective hours (real SDK, stand-in, the poller’
   });
 
   it('a later read failing: the last effective hours read still serve', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS] });
     const { poller, clock } = pollerAt('2026-12-25T15:00:00Z');
     await poller.status(REF, 2000);
     await until(() => answered('DescribeHoursOfOperation') === 1);
     expect((await poller.status(REF))?.open).toBe(false);
     // Five minutes on, the override is gone from Connect but cannot be read again.
-    connect.setQueue(GENERAL, { overrides: [] });
-    connect.failNext(100, 500, 'GetEffectiveHoursOfOperations');
+    lab.connect.setQueue(GENERAL, { overrides: [] });
+    lab.connect.failNext(100, 500, 'GetEffectiveHoursOfOperations');
     clock.now += 301_000;
     await poller.status(REF, 2000);
     await until(() => answered('DescribeHoursOfOperation') === 2);
@@ -240,7 +201,7 @@ describe('the poller with the effective hours (real SDK, stand-in, the poller’
   });
 
   it('shorter hours: the same day is open in the morning, closed in the afternoon', async () => {
-    connect.setQueue(GENERAL, { overrides: [CHRISTMAS_EVE] });
+    lab.connect.setQueue(GENERAL, { overrides: [CHRISTMAS_EVE] });
     const { poller, clock } = pollerAt('2026-12-24T14:00:00Z'); // 09:00 in New York
     await poller.status(REF, 2000);
     await until(() => answered('DescribeHoursOfOperation') === 1);
@@ -343,45 +304,13 @@ describe('open now in the hours’ time zone', () => {
   });
 });
 
-/** Answers at once on the test's clock; counts each request. */
-class CountingSource implements QueueSource {
-  calls: { op: string; at: number }[] = [];
-  constructor(private readonly clock: { now: number }) {}
-  figures(_i: string, ids: string[]): Promise<Map<string, QueueFigures>> {
-    this.calls.push({ op: 'figures', at: this.clock.now });
-    const f = { agentsAvailable: 1, contactsInQueue: 0, oldestContactAgeS: 0 };
-    return Promise.resolve(new Map(ids.map((id) => [id, f])));
-  }
-  hoursIdOf(): Promise<string> {
-    this.calls.push({ op: 'hoursId', at: this.clock.now });
-    return Promise.resolve('h1');
-  }
-  hours(): Promise<HoursOfOperation> {
-    this.calls.push({ op: 'hours', at: this.clock.now });
-    return Promise.resolve({ TimeZone: 'UTC', Config: [] });
-  }
-  effectiveHours(_i: string, _h: string, fromDate: string, toDate: string) {
-    this.calls.push({ op: 'effective', at: this.clock.now });
-    return Promise.resolve({ TimeZone: 'UTC', fromDate, toDate, days: {} });
-  }
-}
-
 describe('the poller’s pace with the effective hours', () => {
   it('reads them once per refresh period, every request within the per-second budget', async () => {
-    const clock = { now: Date.parse('2026-12-06T12:00:00Z') };
-    const src = new CountingSource(clock);
-    const poller = new QueueStatusPoller({
-      source: src,
-      logger,
-      maxRequestsPerSecond: 1,
-      freshMs: 5000,
-      hoursRefreshMs: 300_000,
-      now: () => clock.now,
-      sleep: (ms) => {
-        clock.now += ms;
-        return Promise.resolve();
-      },
-    });
+    const { clock, src, poller } = fakeQueuePoller(
+      Date.parse('2026-12-06T12:00:00Z'),
+      { agentsAvailable: 1, contactsInQueue: 0, oldestContactAgeS: 0 },
+      { maxRequestsPerSecond: 1, freshMs: 5000, hoursRefreshMs: 300_000 },
+    );
     // Ten simulated minutes of a call asking every 6 s (each ask needs fresh figures).
     const start = clock.now;
     while (clock.now - start < 600_000) {

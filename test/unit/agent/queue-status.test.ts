@@ -1,16 +1,10 @@
 // The queue-status adapter through the real AWS SDK client against the lab's Connect stand-in
 // (Connect's REST/JSON protocol over HTTP), the poller's pacing and caching on a fake source, the
 // hours of operation and the advice the agent follows.
-import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ConnectQueueSource,
-  QueueSourceError,
-  type QueueFigures,
-  type QueueSource,
-} from '../../../agent/queue-status/connect-queues.js';
+import { describe, expect, it } from 'vitest';
+import { QueueSourceError } from '../../../agent/queue-status/connect-queues.js';
 import { isOpenAt, type HoursOfOperation } from '../../../agent/queue-status/hours.js';
-import { QueueStatusPoller } from '../../../agent/queue-status/poller.js';
+import type { QueueStatusPoller } from '../../../agent/queue-status/poller.js';
 import { queueStatusClient, serveQueueStatus } from '../../../agent/queue-status/relay.js';
 import {
   adviceSentence,
@@ -18,48 +12,26 @@ import {
   waitWords,
   type QueueStatus,
 } from '../../../agent/queue-status/status.js';
-import {
-  startConnectApiServer,
-  type ConnectApiServer,
-} from '../../../lab/connect/connect-api-server.js';
+import { connectStandIn, fakeQueuePoller } from '../../helpers/connect.js';
 
 const INSTANCE = 'aaaaaaaa-0311-4000-8000-000000000001';
 const GENERAL = 'bbbbbbbb-0311-4000-8000-000000000140';
 const SANITATION = 'bbbbbbbb-0311-4000-8000-000000000150';
-const logger = pino({ level: 'silent' });
 
-let connect: ConnectApiServer;
-let source: ConnectQueueSource;
-
-beforeAll(async () => {
-  connect = await startConnectApiServer({
-    instanceId: INSTANCE,
-    queueIds: [GENERAL, SANITATION],
-    ratePerSecond: 100,
-  });
-  process.env.AWS_ENDPOINT_URL_CONNECT = connect.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-  source = new ConnectQueueSource({
-    client: ConnectQueueSource.clientFor('us-east-1'),
-    timeoutMs: 300,
-  });
-});
-afterAll(async () => {
-  await connect.stop();
-});
-beforeEach(() => {
-  connect.resetQueues();
-  connect.failNext(0, 500);
-  connect.delayMs = 0;
-  connect.requests.length = 0;
-});
+const lab = connectStandIn(
+  { instanceId: INSTANCE, queueIds: [GENERAL, SANITATION], ratePerSecond: 100 },
+  { timeoutMs: 300 },
+);
 
 describe('ConnectQueueSource (the SDK against the stand-in)', () => {
   it('reads each queue of the instance in one GetCurrentMetricData request', async () => {
-    connect.setQueue(GENERAL, { agentsAvailable: 0, contactsInQueue: 4, oldestContactAgeS: 200 });
-    connect.setQueue(SANITATION, { estimatedWaitS: 95 });
-    const figures = await source.figures(INSTANCE, [GENERAL, SANITATION]);
+    lab.connect.setQueue(GENERAL, {
+      agentsAvailable: 0,
+      contactsInQueue: 4,
+      oldestContactAgeS: 200,
+    });
+    lab.connect.setQueue(SANITATION, { estimatedWaitS: 95 });
+    const figures = await lab.source.figures(INSTANCE, [GENERAL, SANITATION]);
     expect(figures.get(GENERAL)).toEqual({
       agentsAvailable: 0,
       contactsInQueue: 4,
@@ -71,84 +43,48 @@ describe('ConnectQueueSource (the SDK against the stand-in)', () => {
       oldestContactAgeS: 0,
       estimatedWaitS: 95,
     });
-    expect(connect.requests.map((r) => r.operation)).toEqual(['GetCurrentMetricData']);
+    expect(lab.connect.requests.map((r) => r.operation)).toEqual(['GetCurrentMetricData']);
   });
 
   it('reads a queue’s hours through DescribeQueue and DescribeHoursOfOperation', async () => {
-    connect.setQueue(GENERAL, { open: false });
-    const hoursId = await source.hoursIdOf(INSTANCE, GENERAL);
-    const hours = await source.hours(INSTANCE, hoursId);
+    lab.connect.setQueue(GENERAL, { open: false });
+    const hoursId = await lab.source.hoursIdOf(INSTANCE, GENERAL);
+    const hours = await lab.source.hours(INSTANCE, hoursId);
     expect(hours.Config).toEqual([]);
     expect(isOpenAt(hours, Date.now())).toBe(false);
   });
 
   it('says a throttled answer is throttling', async () => {
-    connect.failNext(1, 429);
-    const err = await source.figures(INSTANCE, [GENERAL]).catch((e: unknown) => e);
+    lab.connect.failNext(1, 429);
+    const err = await lab.source.figures(INSTANCE, [GENERAL]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueueSourceError);
     expect((err as QueueSourceError).throttled).toBe(true);
   });
 
   it('fails a server error as not throttled', async () => {
-    connect.failNext(1, 500);
-    const err = await source.figures(INSTANCE, [GENERAL]).catch((e: unknown) => e);
+    lab.connect.failNext(1, 500);
+    const err = await lab.source.figures(INSTANCE, [GENERAL]).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'QueueSourceError', throttled: false });
   });
 
   it('gives up on a slow Connect at its deadline', async () => {
-    connect.delayMs = 2000;
-    const err = await source.figures(INSTANCE, [GENERAL]).catch((e: unknown) => e);
+    lab.connect.delayMs = 2000;
+    const err = await lab.source.figures(INSTANCE, [GENERAL]).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'QueueSourceError', throttled: false });
   });
 
   it('fails an unknown instance (ResourceNotFoundException)', async () => {
-    const err = await source.figures('not-an-instance', [GENERAL]).catch((e: unknown) => e);
+    const err = await lab.source.figures('not-an-instance', [GENERAL]).catch((e: unknown) => e);
     expect((err as QueueSourceError).message).toContain('ResourceNotFoundException');
   });
 });
 
-/** A source that answers at once and counts what it was asked, on a clock the test moves. */
-class FakeSource implements QueueSource {
-  calls: { op: string; at: number }[] = [];
-  fail: 'throttle' | 'error' | undefined;
-  constructor(private readonly clock: { now: number }) {}
-  figures(_i: string, ids: string[]): Promise<Map<string, QueueFigures>> {
-    this.calls.push({ op: 'figures', at: this.clock.now });
-    if (this.fail) return Promise.reject(new QueueSourceError('x', this.fail === 'throttle'));
-    const f = { agentsAvailable: 0, contactsInQueue: 3, oldestContactAgeS: 240 };
-    return Promise.resolve(new Map(ids.map((id) => [id, f])));
-  }
-  hoursIdOf(): Promise<string> {
-    this.calls.push({ op: 'hoursId', at: this.clock.now });
-    return Promise.resolve('h1');
-  }
-  hours(): Promise<HoursOfOperation> {
-    this.calls.push({ op: 'hours', at: this.clock.now });
-    return Promise.resolve({ TimeZone: 'UTC', Config: [] });
-  }
-  effectiveHours(_i: string, _h: string, fromDate: string, toDate: string) {
-    this.calls.push({ op: 'effective', at: this.clock.now });
-    return Promise.resolve({ TimeZone: 'UTC', fromDate, toDate, days: {} });
-  }
-}
-
-function fakePoller(opts: { rate?: number } = {}) {
-  const clock = { now: 1_000_000 };
-  const src = new FakeSource(clock);
-  const poller = new QueueStatusPoller({
-    source: src,
-    logger,
-    maxRequestsPerSecond: opts.rate ?? 2,
-    freshMs: 5000,
-    now: () => clock.now,
-    // Sleeping moves the clock: the pacing shows in the times the source was asked at.
-    sleep: (ms) => {
-      clock.now += ms;
-      return Promise.resolve();
-    },
-  });
-  return { clock, src, poller };
-}
+const fakePoller = (opts: { rate?: number } = {}) =>
+  fakeQueuePoller(
+    1_000_000,
+    { agentsAvailable: 0, contactsInQueue: 3, oldestContactAgeS: 240 },
+    { maxRequestsPerSecond: opts.rate ?? 2, freshMs: 5000 },
+  );
 
 const REF = { instanceId: INSTANCE, queueId: GENERAL };
 
