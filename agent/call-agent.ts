@@ -73,6 +73,7 @@ export function createCallAgent(deps: CallAgentDeps, model?: llm.LLM): voice.Age
           logger,
           instructionsFor,
           onSwitched: deps.onLanguageSwitched,
+          control,
         })
       : []),
   ];

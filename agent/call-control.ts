@@ -1,8 +1,10 @@
 // The agent's adapter to the SMA call controller: UpdateSipMediaApplicationCall with the contract's
 // arguments (docs/architecture.md), the call's token with every one (the SMA acts only on an update
-// whose token verifies for that call: contracts/call-token.ts). Throttling (429) and server errors
-// are retried with backoff within a small budget; a caller is waiting on the line, so the budget is
-// about 3 s in all.
+// whose token verifies for that call: contracts/call-token.ts). Once the caller has switched the
+// call's language, the SMA is told at once and every later update carries the language too, so
+// that what Chime says itself (a notice, an apology, the message prompts) is in it. Throttling
+// (429) and server errors are retried with backoff within a small budget; a caller is waiting on
+// the line, so the budget is about 3 s in all.
 // https://docs.aws.amazon.com/chime-sdk/latest/APIReference/API_voice-chime_UpdateSipMediaApplicationCall.html
 import {
   ChimeSDKVoiceClient,
@@ -15,11 +17,20 @@ import type { SmaCall } from './call-context.js';
 
 type WithoutToken<U> = U extends unknown ? Omit<U, 'token'> : never;
 
-/** An update as the agent decides it: the call's token is the control's to add. */
-export type CallUpdateRequest = WithoutToken<CallUpdate>;
+/**
+ * An update as the agent decides it: the call's token is the control's to add, and so is the
+ * call's language (`languageChanged`); the language update itself is the control's own.
+ */
+export type CallUpdateRequest = WithoutToken<Exclude<CallUpdate, { action: 'language' }>>;
 
 export interface CallControl {
   update(update: CallUpdateRequest): Promise<void>;
+  /**
+   * The call went on in `language` (a tag of the use case's `languages`, as switch_language
+   * accepted it): later updates carry it, and the call controller is told now. Absent where the
+   * controller says nothing itself in another language after a switch.
+   */
+  languageChanged?(language: string): Promise<void>;
 }
 
 export class CallControlError extends Error {
@@ -66,6 +77,8 @@ export interface ChimeCallControlOptions {
 export class ChimeCallControl implements CallControl {
   private readonly budgetMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** The language the caller switched the call to; unset while the call is in its use case's. */
+  private language: string | undefined;
 
   constructor(private readonly opts: ChimeCallControlOptions) {
     this.budgetMs = opts.budgetMs ?? 3000;
@@ -106,8 +119,28 @@ export class ChimeCallControl implements CallControl {
         traceparent: update.traceparent,
         callContext: this.opts.traceContext,
       },
-      (traceparent) => this.send({ ...update, traceparent, token: this.opts.token }),
+      (traceparent) =>
+        this.send({
+          ...update,
+          traceparent,
+          token: this.opts.token,
+          ...(this.language && !update.language ? { language: this.language } : {}),
+        }),
     );
+  }
+
+  /**
+   * The SMA keeps the language with the call (its state and state item) and says its own lines in
+   * it from then on, a failover included; later updates carry it too, so a lost one costs nothing.
+   */
+  async languageChanged(language: string): Promise<void> {
+    this.language = language;
+    await this.send({
+      action: 'language',
+      language,
+      requestedAt: Date.now(),
+      token: this.opts.token,
+    });
   }
 
   private async send(update: CallUpdate): Promise<void> {

@@ -119,6 +119,8 @@ export class CallLimits {
           throw err;
         }
       },
+      // A language switch changes nothing the limits watch.
+      ...(control.languageChanged ? { languageChanged: (l) => control.languageChanged!(l) } : {}),
     };
   }
 
@@ -132,6 +134,24 @@ export class CallLimits {
     this.transferring = false;
     if (this.maxReached) return this.finish('max_duration');
     this.heardCaller();
+  }
+
+  /**
+   * The call's line came back after an outage (agent/line-watch.ts): the caller heard nothing and
+   * may have spoken into it, so the agent checks in now, unless someone is speaking or a transfer
+   * is under way. Not one of the silent caller's check-ins.
+   */
+  lineRestored(): void {
+    if (!this.running()) {
+      const { caller, agent, transferring } = this;
+      this.opts.logger.info(
+        { reason: 'line_restored', callerSpeaking: caller, agentSpeaking: agent, transferring },
+        'the line came back while someone speaks; no check-in',
+      );
+      return;
+    }
+    this.opts.logger.info({ reason: 'line_restored' }, 'checking in after the line came back');
+    this.say(() => this.actions!.checkIn());
   }
 
   /** The session ended or a hang-up is under way: nothing more from the limits. */

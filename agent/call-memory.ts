@@ -187,6 +187,8 @@ export class CallMemory {
         this.lastUpdate = update;
         await control.update(update);
       },
+      // Not how the call ended: the record learns the language from the switch itself.
+      ...(control.languageChanged ? { languageChanged: (l) => control.languageChanged!(l) } : {}),
     };
   }
 

@@ -16,6 +16,7 @@ import { agentFigureAttributes, isConsoleSupervisor } from '../contracts/console
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
 import { CallLimits, followSession, sessionLimitActions } from './call-limits.js';
+import { watchLineRestored } from './line-watch.js';
 import {
   admitCall,
   LiveKitSipAttribute,
@@ -209,7 +210,7 @@ export async function runCall(
   if (session.output.audio) latency.attach(session, session.output.audio);
   if (call.twilio && session.output.audio) {
     // The gateway sends Twilio `clear` when a reply is cut (twilio/agent-link.ts).
-    forwardInterruptions(session.output.audio, ctx.room, participant.identity, log);
+    forwardInterruptions(session.output.audio, ctx.room, log);
   }
   const answeredAt = await answered;
   if (answeredAt === undefined) {
@@ -317,6 +318,7 @@ function prepareSession(
   });
   watchProviderErrors(session, callFailurePolicy(session, call, { lines, control, logger: log }));
   followSession(session, limits);
+  watchLineRestored(ctx.room, () => limits.lineRestored());
   const hangUp = { call, control, logger: log, leave };
   const startLimits = () => limits.start(sessionLimitActions(session, { lines, hangUp }));
   return { session, agent, lines, control, startLimits, keypad };

@@ -6,6 +6,9 @@
 // a caller says selects anything beyond that list. A worker whose speech set cannot speak the
 // language (the offline set hears and speaks English only) changes nothing and says so.
 //
+// The call's controller (the SMA) is told of the switch, and later updates carry the language, so
+// that what Chime says itself (a notice, an apology, the message prompts) follows it.
+//
 // The framework's own mechanism does the switch: Agent.updateOptions() on the running agent swaps
 // its STT (the recognizer's stream is closed and a new one opened), LLM and TTS, and
 // updateInstructions() its system prompt; the conversation, the tools and the turn detector carry
@@ -13,8 +16,9 @@
 import { llm, voice, type VAD } from '@livekit/agents';
 import type { Logger } from 'pino';
 import * as z from 'zod';
-import type { UseCase, UseCaseLanguage } from '../contracts/use-cases.js';
+import { offeredLanguage, type UseCase, type UseCaseLanguage } from '../contracts/use-cases.js';
 import type { CallContext } from './call-context.js';
+import type { CallControl } from './call-control.js';
 import type { CallLines } from './greeting-cache.js';
 import { CallVad } from './providers/call-vad.js';
 import type { SpeechProviders } from './providers/index.js';
@@ -33,8 +37,8 @@ export function languageName(tag: string): string {
 
 /** The use case's offer of `tag` (case aside, exactly as listed), or undefined. */
 export function languageOptionOf(useCase: UseCase, tag: string): UseCaseLanguage | undefined {
-  const wanted = tag.trim().toLowerCase();
-  return useCase.languages.find((l) => l.language.toLowerCase() === wanted);
+  const offered = offeredLanguage(useCase, tag.trim());
+  return offered.ok ? offered.option : undefined;
 }
 
 /**
@@ -93,6 +97,8 @@ export interface LanguageSwitchDeps {
   instructionsFor: (call: CallContext) => string;
   /** Told of each switch: the conversation record keeps the language. */
   onSwitched?: (language: string) => void;
+  /** The call's control: told of each switch (CallControl.languageChanged); none in a dev room. */
+  control?: CallControl | undefined;
   now?: () => number;
 }
 
@@ -156,12 +162,26 @@ export function switchLanguageTool(deps: LanguageSwitchDeps) {
       current = option.language;
       deps.onSwitched?.(current);
       log.info({ from, to: current, switchMs: now() - started }, 'language switched');
+      tellControl(deps.control, current, log);
       // The confirmation, in the new voice; the caller's next words are heard in the new language.
       if (deps.lines) await deps.lines.say(ctx.session, 'greeting').waitForPlayout();
       else await ctx.session.say(target.greeting).waitForPlayout();
       // No output: the confirmation was the reply (the model is not asked for another).
       return undefined;
     },
+  });
+}
+
+/**
+ * The call's controller learns the language while the caller hears the confirmation; a failure
+ * costs only Chime's own lines until the next update, which carries the language again.
+ */
+function tellControl(control: CallControl | undefined, language: string, log: Logger): void {
+  control?.languageChanged?.(language).catch((err: unknown) => {
+    log.warn(
+      { reason: 'language_not_told', error: (err as Error)?.message },
+      'the call controller was not told of the language',
+    );
   });
 }
 

@@ -1,12 +1,13 @@
 // The calls in progress, as a supervisor sees them: each call room LiveKit has (the dispatch rule's
 // `call_` rooms) with the SIP participant that makes it a call, joined with the SMA's state item of
-// that call (use case, phase, when it was answered), and the figures the call's agent publishes on
+// that call (use case, phase, language after a switch, when it was answered), and the figures the call's agent publishes on
 // its participant (time to first audio, turn latency). Nothing personal leaves the server: no
 // caller or dialed number, no token; the room name carries only the use case's LiveKit number.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { RoomServiceClient } from 'livekit-server-sdk';
 import { agentFiguresOf, isConsoleSupervisor } from '../contracts/console.js';
+import { CALL_STATE_LANGUAGE, callLanguageOf } from '../contracts/call-state.js';
 import { CallAttribute } from '../contracts/headers.js';
 import { STATE_SORT_KEY, callKey } from '../lambdas/sma/journal.js';
 import { ROOM_PREFIX } from '../sip/livekit/definitions.js';
@@ -23,6 +24,8 @@ export interface LiveCall {
   /** The SMA's TransactionId (the SIP participant's `sma.transactionId`), when it carries one. */
   transactionId: string | undefined;
   useCase: string | undefined;
+  /** The language the call is in after a switch (contracts/call-state.ts); undefined: the use case's own. */
+  language: string | undefined;
   /** The SMA's phase of the call (`ai_connected`, `transfer_pending`, …), when its record is read. */
   phase: string | undefined;
   direction: string | undefined;
@@ -44,6 +47,7 @@ export interface LiveCall {
 export interface CallRecord {
   UseCase?: string;
   Phase?: string;
+  Language?: string;
   Direction?: string;
   AnsweredAt?: number;
   EndedAt?: number;
@@ -64,7 +68,8 @@ export function dynamoCallRecords(client: DynamoDBClient, table: string): CallRe
         new GetCommand({
           TableName: table,
           Key: { pk: callKey(transactionId), sk: STATE_SORT_KEY },
-          ProjectionExpression: 'UseCase, Phase, Direction, AnsweredAt, EndedAt',
+          ProjectionExpression: 'UseCase, Phase, #language, Direction, AnsweredAt, EndedAt',
+          ExpressionAttributeNames: { '#language': CALL_STATE_LANGUAGE },
         }),
       );
       return out.Item as CallRecord | undefined;
@@ -102,6 +107,7 @@ export async function listLiveCalls(
         room: r.name,
         transactionId: tx,
         useCase: record?.UseCase ?? sip.attributes[CallAttribute.useCase],
+        language: callLanguageOf(record as Record<string, unknown> | undefined),
         phase: record?.Phase,
         direction: record?.Direction,
         startedAt: record?.AnsweredAt ?? created,

@@ -208,10 +208,15 @@ const memory = z
   })
   .default({ storeTranscripts: true, callerProfiles: true });
 
-/** A BCP 47 language tag as the speech providers take it: `en-US`, `es`, `pt-BR`. */
-const language = z
+/**
+ * A BCP 47 language tag as the speech providers take it: `en-US`, `es`, `pt-BR` (at most 35
+ * characters). The call update and the call's state carry one too (contracts/call-update.ts).
+ */
+export const LanguageTag = z
   .string()
+  .max(35, 'must be a language tag of at most 35 characters')
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag like "en-US" or "es"');
+const language = LanguageTag;
 
 const fixedLine = z.string().min(1).max(1000);
 
@@ -238,10 +243,31 @@ const languageOption = z.strictObject({
   language,
   /** Said in that language, in its voice, once the agent has switched: a confirmation. */
   confirmation: fixedLine,
-  /** The voices of that language (unset: the use case's). */
-  voice: z.strictObject({ local: z.string().optional(), cloud: z.string().optional() }).optional(),
+  /**
+   * The voices of that language (unset: the use case's). `chime`: the Amazon Polly voice of what
+   * Chime says itself once the call is in that language (unset: Chime keeps the use case's own
+   * language, voice and messages).
+   */
+  voice: z
+    .strictObject({
+      local: z.string().optional(),
+      cloud: z.string().optional(),
+      chime: z.string().min(1).max(64).optional(),
+    })
+    .optional(),
   /** The fixed lines in that language (unset: the English defaults). */
   lines: lines.optional(),
+  /**
+   * What Chime says itself in that language after a switch (the use case's `messages`); each one
+   * unset, or no `voice.chime`: Chime says the use case's own, in its language and voice.
+   */
+  messages: z
+    .strictObject({ apology: fixedLine.optional(), connecting: fixedLine.optional() })
+    .optional(),
+  /** The message prompts in that language (the use case's `voicemail`), as `messages`. */
+  voicemail: z
+    .strictObject({ prompt: fixedLine.optional(), thanks: fixedLine.optional() })
+    .optional(),
 });
 
 const languages = z
@@ -316,6 +342,94 @@ const useCase = z.object({
 /** The base of an English language tag: a use case in another language needs cloud speech. */
 export function isEnglish(languageTag: string): boolean {
   return languageTag.toLowerCase().split('-')[0] === 'en';
+}
+
+/**
+ * The use case's offer of `tag` (case aside, exactly as listed in `languages`), or why there is
+ * none, in words an operator reads in a log. Nothing outside that list is ever a call's language.
+ */
+export function offeredLanguage(
+  useCase: UseCase,
+  tag: string | undefined,
+):
+  | { ok: true; option: UseCaseLanguage }
+  | { ok: false; reason: 'malformed' | 'not_offered'; error: string } {
+  // Case aside: the list is matched case-insensitively (`ES-us` finds `es-US`).
+  if (tag === undefined || !LanguageTag.safeParse(tag.toLowerCase()).success) {
+    return { ok: false, reason: 'malformed', error: 'the language is not a language tag' };
+  }
+  const wanted = tag.toLowerCase();
+  const option = useCase.languages.find((l) => l.language.toLowerCase() === wanted);
+  if (option) return { ok: true, option };
+  const offered = useCase.languages.map((l) => l.language).join(', ') || 'none';
+  return {
+    ok: false,
+    reason: 'not_offered',
+    error: `${tag} is not one of use case ${useCase.id}'s languages (${offered})`,
+  };
+}
+
+/** The lines Chime itself says once the caller is with the agent (Speak). */
+export type ChimeLine = 'apology' | 'connecting' | 'voicemailPrompt' | 'voicemailThanks';
+
+/** A line for Chime's Speak: its text, Polly's LanguageCode and VoiceId. */
+export interface ChimeSpeech {
+  text: string;
+  language: string;
+  voice: string;
+}
+
+function ownChimeLine(useCase: UseCase, line: ChimeLine): string {
+  switch (line) {
+    case 'apology':
+      return useCase.messages.apology;
+    case 'connecting':
+      return useCase.messages.connecting;
+    case 'voicemailPrompt':
+      return useCase.voicemail?.prompt ?? DEFAULT_VOICEMAIL_PROMPT;
+    case 'voicemailThanks':
+      return useCase.voicemail?.thanks ?? useCase.messages.apology;
+  }
+}
+
+function optionChimeLine(option: UseCaseLanguage, line: ChimeLine): string | undefined {
+  switch (line) {
+    case 'apology':
+    case 'connecting':
+      return option.messages?.[line];
+    case 'voicemailPrompt':
+      return option.voicemail?.prompt;
+    case 'voicemailThanks':
+      return option.voicemail?.thanks;
+  }
+}
+
+/**
+ * What Chime says for `line` on a call now in `language` (a call that never switched: undefined).
+ * The language's own text in its Polly voice only when the use case offers the language and sets
+ * both; anything missing, and the whole line is the use case's own, in its language and voice:
+ * never a Spanish voice reading English text, nor the reverse.
+ */
+export function chimeLineIn(
+  useCase: UseCase,
+  language: string | undefined,
+  line: ChimeLine,
+): ChimeSpeech {
+  const own: ChimeSpeech = {
+    text: ownChimeLine(useCase, line),
+    language: useCase.language,
+    voice: useCase.voice.chime,
+  };
+  if (language === undefined || language.toLowerCase() === useCase.language.toLowerCase()) {
+    return own;
+  }
+  const offered = offeredLanguage(useCase, language);
+  if (!offered.ok) return own;
+  const { option } = offered;
+  const text = optionChimeLine(option, line);
+  const voice = option.voice?.chime;
+  if (text === undefined || voice === undefined) return own;
+  return { text, language: option.language, voice };
 }
 
 const useCaseFile = z

@@ -2,16 +2,17 @@
 // to create, update, delete or keep, and why), then applies it. `--dry-run` only prints it.
 //
 //   npm run provision -- [--dry-run] [--profile local|production] [--region us-east-1 ...]
-//                        [--allow CIDR ...] [--sip-address HOST:PORT]
+//                        [--allow CIDR ...] [--sip-address HOST:PORT] [--twilio-gateway CIDR ...]
 //
-// The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET (all three or none), and
-// then --profile must be named. Without them the local profile talks to the local stack of
-// `npm start` (livekit.yaml's port and keys), and adds the lab's outbound trunk to livekit-sip at
-// --sip-address (lab/stack/lab-sip.ts). Production needs them, and the Voice Connector regions
-// (--region, default AWS_REGION). The local profile and the development keys are refused for a
-// server off this machine (sip/livekit/server-target.ts), before anything is sent. Idempotent: a
-// second run prints only "unchanged" lines. Exit status: 0 done, 1 a failure (nothing
-// half-explained), 2 usage or a refused server.
+// The server is LIVEKIT_URL with LIVEKIT_API_KEY / LIVEKIT_API_SECRET (all three or none), and then
+// --profile must be named. Without them the local profile talks to the local stack of `npm start`
+// (livekit.yaml's port and keys), and adds the lab's outbound trunk to livekit-sip at --sip-address
+// (lab/stack/lab-sip.ts). Production needs them, and the Voice Connector regions (--region, default
+// AWS_REGION). `--twilio-gateway CIDR` defines the Twilio gateway's trunk for that address (the
+// local profile's default: the lab's, 127.0.0.1/32; production: none). The local profile and the
+// development keys are refused for a server off this machine (sip/livekit/server-target.ts), before
+// anything is sent. Idempotent: a second run prints only "unchanged" lines. Exit status: 0 done, 1
+// a failure (nothing half-explained), 2 usage or a refused server.
 import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
@@ -31,11 +32,11 @@ import {
   readExisting,
 } from '../sip/livekit/provision.js';
 import { type ServerAccess, provisionTarget } from '../sip/livekit/server-target.js';
-import { withLabOutboundTrunk } from '../lab/stack/lab-sip.js';
+import { LAB_TWILIO_GATEWAY, withLabOutboundTrunk } from '../lab/stack/lab-sip.js';
 import { defaultPorts, localStackCredentials } from '../lab/stack/local-stack.js';
 
 const USAGE =
-  'usage: npm run provision -- [--dry-run] [--profile local|production] [--region R ...] [--allow CIDR ...] [--sip-address HOST:PORT]';
+  'usage: npm run provision -- [--dry-run] [--profile local|production] [--region R ...] [--allow CIDR ...] [--sip-address HOST:PORT] [--twilio-gateway CIDR ...]';
 
 function usage(msg: string): never {
   process.stderr.write(`provision: ${msg}\n${USAGE}\n`);
@@ -51,6 +52,7 @@ function options() {
         region: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
         'sip-address': { type: 'string' },
+        'twilio-gateway': { type: 'string', multiple: true },
       },
       strict: true,
     }).values;
@@ -79,6 +81,9 @@ function definitions(profile: Profile, args: Options): SipDefinitions {
     agentName: env.AGENT_NAME ?? DEFAULT_AGENT_NAME,
     regions: args.region ?? (env.AWS_REGION ? [env.AWS_REGION] : []),
     extraAllowedAddresses: args.allow ?? [],
+    // The Twilio gateway's trunk: the lab's gateway on loopback, production's where it runs.
+    twilioGatewayAddresses:
+      args['twilio-gateway'] ?? (profile === 'local' ? [LAB_TWILIO_GATEWAY] : []),
   });
   if (profile !== 'local') return defs;
   return withLabOutboundTrunk(defs, args['sip-address'] ?? `127.0.0.1:${defaultPorts().sip}`);

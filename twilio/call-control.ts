@@ -2,7 +2,7 @@
 // SMA's adapter implements (agent/call-control.ts), carried out through Twilio's REST API. A
 // transfer updates the live call with a <Dial> to the queue's number from the call's use case (a
 // key the agent names, never a number anyone says); a hang-up completes the call. Updating the
-// call ends its <Connect><Stream>: the gateway sees the stream stop and empties the room.
+// call ends its <Connect><Stream>: the gateway sees the stream stop and hangs up its SIP leg.
 // Throttling (429) and server errors are retried with backoff within the budget, as for Chime.
 // A transfer with a summary, to a queue with rolling numbers, claims one for the call with its
 // context (store/handoff-claims.ts, as the SMA does) and dials it, so the person in Connect gets

@@ -1,11 +1,10 @@
 // The Twilio gateway's configuration (docs/twilio.md): read once at start from the environment,
 // validated; a missing or malformed variable stops start-up with a message naming it. Secrets (the
-// auth token, the call-token secret, the LiveKit secret) are never logged.
+// auth token, the call-token secret) are never logged.
 import * as z from 'zod';
 import { bucketName } from '../contracts/recordings.js';
 import { callerKeySecret } from '../contracts/callers.js';
 import { callTokenSecret } from '../contracts/call-token.js';
-import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { restEnvSchema, TwilioConfigError, type TwilioRestEnv } from './rest.js';
 import { STREAM_PATH } from './webhook.js';
 
@@ -16,13 +15,13 @@ export const gatewayEnvSchema = z.object({
   ...restEnvSchema.shape,
   TWILIO_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   TWILIO_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8089),
-  LIVEKIT_URL: z.url({ protocol: /^wss?$/ }),
-  LIVEKIT_API_KEY: z.string().min(1),
-  LIVEKIT_API_SECRET: z.string().min(1),
-  AGENT_NAME: z
-    .string()
-    .regex(/^[a-zA-Z0-9_-]{1,64}$/)
-    .default(DEFAULT_AGENT_NAME),
+  /** livekit-sip, host:port: where the gateway's SIP calls go (the Twilio inbound trunk's). */
+  TWILIO_SIP_ADDRESS: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'host:port'),
+  /**
+   * The gateway's IPv4 address as livekit-sip sees it: its SIP and RTP are bound there, its SDP
+   * names it, and the Twilio trunk admits only it.
+   */
+  TWILIO_SIP_LOCAL_ADDRESS: z.ipv4().default('127.0.0.1'),
   CALL_TOKEN_SECRET: callTokenSecret,
   CALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(14_400),
   /** The calls table: connection items and admission. Unset: neither (open use cases only). */
@@ -44,7 +43,7 @@ export interface GatewayConfig {
   streamUrl: string;
   host: string;
   port: number;
-  livekit: { url: string; apiKey: string; apiSecret: string; agentName: string };
+  sip: { sipAddress: string; localAddress: string };
   callToken: { secret: string; ttlMs: number };
   table:
     | {
@@ -90,12 +89,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     streamUrl,
     host: e.TWILIO_GATEWAY_HOST,
     port: e.TWILIO_GATEWAY_PORT,
-    livekit: {
-      url: e.LIVEKIT_URL,
-      apiKey: e.LIVEKIT_API_KEY,
-      apiSecret: e.LIVEKIT_API_SECRET,
-      agentName: e.AGENT_NAME,
-    },
+    sip: { sipAddress: e.TWILIO_SIP_ADDRESS, localAddress: e.TWILIO_SIP_LOCAL_ADDRESS },
     callToken: { secret: e.CALL_TOKEN_SECRET, ttlMs: e.CALL_TOKEN_TTL_SECONDS * 1000 },
     table: e.CALLS_TABLE
       ? {

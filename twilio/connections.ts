@@ -1,7 +1,7 @@
 // The gateway's connection items in the calls table (docs/architecture.md, "DynamoDB"): one per
 // media stream, under the call's key, with the call's expiry, as the SMA keeps its event items:
 //   pk = call#<CallSid>, sk = stream#<StreamSid>
-//   Provider (twilio), CallSid, StreamSid, UseCase, Room, ConnectedAt, EndedAt, EndReason,
+//   Provider (twilio), CallSid, StreamSid, UseCase, SipCallId, ConnectedAt, EndedAt, EndReason,
 //   FramesIn, FramesOut, Skipped, Clears, ExpiresAt (epoch seconds, CALL_RECORD_TTL_DAYS on).
 // No phone number is written. Writes have a budget and never fail a call: a failure is logged.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -35,7 +35,7 @@ export class ConnectionStore {
     return Math.floor(atMs / 1000) + this.opts.ttlDays * 86_400;
   }
 
-  async opened(call: StreamCall, room: string, atMs: number): Promise<void> {
+  async opened(call: StreamCall, sipCallId: string, atMs: number): Promise<void> {
     await this.write('opened', call, () =>
       this.doc.send(
         new PutCommand({
@@ -46,7 +46,7 @@ export class ConnectionStore {
             CallSid: call.callSid,
             StreamSid: call.streamSid,
             UseCase: call.useCase ?? 'unknown',
-            Room: room,
+            SipCallId: sipCallId,
             ConnectedAt: atMs,
             ExpiresAt: this.expiresAt(atMs),
           },

@@ -1,8 +1,8 @@
 // The Twilio gateway's server (docs/twilio.md): one HTTP server for the TwiML webhook
 // (./webhook.ts) and the Media Streams WebSocket (`/twilio/stream`), each stream a StreamSession
-// (./stream-session.ts) with its LiveKit leg. The WebSocket handshake must carry Twilio's
-// signature of the stream URL; the `start` message, the call token the webhook signed. One
-// stream's failure never touches another's.
+// (./stream-session.ts) with its SIP leg to livekit-sip (./sip-leg.ts). The WebSocket handshake
+// must carry Twilio's signature of the stream URL; the `start` message, the call token the webhook
+// signed. One stream's failure never touches another's.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';

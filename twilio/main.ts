@@ -1,5 +1,5 @@
 // `npm run twilio`: the Twilio gateway (docs/twilio.md): the TwiML webhook and the Media Streams
-// WebSocket on one port, bringing each Twilio call into LiveKit where the agent takes it.
+// WebSocket on one port, handing each Twilio call to livekit-sip, where the agent takes it.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { pino } from 'pino';
 import bundledUseCases from '../contracts/use-cases.json' with { type: 'json' };

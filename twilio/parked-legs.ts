@@ -1,18 +1,17 @@
-// Callers' legs the webhook joined to their call rooms before answering (./livekit-leg.ts), kept
-// by CallSid until the call's stream starts and takes its leg. A leg no stream takes within
-// PARK_MS (Twilio never connected the stream: the caller hung up while it rang) is closed, its room
-// deleted.
+// Callers' SIP calls the webhook placed to livekit-sip before answering (./sip-leg.ts), kept by
+// CallSid until the call's stream starts and takes its leg. A leg no stream takes within PARK_MS
+// (Twilio never connected the stream: the caller hung up while it rang) is hung up.
 import type { Logger } from 'pino';
-import type { LiveKitLeg } from './livekit-leg.js';
+import type { SipLeg } from './sip-leg.js';
 
 export const PARK_MS = 30_000;
 
 export class ParkedLegs {
-  private readonly legs = new Map<string, { leg: Promise<LiveKitLeg>; timer: NodeJS.Timeout }>();
+  private readonly legs = new Map<string, { leg: Promise<SipLeg>; timer: NodeJS.Timeout }>();
 
   constructor(private readonly logger: Logger) {}
 
-  park(callSid: string, leg: Promise<LiveKitLeg>): void {
+  park(callSid: string, leg: Promise<SipLeg>): void {
     leg.catch(() => {}); // its failure is the taker's (or nobody's)
     const timer = setTimeout(() => {
       if (this.legs.get(callSid)?.leg !== leg) return;
@@ -25,7 +24,7 @@ export class ParkedLegs {
   }
 
   /** The call's parked leg, once; undefined when none was parked (or it was given up). */
-  take(callSid: string): Promise<LiveKitLeg> | undefined {
+  take(callSid: string): Promise<SipLeg> | undefined {
     const parked = this.legs.get(callSid);
     if (!parked) return undefined;
     clearTimeout(parked.timer);

@@ -1,5 +1,6 @@
 // The gateway's parts from its configuration: the use cases (the calls table's, refreshed; the
-// file's until then), admission, connection items, the LiveKit leg and the failover to people.
+// file's until then), admission, connection items, the SIP leg to livekit-sip and the failover to
+// people.
 // `npm run twilio` (./main.ts) and the lab (lab/twilio/) assemble the gateway the same way.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -12,15 +13,15 @@ import { UseCaseStore } from '../store/use-case-store.js';
 import { callsOf } from './call-control.js';
 import type { GatewayConfig } from './config.js';
 import { ConnectionStore } from './connections.js';
-import { joinCallRoom } from './livekit-leg.js';
 import { ParkedLegs } from './parked-legs.js';
 import { streamRecording, type RecordingsOptions } from './recording.js';
+import { placeSipCall, trunkNumberFor, type LegCall } from './sip-leg.js';
 import { twilioClient } from './rest.js';
 import type { StreamCall, StreamSessionDeps } from './stream-session.js';
 import { dialQueueTwiml } from './twiml.js';
 import { DIAL_STATUS_PATH, signedUrl, type WebhookDeps } from './webhook.js';
 
-/** How long the webhook waits for the agent in the call's room before it answers. */
+/** How long the webhook waits for livekit-sip's answer (the agent in the room) before it answers. */
 const AGENT_WAIT_MS = 3000;
 
 export interface GatewayParts {
@@ -108,6 +109,27 @@ export async function gatewayParts(
       }
     : undefined;
 
+  /** The webhook's call, or the stream's, as the INVITE carries it. */
+  const legCall = (call: {
+    callSid: string;
+    accountSid: string;
+    callToken: string;
+    useCase?: string | undefined;
+    traceparent?: string | undefined;
+    dialed?: string | undefined;
+  }): LegCall => {
+    const catalog = useCases.current();
+    const useCase = catalog.byIdOrUndefined(call.useCase) ?? catalog.defaultUseCase;
+    return {
+      callSid: call.callSid,
+      accountSid: call.accountSid,
+      callToken: call.callToken,
+      ...(call.useCase ? { useCase: call.useCase } : {}),
+      ...(call.traceparent ? { traceparent: call.traceparent } : {}),
+      trunkNumber: trunkNumberFor(useCase, call.dialed),
+    };
+  };
+
   return {
     useCases,
     webhook: {
@@ -119,7 +141,7 @@ export async function gatewayParts(
       admission,
       callToken: config.callToken,
       prepareLeg: async (call) => {
-        const leg = joinCallRoom(config.livekit, call, AGENT_WAIT_MS);
+        const leg = placeSipCall(config.sip, legCall(call), logger, AGENT_WAIT_MS);
         parked.park(call.callSid, leg);
         await leg;
       },
@@ -132,17 +154,9 @@ export async function gatewayParts(
         // The leg the webhook joined while the call rang, else one now (its token is the same
         // call's: the stream's start verified it).
         const ready = await parked.take(call.callSid)?.catch(() => undefined);
-        const leg = ready?.usable ? ready : await joinCallRoom(config.livekit, call);
+        const leg = ready?.usable ? ready : await placeSipCall(config.sip, legCall(call), logger);
         if (ready && leg !== ready) void ready.close();
         leg.attach(events);
-        // Not awaited: the attribute goes out at once, but rtc-node may confirm it seconds later,
-        // and the caller's audio must flow meanwhile.
-        leg.answer().catch((err: unknown) => {
-          logger.warn(
-            { callSid: call.callSid, err: (err as Error).message },
-            'answer not confirmed',
-          );
-        });
         return leg;
       },
       connections,

@@ -1,20 +1,22 @@
 // One Twilio media stream, from `connected` to `stop` (docs/twilio.md): the protocol's side of the
-// gateway, apart from LiveKit (./livekit-leg.ts) so the tests can drive it with fixtures.
+// gateway, apart from the call's leg to livekit-sip (./sip-leg.ts) so the tests can drive it with
+// fixtures.
 //
 // - `start` is taken only with the call token the webhook signed for its CallSid and account (a
-//   stream parameter): anyone can open a WebSocket. Then the call's leg opens (the participant in
-//   the call room, the agent dispatched) and a connection item is written.
-// - `media`: µ-law → PCM → the caller's track. Until the leg is up, up to a second is held.
-// - the agent's audio: PCM → µ-law → `media`, paced at real time (at most LEAD_MS ahead of the
+//   stream parameter): anyone can open a WebSocket. Then the call's leg opens (the SIP call to
+//   livekit-sip, placed while the call rang) and a connection item is written.
+// - `media`: its µ-law → the leg, as it is. Until the leg is up, up to a second is held.
+// - the agent's audio: the leg's µ-law → `media`, paced at real time (at most LEAD_MS ahead of the
 //   clock, so Twilio's buffer, which `clear` empties, stays short); a `mark` after each reply, which
 //   Twilio echoes once it has played it. The agent cutting its reply (the caller barged in) → `clear`.
-// - `dtmf` → the digit on the leg (LiveKit's SIP DTMF, as livekit-sip publishes it).
-// - `stop`, or the socket closing, ends the call: the leg closes and the room is deleted.
+// - `dtmf` → the digit on the leg (an RFC 4733 event, which livekit-sip publishes as SIP DTMF).
+// - `stop`, or the socket closing, ends the call: the leg hangs up (BYE) and livekit-sip leaves
+//   the room, which ends the agent's job.
 // Whatever a message is, it is logged (its reason, never its content) and skipped when it does not
 // fit; nothing one stream sends can end another.
 import type { Logger } from 'pino';
 import { pcmRms, SILENCE_RMS } from '../agent/audio.js';
-import { decodeG711, encodeG711 } from '../agent/g711.js';
+import { decodeG711 } from '../agent/g711.js';
 import { verifyCallToken } from '../contracts/call-token.js';
 import type { StreamRecording } from './recording.js';
 import { StreamParameter, twilioTokenClaims } from '../contracts/twilio-call.js';
@@ -56,29 +58,30 @@ export interface StreamCall {
 
 /** What the leg tells the session. */
 export interface LegEvents {
-  /** A frame of the agent's audio, 8 kHz mono PCM. */
-  agentAudio(pcm: Int16Array): void;
+  /** A frame of the agent's audio, 8 kHz µ-law. */
+  agentAudio(mulaw: Uint8Array): void;
   /** The agent cut its reply: Twilio should drop what it holds. */
   clear(): void;
-  /** The leg ended on LiveKit's side (the room was deleted, the connection lost). */
+  /** The leg ended on LiveKit's side (livekit-sip hung up: the room was deleted). */
   lost(reason: string): void;
 }
 
 /** The caller's side in LiveKit. */
 export interface CallerLeg {
-  /** A frame of the caller's audio, 8 kHz mono PCM. */
-  hear(pcm: Int16Array): void;
+  /** A frame of the caller's audio, 8 kHz µ-law. */
+  hear(mulaw: Uint8Array): void;
   digit(digit: string): void;
-  /** Leaves and empties the call's room. */
+  /** Hangs up: livekit-sip leaves the call's room. */
   close(): Promise<void>;
-  readonly room: string;
+  /** The call's SIP Call-ID (livekit-sip's `sip.callIDFull`): what the item and logs name. */
+  readonly sipCallId: string;
 }
 
 export type EndReason = 'stop' | 'socket_closed' | 'leg_lost' | 'refused' | 'leg_failed';
 
 export interface StreamEnd {
   call: StreamCall | undefined;
-  room: string | undefined;
+  sipCallId: string | undefined;
   reason: EndReason;
   /** Frames taken from the caller and sent to Twilio; messages skipped; `clear`s sent. */
   framesIn: number;
@@ -103,7 +106,7 @@ export interface StreamSessionDeps {
   openLeg(call: StreamCall, events: LegEvents): Promise<CallerLeg>;
   /** The connection item (./connections.ts): written at start, updated at the end. */
   connections?: {
-    opened(call: StreamCall, room: string, atMs: number): Promise<void>;
+    opened(call: StreamCall, sipCallId: string, atMs: number): Promise<void>;
     closed(call: StreamCall, end: StreamEnd, atMs: number): Promise<void>;
   };
   /** Frees the admission lease; never rejects. */
@@ -128,18 +131,18 @@ export class StreamSession {
   readonly order = new StreamOrder();
   call: StreamCall | undefined;
   private leg: CallerLeg | undefined;
-  private held: Int16Array[] = [];
+  private held: Uint8Array[] = [];
   private ended: Promise<StreamEnd> | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
   // outbound pacing and marks
   private playhead = 0;
   /** The agent's audio waiting for its time, and the marks between (sent in order). */
-  private queue: ({ mulaw: Uint8Array; at: number } | { mark: string })[] = [];
+  private queue: ({ mulaw: Uint8Array; pcm: Int16Array; at: number } | { mark: string })[] = [];
   private timer: NodeJS.Timeout | undefined;
   private speaking = false;
   private silentMs = 0;
-  /** After a clear: the cut reply's last frames, still on their way from LiveKit, are dropped. */
+  /** After a clear: the cut reply's last frames, still on their way, are dropped. */
   private dropCut = false;
   private cutQuietMs = 0;
   private marks = 0;
@@ -235,31 +238,30 @@ export class StreamSession {
       return;
     }
     if (this.ended) return void this.leg.close().catch(() => {});
-    for (const pcm of this.held) this.leg.hear(pcm);
+    for (const mulaw of this.held) this.leg.hear(mulaw);
     this.held = [];
     this.log.info(
       {
         callSid: s.callSid,
-        room: this.leg.room,
+        sipCallId: this.leg.sipCallId,
         useCase: this.call.useCase,
         legMs: Math.round(this.now() - opening),
       },
       'stream started',
     );
-    await this.deps.connections?.opened(this.call, this.leg.room, Date.now()).catch(() => {});
+    await this.deps.connections?.opened(this.call, this.leg.sipCallId, Date.now()).catch(() => {});
   }
 
   private media(m: Extract<Inbound, { event: 'media' }>, receivedAt: number): void {
     // A bidirectional stream carries the caller only; nothing is taken once the call has ended.
     if (m.media.track !== 'inbound' || this.ended) return;
-    const pcm = decodeG711(m.audio, 'PCMU');
     this.framesIn++;
-    this.recording?.caller(pcm, receivedAt);
+    if (this.recording) this.recording.caller(decodeG711(m.audio, 'PCMU'), receivedAt);
     if (this.leg) {
-      this.leg.hear(pcm);
+      this.leg.hear(m.audio);
       this.inMs.push(this.now() - receivedAt);
     } else if (!this.ended) {
-      this.held.push(pcm);
+      this.held.push(m.audio);
       const keep = HOLD_MS / FRAME_MS;
       if (this.held.length > keep) this.held.splice(0, this.held.length - keep);
     }
@@ -267,8 +269,10 @@ export class StreamSession {
 
   // --- the agent's audio to Twilio ---
 
-  private agentAudio(pcm: Int16Array): void {
+  private agentAudio(mulaw: Uint8Array): void {
     if (!this.call || this.ended) return;
+    const at = this.now();
+    const pcm = decodeG711(mulaw, 'PCMU');
     const audible = pcmRms(pcm) >= SILENCE_RMS;
     if (this.dropCut) {
       // The cut reply's tail can hold a pause between words: only a longer quiet ends it.
@@ -276,11 +280,11 @@ export class StreamSession {
       if (this.cutQuietMs < CUT_END_QUIET_MS) return;
       this.dropCut = false;
     }
-    // Audio arrives from LiveKit at real time, but a burst (the first frames of a track, a network
+    // Audio arrives from livekit-sip at real time, but a burst (the first frames of a track, a network
     // hiccup) leaves a backlog that real-time pacing alone never drains: silence is dropped while
     // audio waits, so the backlog goes in the agent's next pause.
     const backlog = this.queue.some((item) => 'mulaw' in item);
-    if (audible || !backlog) this.queue.push({ mulaw: encodeG711(pcm, 'PCMU'), at: this.now() });
+    if (audible || !backlog) this.queue.push({ mulaw, pcm, at });
     this.pump();
     if (audible) {
       this.speaking = true;
@@ -308,7 +312,7 @@ export class StreamSession {
       }
       this.socket.send(mediaMessage(this.call.streamSid, frame.mulaw));
       // Where the caller hears it: at the playhead, Twilio playing frames back to back.
-      this.recording?.agent(decodeG711(frame.mulaw, 'PCMU'), this.playhead);
+      this.recording?.agent(frame.pcm, this.playhead);
       this.outMs.push(this.now() - frame.at);
       this.framesOut++;
       this.playhead += (frame.mulaw.length * 1000) / 8000;
@@ -368,11 +372,11 @@ export class StreamSession {
     this.held = [];
     const leg = this.leg;
     await leg?.close().catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'call room not deleted');
+      this.log.warn({ err: (err as Error).message }, 'call not hung up');
     });
     const end: StreamEnd = {
       call: this.call,
-      room: leg?.room,
+      sipCallId: leg?.sipCallId,
       reason,
       framesIn: this.framesIn,
       framesOut: this.framesOut,

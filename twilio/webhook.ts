@@ -19,12 +19,21 @@ import { twilioTokenClaims } from '../contracts/twilio-call.js';
 import type { UseCase } from '../contracts/use-cases.js';
 import type { CallAdmission } from '../lambdas/sma/admission/types.js';
 import type { UseCaseSource } from '../store/use-case-cache.js';
-import type { LegCall } from './livekit-leg.js';
 import { connectStreamTwiml, dialQueueTwiml, hangUpTwiml, sayAndHangUpTwiml } from './twiml.js';
 
 export const VOICE_PATH = '/twilio/voice';
 export const DIAL_STATUS_PATH = '/twilio/dial-status';
 export const STREAM_PATH = '/twilio/stream';
+
+/** The call as the webhook admitted it: what the caller's leg carries. */
+export interface RingingCall {
+  callSid: string;
+  accountSid: string;
+  callToken: string;
+  useCase?: string;
+  traceparent?: string;
+  dialed?: string;
+}
 
 export interface WebhookDeps {
   accountSid: string;
@@ -37,11 +46,11 @@ export interface WebhookDeps {
   admission: CallAdmission;
   callToken: { secret: string; ttlMs: number };
   /**
-   * Brings the caller into the call's room while the call rings (the agent dispatched, its
-   * session up) before the answer; the stream's start takes that leg. A failure leaves it to
-   * the gateway, at the stream's start.
+   * Places the caller's SIP call into livekit-sip while the call rings (the agent dispatched, its
+   * session up: livekit-sip answers then) before the answer; the stream's start takes that leg. A
+   * failure leaves it to the gateway, at the stream's start.
    */
-  prepareLeg?: (call: LegCall) => Promise<void>;
+  prepareLeg?: (call: RingingCall) => Promise<void>;
   /** RECORDINGS_BUCKET: the calls of use cases that record are announced (and recorded). */
   recordingsBucket?: string;
   logger: Logger;

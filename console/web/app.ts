@@ -31,6 +31,7 @@ interface Me {
 interface LiveCall {
   room: string;
   useCase?: string;
+  language?: string;
   phase?: string;
   durationMs: number;
   agentPresent: boolean;
@@ -203,6 +204,7 @@ async function refreshCalls(): Promise<void> {
       tr.dataset.room = c.room;
       for (const text of [
         c.useCase ?? '?',
+        c.language ?? '–',
         c.phase ?? '?',
         fmtDuration(c.durationMs),
         c.agentPresent ? 'yes' : 'no',

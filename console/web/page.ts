@@ -39,7 +39,7 @@ export function pageHtml(): string {
 <main>
 <section id="calls-panel" hidden>
   <h2>Live calls</h2>
-  <table><thead><tr><th>use case</th><th>phase</th><th>duration</th><th>agent</th><th title="time to first audio: the answer → the agent's first audio">TTFA</th><th title="the caller's end of speech → the agent's reply, median so far">turn</th><th></th></tr></thead>
+  <table><thead><tr><th>use case</th><th title="the language the caller switched to; – the use case's own">language</th><th>phase</th><th>duration</th><th>agent</th><th title="time to first audio: the answer → the agent's first audio">TTFA</th><th title="the caller's end of speech → the agent's reply, median so far">turn</th><th></th></tr></thead>
   <tbody id="calls"></tbody></table>
   <p class="status" id="calls-status">Loading…</p>
   <div id="call-view" hidden>

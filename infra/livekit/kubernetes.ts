@@ -1,7 +1,8 @@
 // The LiveKit side's Kubernetes objects, from the same validated configuration as the stacks and
 // the configuration files (render.ts): values for LiveKit's livekit-server Helm chart, Redis,
 // livekit-sip, the agent workers (autoscaled), the Twilio gateway, the network policies, and the
-// security group rules that admit SIP and RTP on the livekit-sip nodes from Chime only. Ports,
+// security group rules that admit SIP and RTP on the livekit-sip nodes from Chime (and the
+// Twilio gateway's pods) only. Ports,
 // ranges, capacity, table and secret names come from the configuration, defined once; secrets are
 // only references (Secrets Store CSI objects or Kubernetes Secrets), never values.
 // docs/deploy.md, docs/decisions/deploy-image.md.
@@ -26,6 +27,12 @@ export const PORTS = {
   agentHealth: 8081,
   guard: 8090,
   twilio: 8089,
+  /**
+   * The Twilio gateway's SIP and RTP sockets: each call binds two free ports, which the kernel
+   * takes from this range (the pod's net.ipv4.ip_local_port_range, Linux's default, set on the pod
+   * so the network policy's range is the one in use).
+   */
+  twilioUdp: { start: 32_768, end: 60_999 },
 } as const;
 
 /**
@@ -62,6 +69,9 @@ const meta = (c: DeployConfig, name: string, extra: Obj = {}) => ({
   labels: { app: name, 'app.kubernetes.io/part-of': 'callbridge' },
   ...extra,
 });
+
+/** livekit-sip's headless Service: its name resolves to the ready livekit-sip nodes' addresses. */
+export const LIVEKIT_SIP_SERVICE = 'livekit-sip';
 
 /** A secret of the data stack as the CSI provider finds it: its ARN when configured, else its name. */
 const secretRef = (c: DeployConfig, key: keyof DeployConfig['secrets'], name: string) =>
@@ -310,26 +320,56 @@ function sipObjects(c: DeployConfig, sipConfigYaml: string): Obj[] {
         },
       },
     },
+    {
+      // For the Twilio gateway (TWILIO_SIP_ADDRESS): headless, so its name resolves to the ready
+      // pods' addresses, which on the host network are their nodes' own, where livekit-sip also
+      // takes the call's RTP. The gateway resolves it once per call and keeps that node for the
+      // call's signalling and media; a livekit-sip that is full (not ready) drops out of it.
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(c, LIVEKIT_SIP_SERVICE),
+      spec: {
+        clusterIP: 'None',
+        selector: { app: name },
+        ports: [{ name: 'sip-udp', port: PORTS.sip, targetPort: 'sip-udp', protocol: 'UDP' }],
+      },
+    },
   ];
 }
 
 /**
  * The livekit-sip nodes' security group rules, as `aws ec2 authorize-security-group-ingress
- * --ip-permissions` takes them: SIP (and TLS with encryption) and the RTP range from Chime only.
+ * --ip-permissions` takes them: SIP (and TLS with encryption) and the RTP range from Chime, and
+ * with Twilio, SIP over UDP and the RTP range from the cluster's addresses, where the gateway's
+ * pods are (its trunk admits only the gateway's own CIDR).
  */
 export function sipSecurityGroupRules(c: DeployConfig): Obj[] {
-  const ranges = (what: string) =>
+  const chime = (what: string) =>
     chimeSources(c).map((cidr) => ({ CidrIp: cidr, Description: `Chime Voice Connector ${what}` }));
+  const gateway = (what: string) =>
+    c.twilio ? [{ CidrIp: c.kubernetes.nodeCidr, Description: `Twilio gateway pods ${what}` }] : [];
   const rule = (protocol: 'udp' | 'tcp', from: number, to: number, what: string) => ({
     IpProtocol: protocol,
     FromPort: from,
     ToPort: to,
-    IpRanges: ranges(what),
+    IpRanges: [...chime(what), ...(protocol === 'udp' ? gateway(what) : [])],
   });
   const { start, end } = c.livekit.rtpPorts;
   return [
     ...(c.voiceConnector.encryption
-      ? [rule('tcp', PORTS.sipTls, PORTS.sipTls, 'SIP over TLS')]
+      ? [
+          rule('tcp', PORTS.sipTls, PORTS.sipTls, 'SIP over TLS'),
+          ...(c.twilio
+            ? [
+                {
+                  IpProtocol: 'udp',
+                  FromPort: PORTS.sip,
+                  ToPort: PORTS.sip,
+                  IpRanges: gateway('SIP'),
+                },
+              ]
+            : []),
+        ]
       : [rule('udp', PORTS.sip, PORTS.sip, 'SIP'), rule('tcp', PORTS.sip, PORTS.sip, 'SIP')]),
     rule('udp', start, end, 'RTP'),
   ];
@@ -458,7 +498,6 @@ export const TWILIO_NAME = SERVICE_ACCOUNTS.twilio;
 export const TWILIO_AUTH_SECRET = `${TWILIO_NAME}-auth`;
 /** Its secrets from Secrets Manager, synced with the pod's own role (the workloads stack's). */
 const TWILIO_SECRETS: SecretSource[] = [
-  ...LIVEKIT_API,
   { env: 'CALL_TOKEN_SECRET', secret: 'callToken', name: 'call-token' },
   { env: 'CALLER_KEY_SECRET', secret: 'callerKey', name: 'caller-key' },
 ];
@@ -469,7 +508,7 @@ function twilioObjects(
   c: DeployConfig,
   t: NonNullable<DeployConfig['twilio']>,
   image: string,
-  livekitWs: string,
+  sipAddress: string,
   env: Record<string, string>,
 ): Obj[] {
   const name = TWILIO_NAME;
@@ -490,7 +529,15 @@ function twilioObjects(
           spec: {
             serviceAccountName: name,
             terminationGracePeriodSeconds: 3600,
-            securityContext: podSecurity(1000),
+            securityContext: {
+              ...podSecurity(1000),
+              sysctls: [
+                {
+                  name: 'net.ipv4.ip_local_port_range',
+                  value: `${PORTS.twilioUdp.start} ${PORTS.twilioUdp.end}`,
+                },
+              ],
+            },
             containers: [
               {
                 name: 'twilio',
@@ -502,9 +549,14 @@ function twilioObjects(
                     TWILIO_PUBLIC_URL: t.publicUrl,
                     TWILIO_GATEWAY_HOST: '0.0.0.0',
                     TWILIO_GATEWAY_PORT: String(PORTS.twilio),
-                    LIVEKIT_URL: livekitWs,
+                    TWILIO_SIP_ADDRESS: sipAddress,
                     ...env,
                   }),
+                  // The address livekit-sip sees, sends RTP to and its Twilio trunk admits.
+                  {
+                    name: 'TWILIO_SIP_LOCAL_ADDRESS',
+                    valueFrom: { fieldRef: { fieldPath: 'status.podIP' } },
+                  },
                   ...secretEnv(TWILIO_AUTH_SECRET, ['TWILIO_AUTH_TOKEN']),
                   ...secretEnv(
                     name,
@@ -572,7 +624,28 @@ function networkPolicies(
     policy('agent-health', SERVICE_ACCOUNTS.agent, PORTS.agentHealth, [nodes]),
     // Twilio publishes no source ranges; every request is checked against Twilio's signature.
     ...(c.twilio
-      ? [policy('twilio-ingress', TWILIO_NAME, PORTS.twilio, [{ ipBlock: { cidr: '0.0.0.0/0' } }])]
+      ? [
+          policy('twilio-ingress', TWILIO_NAME, PORTS.twilio, [{ ipBlock: { cidr: '0.0.0.0/0' } }]),
+          // livekit-sip (host network: from its node) to the gateway's calls: its SIP responses
+          // and requests, and its RTP, to the ports the gateway's sockets bound.
+          {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'NetworkPolicy',
+            metadata: meta(c, 'twilio-from-livekit-sip'),
+            spec: {
+              podSelector: { matchLabels: { app: TWILIO_NAME } },
+              policyTypes: ['Ingress'],
+              ingress: [
+                {
+                  from: [nodes],
+                  ports: [
+                    { protocol: 'UDP', port: PORTS.twilioUdp.start, endPort: PORTS.twilioUdp.end },
+                  ],
+                },
+              ],
+            },
+          },
+        ]
       : []),
   ];
 }
@@ -582,7 +655,8 @@ function networkPolicies(
 export interface KubernetesInputs {
   serverConfig: Obj;
   sipConfigYaml: string;
-  livekitWs: string;
+  /** livekit-sip's address for the Twilio gateway, host:port. */
+  livekitSip: string;
   agentEnv: Record<string, string>;
   /** The Twilio gateway's plain variables beyond its own listening and Twilio settings. */
   twilioEnv: Record<string, string>;
@@ -612,7 +686,7 @@ export function renderKubernetes(c: DeployConfig, i: KubernetesInputs): Record<s
   if (c.twilio && c.guard.image) {
     files['twilio.yaml'] =
       header('Twilio gateway objects') +
-      yamlDocs(twilioObjects(c, c.twilio, c.guard.image, i.livekitWs, i.twilioEnv));
+      yamlDocs(twilioObjects(c, c.twilio, c.guard.image, i.livekitSip, i.twilioEnv));
   }
   return files;
 }

@@ -8,13 +8,21 @@ import type { DeployConfig } from '../config.js';
 import { recordingsBucketName } from '../stacks/data.js';
 import { SERVICE_ACCOUNTS } from '../stacks/workloads.js';
 import { guardManifest } from './guard-manifest.js';
-import { AGENT_IDLE_PROCESSES, chimeSources, renderKubernetes } from './kubernetes.js';
+import {
+  AGENT_IDLE_PROCESSES,
+  LIVEKIT_SIP_SERVICE,
+  PORTS,
+  chimeSources,
+  renderKubernetes,
+} from './kubernetes.js';
 
 /** In-cluster addresses (the Services of the manifests the team runs). */
 export function clusterAddresses(c: DeployConfig) {
   const ns = c.guard.namespace;
   return {
     livekitWs: `ws://livekit-server.${ns}.svc.cluster.local:7880`,
+    /** livekit-sip's headless Service, for the Twilio gateway's SIP calls. */
+    livekitSip: `${LIVEKIT_SIP_SERVICE}.${ns}.svc.cluster.local:${PORTS.sip}`,
     guardWebhook: `http://${SERVICE_ACCOUNTS.guard}.${ns}.svc.cluster.local:8090/livekit/webhook`,
     guardPresence: `ws://${SERVICE_ACCOUNTS.guard}.${ns}.svc.cluster.local:8090/workers/presence`,
   };
@@ -130,7 +138,7 @@ export function renderLivekitFiles(c: DeployConfig, callsTable: string): Livekit
   const kubernetes = renderKubernetes(c, {
     serverConfig: serverConfigObject(c),
     sipConfigYaml: sipConfig(c),
-    livekitWs: a.livekitWs,
+    livekitSip: a.livekitSip,
     agentEnv: agentEnv(c, callsTable),
     twilioEnv: twilioEnv(c, callsTable),
   });

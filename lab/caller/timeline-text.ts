@@ -15,6 +15,7 @@ export function describeUpdate(update: ReceivedCallUpdate | undefined): string {
   if (!update) return '(arguments the handler cannot read)';
   if (update.action === 'hangup') return `action=hangup reason=${update.reason}`;
   if (update.action === 'voicemail') return `action=voicemail reason=${update.reason}`;
+  if (update.action === 'language') return `action=language language=${update.language ?? '?'}`;
   const queue = update.queue ? ` queue=${update.queue}` : '';
   // The summary is the person's (lab/connect/contact-flows.ts notes it where Connect reads it).
   const context = update.summary
@@ -45,7 +46,11 @@ function describeAction(a: TimelineStep['actions'][number]): string {
     return `CallAndBridge ${ep?.BridgeEndpointType ?? '?'} ${ep?.Uri ?? ''}`.trim();
   }
   if (a.Type === 'Hangup') return `Hangup ${String(p['ParticipantTag'] ?? p['CallId'])}`;
-  if (a.Type === 'Speak') return `Speak "${String(p['Text'])}"`;
+  if (a.Type === 'Speak') {
+    // Polly's language and voice: what Chime says follows a caller's language switch.
+    const voice = `${String(p['LanguageCode'] ?? '?')}, ${String(p['VoiceId'] ?? '?')}`;
+    return `Speak "${String(p['Text'])}" (${voice})`;
+  }
   return a.Type;
 }
 

@@ -17,12 +17,12 @@
 import { randomBytes } from 'node:crypto';
 import { SILENCE_RMS } from '../../agent/audio.js';
 import type { G711 } from './g711.js';
-import { buildSdpOffer, parseSdpAnswer, type SdpAnswer } from './rtp-sdp.js';
+import { buildSdpOffer, parseSdpAnswer, type SdpAnswer } from '../../sip/ua/rtp-sdp.js';
 import { RtpStream } from './rtp-stream.js';
 import { withTimeout } from './sip-leg.js';
-import { SipCallError, SipUac, type Ended } from './sip-uac.js';
+import { SipCallError, SipUac, type Ended } from '../../sip/ua/sip-uac.js';
 
-export { SipCallError } from './sip-uac.js';
+export { SipCallError } from '../../sip/ua/sip-uac.js';
 export type { HeardFrame } from './rtp-stream.js';
 
 export interface RtpCallOptions {

@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { pcmRms, resamplePcm } from '../../agent/audio.js';
-import { deferred } from './deferred.js';
+import { deferred } from '../../sip/ua/deferred.js';
 import { RTP_RATE, decodeG711, encodeG711 } from './g711.js';
-import { DtmfQueue } from './rtp-dtmf.js';
-import { buildRtpPacket, parseRtpPacket, type SdpAnswer } from './rtp-sdp.js';
-import { bindUdp, closeUdp } from './udp.js';
+import { DtmfQueue } from '../../sip/ua/rtp-dtmf.js';
+import { buildRtpPacket, parseRtpPacket, type SdpAnswer } from '../../sip/ua/rtp-sdp.js';
+import { bindUdp, closeUdp } from '../../sip/ua/udp.js';
 
 // 20 ms packets of 8 kHz G.711.
 export const FRAME_MS = 20;

@@ -1,6 +1,7 @@
-// The lab's SIP definitions: the product's local profile (sip/livekit/definitions.ts) and
-// the lab's own outbound trunk, through which the lab's SipLeg (../phone/sip-leg.ts) places calls
-// into the same livekit-sip as a second call leg. Production defines no outbound trunk.
+// The lab's SIP definitions: the product's local profile (sip/livekit/definitions.ts) with the
+// Twilio gateway's trunk (the lab's gateway is on loopback), and the lab's own outbound trunk,
+// through which the lab's SipLeg (../phone/sip-leg.ts) places calls into the same livekit-sip as a
+// second call leg. Production defines no outbound trunk.
 import type { UseCaseCatalog } from '../../contracts/use-cases.js';
 import {
   type OutboundTrunkDef,
@@ -9,6 +10,8 @@ import {
 } from '../../sip/livekit/definitions.js';
 
 export const LAB_OUTBOUND_TRUNK = 'callbridge-lab-pstn';
+/** Where the lab's Twilio gateway places its calls from (lab/twilio/lab-twilio.ts). */
+export const LAB_TWILIO_GATEWAY = '127.0.0.1/32';
 
 /** The lab's outbound trunk to livekit-sip at `sipAddress` (host:port). */
 export function labOutboundTrunk(sipAddress: string): OutboundTrunkDef {
@@ -36,6 +39,7 @@ export function labSipDefinitions(opts: {
     profile: 'local',
     useCases: opts.useCases,
     agentName: opts.agentName,
+    twilioGatewayAddresses: [LAB_TWILIO_GATEWAY],
   });
   return withLabOutboundTrunk(local, opts.sipAddress);
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import * as z from 'zod';
 import { freePort, httpOk, redisPing, sipOptionsOk, udpFree } from './net.js';
-import { LocalStackError, type ServerSpec, Supervisor } from './supervisor.js';
+import { LocalStackError, type RestartOptions, type ServerSpec, Supervisor } from './supervisor.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TOOLS_BIN = join(ROOT, '.tools', 'bin');
@@ -52,9 +52,16 @@ export interface LocalStack {
   readonly failed: Promise<never>;
   /**
    * Stops one server (SIGTERM, or `signal`), leaves it down `downMs`, and starts it again on the
-   * same ports; resolves once it is healthy (the fault benchmark).
+   * same ports; resolves once it is healthy, with how long it took to exit (the fault benchmark).
    */
-  restart(name: StackServer, opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+  restart(name: StackServer, opts?: RestartOptions): Promise<{ exitedAfterMs: number }>;
+  /**
+   * Starts a second livekit-server node (`livekit-server-2`) on the stack's Redis, when there is
+   * none yet; resolves with its URL once it is healthy (a planned restart of the first node).
+   */
+  addNode(): Promise<string>;
+  /** Stops the second node (SIGTERM: it drains what it holds) and forgets it. */
+  removeNode(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -153,6 +160,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     throw e;
   }
   const { url, apiKey, apiSecret } = stackAccess(ports);
+  const nodeUrls = second ? [url, second.url] : [url];
   return {
     url,
     httpUrl: `http://127.0.0.1:${ports.http}`,
@@ -162,12 +170,24 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     sipAddress: `127.0.0.1:${ports.sip}`,
     logDir,
     env: { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
-    nodeUrls: second ? [url, second.url] : [url],
+    nodeUrls,
     get pids() {
       return supervisor.pids;
     },
     failed: supervisor.failed,
     restart: (name, o) => supervisor.restart(name, o),
+    addNode: async () => {
+      if (nodeUrls[1]) return nodeUrls[1];
+      const node = await secondNode(ports, opts.webhookUrls);
+      await supervisor.launch(node.spec);
+      nodeUrls.push(node.url);
+      return node.url;
+    },
+    removeNode: async () => {
+      if (!nodeUrls[1]) return;
+      await supervisor.remove('livekit-server-2');
+      nodeUrls.splice(1);
+    },
     stop: () => supervisor.stop(),
   };
 }

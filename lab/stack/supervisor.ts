@@ -11,6 +11,15 @@ export class LocalStackError extends Error {
   override name = 'LocalStackError';
 }
 
+export interface RestartOptions {
+  /** SIGTERM (default: livekit-server drains its participants first), or SIGKILL for a crash. */
+  signal?: NodeJS.Signals;
+  /** Down this long before it is started again (default 0: at once, as a supervisor does). */
+  downMs?: number;
+  /** Killed (SIGKILL) when it has not exited this long after the signal (default 5 s). */
+  killAfterMs?: number;
+}
+
 export interface ServerSpec {
   name: string;
   cmd: string;
@@ -66,17 +75,39 @@ export class Supervisor {
   /**
    * Stops one server (SIGTERM, or SIGKILL for a crash), leaves it down `downMs`, and starts it
    * again as it was first started, resolving once it is healthy: a fault for the fault benchmark.
-   * Its log goes on in the same file.
+   * A server that has not exited `killAfterMs` (5 s) after the signal is killed: a drain is given
+   * longer. Its log goes on in the same file. Resolves with how long it took to exit.
    */
-  async restart(name: string, opts: { signal?: NodeJS.Signals; downMs?: number } = {}) {
-    const index = this.managed.findIndex((m) => m.name === name);
-    const m = this.managed[index];
-    if (!m) throw new LocalStackError(`no server named ${name}`);
+  async restart(name: string, opts: RestartOptions = {}): Promise<{ exitedAfterMs: number }> {
+    const m = this.find(name);
     m.stopping = true;
-    await stopChild(m.child, opts.signal ?? 'SIGTERM');
+    const signalled = performance.now();
+    await stopChild(m.child, opts.signal ?? 'SIGTERM', opts.killAfterMs);
+    const exitedAfterMs = performance.now() - signalled;
     if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+    const index = this.managed.indexOf(m);
     this.managed.splice(index, 1);
     await this.start(m.spec, index, 'a');
+    return { exitedAfterMs };
+  }
+
+  /** Stops one server for good (SIGTERM, SIGKILL after 5 s) and forgets it. */
+  async remove(name: string): Promise<void> {
+    const m = this.find(name);
+    m.stopping = true;
+    await stopChild(m.child, 'SIGTERM');
+    this.managed.splice(this.managed.indexOf(m), 1);
+    this.writePids();
+  }
+
+  private find(name: string): Managed {
+    const m = this.managed.find((x) => x.name === name);
+    if (!m) throw new LocalStackError(`no server named ${name}`);
+    return m;
+  }
+
+  private writePids(): void {
+    writeFileSync(this.pidFile, this.managed.map((x) => `${x.child.pid} ${x.name}`).join('\n'));
   }
 
   private async start(spec: ServerSpec, index: number, logMode: 'w' | 'a'): Promise<void> {
@@ -91,7 +122,7 @@ export class Supervisor {
     closeSync(fd);
     const m: Managed = { name: spec.name, spec, child, logFile, stopping: false, exited: null };
     this.managed.splice(index, 0, m);
-    writeFileSync(this.pidFile, this.managed.map((x) => `${x.child.pid} ${x.name}`).join('\n'));
+    this.writePids();
     child.on('error', (e) => (m.exited = `could not start (${e.message})`));
     child.on('exit', (code, signal) => {
       m.exited = `exited with ${signal ?? `code ${code}`}`;
@@ -130,12 +161,16 @@ export class Supervisor {
   }
 }
 
-/** Signals a child and resolves once it has exited; SIGKILL after 5 s. */
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+/** Signals a child and resolves once it has exited; SIGKILL after `killAfterMs`. */
+async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  killAfterMs = 5000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   await exited;
   clearTimeout(timer);
 }

@@ -1,8 +1,9 @@
 // The Twilio way in, in the lab (docs/twilio.md): the Twilio stand-in (REST API and the calls it
 // places) and the product's gateway (twilio/: webhook and Media Streams) assembled from the same
 // validated configuration as `npm run twilio`, against the lab's LiveKit, agent worker and calls
-// table. The gateway runs in the lab's process, as the SMA handler does, or (`process: 'child'`,
-// for the Twilio benchmark, which reads its CPU) as `npm run twilio` in a process of its own.
+// table; the gateway's calls go to the lab's livekit-sip. The gateway runs in the lab's process, as
+// the SMA handler does, or (`process: 'child'`, for the Twilio benchmark, which reads its CPU) as
+// `npm run twilio` in a process of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -18,7 +19,6 @@ import {
   DEVELOPMENT_CALL_TOKEN_SECRET,
   DEVELOPMENT_CALLER_KEY_SECRET,
 } from '../chime/local-sma-env.js';
-import { AGENT_NAME } from '../stack/livekit-lab.js';
 import { LocalStackError, ROOT, logTail } from '../stack/local-stack.js';
 import { freePort } from '../stack/net.js';
 import { startTwilioStandIn, type TwilioStandIn } from './twilio-stand-in.js';
@@ -34,9 +34,10 @@ export interface LabTwilio {
   voiceUrl: string;
   /** What the agent worker needs to control Twilio calls. */
   workerEnv: Record<string, string>;
-  /** Starts the gateway on the lab's LiveKit and calls table. */
+  /** Starts the gateway on the lab's livekit-sip and calls table. */
   startGateway(o: {
-    livekit: { url: string; apiKey: string; apiSecret: string };
+    /** The lab's LiveKit stack: its livekit-sip takes the gateway's calls. */
+    livekit: { sipAddress: string };
     table: string;
     logFile?: string;
     /** 'child': `twilio/main.ts` in a process of its own, logging to `logFile` (default: here). */
@@ -70,10 +71,9 @@ export async function prepareLabTwilio(): Promise<LabTwilio> {
         ...rest,
         TWILIO_GATEWAY_HOST: '127.0.0.1',
         TWILIO_GATEWAY_PORT: String(port),
-        LIVEKIT_URL: o.livekit.url,
-        LIVEKIT_API_KEY: o.livekit.apiKey,
-        LIVEKIT_API_SECRET: o.livekit.apiSecret,
-        AGENT_NAME,
+        // The local profile's Twilio trunk admits 127.0.0.1 (sip/livekit/definitions.ts).
+        TWILIO_SIP_ADDRESS: o.livekit.sipAddress,
+        TWILIO_SIP_LOCAL_ADDRESS: '127.0.0.1',
         CALL_TOKEN_SECRET: DEVELOPMENT_CALL_TOKEN_SECRET,
         CALLS_TABLE: o.table,
         CALLER_KEY_SECRET: DEVELOPMENT_CALLER_KEY_SECRET,

@@ -1,9 +1,11 @@
 // The call's control state, carried by Chime in TransactionAttributes from one invocation to the
 // next (docs/architecture.md: DynamoDB may be down, so the next decision must not need it).
-// Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge stays under it
-// (eleven keys in all, never all set at once: `lease` is dropped when the call leaves the agent,
-// before the transfer's keys are set, and `end` is set only once the call is ending).
+// Few, short keys: an older Chime error text caps the map at 10 pairs, so callbridge keeps to few
+// (never all set at once: `lease` is dropped when the call leaves the agent, before the
+// transfer's keys are set, `line` once a fallback or an apology takes over, `end` is set only once
+// the call is ending, and `lang` only on a call whose caller switched language).
 import * as z from 'zod';
+import { CallStateLanguage } from '../../contracts/call-state.js';
 import { transferReasonOf } from '../../contracts/reasons.js';
 import { MAX_ATTRIBUTE_PAIRS, MAX_ATTRIBUTES_BYTES, attributesBytes } from './actions.js';
 
@@ -85,6 +87,12 @@ const fields = {
     .string()
     .regex(/^\d{1,16}$/)
     .transform(Number),
+  /**
+   * The language the caller switched the call to (a tag of the use case's `languages`, checked
+   * when the agent's update brought it): what Chime says itself from then on is in it. Unset: the
+   * use case's own language.
+   */
+  lang: CallStateLanguage,
 } as const;
 
 type Fields = typeof fields;

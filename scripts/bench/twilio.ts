@@ -6,8 +6,9 @@
 //     (loaded and waiting) to its exit: its parent's reaped-children CPU grows by the process's
 //     whole life, less what it had spent loading before the call;
 //   - the ratio gateway / agent job (target ≤ 10%);
+//   - livekit-sip's CPU over the call (the gateway's calls are SIP calls to it), not in the ratio;
 //   - the gateway's own time per frame each way, from its `stream ended` log line (caller → its
-//     LiveKit track: decode and hand-over; agent → Twilio: from the agent's frame arriving to its
+//     RTP packet to livekit-sip: base64 and hand-over; agent → Twilio: from the agent's frame arriving to its
 //     `media` message sent, pacing included) (target ≤ 40 ms p95);
 //   - TTFA at the caller's ear (p50, p95).
 // Before the calls, one untimed call warms the gateway up (its code loaded and compiled) and its
@@ -59,6 +60,8 @@ interface CallFigures {
   ok: boolean;
   wallMs: number;
   gatewayCpuMs: number;
+  /** livekit-sip's over the call (its Twilio call: SIP, RTP, the room's WebRTC), not in the ratio. */
+  sipCpuMs: number;
   agentJobCpuMs: number | null;
   /** gateway / agent job. */
   ratio: number | null;
@@ -111,13 +114,19 @@ try {
     if (!cpu) throw new Error('the gateway process is gone');
     return cpu.cpuMs;
   };
+  const sipPid = lab.livekit.stack.pids['livekit-sip'];
+  const sipCpu = () => (sipPid === undefined ? 0 : (readProcCpu(sipPid)?.cpuMs ?? 0));
 
   const one = async (): Promise<CallFigures> => {
     await worker.waitPrewarmed(1);
     await sleep(1000); // the new spare's warm-up settles
     const before = jobProcesses();
     const parentBefore = readProcCpu(worker.pid)!.childrenMs;
+    const served = () =>
+      logRecords(readFileSync(worker.logFile, 'utf8'), 'job process serving room');
+    const servedBefore = served().length;
     const g0 = gatewayCpu();
+    const s0 = sipCpu();
     const t0 = performance.now();
     const report = await runCalls(lab, {
       scenario,
@@ -127,15 +136,12 @@ try {
       via: 'twilio',
     });
     const r: CallResult = report.results[0]!;
-    // The call's job process: its room from the gateway's log, its pid from the worker's.
-    const gatewayLog = readFileSync(gatewayLogFile, 'utf8');
-    const room = logRecords(gatewayLog, 'stream started').find((l) => l['callSid'] === r.tx)?.[
-      'room'
-    ];
-    const jobPid = logRecords(readFileSync(worker.logFile, 'utf8'), 'job process serving room')
-      .filter((l) => l['room'] === room)
+    // The call's job process: the one the worker gave a room since the call began (one call at a
+    // time; livekit-sip names the room).
+    const jobPid = served()
+      .slice(servedBefore)
       .map((l) => Number(l['pid']))
-      .at(-1);
+      .at(0);
     const until = Date.now() + 15_000;
     while (jobPid !== undefined && readProcCpu(jobPid) !== null && Date.now() < until) {
       await sleep(100);
@@ -143,6 +149,7 @@ try {
     await sleep(500); // the gateway's end of the call: the room deleted, the items written
     const wallMs = performance.now() - t0;
     const gatewayCpuMs = gatewayCpu() - g0;
+    const sipCpuMs = sipCpu() - s0;
     const after = jobProcesses();
     const parentAfter = readProcCpu(worker.pid)!.childrenMs;
     const exited = [...before.jobs.keys()].filter((pid) => !after.jobs.has(pid));
@@ -165,6 +172,7 @@ try {
       ok: r.ok,
       wallMs,
       gatewayCpuMs,
+      sipCpuMs,
       agentJobCpuMs,
       ratio: agentJobCpuMs ? gatewayCpuMs / agentJobCpuMs : null,
       agentOtherCpuMs: after.otherMs - before.otherMs,
@@ -185,8 +193,8 @@ try {
   const idleMsPerMin = ((gatewayCpu() - idle0) / 10_000) * 60_000;
   say(`  the gateway idle: ${Math.round(idleMsPerMin)} ms CPU a minute`);
 
-  // The gateway's threads over the measured calls, by name: JavaScript's (the main thread) and
-  // rtc-node's (WebRTC's audio device, capture and encoder threads, its network and tokio runtime).
+  // The gateway's threads over the measured calls, by name: JavaScript's (the main thread), libuv's
+  // and V8's helpers.
   const threadsBefore = readThreads(`/proc/${gatewayPid}/task`);
   const rows: CallFigures[] = [];
   say('');
@@ -217,6 +225,7 @@ try {
   const agent = s(rows.map((r) => r.agentJobCpuMs));
   const ratio = s(rows.map((r) => r.ratio));
   const other = s(rows.map((r) => r.agentOtherCpuMs));
+  const sip = s(rows.map((r) => r.sipCpuMs));
   const inP95 = s(rows.map((r) => r.inMs?.p95 ?? null));
   const outP95 = s(rows.map((r) => r.outMs?.p95 ?? null));
   const outP50 = s(rows.map((r) => r.outMs?.p50 ?? null));
@@ -241,6 +250,9 @@ try {
       `all calls together ${pct(totalRatio)}`,
   );
   say(`    agent's other processes   median ${ms(other.median)} per call (not in the ratio)`);
+  say(
+    `    livekit-sip CPU per call  median ${ms(sip.median)}, p95 ${ms(sip.p95)} (not in the ratio)`,
+  );
   say(
     `    gateway's own time per frame: caller → LiveKit p50 ${inP50.median} ms, p95 ${inP95.median} ms ` +
       `(worst call's p95 ${inP95.max} ms); agent → Twilio p50 ${outP50.median} ms, p95 ${outP95.median} ms ` +
@@ -275,6 +287,7 @@ try {
           ratio,
           ratioAllCalls: totalRatio,
           agentOtherCpuMs: other,
+          sipCpuMs: sip,
           inMsP50: inP50,
           inMsP95: inP95,
           outMsP50: outP50,

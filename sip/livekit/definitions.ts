@@ -1,12 +1,14 @@
 // What LiveKit SIP must hold for calls to reach the agent, declared in one place: the inbound
-// trunks (one per use case: the number the Voice Connector dials, who may send it calls, the
-// header contract mapped to attributes, and the longest call livekit-sip lets it carry) and the
-// dispatch rule (a room per call, the agent dispatched by name through the room configuration,
-// the caller's number kept out of the SIP participant). The product defines no outbound trunk; a
-// caller of `sipDefinitions` may add its own before provisioning. `planProvision`
+// trunks (one per use case: the number the Voice Connector dials, who may send it calls, the header
+// contract mapped to attributes, and the longest call livekit-sip lets it carry; and one for the
+// Twilio gateway's calls: the Twilio numbers, the gateway's address, the Twilio header contract)
+// and the dispatch rules (a room per call, the agent dispatched by name through the room
+// configuration, the caller's number kept out of the SIP participant). The product defines no
+// outbound trunk; a caller of `sipDefinitions` may add its own before provisioning. `planProvision`
 // (./provision-plan.ts) decides what a LiveKit server needs to match them.
-import { CallAttribute, SipHeader, headersToAttributes } from '../../contracts/headers.js';
+import { headersToAttributes } from '../../contracts/headers.js';
 import { isE164 } from '../../contracts/ids.js';
+import { twilioHeadersToAttributes } from '../../contracts/twilio-call.js';
 import type { UseCaseCatalog } from '../../contracts/use-cases.js';
 import chimeRanges from './chime-voice-connector-ranges.json' with { type: 'json' };
 
@@ -17,8 +19,17 @@ export type Profile = 'local' | 'production';
 
 export interface InboundTrunkDef {
   name: string;
+  /**
+   * Who places its calls: the SMA (through the Voice Connector), or the Twilio gateway (twilio/):
+   * which header contract it maps.
+   */
+  provider: 'sma' | 'twilio';
+  /** The use case of an SMA trunk; the Twilio trunk serves every use case (`*`). */
   useCase: string;
-  /** Numbers the INVITE's To user must match (the CallAndBridge `Uri` of the use case). */
+  /**
+   * Numbers the INVITE's To user must match: the CallAndBridge `Uri` of the use case; for the
+   * Twilio trunk, every use case's `dialedNumbers` (the numbers Twilio calls reach).
+   */
   numbers: string[];
   /** Source IPs or CIDRs allowed to send INVITEs. Never empty: empty means anyone. */
   allowedAddresses: string[];
@@ -71,7 +82,15 @@ export interface DefinitionOptions {
   regions?: string[];
   /** production: extra allowed source addresses (an SBC, a second carrier). */
   extraAllowedAddresses?: string[];
+  /**
+   * The Twilio gateway's addresses (TWILIO_SIP_LOCAL_ADDRESS of each gateway; the lab's is
+   * 127.0.0.1/32): the Twilio trunk and its dispatch rule are defined with them. Unset: neither.
+   */
+  twilioGatewayAddresses?: string[];
 }
+
+export const TWILIO_TRUNK = 'callbridge-in-twilio';
+export const TWILIO_DISPATCH_RULE = 'callbridge-twilio';
 
 /** Chime Voice Connector signalling ranges for a region (see the JSON file for sources). */
 export function chimeSignallingRanges(region: string): string[] {
@@ -108,25 +127,50 @@ export function sipDefinitions(opts: DefinitionOptions): SipDefinitions {
   }
   const inboundTrunks = opts.useCases.all.map((uc): InboundTrunkDef => ({
     name: `callbridge-in-${uc.id}`,
+    provider: 'sma',
     useCase: uc.id,
     numbers: [uc.livekitNumber],
     allowedAddresses: [...new Set(allowed)],
     headersToAttributes: { ...headersToAttributes },
     maxCallDurationS: uc.limits.maxCallSeconds + MAX_CALL_DURATION_MARGIN_S,
   }));
+  const dispatchRules: DispatchRuleDef[] = [
+    {
+      name: 'callbridge-agent',
+      inboundTrunks: inboundTrunks.map((t) => t.name),
+      roomPrefix: ROOM_PREFIX,
+      agentName: opts.agentName,
+      hidePhoneNumber: true,
+    },
+  ];
+  const gateway = opts.twilioGatewayAddresses ?? [];
+  if (gateway.length > 0) {
+    inboundTrunks.push(twilioTrunk(opts.useCases, [...new Set(gateway)]));
+    // Its calls are dispatched as the SMA's are: a room per call, the agent by name.
+    dispatchRules.push({
+      ...dispatchRules[0]!,
+      name: TWILIO_DISPATCH_RULE,
+      inboundTrunks: [TWILIO_TRUNK],
+    });
+  }
+  return { profile: opts.profile, inboundTrunks, outboundTrunks: [], dispatchRules };
+}
+
+/**
+ * The Twilio gateway's trunk: the numbers Twilio calls reach (every use case's `dialedNumbers`:
+ * the webhook resolves the use case from them), its calls from the gateway only, the Twilio header
+ * contract, and the longest call any use case allows.
+ */
+function twilioTrunk(useCases: UseCaseCatalog, allowedAddresses: string[]): InboundTrunkDef {
   return {
-    profile: opts.profile,
-    inboundTrunks,
-    outboundTrunks: [],
-    dispatchRules: [
-      {
-        name: 'callbridge-agent',
-        inboundTrunks: inboundTrunks.map((t) => t.name),
-        roomPrefix: ROOM_PREFIX,
-        agentName: opts.agentName,
-        hidePhoneNumber: true,
-      },
-    ],
+    name: TWILIO_TRUNK,
+    provider: 'twilio',
+    useCase: '*',
+    numbers: [...new Set(useCases.all.flatMap((uc) => uc.dialedNumbers))],
+    allowedAddresses,
+    headersToAttributes: { ...twilioHeadersToAttributes },
+    maxCallDurationS:
+      Math.max(...useCases.all.map((uc) => uc.limits.maxCallSeconds)) + MAX_CALL_DURATION_MARGIN_S,
   };
 }
 
@@ -166,7 +210,7 @@ export function definitionProblems(defs: SipDefinitions): string[] {
     problems.push(
       ...inboundNumberProblems(where, t, numberOwner),
       ...addressProblems(where, t.allowedAddresses, defs.profile),
-      ...headerProblems(where, t.headersToAttributes),
+      ...headerProblems(where, t.headersToAttributes, t.provider),
       ...durationProblems(where, t.maxCallDurationS),
     );
   }
@@ -223,12 +267,19 @@ function addressProblems(where: string, addresses: string[], profile: Profile): 
   return problems;
 }
 
-/** Every contract header mapped to its attribute, and only X- headers (Chime sends no others). */
-function headerProblems(where: string, mapping: Record<string, string>): string[] {
+/**
+ * Every contract header mapped to its attribute (the SMA's, or the Twilio gateway's), and only X-
+ * headers (Chime sends no others).
+ */
+function headerProblems(
+  where: string,
+  mapping: Record<string, string>,
+  provider: InboundTrunkDef['provider'],
+): string[] {
   const problems: string[] = [];
-  for (const [key, header] of Object.entries(SipHeader)) {
+  const contract = provider === 'twilio' ? twilioHeadersToAttributes : headersToAttributes;
+  for (const [header, want] of Object.entries(contract)) {
     const attr = mapping[header];
-    const want = CallAttribute[key as keyof typeof CallAttribute];
     if (attr === undefined) {
       problems.push(`${where}: contract header ${header} has no mapping (want ${want})`);
     } else if (attr !== want) {

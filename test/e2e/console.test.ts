@@ -271,7 +271,7 @@ it('a supervisor listens in to a lab call, hears the caller, sees its transcript
     page,
     `(() => {
       const cells = [...document.querySelectorAll('#calls tr[data-room="${room}"] td')];
-      return /^\\d+ ms$/.test(cells[4]?.textContent) && /^\\d+ ms \\(last \\d+ ms, \\d+ turns?\\)$/.test(cells[5]?.textContent);
+      return /^\\d+ ms$/.test(cells[5]?.textContent) && /^\\d+ ms \\(last \\d+ ms, \\d+ turns?\\)$/.test(cells[6]?.textContent);
     })()`,
     20_000,
   );

@@ -1,6 +1,7 @@
 // Building blocks shared by the event families: the three ways a call can move on (to a person, to
 // an apology, to its end), and how a transfer is counted and reported.
 import { recordingSeconds } from '../../../contracts/recordings.js';
+import { chimeLineIn, type ChimeLine, type UseCase } from '../../../contracts/use-cases.js';
 import { bridgeToNumber, hangupLeg, speakTo, type Action } from '../actions.js';
 import type { CallState, Phase } from '../call-state.js';
 import { primaryNumberOf, queueOf } from './facts.js';
@@ -18,6 +19,21 @@ import type {
   TransferOutcome,
   TransferReport,
 } from './types.js';
+
+/**
+ * Chime says one of its own lines to `callId`: in the language the caller switched the call to
+ * (`lang`) where the use case has that line and a Polly voice for it, else in its own language and
+ * voice (contracts/use-cases.ts, chimeLineIn). A call that never switched hears the use case's.
+ */
+export function chimeSays(
+  callId: string,
+  st: CallState,
+  useCase: UseCase,
+  line: ChimeLine,
+): Action {
+  const s = chimeLineIn(useCase, st.lang, line);
+  return speakTo(callId, s.text, s.language, s.voice);
+}
 
 /** Phases that count as an active call (voice.calls.active went up when the call entered them). */
 export function isActive(phase: Phase | undefined): boolean {
@@ -152,7 +168,7 @@ export function apologize(
   const { useCase, legA } = f;
   const actions: Action[] = [];
   if (legA) {
-    actions.push(speakTo(legA, useCase.messages.apology, useCase.language, useCase.voice.chime));
+    actions.push(chimeSays(legA, st, useCase, 'apology'));
     actions.push(hangupLeg(legA));
   }
   const transferring = st.queue !== undefined;

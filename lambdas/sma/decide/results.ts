@@ -1,10 +1,17 @@
 // Outcomes of the actions we returned: ACTION_SUCCESSFUL, ACTION_FAILED, ACTION_INTERRUPTED and
 // INVALID_LAMBDA_RESPONSE. ActionData carries the last (or the failed) action with its parameters.
 import type { FailoverReason } from '../../../contracts/reasons.js';
-import { hangupLeg, speakTo } from '../actions.js';
+import { hangupLeg } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { apologize, bridgeToQueue, finish, transferCompleted, transferHop } from './common.js';
+import {
+  apologize,
+  bridgeToQueue,
+  chimeSays,
+  finish,
+  transferCompleted,
+  transferHop,
+} from './common.js';
 import { onAnnouncementFailed, onRecordingResult } from './recording.js';
 import { offerVoicemail, onVoicemailResult, takeMessage } from './voicemail.js';
 import { primaryNumberOf, queueOf } from './facts.js';
@@ -56,7 +63,7 @@ export function failOverToPerson(
     reason,
     requestedAt: ctx.nowMs,
   };
-  const notice = speakTo(legA, useCase.messages.connecting, useCase.language, useCase.voice.chime);
+  const notice = chimeSays(legA, st, useCase, 'connecting');
   const d = bridgeToQueue(next, f, ctx, 'primary', [notice]);
   return {
     ...d,

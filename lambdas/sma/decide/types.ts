@@ -68,6 +68,8 @@ export interface StateRecord {
   Refused?: AdmissionRefusal;
   /** The admission checks DynamoDB did not answer in time. */
   Unchecked?: AdmissionCheck[];
+  /** The language the caller switched to (contracts/call-state.ts, CALL_STATE_LANGUAGE). */
+  Language?: string;
 }
 
 /** The agent's reason to end a call (contracts/reasons.ts), `unspecified` when it sent none. */
@@ -106,7 +108,9 @@ export type RefusalCode =
   | 'unknown_queue'
   | 'hangup_not_possible'
   | 'voicemail_not_offered'
-  | 'voicemail_not_possible';
+  | 'voicemail_not_possible'
+  | 'language_not_offered'
+  | 'language_not_possible';
 
 /** The codes a note can carry: written in the decisions or from a closed set, never the event. */
 export type NoteReason =
@@ -138,7 +142,8 @@ export type NoteReason =
   | 'voicemail_offered'
   | 'voicemail_requested'
   | 'voicemail_recorded'
-  | 'voicemail_failed';
+  | 'voicemail_failed'
+  | 'language_switched';
 
 /** A log line the shell writes. */
 export interface Note {

@@ -4,9 +4,13 @@
 // queue must be a key of the use case, and nothing that looks like a phone number is ever dialed.
 // Nothing is acted on unless the update's call token verifies for this very call: whoever else can
 // call UpdateSipMediaApplicationCall (any holder of the IAM permission) cannot move a caller.
+// An update may carry the language the caller switched the call to: it is kept (state `lang`,
+// the state item's `Language`) only when it is one of the use case's `languages`, and what Chime
+// says itself from then on is in it; any other tag is logged and the rest of the update goes on.
 import { verifyCallToken } from '../../../contracts/call-token.js';
 import type { ReceivedCallUpdate } from '../../../contracts/call-update.js';
 import { queueKey } from '../../../contracts/ids.js';
+import { offeredLanguage } from '../../../contracts/use-cases.js';
 import { parseTraceparent } from '../../../otel/traceparent.js';
 import { hangupLeg } from '../actions.js';
 import type { CallState } from '../call-state.js';
@@ -26,6 +30,7 @@ import {
 type TransferUpdate = Extract<ReceivedCallUpdate, { action: 'transfer' }>;
 type HangupUpdate = Extract<ReceivedCallUpdate, { action: 'hangup' }>;
 type MessageUpdate = Extract<ReceivedCallUpdate, { action: 'voicemail' }>;
+type LanguageUpdate = Extract<ReceivedCallUpdate, { action: 'language' }>;
 
 /** Seven or more digits, with or without +, spaces, dots, dashes or brackets. */
 const LOOKS_LIKE_NUMBER = /(?:\+?\d[\s().-]*){7,}/;
@@ -236,6 +241,7 @@ function voicemail(
       summary: undefined,
       topic: undefined,
       verification: undefined,
+      language: undefined,
     });
     const note: Note = {
       level: 'warn',
@@ -296,6 +302,70 @@ function forged(
   return { ...d, metrics: [{ metric: 'refused', reason: 'forged' }] };
 }
 
+/**
+ * The call's language as the update leaves it: the update's, when it is one of the use case's
+ * `languages` (kept as the use case spells it); else the call's current one, with a note that
+ * names why (a malformed tag is not logged as sent).
+ */
+function languageOf(
+  st: CallState,
+  f: CallFacts,
+  sent: string | undefined,
+): { lang: string | undefined; note?: Note } {
+  if (sent === undefined) return { lang: st.lang };
+  const offered = offeredLanguage(f.useCase, sent);
+  if (offered.ok) return { lang: offered.option.language };
+  return {
+    lang: st.lang,
+    note: {
+      level: 'warn',
+      msg: `call language not changed: ${offered.error}`,
+      reason: 'language_not_offered',
+      fields: {
+        useCase: f.useCase.id,
+        why: offered.reason,
+        ...(offered.reason === 'not_offered' ? { language: sent } : {}),
+        current: st.lang,
+      },
+    },
+  };
+}
+
+/** The language noted with the call: its state, and the state item when it changed. */
+function withLanguage(d: Decision, before: CallState, lang: string | undefined): Decision {
+  if (lang === undefined) return d;
+  const record = lang !== before.lang ? { ...d.record, Language: lang } : d.record;
+  return { ...d, state: { ...d.state, lang }, record };
+}
+
+/**
+ * The caller switched language: only kept while the call is with the agent (who alone can be told
+ * of a switch); nothing else changes, and no action is returned.
+ */
+function switchLanguage(st: CallState, f: CallFacts, update: LanguageUpdate): Decision {
+  // Without a tag it names no language: refused as a malformed one is.
+  const { lang, note } = languageOf(st, f, update.language ?? '');
+  if (note) return noChange(st, [note]);
+  if (st.phase !== 'ai_connected' || lang === undefined) {
+    return refuse(st, 'language_not_possible', { phase: st.phase });
+  }
+  if (lang === st.lang) return noChange(st);
+  return {
+    actions: [],
+    state: { ...st, lang },
+    record: { Language: lang },
+    metrics: [],
+    notes: [
+      {
+        level: 'info',
+        msg: 'call language changed',
+        reason: 'language_switched',
+        fields: { useCase: f.useCase.id, from: st.lang ?? f.useCase.language, to: lang },
+      },
+    ],
+  };
+}
+
 export function decideUpdate(
   ev: SmaEvent,
   st: CallState,
@@ -307,6 +377,20 @@ export function decideUpdate(
   if (!update) return refuse(st, 'invalid_update_arguments');
   const refused = forged(ev, st, update, ctx);
   if (refused) return refused;
+  if (update.action === 'language') return switchLanguage(st, f, update);
+  const { lang, note } = languageOf(st, f, update.language);
+  // What follows (a notice, an apology, a prompt) is already in the update's language.
+  const next: CallState = lang === undefined ? st : { ...st, lang };
+  const d = withLanguage(decideAction(next, f, ctx, update), st, lang);
+  return note ? { ...d, notes: [note, ...d.notes] } : d;
+}
+
+function decideAction(
+  st: CallState,
+  f: CallFacts,
+  ctx: DecideContext,
+  update: Exclude<ReceivedCallUpdate, LanguageUpdate>,
+): Decision {
   switch (update.action) {
     case 'transfer':
       return transfer(st, f, ctx, update);

@@ -7,10 +7,10 @@
 // agent's `voicemail` update (./update.ts) hangs up the agent leg, then the same prompt, recording
 // and thanks follow; the call counts as completed by the agent, with no transfer.
 import { VOICEMAIL_PREFIX } from '../../../contracts/recordings.js';
-import { hangupLeg, recordMessage, speakTo } from '../actions.js';
+import { hangupLeg, recordMessage } from '../actions.js';
 import type { CallState } from '../call-state.js';
 import type { SmaEvent } from '../events.js';
-import { apologize, finish } from './common.js';
+import { apologize, chimeSays, finish } from './common.js';
 import { noChange, type CallFacts, type DecideContext, type Decision, type Note } from './types.js';
 
 /** No person answered: the message, when the use case takes one; undefined: the apology. */
@@ -26,11 +26,10 @@ export function offerVoicemail(
   if (!vm?.enabled || bucket === undefined || f.legA === undefined) return undefined;
   // What the apology records and counts (the transfer failed), with the message in its place.
   const failed = apologize(st, f, ctx, why, fields);
-  const { language, voice } = f.useCase;
   return {
     ...failed,
     actions: [
-      speakTo(f.legA, vm.prompt, language, voice.chime),
+      chimeSays(f.legA, st, f.useCase, 'voicemailPrompt'),
       recordMessage(f.legA, bucket, VOICEMAIL_PREFIX, vm.maxSeconds),
     ],
     notes: [
@@ -55,10 +54,9 @@ export function takeMessage(st: CallState, f: CallFacts, ctx: DecideContext): De
   const state: CallState = { ...st, phase: 'ending', end: 'ai_completed' };
   if (f.legA === undefined) return finish(state, f, ctx, 'abandoned');
   if (!vm?.enabled || bucket === undefined) return apologize(st, f, ctx, 'voicemail_not_offered');
-  const { language, voice } = f.useCase;
   return {
     actions: [
-      speakTo(f.legA, vm.prompt, language, voice.chime),
+      chimeSays(f.legA, st, f.useCase, 'voicemailPrompt'),
       recordMessage(f.legA, bucket, VOICEMAIL_PREFIX, vm.maxSeconds),
     ],
     state,
@@ -92,16 +90,12 @@ export function onVoicemailResult(
           fields: { errorType: ev.error?.type },
         },
       ]),
-      actions: [
-        speakTo(legA, useCase.messages.apology, useCase.language, useCase.voice.chime),
-        hangupLeg(legA),
-      ],
+      actions: [chimeSays(legA, st, useCase, 'apology'), hangupLeg(legA)],
     };
   }
-  const thanks = useCase.voicemail?.thanks ?? useCase.messages.apology;
   return {
     ...noChange(st, [{ level: 'info', msg: 'message recorded', reason: 'voicemail_recorded' }]),
-    actions: [speakTo(legA, thanks, useCase.language, useCase.voice.chime), hangupLeg(legA)],
+    actions: [chimeSays(legA, st, useCase, 'voicemailThanks'), hangupLeg(legA)],
     recording: { voicemail: { ...recorded, atMs: ctx.nowMs, queue: st.queue } },
   };
 }

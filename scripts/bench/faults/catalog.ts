@@ -1,6 +1,7 @@
 // The faults the benchmark injects, in the order it runs them: each one's injection, at the row's
 // chosen moment into calls in progress, and what undoing it takes once they have ended.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CallRun } from '../../../lab/caller/call-run.js';
 import type { Scenario } from '../../../lab/caller/scenario.js';
 import type { ForcedStatus } from '../../../lab/chime/voice-api-server.js';
@@ -40,6 +41,11 @@ export interface Fault {
   title: string;
   /** The scenario the row's calls play, from the run's. */
   scenario?(s: Scenario): Scenario;
+  /**
+   * It acts at the calls' next SMA event or request, not when injected: a gap near the injection
+   * is not its own, so the row has no near-fault figure.
+   */
+  deferred?: true;
   /** Why this lab cannot inject it: the row then says "not injected", with no figures. */
   missing?(f: FaultLab): string | undefined;
   /** Injects it; what it did, for the row's notes. Throws when nothing could be injected. */
@@ -79,6 +85,7 @@ function voiceApiBurst(status: ForcedStatus, title: string): Fault {
   return {
     id: `voice-api-${status}`,
     title,
+    deferred: true,
     async inject({ lab, runs, settings }) {
       const n = settings.burstPerCall * runs.length;
       lab.voiceApi.failNext(n, status);
@@ -102,6 +109,7 @@ function smaFault(id: string, title: string, fault: (s: FaultSettings) => SmaFau
   return {
     id,
     title,
+    deferred: true,
     async inject({ sma, runs, settings }) {
       sma.arm(
         fault(settings),
@@ -173,6 +181,83 @@ function serverRestart(
   };
 }
 
+/** Longest a draining node may take: the row's calls end well within it. */
+const DRAIN_LIMIT_MS = 300_000;
+
+/**
+ * A planned restart as production does one: a second node joins the Redis, the node holding the
+ * calls is sent SIGTERM and drains (new rooms go to the other node; its own calls go on), exits
+ * once its calls have ended, and is started again; the second node is then stopped. A new call
+ * placed during the drain must reach the agent.
+ */
+function plannedRestart(): Fault {
+  let drained: Promise<{ exitedAfterMs: number }> | undefined;
+  // A lab started with two nodes keeps its second one after the row.
+  let addedNode = false;
+  return {
+    id: 'livekit-server-drained',
+    title: 'livekit-server drained for a planned restart',
+    async inject(ctx) {
+      const { lab } = ctx;
+      const stack = lab.livekit.stack;
+      const started = performance.now();
+      addedNode = stack.nodeUrls.length < 2;
+      await stack.addNode();
+      const added = secs(performance.now() - started);
+      drained = stack.restart('livekit-server', {
+        signal: 'SIGTERM',
+        killAfterMs: DRAIN_LIMIT_MS,
+      });
+      drained.catch(() => {}); // awaited in restore
+      const probe = await callDuringDrain(lab);
+      return `a second node up in ${added}, then livekit-server (the calls' node) sent SIGTERM; ${probe}`;
+    },
+    async restore(ctx) {
+      const notes: string[] = [];
+      if (drained) {
+        const { exitedAfterMs } = await drained;
+        drained = undefined;
+        notes.push(
+          `livekit-server exited ${secs(exitedAfterMs)} after SIGTERM, its calls over, and was started again`,
+        );
+      }
+      notes.push(...(await repairAfterRestart(ctx, 'livekit-server')));
+      if (addedNode) {
+        await ctx.lab.livekit.stack.removeNode();
+        notes.push('the second node stopped');
+      }
+      return notes.join('; ');
+    },
+  };
+}
+
+/**
+ * A call placed while the first node drains: how long until its caller heard the agent, and which
+ * node took its room (the second node's log names the rooms it started). Hung up at once, so it is
+ * not what keeps the draining node up.
+ */
+async function callDuringDrain(lab: Lab): Promise<string> {
+  const c = lab.newCall();
+  const placed = performance.now();
+  try {
+    await c.call.startInbound();
+    await c.media.waitFirstAudio(20_000);
+    const heard = secs(performance.now() - placed);
+    const room = lab.livekit.workers
+      .flatMap((w) => w.calls())
+      .find((x) => x.transactionId === c.tx)?.room;
+    const log = join(lab.livekit.logDir, 'livekit-server-2.log');
+    const onSecond =
+      room !== undefined && existsSync(log) && readFileSync(log, 'utf8').includes(`"${room}"`);
+    return `a new call during the drain heard the agent ${heard} after it was placed, its room on the ${onSecond ? 'second' : 'draining'} node`;
+  } catch (e) {
+    return `a new call during the drain did not reach the agent: ${(e as Error).message.split('\n')[0]}`;
+  } finally {
+    await c.media.callerHangsUp().catch(() => {});
+    await c.media.close();
+  }
+}
+
 export const FAULTS: Fault[] = [
   { id: 'none', title: 'no fault (the baseline)', inject: async () => 'nothing injected' },
   {
@@ -202,6 +287,7 @@ export const FAULTS: Fault[] = [
   {
     id: 'dynamodb-down',
     title: 'DynamoDB down',
+    deferred: true,
     async inject({ proxy }) {
       await proxy.down();
       return "the SMA's DynamoDB endpoint refuses connections";
@@ -211,6 +297,7 @@ export const FAULTS: Fault[] = [
   {
     id: 'dynamodb-slow',
     title: 'DynamoDB slow',
+    deferred: true,
     async inject({ proxy, settings }) {
       proxy.setDelay(settings.dynamoDelayMs);
       return `every DynamoDB request ${settings.dynamoDelayMs} ms late`;
@@ -226,15 +313,17 @@ export const FAULTS: Fault[] = [
   {
     id: 'queue-no-answer',
     title: 'the Connect queue not answering',
+    deferred: true,
     scenario: (s) => ({ ...s, queueAnswers: false }),
     inject: async () => 'the queue and its fallback number ring out (from the start of the calls)',
   },
   serverRestart('livekit-sip-killed', 'livekit-sip', 'livekit-sip killed and restarted', 'SIGKILL'),
   serverRestart(
-    'livekit-server-restarted',
+    'livekit-server-crashed',
     'livekit-server',
-    'livekit-server restarted',
-    'SIGTERM',
+    'livekit-server crashed, restarted at once',
+    'SIGKILL',
   ),
+  plannedRestart(),
   serverRestart('redis-restarted', 'redis', 'Redis restarted', 'SIGTERM'),
 ];

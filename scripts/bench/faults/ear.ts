@@ -20,6 +20,9 @@ export interface CallerOutcome {
   silenceMs: number;
   /** That stretch: when, after what, until what (./silence-watch.ts). */
   silence?: Gap;
+  /** The longest such stretch that began within 10 s of the fault: the fault's own. */
+  faultSilenceMs: number;
+  faultSilence?: Gap;
   endedUp: EndedUp;
   /** When each voice was first heard after the fault (ms after it). */
   firstHeardMs: Partial<Record<Voice, number>>;
@@ -46,6 +49,8 @@ export function callerOutcome(
     affected: failed.length > 0,
     silenceMs: watch.longestMs,
     silence: watch.longest && { ...watch.longest, ms: watch.longestMs },
+    faultSilenceMs: watch.nearFaultMs,
+    faultSilence: watch.nearFault && { ...watch.nearFault, ms: watch.nearFaultMs },
     endedUp,
     firstHeardMs: { ...watch.firstHeardMs },
     detail: [why, steps].filter(Boolean).join('; ') || undefined,

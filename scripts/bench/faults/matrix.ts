@@ -1,7 +1,7 @@
 // The fault matrix as text: one line of figures per fault with the targets beside them (marked,
 // not asserted), what was injected and undone under it, and each caller the fault dropped or
 // affected.
-import { SILENT_MS, describeGap } from './silence-watch.js';
+import { NEAR_FAULT_MS, SILENT_MS, describeGap } from './silence-watch.js';
 import type { RowResult } from './row.js';
 
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
@@ -13,6 +13,7 @@ const COLUMNS: [string, number][] = [
   ['calls', 5],
   ['affected', 8],
   ['silence', 8],
+  ['near fault', 10],
   ['>5 s', 5],
   ['agent', 5],
   ['person', 6],
@@ -30,10 +31,11 @@ export function printLegend(say: (l?: string) => void, calls: number, scenario: 
   );
   say('agent; affected: callers whose conversation did not go as scripted; silence: the longest');
   say("gap from the fault on between audible frames at the caller's ear (less the caller's own");
-  say(
-    'talking), up to the end of the call or the person; agent/person/apology/dropped: where each',
-  );
-  say('caller ended up; left: call rooms, participants, open call records, leases.');
+  say('talking), up to the end of the call or the person; near fault: the longest such gap that');
+  say(`began within ${NEAR_FAULT_MS / 1000} s of the fault (the fault's own; later ones are the`);
+  say("conversation's; — for a fault that acts at the calls' next event); agent/person/apology/");
+  say('dropped: where each caller ended up; left: call rooms, participants, open call records,');
+  say('leases.');
   say(
     `targets (not asserted): 0 callers silent > ${SILENT_MS / 1000} s, 0 dropped without a ` +
       'person or an apology, 0 left behind.',
@@ -47,7 +49,7 @@ export function printHeader(say: (l?: string) => void): void {
 
 export function printRow(say: (l?: string) => void, r: RowResult): void {
   if (r.status === 'not injected' || !r.endedUp || !r.leftBehind) {
-    say(line([r.fault, String(r.calls), 'not injected', '', '', '', '', '', '', '']));
+    say(line([r.fault, String(r.calls), 'not injected', '', '', '', '', '', '', '', '']));
   } else {
     const l = r.leftBehind;
     const left = l.rooms + l.participants + l.openCalls + l.leases;
@@ -57,6 +59,7 @@ export function printRow(say: (l?: string) => void, r: RowResult): void {
         String(r.calls),
         num(r.affected),
         secs(r.longestSilenceMs),
+        secs(r.faultSilenceMs),
         `${num(r.silentOverTarget)} ${mark(r.silentOverTarget === 0)}`,
         String(r.endedUp.agent),
         String(r.endedUp.person),
@@ -77,6 +80,12 @@ export function printRow(say: (l?: string) => void, r: RowResult): void {
       `    call ${c.tx.slice(0, 8)}: ${where}; heard after the fault: ${heard.join(', ') || 'nobody'}`,
     );
     say(`      longest silence ${silence}`);
+    if (
+      r.faultSilenceMs !== null &&
+      c.faultSilence &&
+      c.faultSilence.startMs !== c.silence?.startMs
+    )
+      say(`      near the fault ${describeGap(c.faultSilence)}`);
     if (c.detail) say(`      ${c.detail}`);
   }
 }

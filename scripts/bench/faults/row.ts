@@ -29,6 +29,11 @@ export interface RowResult {
   calls: number;
   affected: number | null;
   longestSilenceMs: number | null;
+  /**
+   * The longest silence that began within 10 s of the fault (./silence-watch.ts NEAR_FAULT_MS);
+   * null for a fault that acts later (`deferred`).
+   */
+  faultSilenceMs: number | null;
   silentOverTarget: number | null;
   endedUp: Record<EndedUp, number> | null;
   leftBehind: LeftBehind | null;
@@ -130,6 +135,7 @@ function summarize(
     calls: callers.length,
     affected: callers.filter((c) => c.affected).length,
     longestSilenceMs: Math.max(...callers.map((c) => c.silenceMs)),
+    faultSilenceMs: fault.deferred ? null : Math.max(...callers.map((c) => c.faultSilenceMs)),
     silentOverTarget: callers.filter((c) => c.silenceMs > SILENT_MS).length,
     endedUp,
     leftBehind: left,
@@ -146,6 +152,7 @@ export function notInjected(fault: Fault, calls: number, why: string, notes: str
     calls,
     affected: null,
     longestSilenceMs: null,
+    faultSilenceMs: null,
     silentOverTarget: null,
     endedUp: null,
     leftBehind: null,

@@ -9,6 +9,11 @@ import type { Scenario } from '../../../lab/caller/scenario.js';
 
 /** Silence longer than this counts against the target (nobody left in silence). */
 export const SILENT_MS = 5000;
+/**
+ * A gap that begins this soon after the fault is the fault's own: on a loaded machine the
+ * scripted conversation has slow replies of its own later on (the baseline row shows them).
+ */
+export const NEAR_FAULT_MS = 10_000;
 const TICK_MS = 50;
 /** At least this much audible within the window before the latest audible frame is speech. */
 const SPEECH_MS = 100;
@@ -63,6 +68,8 @@ export function describeGap(g: Gap): string {
 export class SilenceWatch {
   /** The longest gap so far. */
   longest: Gap | undefined;
+  /** The longest gap so far that began within NEAR_FAULT_MS of the fault. */
+  nearFault: Gap | undefined;
   /** When each voice was first heard after the fault, ms after it (to the watch's 50 ms). */
   readonly firstHeardMs: Partial<Record<Voice, number>> = {};
   private current: Gap;
@@ -87,6 +94,10 @@ export class SilenceWatch {
     return Math.round(this.longest?.ms ?? 0);
   }
 
+  get nearFaultMs(): number {
+    return Math.round(this.nearFault?.ms ?? 0);
+  }
+
   private tick(): void {
     if (this.stopped) return;
     const { media, endedAt } = this.run;
@@ -106,6 +117,8 @@ export class SilenceWatch {
     this.current.callerMs = this.callerSpeaking(from, now);
     this.current.ms = now - from - this.current.callerMs;
     if (this.current.ms > (this.longest?.ms ?? 0)) this.longest = this.current;
+    if (this.current.startMs < NEAR_FAULT_MS && this.current.ms > (this.nearFault?.ms ?? 0))
+      this.nearFault = this.current;
     if (endedAt !== undefined || this.firstHeardMs.person !== undefined) this.stop(endedAt);
   }
 

@@ -77,6 +77,47 @@ describe('ChimeCallControl', () => {
     expect(api.requests.map((r) => (r.body as Json).Arguments.token)).toEqual([TOKEN, TOKEN]);
   });
 
+  it('after a language switch: tells the SMA at once, then every update carries the language', async () => {
+    api.requests.length = 0;
+    const { c } = control('tx-live');
+    await c.update({ action: 'hangup', reason: 'caller_done', requestedAt: 1 });
+    await c.languageChanged('es-US');
+    await c.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: 2,
+    });
+    await c.update({ action: 'voicemail', reason: 'caller_asked', requestedAt: 3 });
+    const sent = api.requests.map((r) => (r.body as Json).Arguments);
+    // Before the switch: no language, as a call that never switches.
+    expect(sent[0]).not.toHaveProperty('language');
+    expect(sent[1]).toEqual({
+      action: 'language',
+      language: 'es-US',
+      requestedAt: expect.stringMatching(/^\d+$/),
+      token: TOKEN,
+    });
+    expect(sent.slice(2).map((a) => [a.action, a.language, a.token])).toEqual([
+      ['transfer', 'es-US', TOKEN],
+      ['voicemail', 'es-US', TOKEN],
+    ]);
+  });
+
+  it('a language update the SMA does not answer fails like any other, retried within the budget', async () => {
+    api.requests.length = 0;
+    api.throttleNext(1);
+    const { c, slept } = control('tx-live');
+    await c.languageChanged('es-US');
+    expect(api.requests.map((r) => r.status)).toEqual([429, 202]);
+    expect(slept).toEqual([150]);
+    const gone = control('tx-gone').c;
+    await expect(gone.languageChanged('es-US')).rejects.toMatchObject({
+      name: 'CallControlError',
+      retryable: false,
+    });
+  });
+
   it('retries throttling with growing backoff, then succeeds', async () => {
     api.requests.length = 0;
     api.throttleNext(3);

@@ -130,6 +130,21 @@ describe('CallLimits: a silent caller', () => {
     await advance(8000);
     expect(h2.did).toEqual([['checkIn', 11_000]]);
   });
+
+  it('passes a language switch on to the control and keeps watching the call', async () => {
+    const h = harness();
+    const told: string[] = [];
+    const control = h.limits.watch({
+      update: async () => undefined,
+      languageChanged: async (l) => void told.push(l),
+    })!;
+    await control.languageChanged!('es-US');
+    expect(told).toEqual(['es-US']);
+    await advance(8000);
+    expect(h.did).toEqual([['checkIn', 8000]]);
+    // A control that says nothing itself after a switch (Twilio's) is given none.
+    expect(h.limits.watch({ update: async () => undefined })!.languageChanged).toBeUndefined();
+  });
 });
 
 describe('CallLimits: the longest call', () => {

@@ -347,8 +347,27 @@ describe('switch_language in a call', () => {
       { name: 'transfer_to_human', args: { queue: 'general', reason: 'caller_asked' } },
     ]);
     expect(outputs(transfer.events)[0]).toMatch(/^transfer_started/);
-    expect(api.requests.map((r) => (r.body as Json).Arguments.action)).toEqual(['transfer']);
+    // The SMA was told of the switch, and the transfer carries the language again (with the
+    // call's token): what Chime says itself from then on is in Spanish.
+    const sent = api.requests.map((r) => (r.body as Json).Arguments);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        action: 'language',
+        language: 'es-US',
+        token: PHONE_ATTRS['sma.callToken'],
+      }),
+      expect.objectContaining({ action: 'transfer', queue: 'general', language: 'es-US' }),
+    ]);
+    expect(sent[0]).not.toHaveProperty('reason');
     expect(agentLines(session)).toContain(HANDOFF_ES);
+  });
+
+  it('a call that never switched sends its updates without a language', async () => {
+    const { session } = await startCall('cloud');
+    await session.run({ userInput: 'I would like to talk to a person please' }).wait();
+    const sent = api.requests.map((r) => (r.body as Json).Arguments);
+    expect(sent.map((a) => a.action)).toEqual(['transfer']);
+    expect(sent[0]).not.toHaveProperty('language');
   });
 
   it('switches back to a listed language with its own confirmation', async () => {
@@ -359,6 +378,10 @@ describe('switch_language in a call', () => {
     expect(said(again.events)).toEqual([]);
     expect(agentLines(session).slice(-1)).toEqual([ENGLISH.confirmation]);
     expect(switched).toEqual(['es-US', 'en-US']);
+    // The SMA is told of each switch, back to the use case's own language too.
+    await expect
+      .poll(() => api.requests.map((r) => (r.body as Json).Arguments.language))
+      .toEqual(['es-US', 'en-US']);
   });
 
   it('refuses a language the use case does not list: nothing changes', async () => {
@@ -389,6 +412,8 @@ describe('switch_language in a call', () => {
     expect(agent.stt).toBeUndefined();
     expect(lines.lines.handoff).toBe(SHARED_LINES.handoff);
     expect(switched).toEqual([]);
+    // Nothing reaches the SMA: the call is still in its use case's language.
+    expect(api.requests).toEqual([]);
   });
 
   it('offline, it cannot speak Spanish: says so and offers a person, changing nothing', async () => {

@@ -1,6 +1,6 @@
 // The Kubernetes side, generated from the deployment configuration (infra/livekit/kubernetes.ts):
 // valid against Kubernetes' own schemas, tied to what each program reads, secrets only by
-// reference, and SIP and RTP open to Chime alone.
+// reference, and SIP and RTP open to Chime (and the Twilio gateway) alone.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +43,14 @@ const find = (docs: Json[], kind: string, name?: string) =>
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: unknown };
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: unknown;
+    fieldRef?: { fieldPath: string };
+  };
 }
+/** The pod's address the downward API gives a container, in the stand-in environments. */
+const POD_IP = '10.0.7.23';
 const containerOf = (deployment: Json) => deployment['spec']['template']['spec']['containers'][0];
 
 /** The environment a container gets, secrets filled with stand-ins of the generated kind. */
@@ -54,7 +60,7 @@ function envOf(deployment: Json, imageEnv: Record<string, string> = {}): Record<
     if (e.value !== undefined) env[e.name] = e.value;
     else if (e.valueFrom?.secretKeyRef) {
       env[e.name] = e.name === 'LIVEKIT_API_KEY' ? 'callbridge' : 'x'.repeat(48);
-    }
+    } else if (e.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[e.name] = POD_IP;
   }
   return env;
 }
@@ -213,6 +219,32 @@ describe('call guard and Twilio gateway (the services image)', () => {
     ]);
   });
 
+  it("the gateway calls livekit-sip's nodes through its headless Service, from the pod's address", () => {
+    const d = find(docsOf(render()['twilio.yaml']!), 'Deployment');
+    const vars = containerOf(d)['env'] as EnvVar[];
+    const config = loadGatewayConfig(envOf(d, imageEnv('services')));
+    expect(config.sip).toEqual({
+      sipAddress: 'livekit-sip.callbridge.svc.cluster.local:5060',
+      localAddress: POD_IP,
+    });
+    expect(vars.find((e) => e.name === 'TWILIO_SIP_LOCAL_ADDRESS')!.valueFrom).toEqual({
+      fieldRef: { fieldPath: 'status.podIP' },
+    });
+    // The Service the name resolves through: headless over the livekit-sip pods (host network,
+    // so their nodes' addresses), SIP over UDP.
+    const sip = docsOf(render()['livekit-sip-deployment.yaml']!);
+    const svc = find(sip, 'Service', 'livekit-sip')['spec'];
+    expect(svc['clusterIP']).toBe('None');
+    expect(svc['selector']).toEqual(find(sip, 'Deployment')['spec']['selector']['matchLabels']);
+    expect(svc['ports']).toEqual([
+      { name: 'sip-udp', port: 5060, targetPort: 'sip-udp', protocol: 'UDP' },
+    ]);
+    // Not a LiveKit participant: neither LiveKit's address nor its keys.
+    expect(vars.map((e) => e.name).filter((n) => n.startsWith('LIVEKIT_'))).toEqual([]);
+    const spc = find(docsOf(render()['twilio.yaml']!), 'SecretProviderClass');
+    expect(spc['spec']['parameters']['objects']).not.toMatch(/livekit-api/);
+  });
+
   it('the gateway runs as its service account, whose Pod Identity role the workloads stack makes', () => {
     const all = docsOf(render()['twilio.yaml']!);
     expect(find(all, 'ServiceAccount', SERVICE_ACCOUNTS.twilio)).toBeDefined();
@@ -304,7 +336,7 @@ describe('LiveKit on the cluster', () => {
     expect(render(raw)['redis.yaml']).toBeUndefined();
   });
 
-  it('admits SIP and the RTP range on the livekit-sip nodes from Chime only', () => {
+  it("admits SIP and the RTP range on the livekit-sip nodes from Chime and the Twilio gateway's pods only", () => {
     const rules = JSON.parse(render()['sip-security-group.json']!) as {
       IpProtocol: string;
       FromPort: number;
@@ -316,8 +348,18 @@ describe('LiveKit on the cluster', () => {
       ['tcp', 5060, 5060],
       ['udp', 20_000, 30_000],
     ]);
-    for (const r of rules) {
-      expect(r.IpRanges.map((x) => x.CidrIp)).toEqual(chimeSignallingRanges('us-east-1'));
+    // Chime everywhere; the Twilio gateway's pods (the cluster's addresses) for SIP over UDP and
+    // RTP, what its calls use.
+    const chime = chimeSignallingRanges('us-east-1');
+    expect(rules.map((r) => r.IpRanges.map((x) => x.CidrIp))).toEqual([
+      [...chime, '10.0.0.0/16'],
+      chime,
+      [...chime, '10.0.0.0/16'],
+    ]);
+    const noTwilio = exampleConfig();
+    delete noTwilio['twilio'];
+    for (const r of JSON.parse(render(noTwilio)['sip-security-group.json']!) as typeof rules) {
+      expect(r.IpRanges.map((x) => x.CidrIp)).toEqual(chime);
     }
     const raw = exampleConfig();
     raw['voiceConnector'] = { encryption: true };
@@ -325,8 +367,10 @@ describe('LiveKit on the cluster', () => {
     const tls = JSON.parse(render(raw)['sip-security-group.json']!) as typeof rules;
     expect(tls.map((r) => [r.IpProtocol, r.FromPort, r.ToPort])).toEqual([
       ['tcp', 5061, 5061],
+      ['udp', 5060, 5060],
       ['udp', 40_000, 41_000],
     ]);
+    expect(tls[1]!.IpRanges.map((x) => x.CidrIp)).toEqual(['10.0.0.0/16']);
   });
 
   it('denies ingress by default and admits each port only from where it is used', () => {
@@ -346,5 +390,27 @@ describe('LiveKit on the cluster', () => {
       from: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
       ports: [{ protocol: 'TCP', port: 6379 }],
     });
+  });
+
+  it("admits livekit-sip's SIP and RTP to the Twilio gateway on the ports its sockets bind", () => {
+    const policies = docsOf(render()['network-policies.yaml']!);
+    const sip = find(policies, 'NetworkPolicy', 'twilio-from-livekit-sip')['spec'];
+    expect(sip['podSelector']).toEqual({ matchLabels: { app: SERVICE_ACCOUNTS.twilio } });
+    // livekit-sip is on the host network: it comes from its node.
+    expect(sip['ingress']).toEqual([
+      {
+        from: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
+        ports: [{ protocol: 'UDP', port: 32_768, endPort: 60_999 }],
+      },
+    ]);
+    // The range is the pod's own for the ports its sockets bind (each call binds port 0).
+    const pod = find(docsOf(render()['twilio.yaml']!), 'Deployment')['spec']['template']['spec'];
+    expect(pod['securityContext']['sysctls']).toEqual([
+      { name: 'net.ipv4.ip_local_port_range', value: '32768 60999' },
+    ]);
+    const none = exampleConfig();
+    delete none['twilio'];
+    const without = docsOf(render(none)['network-policies.yaml']!);
+    expect(without.filter((p) => String(p['metadata']['name']).startsWith('twilio'))).toEqual([]);
   });
 });

@@ -1,70 +1,17 @@
 // The lab phone's call against a scripted SIP server on loopback: INVITE retransmission, ACKs,
 // RTP, OPTIONS, BYE, rejections and CANCEL. Its wire formats are tested in sip-message.test.ts,
 // rtp-sdp.test.ts and g711.test.ts; the call against the real stack in test/e2e/rtp-phone.test.ts.
-import { createSocket, type RemoteInfo } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { RtpPhone, SipCallError } from '../../../lab/phone/rtp-phone.js';
-import { parseRtpPacket } from '../../../lab/phone/rtp-sdp.js';
+import { parseRtpPacket } from '../../../sip/ua/rtp-sdp.js';
 import {
-  type SipMessage,
-  type SipRequest,
   type SipResponse,
-  formatSipMessage,
   parseCSeq,
   parseNameAddr,
-  parseSipMessage,
   sipHeader,
-} from '../../../lab/phone/sip-message.js';
-import { ANSWER_SDP } from '../../helpers/sip.js';
+} from '../../../sip/ua/sip-message.js';
+import { fakeSipServer as fakeServer } from '../../helpers/sip-server.js';
 import { until } from '../../helpers/wait.js';
-
-/** A scripted SIP server on loopback UDP: records what the phone sends, answers as told. */
-async function fakeServer(onRequest: (req: SipRequest, reply: Reply) => void) {
-  const sip = createSocket('udp4');
-  const rtp = createSocket('udp4');
-  const got: SipMessage[] = [];
-  const rtpIn: Buffer[] = [];
-  let phone: RemoteInfo | undefined;
-  const send = (buf: Buffer) => sip.send(buf, phone!.port, phone!.address);
-  sip.on('message', (buf, rinfo) => {
-    phone = rinfo;
-    const msg = parseSipMessage(buf)!;
-    got.push(msg);
-    if (msg.kind === 'request')
-      onRequest(msg, (status, extra = [], body = '') => {
-        const to = sipHeader(msg, 'to')!;
-        send(
-          formatSipMessage(
-            `SIP/2.0 ${status} X`,
-            [
-              ...msg.headers.get('via')!.map((v): [string, string] => ['Via', v]),
-              ['From', sipHeader(msg, 'from')!],
-              ['To', to.includes('tag=') ? to : `${to};tag=srv`],
-              ['Call-ID', sipHeader(msg, 'call-id')!],
-              ['CSeq', sipHeader(msg, 'cseq')!],
-              ...extra,
-            ],
-            body,
-          ),
-        );
-      });
-  });
-  rtp.on('message', (buf) => rtpIn.push(buf));
-  await Promise.all([sip, rtp].map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))));
-  const answer = ANSWER_SDP.replace('20452', String(rtp.address().port));
-  return {
-    address: `127.0.0.1:${sip.address().port}`,
-    got,
-    rtpIn,
-    answer,
-    /** Sends a request to the phone as the far end. */
-    request: (start: string, headers: [string, string][]) => send(formatSipMessage(start, headers)),
-    requests: (method: string) =>
-      got.filter((m): m is SipRequest => m.kind === 'request' && m.method === method),
-    close: () => Promise.all([sip, rtp].map((s) => new Promise<void>((r) => s.close(() => r())))),
-  };
-}
-type Reply = (status: number, extra?: [string, string][], body?: string) => void;
 
 /** A local exchange answers in milliseconds: poll often, give up after 3 s (or `ms`). */
 const soon = (what: string, ok: () => boolean, ms = 3000) => until(what, ok, ms, 10);

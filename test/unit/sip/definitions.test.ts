@@ -6,6 +6,8 @@ import { SipHeader } from '../../../contracts/headers.js';
 import {
   DefinitionError,
   MAX_CALL_DURATION_MARGIN_S,
+  TWILIO_DISPATCH_RULE,
+  TWILIO_TRUNK,
   definitionProblems,
   sipDefinitions,
   type SipDefinitions,
@@ -160,6 +162,51 @@ describe('SIP definitions', () => {
       `inbound trunk "${trunk.name}": 15550100311 is not an E.164 number`,
       `inbound trunk "${trunk.name}": * is not an E.164 number`,
       'outbound trunk "out": +0123 is not an E.164 number',
+    ]);
+  });
+
+  it("defines the Twilio gateway's trunk and rule only with the gateway's addresses", () => {
+    expect(local().inboundTrunks.some((t) => t.provider === 'twilio')).toBe(false);
+    const defs = sipDefinitions({
+      profile: 'production',
+      regions: ['us-east-1'],
+      useCases,
+      agentName: DEFAULT_AGENT_NAME,
+      twilioGatewayAddresses: ['10.0.3.7/32'],
+    });
+    expect(definitionProblems(defs)).toEqual([]);
+    const trunk = defs.inboundTrunks.find((t) => t.name === TWILIO_TRUNK)!;
+    // The numbers Twilio calls reach; the gateway alone may call; the Twilio header contract.
+    expect(trunk.numbers.sort()).toEqual(useCases.all.flatMap((uc) => uc.dialedNumbers).sort());
+    expect(trunk.allowedAddresses).toEqual(['10.0.3.7/32']);
+    expect(trunk.headersToAttributes).toEqual({
+      'X-Call-Provider': 'call.provider',
+      'X-Twilio-Call-Sid': 'twilio.callSid',
+      'X-Twilio-Account-Sid': 'twilio.accountSid',
+      'X-Use-Case': 'call.useCase',
+      'X-Traceparent': 'trace.traceparent',
+      'X-Call-Token': 'sma.callToken',
+    });
+    const longest = Math.max(...useCases.all.map((uc) => uc.limits.maxCallSeconds));
+    expect(trunk.maxCallDurationS).toBe(longest + MAX_CALL_DURATION_MARGIN_S);
+    // Dispatched as the SMA's calls are: a room per call, the agent by name, the number hidden.
+    const rule = defs.dispatchRules.find((r) => r.name === TWILIO_DISPATCH_RULE)!;
+    expect(rule).toEqual({
+      ...defs.dispatchRules[0],
+      name: TWILIO_DISPATCH_RULE,
+      inboundTrunks: [TWILIO_TRUNK],
+    });
+    // No SMA header is mapped on it, and a trunk missing the Twilio contract is refused.
+    expect(trunk.headersToAttributes[SipHeader.transactionId]).toBeUndefined();
+    const { [SipHeader.callToken]: _token, ...noToken } = trunk.headersToAttributes;
+    const broken: SipDefinitions = {
+      ...defs,
+      inboundTrunks: defs.inboundTrunks.map((t) =>
+        t === trunk ? { ...t, headersToAttributes: noToken } : t,
+      ),
+    };
+    expect(definitionProblems(broken)).toEqual([
+      `inbound trunk "${TWILIO_TRUNK}": contract header X-Call-Token has no mapping (want sma.callToken)`,
     ]);
   });
 });

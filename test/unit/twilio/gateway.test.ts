@@ -46,7 +46,7 @@ beforeAll(async () => {
         const leg = { heard: 0, closed: false };
         legs.push(leg);
         return {
-          room: 'call_test',
+          sipCallId: 'test@callbridge',
           hear: () => void leg.heard++,
           digit: () => {},
           close: async () => void (leg.closed = true),

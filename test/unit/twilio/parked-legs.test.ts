@@ -1,8 +1,10 @@
-// The legs the webhook joins while a call rings: taken once by the call's stream, closed when no
-// stream comes; and the names a Twilio caller gets in LiveKit (never the caller's number).
+// The legs the webhook places while a call rings: taken once by the call's stream, closed when no
+// stream comes; and the number a Twilio caller's INVITE calls (never the caller's number).
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callRoomName, dtmfCode, type LiveKitLeg } from '../../../twilio/livekit-leg.js';
+import { loadUseCases } from '../../../contracts/use-cases.js';
+import bundledUseCases from '../../../contracts/use-cases.json' with { type: 'json' };
+import { trunkNumberFor, type SipLeg } from '../../../twilio/sip-leg.js';
 import { PARK_MS, ParkedLegs } from '../../../twilio/parked-legs.js';
 
 const fakeLeg = () => {
@@ -16,7 +18,7 @@ describe('parked legs', () => {
   it('gives a call its leg once', async () => {
     const legs = new ParkedLegs(pino({ level: 'silent' }));
     const leg = fakeLeg();
-    legs.park('CA1', Promise.resolve(leg as unknown as LiveKitLeg));
+    legs.park('CA1', Promise.resolve(leg as unknown as SipLeg));
     expect(legs.take('CA2')).toBeUndefined();
     expect(await legs.take('CA1')).toBe(leg);
     expect(legs.take('CA1')).toBeUndefined();
@@ -27,7 +29,7 @@ describe('parked legs', () => {
     vi.useFakeTimers();
     const legs = new ParkedLegs(pino({ level: 'silent' }));
     const leg = fakeLeg();
-    legs.park('CA1', Promise.resolve(leg as unknown as LiveKitLeg));
+    legs.park('CA1', Promise.resolve(leg as unknown as SipLeg));
     await vi.advanceTimersByTimeAsync(PARK_MS + 1);
     expect(leg.closed).toBe(1);
     expect(legs.take('CA1')).toBeUndefined();
@@ -36,7 +38,7 @@ describe('parked legs', () => {
   it('closes what is still parked when the gateway stops, and survives a failed join', async () => {
     const legs = new ParkedLegs(pino({ level: 'silent' }));
     const leg = fakeLeg();
-    legs.park('CA1', Promise.resolve(leg as unknown as LiveKitLeg));
+    legs.park('CA1', Promise.resolve(leg as unknown as SipLeg));
     legs.park('CA2', Promise.reject(new Error('livekit down')));
     await legs.close();
     expect(leg.closed).toBe(1);
@@ -44,14 +46,15 @@ describe('parked legs', () => {
   });
 });
 
-describe("a Twilio caller's names in LiveKit", () => {
-  it('names the room after the number called, never anything else', () => {
-    expect(callRoomName('+12025550131')).toMatch(/^call_\+12025550131_[A-Za-z0-9_-]{8}$/);
-    expect(callRoomName('client:alice')).toMatch(/^call_twilio_[A-Za-z0-9_-]{8}$/);
-    expect(callRoomName(undefined)).toMatch(/^call_twilio_/);
-  });
+describe("the number a Twilio caller's INVITE calls", () => {
+  const catalog = loadUseCases(undefined, bundledUseCases);
+  const uc = catalog.defaultUseCase;
 
-  it('maps keypad digits to their DTMF event codes', () => {
-    expect(['0', '5', '9', '*', '#', 'A', 'D'].map(dtmfCode)).toEqual([0, 5, 9, 10, 11, 12, 15]);
+  it("is the number Twilio called when it is one of the use case's, else its first", () => {
+    const last = uc.dialedNumbers.at(-1)!;
+    expect(trunkNumberFor(uc, last)).toBe(last);
+    expect(trunkNumberFor(uc, '+19995550100')).toBe(uc.dialedNumbers[0]);
+    expect(trunkNumberFor(uc, undefined)).toBe(uc.dialedNumbers[0]);
+    expect(trunkNumberFor(uc, 'client:alice')).toBe(uc.dialedNumbers[0]);
   });
 });

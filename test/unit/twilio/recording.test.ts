@@ -2,6 +2,7 @@
 // the stream session feeding its recording both directions at the times they were heard, then
 // finishing it once the stream has ended (the writes themselves: test/integration/recordings-s3).
 import { pino } from 'pino';
+import { encodeG711 } from '../../../agent/g711.js';
 import { describe, expect, it } from 'vitest';
 import { signCallToken } from '../../../contracts/call-token.js';
 import { twilioTokenClaims } from '../../../contracts/twilio-call.js';
@@ -45,7 +46,7 @@ describe('the stream session feeding its recording', () => {
     const clock = { now: 1000 };
     let events: LegEvents | undefined;
     const leg: CallerLeg = {
-      room: 'call_test',
+      sipCallId: 'test@callbridge',
       hear: () => {},
       digit: () => {},
       close: async () => {},
@@ -86,7 +87,7 @@ describe('the stream session feeding its recording', () => {
     clock.now = 1020;
     session.handle(text({ ...fixtures.media, sequenceNumber: '3' }));
     clock.now = 1040;
-    events!.agentAudio(new Int16Array(160).fill(3000));
+    events!.agentAudio(encodeG711(new Int16Array(160).fill(3000), 'PCMU'));
     clock.now = 1500;
     session.handle(text({ ...fixtures.stop, sequenceNumber: '4' }));
     await session.closed();

@@ -46,13 +46,16 @@ function media(seq: number, payload = Buffer.alloc(160, 0xff).toString('base64')
   };
 }
 
+/** The agent's audio as the leg gives it: µ-law. */
+const mu = (pcm: Int16Array) => encodeG711(pcm, 'PCMU');
+
 class FakeLeg implements CallerLeg {
-  readonly room = 'call_+12025550123_test';
-  heard: Int16Array[] = [];
+  readonly sipCallId = 'test@callbridge';
+  heard: Uint8Array[] = [];
   digits: string[] = [];
   closed = 0;
-  hear(pcm: Int16Array) {
-    this.heard.push(pcm);
+  hear(mulaw: Uint8Array) {
+    this.heard.push(mulaw);
   }
   digit(d: string) {
     this.digits.push(d);
@@ -234,16 +237,14 @@ describe('a stream session', () => {
     }
   });
 
-  it("carries the caller's µ-law audio to the leg as PCM", async () => {
+  it("carries the caller's µ-law to the leg as it came, byte for byte", async () => {
     const h = harness();
     await started(h);
     const tone = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin(i / 3)));
-    h.session.handle(text(media(2, encodeG711(tone, 'PCMU').toString('base64'))));
+    const mulaw = encodeG711(tone, 'PCMU');
+    h.session.handle(text(media(2, mulaw.toString('base64'))));
     expect(h.leg.heard).toHaveLength(1);
-    const got = h.leg.heard[0]!;
-    expect(got.length).toBe(160);
-    // µ-law keeps a sample within a few percent of itself
-    for (let i = 0; i < 160; i++) expect(Math.abs(got[i]! - tone[i]!)).toBeLessThan(300);
+    expect(Buffer.from(h.leg.heard[0]!)).toEqual(Buffer.from(mulaw));
   });
 
   it('holds caller audio that arrives while the leg opens and gives it to the leg once up', async () => {
@@ -305,7 +306,7 @@ describe('a stream session', () => {
     await started(h);
     const loud = new Int16Array(160).fill(3000);
     // 10 frames (200 ms) arrive at once: only LEAD_MS of them go out now.
-    for (let i = 0; i < 10; i++) h.events().agentAudio(loud);
+    for (let i = 0; i < 10; i++) h.events().agentAudio(mu(loud));
     const media = () => h.sent.filter((m) => m['event'] === 'media');
     expect(media()).toHaveLength(LEAD_MS / 20);
     expect(media()[0]).toMatchObject({ streamSid, media: { payload: expect.any(String) } });
@@ -322,11 +323,11 @@ describe('a stream session', () => {
     }
     expect(media()).toHaveLength(10);
     // a pause between words is not the end of the reply; 300 ms of silence is
-    for (let i = 0; i < 5; i++) h.events().agentAudio(new Int16Array(160));
-    h.events().agentAudio(loud);
-    for (let i = 0; i < 14; i++) h.events().agentAudio(new Int16Array(160));
+    for (let i = 0; i < 5; i++) h.events().agentAudio(mu(new Int16Array(160)));
+    h.events().agentAudio(mu(loud));
+    for (let i = 0; i < 14; i++) h.events().agentAudio(mu(new Int16Array(160)));
     expect(h.sent.some((m) => m['event'] === 'mark')).toBe(false);
-    h.events().agentAudio(new Int16Array(160));
+    h.events().agentAudio(mu(new Int16Array(160)));
     // sent after the audio before it, as the clock lets that audio go
     for (let i = 0; i < 30; i++) {
       h.clock.now += 20;
@@ -344,22 +345,22 @@ describe('a stream session', () => {
     const h = harness();
     await started(h);
     const loud = new Int16Array(160).fill(3000);
-    for (let i = 0; i < 6; i++) h.events().agentAudio(loud); // a burst: 3 frames wait
-    for (let i = 0; i < 3; i++) h.events().agentAudio(new Int16Array(160)); // dropped
+    for (let i = 0; i < 6; i++) h.events().agentAudio(mu(loud)); // a burst: 3 frames wait
+    for (let i = 0; i < 3; i++) h.events().agentAudio(mu(new Int16Array(160))); // dropped
     for (let i = 0; i < 20; i++) {
       h.clock.now += 20;
       await new Promise((r) => setTimeout(r, 3));
     }
     expect(h.sent.filter((m) => m['event'] === 'media')).toHaveLength(6);
     // with nothing waiting, silence goes out like any audio
-    h.events().agentAudio(new Int16Array(160));
+    h.events().agentAudio(mu(new Int16Array(160)));
     expect(h.sent.filter((m) => m['event'] === 'media')).toHaveLength(7);
   });
 
   it('sends clear when the agent cuts its reply, dropping what was queued', async () => {
     const h = harness();
     await started(h);
-    for (let i = 0; i < 10; i++) h.events().agentAudio(new Int16Array(160).fill(3000));
+    for (let i = 0; i < 10; i++) h.events().agentAudio(mu(new Int16Array(160).fill(3000)));
     const before = h.sent.length;
     h.events().clear();
     expect(h.sent.at(-1)).toEqual({ event: 'clear', streamSid });
@@ -368,9 +369,9 @@ describe('a stream session', () => {
     expect(h.sent.length).toBe(before + 1); // the queued frames were dropped
     // the cut reply's frames still on their way are dropped too, a pause between its words
     // included, until the agent's line has been quiet for 200 ms
-    const loud = () => h.events().agentAudio(new Int16Array(160).fill(3000));
+    const loud = () => h.events().agentAudio(mu(new Int16Array(160).fill(3000)));
     const quiet = (frames: number) => {
-      for (let i = 0; i < frames; i++) h.events().agentAudio(new Int16Array(160));
+      for (let i = 0; i < frames; i++) h.events().agentAudio(mu(new Int16Array(160)));
     };
     loud();
     quiet(5); // 100 ms: a pause within the cut reply

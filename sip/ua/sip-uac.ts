@@ -1,12 +1,13 @@
-// The lab phone's signalling (./rtp-phone.ts): one call as a SIP user agent client over UDP
+// A SIP user agent's signalling for one call (the Twilio gateway's leg to livekit-sip,
+// twilio/sip-leg.ts; the lab's phone, lab/phone/rtp-phone.ts), as a user agent client over UDP
 // (RFC 3261): the INVITE and its retransmissions, ACKs, CANCEL while ringing, BYE in the dialog,
 // and answers to what the far end sends (OPTIONS, BYE, a re-INVITE). What the call carries is the
-// phone's business: the answer's SDP goes to `events.answer`, and the end of the call to
+// caller's business: the answer's SDP goes to `events.answer`, and the end of the call to
 // `events.ended`.
 //
-// Scope: UDP only, the lab's SIP server as the only next hop (requests in the dialog go to
-// `sipAddress` whatever the Contact's host, as a Voice Connector sends everything to its
-// origination target). Times are performance.now() milliseconds.
+// Scope: UDP only, livekit-sip as the only next hop (requests in the dialog go to `sipAddress`
+// whatever the Contact's host, as a Voice Connector sends everything to its origination target).
+// Times are performance.now() milliseconds.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
 import { deferred } from './deferred.js';
@@ -79,7 +80,8 @@ export class SipUac {
 
   private readonly sip: SipTransactions;
   private readonly local: string;
-  private readonly callId = `${randomUUID()}@callbridge`;
+  /** The dialog's Call-ID. */
+  readonly callId = `${randomUUID()}@callbridge`;
   private readonly fromTag = token(6);
   private readonly inviteBranch = `z9hG4bK${token()}`;
   private readonly requestUri: string;
@@ -103,6 +105,11 @@ export class SipUac {
     this.requestUri = `sip:${opts.to}@${opts.sipAddress}`;
     this.fromHeader = `<sip:${opts.from}@${this.local}>;tag=${this.fromTag}`;
     this.toHeader = `<${this.requestUri}>`;
+  }
+
+  /** The SIP server's IPv4 address the call's requests go to (once started). */
+  get serverAddress(): string {
+    return this.sip.remoteAddress;
   }
 
   /** Binds the socket and sends the INVITE offering `sdp`; resolves once it is sent. */

@@ -1,6 +1,6 @@
-// RTP packets (RFC 3550) and the SDP offer/answer (RFC 4566 / 3264) of the lab phone
-// (./rtp-phone.ts): G.711 audio only.
-import { RTP_RATE, type G711 } from './g711.js';
+// RTP packets (RFC 3550) and the SDP offer/answer (RFC 4566 / 3264) of the SIP user
+// agent (./sip-uac.ts) and its callers: G.711 audio only.
+import { RTP_RATE, type G711 } from '../../agent/g711.js';
 
 // ---------------------------------------------------------------------------------------------
 // RTP (RFC 3550): fixed 12-byte header, no CSRCs or extensions sent; both skipped when received.

@@ -93,3 +93,15 @@ export class DtmfQueue {
     return out;
   }
 }
+
+/** A received telephone-event payload (RFC 4733 §2.3), or undefined when it is too short. */
+export function parseTelephoneEvent(
+  payload: Uint8Array,
+): { event: number; end: boolean; duration: number } | undefined {
+  if (payload.length < 4) return undefined;
+  return {
+    event: payload[0]!,
+    end: (payload[1]! & 0x80) !== 0,
+    duration: (payload[2]! << 8) | payload[3]!,
+  };
+}

@@ -1,7 +1,9 @@
-// The lab phone's SIP transport and transaction timers (RFC 3261 §17.1): a UDP socket to the one
+// The SIP user agent's transport and transaction timers (RFC 3261 §17.1): a UDP socket to the one
 // next hop, retransmission at T1, 2·T1, … and the non-INVITE transactions (BYE, CANCEL) waiting
 // for their final status. Closing it stops every timer and settles every transaction.
 import { createSocket, type RemoteInfo } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
 import { parseNameAddr } from './sip-message.js';
 import { bindUdp, closeUdp } from './udp.js';
 
@@ -17,20 +19,30 @@ export class SipTransactions {
   private closed = false;
 
   constructor(
-    private readonly host: string,
+    private host: string,
     private readonly port: number,
   ) {}
 
-  /** Binds to a free port on `address`; resolves with the port. */
+  /**
+   * Resolves the next hop's name once (a name with several addresses, such as a headless Service
+   * of several livekit-sip nodes, gives the whole call one of them) and binds to a free port on
+   * `address`; resolves with the port.
+   */
   async bind(
     address: string,
     onMessage: (buf: Buffer, rinfo: RemoteInfo) => void,
     onError: () => void,
   ): Promise<number> {
+    if (!isIPv4(this.host)) this.host = (await lookup(this.host, { family: 4 })).address;
     const port = await bindUdp(this.socket, address);
     this.socket.on('message', onMessage);
     this.socket.on('error', onError);
     return port;
+  }
+
+  /** The next hop's IPv4 address (once bound). */
+  get remoteAddress(): string {
+    return this.host;
   }
 
   get localPort(): number {

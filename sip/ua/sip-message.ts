@@ -1,4 +1,4 @@
-// SIP messages (RFC 3261 §7) as the lab phone (./sip-uac.ts) reads and writes them: parsed into
+// SIP messages (RFC 3261 §7) as the SIP user agent (./sip-uac.ts) reads and writes them: parsed into
 // lower-case full header names, values in order; header look-up, name-addr and CSeq values,
 // formatting with a correct Content-Length, and a response's headers copied from its request.
 

@@ -1,4 +1,4 @@
-// UDP sockets of the lab phone: bound on one local address, closed whatever their state.
+// UDP sockets of the SIP user agent and its RTP: bound on one local address, closed whatever their state.
 import type { Socket } from 'node:dgram';
 
 /** Binds `socket` to a free port on `address`; resolves with the port. */

@@ -6,8 +6,8 @@ import {
   parseRtpPacket,
   parseSdpAnswer,
   SdpError,
-} from '../../../lab/phone/rtp-sdp.js';
-import { ANSWER_SDP, crlf } from '../../helpers/sip.js';
+} from '../../../../sip/ua/rtp-sdp.js';
+import { ANSWER_SDP, crlf } from '../../../helpers/sip.js';
 
 describe('SDP', () => {
   it('offers PCMU, PCMA and telephone-event on the phone RTP port', () => {

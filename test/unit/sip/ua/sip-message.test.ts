@@ -9,8 +9,8 @@ import {
   parseSipMessage,
   sipHeader,
   type SipRequest,
-} from '../../../lab/phone/sip-message.js';
-import { ANSWER_SDP, crlf } from '../../helpers/sip.js';
+} from '../../../../sip/ua/sip-message.js';
+import { ANSWER_SDP, crlf } from '../../../helpers/sip.js';
 
 describe('parseSipMessage', () => {
   it('reads a 200 OK with several Vias, compact forms, a folded line and an SDP body', () => {

@@ -1,6 +1,6 @@
 // The lab phone's keypad: RFC 4733 telephone-events as a phone sends them.
 import { describe, expect, it } from 'vitest';
-import { DtmfQueue, dtmfEvent, telephoneEventPayload } from '../../../lab/phone/rtp-dtmf.js';
+import { DtmfQueue, dtmfEvent, telephoneEventPayload } from '../../../../sip/ua/rtp-dtmf.js';
 
 describe('RFC 4733 telephone-events', () => {
   it('codes the keypad as RFC 4733 does', () => {
