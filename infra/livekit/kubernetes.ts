@@ -187,6 +187,11 @@ export function livekitServerValues(c: DeployConfig, serverConfig: Obj): Obj {
     serviceAccount: { create: false, name: SERVICE_ACCOUNTS.livekit },
     // One server per node: it takes the node's RTC ports.
     podHostNetwork: true,
+    // A rollout drains: on SIGTERM the server takes no new rooms and exits once its calls have
+    // ended (docs/decisions/livekit-server-restarts.md). The chart's default is five hours; an
+    // hour is the workers' and livekit-sip's bound (a call with the agent lasts 30 min unless a
+    // use case's `maxCallSeconds` allows more: raise all three with it).
+    terminationGracePeriodSeconds: 3600,
     resources: {
       requests: { cpu: '2', memory: '1Gi' },
       limits: { memory: '2Gi' },

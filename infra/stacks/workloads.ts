@@ -156,9 +156,8 @@ export class WorkloadsStack extends Stack {
     if (config.twilio) {
       this.twilioRole = this.podRole('TwilioRole', `${config.name}-twilio`);
       grantTwilioGateway(this.twilioRole, table, this.recordingsBucketName);
-      this.twilioRole.addToPolicy(
-        readSecrets(secrets.callToken, secrets.callerKey, secrets.livekitApi),
-      );
+      // Not a LiveKit participant (its calls are SIP calls to livekit-sip): no LiveKit keys.
+      this.twilioRole.addToPolicy(readSecrets(secrets.callToken, secrets.callerKey));
     }
 
     const cluster = config.guard.eksClusterName;

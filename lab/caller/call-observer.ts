@@ -21,6 +21,8 @@ const ATTRIBUTE_FINAL = 'lk.transcription_final';
 
 export class CallObserver {
   readonly lines: TranscriptLine[] = [];
+  /** The agent's replies as their words arrive (in step with its speech), complete or not. */
+  private readonly saying: TranscriptLine[] = [];
   roomName: string | undefined;
   private room: Room | undefined;
   private sipIdentity: string | undefined;
@@ -85,11 +87,28 @@ export class CallObserver {
     if (this.closed) await this.leave();
   }
 
+  /** Whether the observer is in the call's room, hearing its transcription. */
+  get joined(): boolean {
+    return this.room !== undefined;
+  }
+
+  /** The words so far of the agent's first reply begun at or after `since`, if one has begun. */
+  agentSaying(since: number): string | undefined {
+    return this.saying.find((l) => l.at >= since)?.text.trim();
+  }
+
   private async read(reader: TextStreamReader, sender: string): Promise<void> {
     const at = performance.now();
     const attributes = reader.info.attributes ?? {};
-    const text = (await reader.readAll().catch(() => '')).trim();
     const speaker = sender === this.sipIdentity ? 'caller' : 'agent';
+    const partial: TranscriptLine = { at, speaker, text: '' };
+    if (speaker === 'agent') this.saying.push(partial);
+    try {
+      for await (const chunk of reader) partial.text += chunk;
+    } catch {
+      // a stream cut off: what arrived is what was said
+    }
+    const text = partial.text.trim();
     // The agent's own words arrive as one stream per reply; the caller's as interim and final
     // results, of which only the final one is what the agent went on.
     if (!text || (speaker === 'caller' && attributes[ATTRIBUTE_FINAL] !== 'true')) return;

@@ -27,8 +27,10 @@ const VOICES: Record<Who, Voice[]> = {
 const PERSON_WORDS_MS = 500;
 /** How long a caller waits for a silent line to let them speak before giving up. */
 const QUIET_WAIT_MS = 20_000;
-/** How long after the agent was heard its reply's words may take to reach the timeline. */
-const REPLY_WORDS_WAIT_MS = 10_000;
+/** How long after the agent was heard its reply's first words may take to arrive. */
+const REPLY_WORDS_WAIT_MS = 3_000;
+/** How much of a reply tells whether it is the agent asking the caller to say it again. */
+const ASKED_AGAIN_CHARS = 16;
 
 type SayStep = Extract<Step, { say: string }>;
 
@@ -263,13 +265,16 @@ async function sayLine(run: CallRun, step: SayStep): Promise<boolean> {
 
 /**
  * Whether the agent's reply to the line said since `at` asks the caller to say it again: the
- * caller then repeats it, as anyone would. The reply's words reach the timeline when it ends.
+ * caller then repeats it, as anyone would. Without an observer in the room (load runs), never.
  */
 async function askedAgain(run: CallRun, at: number): Promise<boolean> {
-  const reply = () => run.timeline.find((e) => e.source === 'agent' && e.at >= at);
+  if (!run.observer.joined) return false;
+  // The reply's first words tell: they arrive in step with the agent's speech.
+  const enough = () => (run.observer.agentSaying(at)?.length ?? 0) >= ASKED_AGAIN_CHARS;
   const end = performance.now() + REPLY_WORDS_WAIT_MS;
-  while (!reply() && !run.call.ended && performance.now() < end) await sleep(50);
-  return reply()?.text === Lines.notUnderstood;
+  while (!enough() && !run.call.ended && performance.now() < end) await sleep(20);
+  const words = run.observer.agentSaying(at);
+  return words !== undefined && words.length > 0 && Lines.notUnderstood.startsWith(words);
 }
 
 /** Presses the keys on the caller's phone, then checks what follows. */

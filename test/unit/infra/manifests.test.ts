@@ -308,6 +308,8 @@ describe('LiveKit on the cluster', () => {
       existingSecret: 'livekit-server-keys',
     });
     expect(values['image']['tag']).toBe(LIVEKIT_SERVER_TAG);
+    // A drain waits for the calls on the node, as long as the workers' and livekit-sip's do.
+    expect(values['terminationGracePeriodSeconds']).toBe(3600);
     // The Service the guard's and the workers' LIVEKIT_URL name.
     const url = new URL(clusterAddresses(deploymentOf(exampleConfig()).config).livekitWs);
     expect(`${values['fullnameOverride']}:${values['loadBalancer']['servicePort']}`).toBe(
