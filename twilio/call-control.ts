@@ -17,7 +17,7 @@ import {
   type CallUpdateRequest,
 } from '../agent/call-control.js';
 import type { HandoffContext } from '../contracts/handoff-context.js';
-import type { UseCase } from '../contracts/use-cases.js';
+import { offeredLanguage, type UseCase } from '../contracts/use-cases.js';
 import { withCallUpdateSpan } from '../otel/agent-spans.js';
 import type { HandoffClaims } from '../store/handoff-claims.js';
 import { readRestEnv, twilioClient, type TwilioRestEnv } from './rest.js';
@@ -60,6 +60,8 @@ export function isRetryableTwilio(err: unknown): boolean {
 export class TwilioCallControl implements CallControl {
   private readonly budgetMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** The language the caller switched to; undefined: the use case's own. */
+  private language: string | undefined;
 
   constructor(private readonly opts: TwilioCallControlOptions) {
     this.budgetMs = opts.budgetMs ?? 3000;
@@ -91,6 +93,16 @@ export class TwilioCallControl implements CallControl {
       dialStatusUrl: new URL('/twilio/dial-status', env.TWILIO_PUBLIC_URL).toString(),
       ...opts,
     });
+  }
+
+  /**
+   * Twilio says nothing of the switch now; a transfer's dial carries the language, so that the
+   * apology Twilio says when nobody answers is in it (twilio/webhook.ts). Only a language the use
+   * case offers is kept.
+   */
+  languageChanged(language: string): Promise<void> {
+    if (offeredLanguage(this.opts.useCase, language).ok) this.language = language;
+    return Promise.resolve();
   }
 
   update(update: CallUpdateRequest): Promise<void> {
@@ -149,6 +161,7 @@ export class TwilioCallControl implements CallControl {
       target: 'primary',
       statusUrl: this.opts.dialStatusUrl,
       rollingNumber: await this.rollingNumber(update),
+      language: update.language ?? this.language,
     });
     // The SMA refuses a queue that is not the use case's; so does this adapter, before any request.
     if (!twiml) throw new CallControlError('call update transfer failed: invalid_queue', false, 0);

@@ -2,7 +2,7 @@
 // package's TwiML module alone: it loads in tens of milliseconds). Numbers only ever come from the
 // use case's queues, by key: nothing a caller says reaches a <Dial>.
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse.js';
-import type { UseCase } from '../contracts/use-cases.js';
+import type { ChimeSpeech, UseCase } from '../contracts/use-cases.js';
 import { StreamParameter } from '../contracts/twilio-call.js';
 
 /** What the webhook's answer needs to connect the call to the gateway. */
@@ -26,7 +26,6 @@ export function connectStreamTwiml(s: StreamTwiml): string {
   const r = new VoiceResponse();
   if (s.notice) {
     // A language Twilio does not know is its problem to say so; the use case's tag is passed on.
-    type SayAttributes = Exclude<Parameters<VoiceResponse['say']>[0], string>;
     const attributes = (s.noticeLanguage ? { language: s.noticeLanguage } : {}) as SayAttributes;
     r.say(attributes, s.notice);
   }
@@ -59,6 +58,11 @@ export interface DialTarget {
    * with its context (store/handoff-claims.ts). Ignored unless it is one of the queue's own.
    */
   rollingNumber?: string;
+  /**
+   * The language the caller switched to (a tag of the use case's `languages`), carried in the
+   * status URL so what Twilio says if nobody answers is in it (the webhook checks it again).
+   */
+  language?: string;
 }
 
 /** Seconds a queue's number rings before the dial counts as unanswered. */
@@ -81,19 +85,33 @@ export function dialQueueTwiml(t: DialTarget): string | undefined {
   action.searchParams.set('useCase', t.useCase.id);
   action.searchParams.set('queue', t.queue);
   action.searchParams.set('target', t.target);
+  if (t.language) action.searchParams.set('language', t.language);
   const r = new VoiceResponse();
   if (t.say) r.say(t.say);
   r.dial({ action: action.toString(), timeout: QUEUE_RING_SECONDS }, number);
   return r.toString();
 }
 
-/** A message, then the end of the call. */
-export function sayAndHangUpTwiml(message: string): string {
+/**
+ * A message, then the end of the call. Given as a line in another language than the use case's
+ * (after the caller switched), it is said in that language by the same Amazon Polly voice Chime
+ * uses (Twilio's `Polly.<VoiceId>`); the use case's own line keeps Twilio's default voice.
+ */
+export function sayAndHangUpTwiml(message: string | ChimeSpeech, useCase?: UseCase): string {
   const r = new VoiceResponse();
-  r.say(message);
+  if (typeof message === 'string' || message.language === useCase?.language) {
+    r.say(typeof message === 'string' ? message : message.text);
+  } else {
+    r.say(
+      { language: message.language, voice: `Polly.${message.voice}` } as SayAttributes,
+      message.text,
+    );
+  }
   r.hangup();
   return r.toString();
 }
+
+type SayAttributes = Exclude<Parameters<VoiceResponse['say']>[0], string>;
 
 export function hangUpTwiml(): string {
   const r = new VoiceResponse();

@@ -16,7 +16,7 @@ import { signCallToken } from '../contracts/call-token.js';
 import { isE164 } from '../contracts/ids.js';
 import type { RefusedReason } from '../contracts/reasons.js';
 import { twilioTokenClaims } from '../contracts/twilio-call.js';
-import type { UseCase } from '../contracts/use-cases.js';
+import { chimeLineIn, type UseCase } from '../contracts/use-cases.js';
 import type { CallAdmission } from '../lambdas/sma/admission/types.js';
 import type { UseCaseSource } from '../store/use-case-cache.js';
 import { connectStreamTwiml, dialQueueTwiml, hangUpTwiml, sayAndHangUpTwiml } from './twiml.js';
@@ -252,14 +252,18 @@ function dialStatus(
     'transfer not answered',
   );
   if (!useCase) return hangUpTwiml();
+  // The language the caller switched to, as the transfer carried it: only one the use case offers
+  // is ever used (chimeLineIn checks it), so a URL Twilio signed cannot name another.
+  const language = query.get('language') ?? undefined;
   if (query.get('target') === 'primary') {
     const fallback = dialQueueTwiml({
       useCase,
       queue,
       target: 'fallback',
       statusUrl: signedUrl(deps.publicUrl, DIAL_STATUS_PATH),
+      language,
     });
     if (fallback) return fallback;
   }
-  return sayAndHangUpTwiml(useCase.messages.apology);
+  return sayAndHangUpTwiml(chimeLineIn(useCase, language, 'apology'), useCase);
 }

@@ -50,6 +50,33 @@ function recording(fail: unknown[] = []) {
 }
 
 describe('Twilio call control', () => {
+  it('carries a language the use case offers to the dial-status URL, and no other', async () => {
+    const es = parseUseCases({
+      defaultUseCase: useCase.id,
+      useCases: [
+        {
+          ...bundled.useCases.find((u) => u.id === useCase.id)!,
+          languages: [{ language: 'es-US', confirmation: 'Claro.' }],
+        },
+      ],
+    }).defaultUseCase;
+    const transfer = { action: 'transfer', queue: queueKey, reason: 'caller_asked' } as const;
+    const { calls, updates } = recording();
+    const c = new TwilioCallControl({
+      calls,
+      call,
+      useCase: es,
+      dialStatusUrl: 'https://voice.example.org/twilio/dial-status',
+      sleep: async () => {},
+    });
+    await c.languageChanged('de-DE');
+    await c.update({ ...transfer, requestedAt: 1 });
+    expect(updates[0]!.params.twiml).not.toContain('language=');
+    await c.languageChanged('es-US');
+    await c.update({ ...transfer, requestedAt: 2 });
+    expect(updates[1]!.params.twiml).toContain('language=es-US');
+  });
+
   it("transfers with a <Dial> to the queue's number, reporting to the dial-status URL", async () => {
     const { calls, updates } = recording();
     await control(calls).update({

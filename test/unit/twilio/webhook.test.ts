@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bundled from '../../../contracts/use-cases.json' with { type: 'json' };
 import { verifyCallToken } from '../../../contracts/call-token.js';
 import { twilioTokenClaims } from '../../../contracts/twilio-call.js';
-import { parseUseCases } from '../../../contracts/use-cases.js';
+import { chimeLineIn, parseUseCases } from '../../../contracts/use-cases.js';
 import type { Admission, CallAdmission } from '../../../lambdas/sma/admission/types.js';
 import { fixedUseCases } from '../../../store/use-case-cache.js';
+import { sayAndHangUpTwiml } from '../../../twilio/twiml.js';
 import { handleWebhook, type WebhookDeps } from '../../../twilio/webhook.js';
 
 const AUTH_TOKEN = 'an-auth-token-of-thirty-two-chars';
@@ -159,6 +160,47 @@ describe('the TwiML webhook', () => {
     const done = await post(path, { ...form, DialCallStatus: 'completed' });
     expect(done.body).toContain('<Hangup/>');
     expect(done.body).not.toContain('<Dial');
+  });
+
+  it('apologises in the language the caller switched to only when the use case offers it', async () => {
+    const uc = catalog.defaultUseCase;
+    const q = Object.entries(uc.queues).find(([, v]) => v.fallbackNumber)!;
+    const form = { AccountSid: ACCOUNT, CallSid: CALL, DialCallStatus: 'no-answer' };
+    // The fallback's dial carries the language on; the bundled use case offers none, so the
+    // apology stays its own.
+    const first = await post(
+      `/twilio/dial-status?useCase=${uc.id}&queue=${q[0]}&target=primary&language=es-US`,
+      form,
+    );
+    expect(first.body).toContain('language=es-US');
+    const last = await post(
+      `/twilio/dial-status?useCase=${uc.id}&queue=${q[0]}&target=fallback&language=es-US`,
+      form,
+    );
+    expect(last.body).toContain(`<Say>${uc.messages.apology}</Say>`);
+    // A use case that offers Spanish, with its apology and Polly voice: said in it.
+    const es = parseUseCases({
+      defaultUseCase: uc.id,
+      useCases: [
+        {
+          ...bundled.useCases.find((u) => u.id === uc.id)!,
+          languages: [
+            {
+              language: 'es-US',
+              confirmation: 'Claro.',
+              voice: { chime: 'Lupe' },
+              messages: { apology: 'Lo siento, no hay nadie disponible.' },
+            },
+          ],
+        },
+      ],
+    }).defaultUseCase;
+    expect(sayAndHangUpTwiml(chimeLineIn(es, 'es-US', 'apology'), es)).toContain(
+      '<Say language="es-US" voice="Polly.Lupe">Lo siento, no hay nadie disponible.</Say><Hangup/>',
+    );
+    expect(sayAndHangUpTwiml(chimeLineIn(es, 'de-DE', 'apology'), es)).toContain(
+      `<Say>${es.messages.apology}</Say>`,
+    );
   });
 
   it('answers other paths with 404 and other methods with 405', async () => {
