@@ -3,57 +3,33 @@
 // reads, synced from Secrets Manager by the AWS Secrets Store CSI provider with the pod's own
 // identity, a Deployment of `guard.replicas` with probes on /healthz, and the Service
 // livekit-server's webhooks and the workers' presence connections reach. docs/guard.md.
-import { stringify } from 'yaml';
 import type { DeployConfig } from '../config.js';
 import { SERVICE_ACCOUNTS } from '../stacks/workloads.js';
+import {
+  LIVEKIT_API,
+  PORTS,
+  csiVolume,
+  meta,
+  plainEnv,
+  podSecurity,
+  restricted,
+  secretEnv,
+  secretProviderClass,
+  yamlDocs,
+  type SecretSource,
+} from './k8s-parts.js';
 
-const GUARD_PORT = 8090;
-
-/** A secret as the CSI provider finds it: its ARN when configured, else the data stack's name. */
-const secretRef = (c: DeployConfig, key: 'guardPresence' | 'livekitApi', name: string) =>
-  c.secrets[key] ?? `${c.name}/${name}`;
+const GUARD_SECRETS: SecretSource[] = [
+  { env: 'GUARD_PRESENCE_SECRET', secret: 'guardPresence', name: 'guard-presence' },
+  ...LIVEKIT_API,
+];
 
 export function guardManifest(c: DeployConfig, image: string, env: Record<string, string>): string {
   const name = SERVICE_ACCOUNTS.guard;
-  const metadata = { name, namespace: c.guard.namespace, labels: { app: name } };
-  const objects = [
-    {
-      objectName: secretRef(c, 'guardPresence', 'guard-presence'),
-      objectType: 'secretsmanager',
-      objectAlias: 'guard-presence',
-    },
-    {
-      objectName: secretRef(c, 'livekitApi', 'livekit-api'),
-      objectType: 'secretsmanager',
-      jmesPath: [
-        { path: 'LIVEKIT_API_KEY', objectAlias: 'livekit-api-key' },
-        { path: 'LIVEKIT_API_SECRET', objectAlias: 'livekit-api-secret' },
-      ],
-    },
-  ];
-  const secretEnv = {
-    GUARD_PRESENCE_SECRET: 'guard-presence',
-    LIVEKIT_API_KEY: 'livekit-api-key',
-    LIVEKIT_API_SECRET: 'livekit-api-secret',
-  };
-  const docs = [
+  const metadata = meta(c, name);
+  return yamlDocs([
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
-    {
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata,
-      spec: {
-        provider: 'aws',
-        parameters: { usePodIdentity: 'true', objects: stringify(objects) },
-        secretObjects: [
-          {
-            secretName: name,
-            type: 'Opaque',
-            data: Object.entries(secretEnv).map(([key, objectName]) => ({ key, objectName })),
-          },
-        ],
-      },
-    },
+    secretProviderClass(c, name, GUARD_SECRETS),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -65,22 +41,18 @@ export function guardManifest(c: DeployConfig, image: string, env: Record<string
           metadata: { labels: { app: name } },
           spec: {
             serviceAccountName: name,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 1000,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: podSecurity(1000),
             containers: [
               {
                 name: 'guard',
                 image,
-                ports: [{ name: 'http', containerPort: GUARD_PORT }],
+                ports: [{ name: 'http', containerPort: PORTS.guard }],
                 env: [
-                  ...Object.entries(env).map(([k, value]) => ({ name: k, value })),
-                  ...Object.keys(secretEnv).map((k) => ({
-                    name: k,
-                    valueFrom: { secretKeyRef: { name, key: k } },
-                  })),
+                  ...plainEnv(env),
+                  ...secretEnv(
+                    name,
+                    GUARD_SECRETS.map((s) => s.env),
+                  ),
                 ],
                 readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
                 livenessProbe: {
@@ -92,25 +64,12 @@ export function guardManifest(c: DeployConfig, image: string, env: Record<string
                   requests: { cpu: '100m', memory: '128Mi' },
                   limits: { memory: '256Mi' },
                 },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: restricted,
                 volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
               },
             ],
             // The CSI volume must be mounted for the provider to sync the Kubernetes Secret.
-            volumes: [
-              {
-                name: 'secrets',
-                csi: {
-                  driver: 'secrets-store.csi.k8s.io',
-                  readOnly: true,
-                  volumeAttributes: { secretProviderClass: name },
-                },
-              },
-            ],
+            volumes: [csiVolume(name)],
           },
         },
       },
@@ -121,9 +80,8 @@ export function guardManifest(c: DeployConfig, image: string, env: Record<string
       metadata,
       spec: {
         selector: { app: name },
-        ports: [{ name: 'http', port: GUARD_PORT, targetPort: 'http' }],
+        ports: [{ name: 'http', port: PORTS.guard, targetPort: 'http' }],
       },
     },
-  ];
-  return docs.map((d) => stringify(d)).join('---\n');
+  ]);
 }

@@ -8,13 +8,9 @@ import type { DeployConfig } from '../config.js';
 import { recordingsBucketName } from '../stacks/data.js';
 import { SERVICE_ACCOUNTS } from '../stacks/workloads.js';
 import { guardManifest } from './guard-manifest.js';
-import {
-  AGENT_IDLE_PROCESSES,
-  LIVEKIT_SIP_SERVICE,
-  PORTS,
-  chimeSources,
-  renderKubernetes,
-} from './kubernetes.js';
+import { AGENT_IDLE_PROCESSES } from './agent-manifest.js';
+import { LIVEKIT_SIP_SERVICE, PORTS, chimeSources } from './k8s-parts.js';
+import { renderKubernetes } from './kubernetes.js';
 
 /** In-cluster addresses (the Services of the manifests the team runs). */
 export function clusterAddresses(c: DeployConfig) {

@@ -8,12 +8,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../../agent/config.js';
 import { loadGuardConfig } from '../../../guard/config.js';
-import {
-  LIVEKIT_SERVER_TAG,
-  LIVEKIT_SIP_TAG,
-  TWILIO_AUTH_SECRET,
-  TWILIO_SECRET_KEYS,
-} from '../../../infra/livekit/kubernetes.js';
+import { LIVEKIT_SERVER_TAG, LIVEKIT_SIP_TAG } from '../../../infra/livekit/k8s-parts.js';
+import { TWILIO_AUTH_SECRET, TWILIO_SECRET_KEYS } from '../../../infra/livekit/twilio-manifest.js';
 import { clusterAddresses, renderLivekitFiles } from '../../../infra/livekit/render.js';
 import { recordingsBucketName } from '../../../infra/stacks/data.js';
 import { SERVICE_ACCOUNTS } from '../../../infra/stacks/workloads.js';
