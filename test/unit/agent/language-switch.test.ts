@@ -5,10 +5,9 @@
 // what it refuses (a language the use case does not list, a speech set that cannot speak it).
 import { initializeLogger, llm, stt, tts, voice } from '@livekit/agents';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCallAgent } from '../../../agent/call-agent.js';
 import { readCallContext, type CallContext } from '../../../agent/call-context.js';
-import { ChimeCallControl } from '../../../agent/call-control.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { Lines, nextReply, normalise, toolText } from '../../../agent/dialogue/engine.js';
 import { askedLanguage } from '../../../agent/dialogue/language-request.js';
@@ -27,7 +26,8 @@ import {
   type SpeechProviders,
 } from '../../../agent/providers/index.js';
 import { parseUseCases, useCaseFileProblems, type UseCase } from '../../../contracts/use-cases.js';
-import { startVoiceApiServer, type VoiceApiServer } from '../../../lab/chime/voice-api-server.js';
+import { agentSessions } from '../../helpers/agent-session.js';
+import { calls, said } from '../../helpers/session-events.js';
 import { USE_CASES_JSON, type Json } from '../../helpers/sma.js';
 import spanishExample from '../../../contracts/examples/city-311-es.json' with { type: 'json' };
 
@@ -260,51 +260,22 @@ function fakeProviders(kind: 'local' | 'cloud') {
   return { providers, made };
 }
 
-let api: VoiceApiServer;
-beforeAll(async () => {
-  api = await startVoiceApiServer({ onUpdate: () => true }, { ratePerSecond: 100 });
-  process.env.AWS_ENDPOINT_URL_CHIME_SDK_VOICE = api.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'test';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test';
-});
-afterAll(async () => {
-  await api.stop();
-});
-
-const sessions: voice.AgentSession[] = [];
-afterEach(async () => {
-  for (const s of sessions.splice(0)) await s.close();
-  api.requests.length = 0;
-});
+const harness = agentSessions(() => true);
 
 async function startCall(kind: 'local' | 'cloud', model?: llm.LLM) {
   const call: CallContext = readCallContext(PHONE_ATTRS, useCases);
   const { providers, made } = fakeProviders(kind);
   const lines = new CallLines(call.useCase);
   const switched: string[] = [];
-  const agent = createCallAgent({
-    call,
-    control: ChimeCallControl.forCall(call.sma!, { sleep: async () => {} }),
-    logger: pino({ level: 'silent' }),
+  const { session, agent } = await harness.start(call, {
+    llm: model,
+    control: { sleep: async () => {} },
     lines,
-    leave: () => undefined,
     providers,
     onLanguageSwitched: (l) => switched.push(l),
   });
-  const session = new voice.AgentSession({ llm: model ?? new DialogueLLM(call.useCase) });
-  sessions.push(session);
-  await session.start({ agent });
   return { session, agent, made, lines, switched };
 }
-
-const said = (events: Json[]) =>
-  events
-    .filter((e) => e.type === 'message' && e.item.role === 'assistant')
-    .map((e) => e.item.textContent as string);
-const calls = (events: Json[]) =>
-  events
-    .filter((e) => e.type === 'function_call')
-    .map((e) => ({ name: e.item.name, args: JSON.parse(e.item.args) }));
 /** What the agent has said in the call so far (the session's history). */
 const agentLines = (session: voice.AgentSession) =>
   session.history.items.flatMap((i) =>
@@ -349,7 +320,7 @@ describe('switch_language in a call', () => {
     expect(outputs(transfer.events)[0]).toMatch(/^transfer_started/);
     // The SMA was told of the switch, and the transfer carries the language again (with the
     // call's token): what Chime says itself from then on is in Spanish.
-    const sent = api.requests.map((r) => (r.body as Json).Arguments);
+    const sent = harness.api.requests.map((r) => (r.body as Json).Arguments);
     expect(sent).toEqual([
       expect.objectContaining({
         action: 'language',
@@ -365,7 +336,7 @@ describe('switch_language in a call', () => {
   it('a call that never switched sends its updates without a language', async () => {
     const { session } = await startCall('cloud');
     await session.run({ userInput: 'I would like to talk to a person please' }).wait();
-    const sent = api.requests.map((r) => (r.body as Json).Arguments);
+    const sent = harness.api.requests.map((r) => (r.body as Json).Arguments);
     expect(sent.map((a) => a.action)).toEqual(['transfer']);
     expect(sent[0]).not.toHaveProperty('language');
   });
@@ -380,7 +351,7 @@ describe('switch_language in a call', () => {
     expect(switched).toEqual(['es-US', 'en-US']);
     // The SMA is told of each switch, back to the use case's own language too.
     await expect
-      .poll(() => api.requests.map((r) => (r.body as Json).Arguments.language))
+      .poll(() => harness.api.requests.map((r) => (r.body as Json).Arguments.language))
       .toEqual(['es-US', 'en-US']);
   });
 
@@ -413,7 +384,7 @@ describe('switch_language in a call', () => {
     expect(lines.lines.handoff).toBe(SHARED_LINES.handoff);
     expect(switched).toEqual([]);
     // Nothing reaches the SMA: the call is still in its use case's language.
-    expect(api.requests).toEqual([]);
+    expect(harness.api.requests).toEqual([]);
   });
 
   it('offline, it cannot speak Spanish: says so and offers a person, changing nothing', async () => {
