@@ -18,7 +18,7 @@ import type { AgentTransferReason } from '../../contracts/reasons.js';
 import type { UseCase } from '../../contracts/use-cases.js';
 import { fixedLines, SHARED_LINES } from '../lines.js';
 import { saidOutcome, ToolOutcome } from '../tools/outcome.js';
-import { answerToOffer } from './queue-offer.js';
+import { answerToOffer, isYes } from './queue-offer.js';
 import { askedLanguage, offeredTag } from './language-request.js';
 
 export interface Turn {
@@ -81,7 +81,6 @@ const NAME = /\b(?:my name is|my name's|call me)\s+([a-z][a-z'-]{0,30})/;
 /** What follows "call me" when it is not a name: "call me back", "call me later", "call me at…". */
 const NOT_A_NAME =
   /^(back|later|again|tomorrow|today|tonight|soon|now|please|anytime|sometime|asap|instead|first|when|if|at|on|in|after|before|around|about|the|a|an|it|that|this|there|here|up|over|right|as|so|and|or|but|maybe|then)$/;
-const YES = /^(yes|yeah|yep|sure|please|ok|okay|yes please|sure please)\b/;
 
 export function normalise(text: string): string {
   return text
@@ -240,7 +239,7 @@ export function nextReply(useCase: UseCase, history: Turn[]): Reply {
   if (DONE.test(text)) return { kind: 'tool', name: 'end_call', args: {} };
   const faq = matchFaq(useCase, text);
   if (faq) return { kind: 'say', text: `${faq.answer} ${Lines.anythingElse}` };
-  if (YES.test(text) && PERSON_OFFERS.includes(lastAssistant(asked) ?? '')) {
+  if (isYes(text) && PERSON_OFFERS.includes(lastAssistant(asked) ?? '')) {
     return transfer(useCase.defaultQueue, 'caller_asked');
   }
   if (misunderstandings(earlier) >= 1) return transfer(useCase.defaultQueue, 'not_understood');

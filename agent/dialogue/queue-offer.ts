@@ -13,7 +13,49 @@ const HOLD = /\b(hold|wait|i'?ll wait|stay on|keep me on)\b/;
 const CALLBACK = /\b(call ?back|call me|ring me|phone me|callback)\b/;
 /** A message at the offer: "leave a message", "I'll leave a voicemail", "voice mail please". */
 const MESSAGE = /\b(message|voice ?mail)\b/;
-const YES = /^(yes|yeah|yep|sure|please|ok|okay|correct|that'?s right|right)\b/;
+/**
+ * A plain yes ("yes", "sure, please", "yes, that is right"): every word an agreeing one. A line
+ * that goes on ("please crawl me back", a misheard "call me back") is not one: the agent asks again
+ * and its offer stays open.
+ */
+export function isYes(text: string): boolean {
+  const words = text.split(' ').filter((w) => w.length > 0);
+  return words.length > 0 && YES_FIRST.has(words[0]!) && words.every((w) => YES_WORDS.has(w));
+}
+const YES_FIRST = new Set([
+  'yes',
+  'yeah',
+  'yep',
+  'yup',
+  'sure',
+  'please',
+  'ok',
+  'okay',
+  'correct',
+  'right',
+  "that's",
+  'that',
+]);
+const YES_WORDS = new Set([
+  ...YES_FIRST,
+  'is',
+  'it',
+  'thats',
+  'fine',
+  'thanks',
+  'thank',
+  'you',
+  'absolutely',
+  'of',
+  'course',
+  'go',
+  'ahead',
+  'do',
+  'i',
+  "i'd",
+  'would',
+  'like',
+]);
 
 /** The agent's last line since the caller last spoke. */
 function lastSaid(history: Turn[]): string | undefined {
@@ -49,7 +91,7 @@ export function answerToOffer(
   const callbacks = useCase.callbacks !== undefined;
   // The number read back (by the tool, or after digits were keyed in): a yes confirms it.
   if (callbacks && lastSaid(earlier)?.startsWith(CALLBACK_CONFIRM_START)) {
-    if (YES.test(text)) return { kind: 'tool', name: 'request_callback', args: { confirm: true } };
+    if (isYes(text)) return { kind: 'tool', name: 'request_callback', args: { confirm: true } };
     return undefined;
   }
   const offer = lastOffer(
@@ -65,7 +107,7 @@ export function answerToOffer(
   }
   const holdOffered =
     offer.code === ToolOutcome.queueBusy || offer.code === ToolOutcome.callbackFailed;
-  if (holdOffered && (HOLD.test(text) || YES.test(text))) {
+  if (holdOffered && (HOLD.test(text) || isYes(text))) {
     return {
       kind: 'tool',
       name: 'transfer_to_human',

@@ -122,8 +122,10 @@ describe('request_callback (local dialogue engine)', () => {
 
   it('keeps the offer open while the caller is asked to say it again', async () => {
     const { session, queuer } = await askedForAPerson();
-    const misheard = await session.run({ userInput: 'crawl me back' }).wait();
+    // "Please" and more is not a yes to holding: the agent asks again.
+    const misheard = await session.run({ userInput: 'please crawl me back' }).wait();
     expect(said(misheard.events)).toEqual([Lines.notUnderstood]);
+    expect(agents.updates()).toEqual([]);
     const again = await session.run({ userInput: 'please call me back' }).wait();
     expect(said(again.events)[0]).toMatch(/^I can have someone call you back at the number/);
     await session.run({ userInput: 'yes' }).wait();

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import bundled from '../../../contracts/use-cases.json' with { type: 'json' };
 import { parseUseCases } from '../../../contracts/use-cases.js';
-import { Lines, nextReply } from '../../../agent/dialogue/engine.js';
+import { Lines, nextReply, normalise } from '../../../agent/dialogue/engine.js';
+import { isYes } from '../../../agent/dialogue/queue-offer.js';
 import { outcome, ToolOutcome } from '../../../agent/tools/outcome.js';
 import { cleanName } from '../../../agent/call-memory.js';
 import { describeCall } from '../../../scripts/call.js';
@@ -29,6 +30,21 @@ describe('dialogue engine: caller memory', () => {
     for (const text of ['call me back', 'could you call me later', 'call me at home']) {
       expect(nextReply(useCase, user(text))).not.toMatchObject({ name: 'remember_name' });
     }
+  });
+
+  it('takes a plain yes for a yes, and a yes that goes on for nothing', () => {
+    for (const text of [
+      'yes',
+      'yes please',
+      'sure',
+      'ok',
+      'yes that is right',
+      "that's right",
+      'yeah i would like that',
+    ])
+      expect(isYes(normalise(text)), text).toBe(true);
+    for (const text of ['please crawl me back', 'yes but not now', 'that is all', 'no', ''])
+      expect(isYes(normalise(text)), text).toBe(false);
   });
 
   it('forgets a caller who asks', () => {
