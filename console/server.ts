@@ -1,27 +1,22 @@
-// The operator console's server (node:http): sign-in, the pages, and the few API routes the pages
-// call. Every page and every API route needs a session; each LiveKit token is minted here for one
-// room, one identity and one action (console/grants.ts), and the API secret never leaves it.
+// The operator console's server (node:http): sign-in, the pages, and the API routes the pages
+// call (console/api.ts). Every page and every API route needs a session; each LiveKit token is
+// minted for one room, one identity and one action (console/grants.ts), and the API secret never
+// leaves the server.
 //
 //   GET  /                      the console (signed in), else 401 (local) or the provider (OIDC)
 //   GET  /app.js                its script (livekit-client inside)
 //   GET  /signin[?code=…]       local: spends a one-time link; OIDC: starts the code flow
 //   GET  /signin/callback       OIDC: the provider's redirect back
 //   POST /signout
-//   GET  /api/me                the user, roles, use cases, LiveKit's URL
-//   GET  /api/calls             supervisor: the calls in progress
-//   POST /api/calls/token       supervisor: {room, action: listen|barge} → a token for that call
-//   POST /api/dev-rooms         developer: {useCase} → a dev room with the agent, and a token
-//   POST /api/outbound-calls    dialer: {useCase, to} → a call to `to`, bridged to the agent
+//   /api/…                      console/api.ts
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChimeSDKVoiceClient } from '@aws-sdk/client-chime-sdk-voice';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
-import * as z from 'zod';
-import { CONSOLE_ROLES, type ConsoleRole } from '../contracts/console.js';
-import { useCaseId } from '../contracts/ids.js';
+import { CONSOLE_ROLES } from '../contracts/console.js';
 import type { UseCaseCatalog } from '../contracts/use-cases.js';
-import { createDevRoom } from '../sip/livekit/dev-room.js';
+import { type LiveKitServer, consoleApi } from './api.js';
 import {
   SESSION_COOKIE,
   Sessions,
@@ -29,28 +24,15 @@ import {
   cookieOf,
   sessionCookie,
   type ConsoleUser,
-  type Session,
 } from './auth.js';
 import type { WebBundle } from './bundle.js';
-import {
-  type CallRecordReader,
-  type RoomsApi,
-  CALL_ROOM_PREFIX,
-  isLiveCallRoom,
-  listLiveCalls,
-} from './calls.js';
+import type { CallRecordReader, RoomsApi } from './calls.js';
 import type { ConsoleConfig } from './config.js';
-import { mintToken } from './grants.js';
+import { HttpError, checkSameOrigin } from './http.js';
 import { FLOW_COOKIE, OidcSignIn } from './oidc.js';
-import { OutboundRefused, checkOutboundCall, placeOutboundCall } from './outbound.js';
 import { pageHtml, signInHtml } from './web/page.js';
 
-export interface LiveKitServer {
-  /** ws:// or wss://: what browsers connect to. */
-  url: string;
-  apiKey: string;
-  apiSecret: string;
-}
+export type { LiveKitServer } from './api.js';
 
 export interface ConsoleDeps {
   config: ConsoleConfig;
@@ -76,30 +58,6 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const tokenRequest = z.strictObject({
-  room: z.string().startsWith(CALL_ROOM_PREFIX).max(128),
-  action: z.enum(['listen', 'barge']),
-});
-const devRoomRequest = z.strictObject({ useCase: useCaseId });
-const outboundRequest = z.strictObject({ useCase: useCaseId, to: z.string().trim().max(32) });
-
-const MAX_BODY = 4096;
-/** Dev rooms one user may start in DEV_ROOM_WINDOW_MS: each holds an agent job until it closes. */
-const DEV_ROOMS_PER_WINDOW = 10;
-const DEV_ROOM_WINDOW_MS = 10 * 60_000;
-/** Outbound calls one user may place in OUTBOUND_WINDOW_MS: each rings a real phone and costs. */
-const OUTBOUND_CALLS_PER_WINDOW = 5;
-const OUTBOUND_WINDOW_MS = 10 * 60_000;
-
 export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServer> {
   const { config, livekit } = deps;
   const sessions = new Sessions(config.sessionSeconds, deps.now);
@@ -109,27 +67,6 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
     deps.rooms ?? new RoomServiceClient(httpUrl, livekit.apiKey, livekit.apiSecret);
   const secure = config.publicUrl?.protocol === 'https:';
   const clock = deps.now ?? Date.now;
-  /** Counts an action against the user's window, or refuses it (429 with `refusal`). */
-  const perUserLimit = (max: number, windowMs: number, refusal: string) => {
-    const started = new Map<string, number[]>();
-    return (userId: string) => {
-      const since = clock() - windowMs;
-      const recent = (started.get(userId) ?? []).filter((t) => t > since);
-      if (recent.length >= max) throw new HttpError(429, refusal);
-      started.set(userId, [...recent, clock()]);
-    };
-  };
-  const admitDevRoom = perUserLimit(
-    DEV_ROOMS_PER_WINDOW,
-    DEV_ROOM_WINDOW_MS,
-    'too many dev rooms in ten minutes; leave one and wait',
-  );
-  const admitOutboundCall = perUserLimit(
-    OUTBOUND_CALLS_PER_WINDOW,
-    OUTBOUND_WINDOW_MS,
-    `at most ${OUTBOUND_CALLS_PER_WINDOW} outbound calls in ten minutes; wait a little`,
-  );
-  const outboundOn = deps.voice !== undefined && config.smaApplicationId !== undefined;
   const csp = [
     "default-src 'self'",
     `connect-src 'self' ${livekit.url} ${httpUrl}`,
@@ -152,129 +89,16 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
   const json = (res: ServerResponse, status: number, body: unknown) =>
     send(res, status, 'application/json', JSON.stringify(body));
 
-  const needs = (session: Session | undefined, role: ConsoleRole): Session => {
-    if (!session) throw new HttpError(401, 'sign in first');
-    if (!session.user.roles.includes(role)) throw new HttpError(403, `needs the ${role} role`);
-    return session;
-  };
-
-  /** LiveKit's answer, or a 502 that says LiveKit did not give one (the cause is logged). */
-  async function upstream<T>(p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (e) {
-      deps.logger.warn({ err: (e as Error).message }, 'LiveKit request failed');
-      throw new HttpError(502, 'LiveKit did not answer; try again');
-    }
-  }
-
-  async function api(req: IncomingMessage, res: ServerResponse, path: string, s?: Session) {
-    if (!s) throw new HttpError(401, 'sign in first');
-    if (req.method === 'GET' && path === '/api/me') {
-      return json(res, 200, {
-        user: { name: s.user.name, roles: s.user.roles },
-        livekitUrl: livekit.url,
-        useCases: deps.useCases.all.map((u) => ({
-          id: u.id,
-          name: u.name,
-          outbound: u.outbound?.allowed === true,
-        })),
-        outboundCalls: outboundOn,
-      });
-    }
-    if (req.method === 'GET' && path === '/api/calls') {
-      needs(s, 'supervisor');
-      const now = clock();
-      const calls = await upstream(listLiveCalls(rooms, deps.records, now));
-      return json(res, 200, {
-        calls: calls.map((c) => ({ ...c, durationMs: Math.max(0, now - c.startedAt) })),
-      });
-    }
-    if (req.method !== 'POST') throw new HttpError(404, 'no such route');
-    const body = await readJson(req);
-    if (path === '/api/calls/token') {
-      needs(s, 'supervisor');
-      const r = parse(tokenRequest, body);
-      if (!(await isLiveCallRoom(rooms, r.room))) throw new HttpError(404, 'no such live call');
-      const minted = await mintToken(
-        livekit,
-        { action: r.action, room: r.room, userId: s.user.id, userName: s.user.name },
-        config.tokenTtlSeconds,
-      );
-      deps.logger.info({ room: r.room, action: r.action, user: s.user.id }, 'call token minted');
-      return json(res, 200, { ...minted, url: livekit.url });
-    }
-    if (path === '/api/dev-rooms') {
-      needs(s, 'developer');
-      const r = parse(devRoomRequest, body);
-      if (!deps.useCases.byIdOrUndefined(r.useCase)) throw new HttpError(400, 'unknown use case');
-      admitDevRoom(s.user.id);
-      const dev = await upstream(
-        createDevRoom(livekit, {
-          agentName: config.agentName,
-          useCase: r.useCase,
-          ttlSeconds: config.tokenTtlSeconds,
-        }),
-      );
-      const minted = await mintToken(
-        livekit,
-        {
-          action: 'talk',
-          room: dev.room,
-          userId: s.user.id,
-          userName: s.user.name,
-          useCase: r.useCase,
-        },
-        config.tokenTtlSeconds,
-      );
-      deps.logger.info({ room: dev.room, useCase: r.useCase, user: s.user.id }, 'dev room');
-      return json(res, 200, { ...minted, url: livekit.url, useCase: r.useCase });
-    }
-    if (path === '/api/outbound-calls') {
-      needs(s, 'dialer');
-      const r = parse(outboundRequest, body);
-      if (!outboundOn) {
-        throw new HttpError(
-          503,
-          'this console places no outbound calls (SMA_APPLICATION_ID unset)',
-        );
-      }
-      let call;
-      try {
-        call = checkOutboundCall(deps.useCases, r.useCase, r.to);
-      } catch (e) {
-        if (!(e instanceof OutboundRefused)) throw e;
-        deps.logger.info(
-          { useCase: r.useCase, user: s.user.id, reason: e.reason, pii: { to: r.to } },
-          'outbound call refused',
-        );
-        throw new HttpError(e.status, e.message);
-      }
-      admitOutboundCall(s.user.id);
-      let transactionId: string;
-      try {
-        transactionId = await placeOutboundCall(deps.voice!, config.smaApplicationId!, call);
-      } catch (e) {
-        deps.logger.warn(
-          // Chime's message may quote the number: it goes with it, under pii.
-          {
-            useCase: call.useCase,
-            user: s.user.id,
-            err: (e as Error).name,
-            pii: { to: call.to, detail: (e as Error).message },
-          },
-          'outbound call not placed',
-        );
-        throw new HttpError(502, 'Chime did not place the call; try again');
-      }
-      deps.logger.info(
-        { useCase: call.useCase, user: s.user.id, transactionId, pii: { to: call.to } },
-        'outbound call placed',
-      );
-      return json(res, 202, { transactionId, useCase: call.useCase });
-    }
-    throw new HttpError(404, 'no such route');
-  }
+  const api = consoleApi({
+    config,
+    livekit,
+    useCases: deps.useCases,
+    rooms,
+    records: deps.records,
+    voice: deps.voice,
+    clock,
+    logger: deps.logger,
+  });
 
   async function signIn(req: IncomingMessage, res: ServerResponse, url: URL) {
     if (url.pathname === '/signin/callback' && oidc) {
@@ -339,7 +163,8 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
     const session = sessions.get(cookieOf(req, SESSION_COOKIE));
     if (path.startsWith('/api/')) {
       if (req.method === 'POST') checkSameOrigin(req);
-      return api(req, res, path, session);
+      const answer = await api(req, path, session);
+      return json(res, answer.status, answer.body);
     }
     if (path === '/signout' && req.method === 'POST') {
       checkSameOrigin(req);
@@ -396,40 +221,4 @@ export async function startConsoleServer(deps: ConsoleDeps): Promise<ConsoleServ
         server.close(() => resolve());
       }),
   };
-}
-
-/** A cross-site POST is refused: JSON only, and its Origin, when sent, must be this host's. */
-function checkSameOrigin(req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  if (origin !== undefined && URL.parse(origin)?.host !== req.headers.host) {
-    throw new HttpError(403, 'cross-site request refused');
-  }
-  // A cross-site page cannot send JSON without a CORS preflight, which is never answered.
-  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-    throw new HttpError(415, 'send application/json');
-  }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'request too large');
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-  } catch {
-    throw new HttpError(400, 'the body is not JSON');
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-    throw new HttpError(400, problems.join('; '));
-  }
-  return r.data;
 }
