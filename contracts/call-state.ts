@@ -2,7 +2,7 @@
 // docs/architecture.md, "DynamoDB"): the SMA handler writes it (lambdas/sma/journal.ts), the
 // console, the call guard and the agent read it. Here: the fields other parts read that carry
 // more than a name, each defined once.
-import { LanguageTag } from './use-cases.js';
+import { LanguageTag } from './use-case-parts.js';
 
 /**
  * `Language`: the language the call went on in after the caller switched it (a tag of the use

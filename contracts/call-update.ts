@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { CallerVerification, HANDOFF_SUMMARY_MAX, HANDOFF_TOPIC_MAX } from './handoff-context.js';
 import { queueKey } from './ids.js';
 import { AgentTransferReason, HangupReason } from './reasons.js';
-import { LanguageTag } from './use-cases.js';
+import { LanguageTag } from './use-case-parts.js';
 
 const epochMs = z.number().int().nonnegative();
 
