@@ -9,7 +9,7 @@
 //   (the summary, the reason, whether the number is verified). A contact without context gets no
 //   whisper.
 import { ConnectContextAttribute as A } from '../../contracts/handoff-context.js';
-import { flowContent, type Block, type FlowContent } from './flow.js';
+import { flowContent, queueOrApology, type Block, type FlowContent } from './flow.js';
 
 export interface ContextFlowsConfig {
   /** The connect-context Lambda function (added to the instance). */
@@ -65,27 +65,7 @@ export function queueEntryFlow(c: ContextFlowsConfig): FlowContent {
       next: b.setQueue,
       errors: { NoMatchingError: b.setQueue },
     },
-    {
-      id: b.setQueue,
-      type: 'UpdateContactTargetQueue',
-      queueArn: c.queueArn,
-      next: b.toQueue,
-      errors: { NoMatchingError: b.apology },
-    },
-    {
-      id: b.toQueue,
-      type: 'TransferContactToQueue',
-      next: b.end,
-      errors: { QueueAtCapacity: b.apology, NoMatchingError: b.apology },
-    },
-    {
-      id: b.apology,
-      type: 'MessageParticipant',
-      text: c.apology,
-      next: b.end,
-      errors: { NoMatchingError: b.end },
-    },
-    { id: b.end, type: 'DisconnectParticipant' },
+    ...queueOrApology(b, c.queueArn, c.apology),
   ];
   return flowContent(b.lookup, blocks);
 }

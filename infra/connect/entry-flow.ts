@@ -9,7 +9,7 @@
 // Failures after the call is up are the SMA's to handle: it sends the caller to a person itself
 // (docs/architecture.md, "Nobody is dropped").
 import type { DeployConfig } from '../config.js';
-import { flowContent, type Block, type FlowContent } from './flow.js';
+import { flowContent, queueOrApology, type Block, type FlowContent } from './flow.js';
 
 type ConnectConfig = NonNullable<DeployConfig['connect']>;
 
@@ -46,27 +46,7 @@ export function entryFlow(c: ConnectConfig): FlowContent {
         NoMatchingError: b.setQueue,
       },
     },
-    {
-      id: b.setQueue,
-      type: 'UpdateContactTargetQueue',
-      queueArn: c.fallbackQueueArn,
-      next: b.toQueue,
-      errors: { NoMatchingError: b.apology },
-    },
-    {
-      id: b.toQueue,
-      type: 'TransferContactToQueue',
-      next: b.end,
-      errors: { QueueAtCapacity: b.apology, NoMatchingError: b.apology },
-    },
-    {
-      id: b.apology,
-      type: 'MessageParticipant',
-      text: c.apology,
-      next: b.end,
-      errors: { NoMatchingError: b.end },
-    },
-    { id: b.end, type: 'DisconnectParticipant' },
+    ...queueOrApology(b, c.fallbackQueueArn, c.apology),
   ];
   return flowContent(b.notice, blocks);
 }

@@ -170,6 +170,44 @@ function transitions(b: Block): FlowAction['Transitions'] {
   return { NextAction: b.next, Errors: errors };
 }
 
+/** The ids of a caller flow's last blocks (`queueOrApology`). */
+export interface QueueTailIds {
+  setQueue: string;
+  toQueue: string;
+  apology: string;
+  end: string;
+}
+
+/**
+ * How every caller flow ends: the caller is queued in `queueArn`; if the queue cannot be set or is
+ * full, an apology and a hang-up. Nobody is left in silence.
+ */
+export function queueOrApology(ids: QueueTailIds, queueArn: string, apology: string): Block[] {
+  return [
+    {
+      id: ids.setQueue,
+      type: 'UpdateContactTargetQueue',
+      queueArn,
+      next: ids.toQueue,
+      errors: { NoMatchingError: ids.apology },
+    },
+    {
+      id: ids.toQueue,
+      type: 'TransferContactToQueue',
+      next: ids.end,
+      errors: { QueueAtCapacity: ids.apology, NoMatchingError: ids.apology },
+    },
+    {
+      id: ids.apology,
+      type: 'MessageParticipant',
+      text: apology,
+      next: ids.end,
+      errors: { NoMatchingError: ids.end },
+    },
+    { id: ids.end, type: 'DisconnectParticipant' },
+  ];
+}
+
 /** The flow language JSON of a flow that starts at `start`. */
 export function flowContent(start: string, blocks: Block[]): FlowContent {
   return {
