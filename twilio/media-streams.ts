@@ -4,6 +4,7 @@
 // (`media`, `mark`, `clear`). Audio is base64 µ-law at 8 kHz, mono, 20 ms (160 bytes) a message.
 // A message that does not parse is rejected with a short reason (never its content) and skipped.
 import * as z from 'zod';
+import { mulawDecode } from '../agent/g711.js';
 import {
   ACCOUNT_SID_PATTERN,
   CALL_SID_PATTERN,
@@ -15,6 +16,20 @@ export const FRAME_MS = 20;
 export const FRAME_BYTES = (STREAM_RATE * FRAME_MS) / 1000;
 /** The largest media payload taken (1 s): anything longer is not Twilio's. */
 export const MAX_PAYLOAD_BYTES = STREAM_RATE;
+
+/** Each µ-law byte's sample, squared. */
+const MULAW_ENERGY = Float64Array.from({ length: 256 }, (_, b) => mulawDecode(b) ** 2);
+
+/**
+ * The root mean square of µ-law audio, as `pcmRms` gives it for the decoded samples (the sums are
+ * exact), without decoding: the agent's level is read on every frame, its samples only when the
+ * call is recorded.
+ */
+export function mulawRms(mulaw: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < mulaw.length; i++) sum += MULAW_ENERGY[mulaw[i]!]!;
+  return mulaw.length ? Math.sqrt(sum / mulaw.length) : 0;
+}
 
 const seq = z.string().regex(/^\d{1,12}$/);
 const streamSid = z.string().regex(STREAM_SID_PATTERN);
@@ -80,6 +95,7 @@ const stop = z.object({
 const message = z.discriminatedUnion('event', [connected, start, media, mark, dtmf, stop]);
 export type StreamMessage = z.infer<typeof message>;
 export type StartMessage = z.infer<typeof start>;
+const EVENTS = new Set<unknown>(['connected', 'start', 'media', 'mark', 'dtmf', 'stop']);
 
 /** A media message with its audio decoded. */
 export type Inbound =
@@ -98,8 +114,7 @@ export function parseStreamMessage(text: string): ParseResult {
   } catch {
     return { ok: false, reason: 'not_json' };
   }
-  const event = (raw as { event?: unknown } | null)?.event;
-  if (!['connected', 'start', 'media', 'mark', 'dtmf', 'stop'].includes(event as string)) {
+  if (!EVENTS.has((raw as { event?: unknown } | null)?.event)) {
     return { ok: false, reason: 'unknown_event' };
   }
   const parsed = message.safeParse(raw);
@@ -147,12 +162,16 @@ export class StreamOrder {
 
 // --- what the gateway sends ---
 
-export const mediaMessage = (streamSid: string, mulaw: Uint8Array) =>
-  JSON.stringify({
-    event: 'media',
-    streamSid,
-    media: { payload: Buffer.from(mulaw).toString('base64') },
-  });
+/**
+ * A `media` message of the agent's µ-law, as `JSON.stringify` would write it: built as a string
+ * (it goes 50 times a second), the bytes encoded where they are.
+ */
+export function mediaMessage(streamSid: string, mulaw: Uint8Array): string {
+  const bytes = Buffer.isBuffer(mulaw)
+    ? mulaw
+    : Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.byteLength);
+  return `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"${bytes.toString('base64')}"}}`;
+}
 
 export const markMessage = (streamSid: string, name: string) =>
   JSON.stringify({ event: 'mark', streamSid, mark: { name } });

@@ -191,22 +191,13 @@ export class SipLeg implements CallerLeg {
     const keys = media.telephoneEvent !== undefined ? this.dtmf.next(slot) : undefined;
     if (keys) {
       // A key is down: telephone-events in place of the audio (RFC 4733).
+      const timestamp = this.timestamp + (keys.startSlot - slot) * FRAME_SAMPLES;
       for (const payload of keys.payloads) {
-        this.send({
-          payloadType: media.telephoneEvent!,
-          marker: keys.marker,
-          timestamp: this.timestamp + (keys.startSlot - slot) * FRAME_SAMPLES,
-          payload,
-        });
+        this.send(media.telephoneEvent!, keys.marker, timestamp, payload);
       }
     } else {
-      this.send({
-        payloadType: media.payloadType,
-        // The marker opens the talkspurt (RFC 3551 §4.1): the first packet of the call.
-        marker: slot === 0,
-        timestamp: this.timestamp,
-        payload: mulaw,
-      });
+      // The marker opens the talkspurt (RFC 3551 §4.1): the first packet of the call.
+      this.send(media.payloadType, slot === 0, this.timestamp, mulaw);
     }
     this.timestamp = (this.timestamp + mulaw.length) >>> 0;
   }
@@ -225,17 +216,14 @@ export class SipLeg implements CallerLeg {
     closeUdp(this.socket);
   }
 
-  private send(p: {
-    payloadType: number;
-    marker: boolean;
-    timestamp: number;
-    payload: Uint8Array;
-  }) {
+  private send(payloadType: number, marker: boolean, timestamp: number, payload: Uint8Array) {
     const packet = buildRtpPacket({
-      ...p,
+      payloadType,
+      marker,
+      timestamp,
       sequence: this.sequence++,
       ssrc: this.ssrc,
-      payload: Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength),
+      payload,
     });
     if (this.connected) return this.socket.send(packet);
     const peer = this.peer!;

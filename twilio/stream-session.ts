@@ -8,14 +8,15 @@
 // - `media`: its µ-law → the leg, as it is. Until the leg is up, up to a second is held.
 // - the agent's audio: the leg's µ-law → `media`, paced at real time (at most LEAD_MS ahead of the
 //   clock, so Twilio's buffer, which `clear` empties, stays short); a `mark` after each reply, which
-//   Twilio echoes once it has played it. The agent cutting its reply (the caller barged in) → `clear`.
+//   Twilio echoes once it has played it; nothing between replies (Twilio plays silence). The agent
+//   cutting its reply (the caller barged in) → `clear`.
 // - `dtmf` → the digit on the leg (an RFC 4733 event, which livekit-sip publishes as SIP DTMF).
 // - `stop`, or the socket closing, ends the call: the leg hangs up (BYE) and livekit-sip leaves
 //   the room, which ends the agent's job.
 // Whatever a message is, it is logged (its reason, never its content) and skipped when it does not
 // fit; nothing one stream sends can end another.
 import type { Logger } from 'pino';
-import { pcmRms, SILENCE_RMS } from '../agent/audio.js';
+import { SILENCE_RMS } from '../agent/audio.js';
 import { decodeG711 } from '../agent/g711.js';
 import { verifyCallToken } from '../contracts/call-token.js';
 import type { StreamRecording } from './recording.js';
@@ -25,6 +26,7 @@ import {
   FRAME_MS,
   markMessage,
   mediaMessage,
+  mulawRms,
   parseStreamMessage,
   StreamOrder,
   type Inbound,
@@ -138,7 +140,7 @@ export class StreamSession {
   // outbound pacing and marks
   private playhead = 0;
   /** The agent's audio waiting for its time, and the marks between (sent in order). */
-  private queue: ({ mulaw: Uint8Array; pcm: Int16Array; at: number } | { mark: string })[] = [];
+  private queue: ({ mulaw: Uint8Array; at: number } | { mark: string })[] = [];
   private timer: NodeJS.Timeout | undefined;
   private speaking = false;
   private silentMs = 0;
@@ -272,24 +274,26 @@ export class StreamSession {
   private agentAudio(mulaw: Uint8Array): void {
     if (!this.call || this.ended) return;
     const at = this.now();
-    const pcm = decodeG711(mulaw, 'PCMU');
-    const audible = pcmRms(pcm) >= SILENCE_RMS;
+    const audible = mulawRms(mulaw) >= SILENCE_RMS;
+    const ms = (mulaw.length * 1000) / 8000;
     if (this.dropCut) {
       // The cut reply's tail can hold a pause between words: only a longer quiet ends it.
-      this.cutQuietMs = audible ? 0 : this.cutQuietMs + (pcm.length * 1000) / 8000;
+      this.cutQuietMs = audible ? 0 : this.cutQuietMs + ms;
       if (this.cutQuietMs < CUT_END_QUIET_MS) return;
       this.dropCut = false;
     }
     // Audio arrives from livekit-sip at real time, but a burst (the first frames of a track, a network
     // hiccup) leaves a backlog that real-time pacing alone never drains: silence is dropped while
-    // audio waits, so the backlog goes in the agent's next pause.
+    // audio waits, so the backlog goes in the agent's next pause. Silence between replies (after a
+    // reply's mark) is not sent at all: Twilio plays silence when it has nothing, and a message
+    // less is CPU less (docs/decisions/twilio-gateway-sip.md).
     const backlog = this.queue.some((item) => 'mulaw' in item);
-    if (audible || !backlog) this.queue.push({ mulaw, pcm, at });
+    if (audible || (this.speaking && !backlog)) this.queue.push({ mulaw, at });
     this.pump();
     if (audible) {
       this.speaking = true;
       this.silentMs = 0;
-    } else if (this.speaking && (this.silentMs += (pcm.length * 1000) / 8000) >= REPLY_END_MS) {
+    } else if (this.speaking && (this.silentMs += ms) >= REPLY_END_MS) {
       // The end of a reply: Twilio echoes the mark once it has played everything before it.
       this.speaking = false;
       const name = `reply-${++this.marks}`;
@@ -312,7 +316,7 @@ export class StreamSession {
       }
       this.socket.send(mediaMessage(this.call.streamSid, frame.mulaw));
       // Where the caller hears it: at the playhead, Twilio playing frames back to back.
-      this.recording?.agent(frame.pcm, this.playhead);
+      this.recording?.agent(decodeG711(frame.mulaw, 'PCMU'), this.playhead);
       this.outMs.push(this.now() - frame.at);
       this.framesOut++;
       this.playhead += (frame.mulaw.length * 1000) / 8000;

@@ -14,14 +14,16 @@ export interface RtpPacket {
   payload: Buffer;
 }
 
-export function buildRtpPacket(p: RtpPacket): Buffer {
-  const head = Buffer.alloc(12);
-  head[0] = 0x80; // version 2
-  head[1] = (p.marker ? 0x80 : 0) | (p.payloadType & 0x7f);
-  head.writeUInt16BE(p.sequence & 0xffff, 2);
-  head.writeUInt32BE(p.timestamp >>> 0, 4);
-  head.writeUInt32BE(p.ssrc >>> 0, 8);
-  return Buffer.concat([head, p.payload]);
+/** One packet: header and payload in one buffer, from Node's pool (no allocation of its own). */
+export function buildRtpPacket(p: Omit<RtpPacket, 'payload'> & { payload: Uint8Array }): Buffer {
+  const packet = Buffer.allocUnsafe(12 + p.payload.length);
+  packet[0] = 0x80; // version 2, no padding, extension or CSRCs
+  packet[1] = (p.marker ? 0x80 : 0) | (p.payloadType & 0x7f);
+  packet.writeUInt16BE(p.sequence & 0xffff, 2);
+  packet.writeUInt32BE(p.timestamp >>> 0, 4);
+  packet.writeUInt32BE(p.ssrc >>> 0, 8);
+  packet.set(p.payload, 12);
+  return packet;
 }
 
 export function parseRtpPacket(buf: Buffer): RtpPacket | undefined {

@@ -3,10 +3,16 @@
 // numbers, a socket dropped mid-call, a forged stream; the LiveKit leg is a recording fake.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { encodeG711 } from '../../../agent/g711.js';
+import { pcmRms } from '../../../agent/audio.js';
+import { decodeG711, encodeG711 } from '../../../agent/g711.js';
 import { signCallToken } from '../../../contracts/call-token.js';
 import { twilioTokenClaims } from '../../../contracts/twilio-call.js';
-import { parseStreamMessage, StreamOrder } from '../../../twilio/media-streams.js';
+import {
+  mediaMessage,
+  mulawRms,
+  parseStreamMessage,
+  StreamOrder,
+} from '../../../twilio/media-streams.js';
 import {
   LEAD_MS,
   StreamSession,
@@ -179,6 +185,61 @@ describe('Media Streams messages', () => {
     expect(parseStreamMessage(text(media(2, long)))).toMatchObject({ ok: false });
   });
 
+  it('takes media only with every field as Twilio sends it; anything else is malformed', () => {
+    const m = fixtures.media;
+    const taken: unknown[] = [
+      m,
+      { ...m, extra: 1, media: { ...m.media, extra: 2 } }, // unknown fields: dropped
+      { ...m, sequenceNumber: '0' },
+      { ...m, sequenceNumber: '999999999999' },
+    ];
+    for (const v of taken) expect(parseStreamMessage(text(v)).ok).toBe(true);
+    const malformed: unknown[] = [
+      { ...m, sequenceNumber: '1000000000000' }, // 13 digits
+      { ...m, sequenceNumber: 7 },
+      { ...m, sequenceNumber: '7a' },
+      { ...m, streamSid: undefined },
+      { ...m, streamSid: 'MZ0011' },
+      { ...m, streamSid: `MZ${'A'.repeat(32)}` },
+      { ...m, media: null },
+      { ...m, media: [] },
+      { ...m, media: { ...m.media, track: 3 } },
+      { ...m, media: { ...m.media, chunk: '-1' } },
+      { ...m, media: { ...m.media, timestamp: undefined } },
+      { ...m, media: { ...m.media, payload: undefined } },
+      { ...m, media: { ...m.media, payload: 'A'.repeat(10_671) } },
+    ];
+    for (const v of malformed) {
+      expect(parseStreamMessage(text(v)), text(v).slice(0, 100)).toEqual({
+        ok: false,
+        reason: 'malformed',
+      });
+    }
+  });
+
+  it("reads a µ-law frame's level as the decoded samples give it", () => {
+    const every = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(mulawRms(every)).toBe(pcmRms(decodeG711(every, 'PCMU')));
+    for (const amplitude of [0, 30, 64, 65, 200, 3000, 32000]) {
+      const tone = new Int16Array(160).map((_, i) => Math.round(amplitude * Math.sin(i / 5)));
+      const mulaw = encodeG711(tone, 'PCMU');
+      expect(mulawRms(mulaw)).toBe(pcmRms(decodeG711(mulaw, 'PCMU')));
+    }
+    expect(mulawRms(new Uint8Array(0))).toBe(0);
+  });
+
+  it('writes a media message as JSON.stringify would, from a buffer or a view into one', () => {
+    const bytes = new Uint8Array(200).map((_, i) => (i * 37) & 0xff);
+    const frame = bytes.subarray(20, 180);
+    const expected = JSON.stringify({
+      event: 'media',
+      streamSid,
+      media: { payload: Buffer.from(frame).toString('base64') },
+    });
+    expect(mediaMessage(streamSid, frame)).toBe(expected);
+    expect(mediaMessage(streamSid, Buffer.from(frame))).toBe(expected);
+  });
+
   it('orders a stream: start first and once, sequence numbers up, gaps counted', () => {
     const order = new StreamOrder();
     const msg = (m: Msg) => {
@@ -275,10 +336,21 @@ describe('a stream session', () => {
     h.session.handle(text(media(2))); // a duplicate
     h.session.handle(text(media(1))); // late
     h.session.handle('garbage');
+    h.session.handle(text({ ...media(4), sequenceNumber: 'four' }));
+    h.session.handle(text({ ...media(4), media: { track: 'inbound' } }));
     h.session.handle(text(media(4)));
     expect(h.leg.heard).toHaveLength(2);
     const reasons = h.logs.filter((l) => l.msg === 'stream message skipped').map((l) => l.reason);
-    expect(reasons).toEqual(['bad_base64', 'stale_sequence', 'stale_sequence', 'not_json']);
+    expect(reasons).toEqual([
+      'bad_base64',
+      'stale_sequence',
+      'stale_sequence',
+      'not_json',
+      'malformed',
+      'malformed',
+    ]);
+    const end = await h.session.closed();
+    expect(end).toMatchObject({ framesIn: 2, skipped: 6 });
   });
 
   it('skips media before start', () => {
@@ -377,10 +449,35 @@ describe('a stream session', () => {
     quiet(5); // 100 ms: a pause within the cut reply
     loud();
     expect(h.sent.length).toBe(before + 1);
-    quiet(10); // 200 ms: the cut reply is over
+    quiet(10); // 200 ms: the cut reply is over (its quiet, between replies, is not sent)
     loud(); // the next reply goes out
     const after = h.sent.slice(before + 1);
-    expect(after.filter((m) => m['event'] === 'media')).toHaveLength(2);
+    expect(after.filter((m) => m['event'] === 'media')).toHaveLength(1);
+  });
+
+  it("sends no silence between replies: from a reply's mark to the next audible frame", async () => {
+    const h = harness();
+    await started(h);
+    const loud = () => h.events().agentAudio(mu(new Int16Array(160).fill(3000)));
+    const quiet = (frames: number) => {
+      for (let i = 0; i < frames; i++) {
+        h.events().agentAudio(mu(new Int16Array(160)));
+        h.clock.now += 20;
+      }
+    };
+    const media = () => h.sent.filter((m) => m['event'] === 'media').length;
+    quiet(50); // before the first reply (the greeting)
+    expect(media()).toBe(0);
+    loud();
+    h.clock.now += 20;
+    quiet(15); // the reply's last 300 ms: sent, then its mark
+    expect(media()).toBe(16);
+    expect(h.sent.at(-1)).toEqual({ event: 'mark', streamSid, mark: { name: 'reply-1' } });
+    quiet(100); // the caller speaks: 2 s of the agent's silence
+    expect(media()).toBe(16);
+    loud(); // the next reply, at once
+    expect(media()).toBe(17);
+    expect(h.sent.at(-1)).toMatchObject({ event: 'media' });
   });
 
   it('ends on stop: the leg closed (the room emptied), the item updated, the lease released', async () => {

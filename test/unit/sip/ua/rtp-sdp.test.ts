@@ -89,6 +89,20 @@ describe('RTP packets', () => {
     expect(parseRtpPacket(buf)).toEqual(packet);
   });
 
+  it('takes a payload that is a view into a larger buffer, and copies only its bytes', () => {
+    const frame = new Uint8Array([9, 9, 1, 2, 3, 9]).subarray(2, 5);
+    const buf = buildRtpPacket({
+      payloadType: 8,
+      marker: false,
+      sequence: 1,
+      timestamp: 2,
+      ssrc: 3,
+      payload: frame,
+    });
+    expect([...buf.subarray(12)]).toEqual([1, 2, 3]);
+    expect(parseRtpPacket(buf)).toMatchObject({ payloadType: 8, marker: false, sequence: 1 });
+  });
+
   it('skips CSRCs, a header extension and padding; refuses what is not RTP version 2', () => {
     const head = Buffer.from([0xb1, 8, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]); // V2, P, X, CC=1
     const csrc = Buffer.alloc(4);
