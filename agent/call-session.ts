@@ -3,7 +3,8 @@
 // start the session, play the cached greeting the moment the call is answered, and end cleanly when
 // the caller goes. Provider failures get a spoken fallback line; repeated failure hands the caller
 // to a person. A silent caller is checked in on, and a call kept to its use case's length
-// (agent/call-limits.ts).
+// (agent/call-limits.ts); a caller whose line died without a BYE is sent to a person
+// (agent/media-watch.ts).
 import { voice, type JobContext } from '@livekit/agents';
 import { context, trace } from '@opentelemetry/api';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
@@ -17,6 +18,7 @@ import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
 import { CallLimits, followSession, sessionLimitActions } from './call-limits.js';
 import { watchLineRestored } from './line-watch.js';
+import { watchCallerMedia } from './media-watch.js';
 import {
   admitCall,
   LiveKitSipAttribute,
@@ -185,7 +187,7 @@ export async function runCall(
   if (memory) welcome.prepare(memory, call.useCase, deps.providers.renderSpeech, log);
   const { session, agent, lines, control, startLimits, keypad } = prepareSession(
     ctx,
-    call,
+    { call, participant },
     deps,
     log,
     memory,
@@ -289,20 +291,24 @@ function callLogger(logger: Logger, room: string | undefined, call: CallContext)
 }
 
 /**
- * The call's session and agent, its fixed lines, what a provider failure makes it do, and its
- * limits (agent/call-limits.ts: silence and length), which watch every update sent to the SMA and
+ * The call's session and agent, its fixed lines, what a provider failure makes it do, its limits
+ * (agent/call-limits.ts: silence and length) and the watch of the caller's media
+ * (agent/media-watch.ts: a line lost without a BYE), which watch every update sent to the SMA and
  * start once the call is answered.
  */
 function prepareSession(
   ctx: JobContext,
-  call: CallContext,
+  { call, participant }: { call: CallContext; participant: RemoteParticipant },
   deps: CallDeps,
   log: Logger,
   memory?: CallMemory,
 ) {
   const limits = new CallLimits({ limits: call.useCase.limits, logger: log });
   const limited = limits.watch(controlFor(call, deps.config, deps.table));
-  const control = memory ? memory.watch(limited) : limited;
+  const remembered = memory ? memory.watch(limited) : limited;
+  // Outermost, so that its own transfer passes the limits and the memory too.
+  const media = watchCallerMedia(ctx.room, participant, call, log);
+  const control = media ? media.watch(remembered) : remembered;
   const lines = new CallLines(call.useCase, deps.greetings);
   const leave = () => ctx.shutdown('agent_left');
   const keypad = new CallKeypad();
@@ -320,7 +326,10 @@ function prepareSession(
   followSession(session, limits);
   watchLineRestored(ctx.room, () => limits.lineRestored());
   const hangUp = { call, control, logger: log, leave };
-  const startLimits = () => limits.start(sessionLimitActions(session, { lines, hangUp }));
+  const startLimits = () => {
+    limits.start(sessionLimitActions(session, { lines, hangUp }));
+    media?.start();
+  };
   return { session, agent, lines, control, startLimits, keypad };
 }
 

@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { CallerVerification, HANDOFF_SUMMARY_MAX, HANDOFF_TOPIC_MAX } from './handoff-context.js';
 import { queueKey } from './ids.js';
-import { AgentTransferReason, HangupReason } from './reasons.js';
+import { HangupReason, TransferUpdateReason } from './reasons.js';
 import { LanguageTag } from './use-case-parts.js';
 
 const epochMs = z.number().int().nonnegative();
@@ -29,7 +29,7 @@ export const CallUpdate = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('transfer'),
     queue: queueKey,
-    reason: AgentTransferReason,
+    reason: TransferUpdateReason,
     requestedAt: epochMs,
     traceparent: z.string().optional(),
     /** The call's token as the SMA signed it (attribute sma.callToken), returned unchanged. */
@@ -132,7 +132,7 @@ export type ReceivedCallUpdate =
       /** As sent, trimmed; empty means the use case's default queue. */
       queue: string;
       /** The agent's own reasons only: one the SMA gives itself (`state_lost`) reads `unspecified`. */
-      reason: AgentTransferReason | 'unspecified';
+      reason: TransferUpdateReason | 'unspecified';
       requestedAt: number | undefined;
       traceparent: string | undefined;
       /** Checked by the decision against the call (contracts/call-token.ts), never logged. */
@@ -169,8 +169,8 @@ export type ReceivedCallUpdate =
       language: string | undefined;
     };
 
-function agentReasonOf(value: string | undefined): AgentTransferReason | 'unspecified' {
-  const parsed = AgentTransferReason.safeParse(value);
+function agentReasonOf(value: string | undefined): TransferUpdateReason | 'unspecified' {
+  const parsed = TransferUpdateReason.safeParse(value);
   return parsed.success ? parsed.data : 'unspecified';
 }
 

@@ -4,7 +4,10 @@
 // is read as `unspecified`.
 import * as z from 'zod';
 
-/** Why the agent asks the SMA for a person (the `reason` of a transfer update). */
+/**
+ * Why the agent's conversation hands the caller to a person: the set its model is shown
+ * (transfer_to_human), its dialogue engine's and its provider-failure policy's.
+ */
 export const AgentTransferReason = z.enum([
   /** The caller asked for a person. */
   'caller_asked',
@@ -16,6 +19,20 @@ export const AgentTransferReason = z.enum([
   'agent_error',
 ]);
 export type AgentTransferReason = z.infer<typeof AgentTransferReason>;
+
+/**
+ * Why the agent asks the SMA for a person (the `reason` of a transfer update): its conversation's
+ * reasons, or one the agent gives itself and never offers the model.
+ */
+export const TransferUpdateReason = z.enum([
+  ...AgentTransferReason.options,
+  /**
+   * The caller's audio stopped reaching the agent while the caller was still in the room: the
+   * line died without a BYE (livekit-sip killed or its host lost; agent/media-watch.ts).
+   */
+  'line_lost',
+]);
+export type TransferUpdateReason = z.infer<typeof TransferUpdateReason>;
 
 /** Why the SMA sends the caller to a person on its own, without the agent asking. */
 export const FailoverReason = z.enum([
@@ -32,7 +49,7 @@ export type FailoverReason = z.infer<typeof FailoverReason>;
 
 /** Every value of the `reason` attribute of voice.transfers and of a call's TransferReason. */
 export const TransferReason = z.enum([
-  ...AgentTransferReason.options,
+  ...TransferUpdateReason.options,
   'agent_unavailable',
   'state_lost',
   'not_admitted',

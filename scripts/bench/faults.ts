@@ -4,9 +4,11 @@
 // callers were affected, the longest silence any of them sat through, where each ended up (the
 // agent, a person, Chime's apology, or dropped/silent) and what was left behind (rooms,
 // participants, open call records, leases). Targets are printed, not asserted. The faults, their
-// injection and undoing: ./faults/catalog.ts; a row: ./faults/row.ts.
+// injection and undoing: ./faults/catalog.ts; a row: ./faults/row.ts. `--runs N` plays each
+// chosen row N times on the same lab (a row's figures vary from run to run).
 //
 //   npm run bench:faults [-- --calls 3 --faults job-killed,dynamodb-down --json]
+//   npm run bench:faults -- --faults livekit-sip-killed --runs 3
 //   npm run bench:faults -- --list
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import { SmaFaults } from './faults/sma-faults.js';
 const { values } = parseArgs({
   options: {
     calls: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '1' },
     'ramp-ms': { type: 'string', default: '1000' },
     scenario: { type: 'string', default: DEFAULT_SCENARIO },
     faults: { type: 'string', default: FAULTS.map((f) => f.id).join(',') },
@@ -48,6 +51,7 @@ const whole = (name: string, min: number) => {
   return n;
 };
 const calls = whole('calls', 1);
+const runs = whole('runs', 1);
 const rampMs = whole('ramp-ms', 0);
 const settings = {
   burstPerCall: whole('burst', 1),
@@ -87,16 +91,18 @@ try {
   printLegend(say, calls, scenario.name);
   printHeader(say);
   for (const fault of FAULTS.filter((f) => wanted.includes(f.id))) {
-    const row = await runRow(faultLab, fault, { calls, rampMs, scenario }).catch((e: unknown) =>
-      notInjected(
-        fault,
-        calls,
-        `the row failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
-        [],
-      ),
-    );
-    rows.push(row);
-    printRow(say, row);
+    for (let run = 0; run < runs; run++) {
+      const row = await runRow(faultLab, fault, { calls, rampMs, scenario }).catch((e: unknown) =>
+        notInjected(
+          fault,
+          calls,
+          `the row failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
+          [],
+        ),
+      );
+      rows.push(row);
+      printRow(say, row);
+    }
   }
   for (const f of FAULTS.filter((x) => !wanted.includes(x.id)))
     say(`    (${f.id}: not run; --faults left it out)`);
@@ -112,6 +118,7 @@ if (values.json) {
       date: new Date(startedAt).toISOString(),
       revision: revision(),
       calls,
+      runs,
       scenario: scenario.name,
       settings,
       rows,

@@ -1,9 +1,12 @@
 // The call guard as deployed (the calls table, the Voice API), on the whole lab: what it does when
 // nobody else would. livekit-sip killed mid-call: nobody sends the AI leg a BYE, so Chime would
-// keep the caller on a dead line; the guard has the SMA send them to a person once livekit-server
-// drops the SIP participant. The SMA handler failing until Chime ends the call: the call's last
+// keep the caller on a dead line; the agent sees the caller's packets stop and has the SMA send
+// them to a person (`line_lost`, agent/media-watch.ts), long before livekit-server drops the SIP
+// participant and the guard would (its backstop, left to act on a call the agent no longer
+// serves: the SMA refuses it as the call is already with the queue). The SMA handler failing until Chime ends the call: the call's last
 // events were never journaled, so its record stays open and its slots held; the guard finds the
 // record, Chime says the call is gone, and the guard closes it and gives the slots back.
+import { readFileSync } from 'node:fs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, it } from 'vitest';
 import { ALL_CALLS_PK, LEASES_SK } from '../../contracts/callers.js';
@@ -36,20 +39,49 @@ async function isOpen(tx: string): Promise<boolean> {
   return (await store.openCalls(Date.now())).some((c) => c.transactionId === tx);
 }
 
+/** The call's UpdateSipMediaApplicationCall Arguments the Voice API stand-in accepted, in order. */
+const updatesOf = (tx: string) =>
+  lab()
+    .voiceApi.requests.filter((r) => r.path.endsWith(`/calls/${tx}`) && r.status === 202)
+    .map((r) => (r.body as { Arguments: Record<string, string> }).Arguments);
+
+/** The agent worker's log lines about this call's lost line. */
+const lineLostLogged = (tx: string) =>
+  readFileSync(lab().livekit.worker!.logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"reason":"line_lost"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l['transactionId'] === tx);
+
 it('sends the caller to a person when livekit-sip dies mid-call without a BYE', async () => {
-  const { call, media } = lab().newCall();
+  const { call, media, tx } = lab().newCall();
   try {
     await call.startInbound();
     await media.agent!.waitFirstAudio(5_000);
+    // Nobody speaks for longer than the watch's threshold (the greeting over, the caller silent):
+    // livekit-sip's packets go on all the same, and the agent keeps the call.
+    await until(
+      'the line quiet for 3 s',
+      () => media.agent!.audibleMsSince(performance.now() - 3000) === 0,
+      30_000,
+    );
+    expect(updatesOf(tx)).toEqual([]);
     await lab().livekit.stack.restart('livekit-sip', { signal: 'SIGKILL' });
     const killedAt = performance.now();
-    // livekit-server drops the SIP participant when ICE gives up (about 15 s), then the guard
-    // asks the SMA for the transfer the agent would have asked for: LEG-B hung up, the queue.
+    // The agent's media watch sees the caller's packets stop and asks the SMA for a person: LEG-B
+    // hung up (Chime's BYE to the dead host answered or not), the queue bridged.
     await until(
       'the person heard',
       () => media.audibleMsSince(killedAt, ['person']) >= 1000,
       40_000,
     );
+    // The agent asked, before the guard's backstop could (it would send agent_error).
+    expect(updatesOf(tx)[0]).toMatchObject({
+      action: 'transfer',
+      reason: 'line_lost',
+      queue: 'general',
+    });
+    expect(lineLostLogged(tx)).toHaveLength(1);
     const updates = call.timeline.filter((s) => s.type === 'CALL_UPDATE_REQUESTED');
     expect(updates.length).toBeGreaterThanOrEqual(1);
     await media.callerHangsUp();
