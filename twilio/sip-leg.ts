@@ -74,6 +74,8 @@ const FRAME_SAMPLES = 160;
 export const HOLD_MS = 10_000;
 /** The caller ID of the INVITE: never the caller's number (the trunk hides it anyway). */
 const FROM_USER = 'twilio';
+/** At most one log line per this long of the RTP socket's errors (a gone livekit-sip gives 50/s). */
+const RTP_ERROR_LOG_MS = 5000;
 
 /**
  * Places the call (the INVITE is sent when this resolves). With `waitForAgentMs`, also waits up
@@ -145,7 +147,21 @@ export class SipLeg implements CallerLeg {
     try {
       const port = await bindUdp(this.socket, this.sip.localAddress);
       this.socket.on('message', (buf, rinfo) => this.onPacket(buf, rinfo));
-      this.socket.on('error', (err) => this.log.warn({ err: err.message }, 'rtp socket error'));
+      // A connected socket reports every packet the far end refuses (ICMP port unreachable, 50 a
+      // second while livekit-sip is down): the first is logged, then at most one a RTP_ERROR_LOG_MS
+      // with how many came since.
+      let lastLogged = -Infinity;
+      let unlogged = 0;
+      this.socket.on('error', (err) => {
+        const now = performance.now();
+        if (now - lastLogged < RTP_ERROR_LOG_MS) {
+          unlogged++;
+          return;
+        }
+        this.log.warn({ err: err.message, since: unlogged }, 'rtp socket error');
+        lastLogged = now;
+        unlogged = 0;
+      });
       const offer = buildSdpOffer({
         address: this.sip.localAddress,
         port,

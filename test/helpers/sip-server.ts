@@ -42,6 +42,7 @@ export async function fakeSipServer(onRequest: (req: SipRequest, reply: Reply) =
         );
       });
   });
+  let rtpOpen = true;
   rtp.on('message', (buf) => rtpIn.push(buf));
   await Promise.all([sip, rtp].map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))));
   const answer = ANSWER_SDP.replace('20452', String(rtp.address().port));
@@ -56,7 +57,14 @@ export async function fakeSipServer(onRequest: (req: SipRequest, reply: Reply) =
     request: (start: string, headers: [string, string][]) => send(formatSipMessage(start, headers)),
     requests: (method: string) =>
       got.filter((m): m is SipRequest => m.kind === 'request' && m.method === method),
-    close: () => Promise.all([sip, rtp].map((s) => new Promise<void>((r) => s.close(() => r())))),
+    /** Closes the RTP socket: the phone's packets are then refused (ICMP port unreachable). */
+    stopRtp: () =>
+      new Promise<void>((r) => (rtpOpen ? ((rtpOpen = false), rtp.close(() => r())) : r())),
+    close: () =>
+      Promise.all([
+        new Promise<void>((r) => sip.close(() => r())),
+        new Promise<void>((r) => (rtpOpen ? ((rtpOpen = false), rtp.close(() => r())) : r())),
+      ]),
   };
 }
 export type Reply = (status: number, extra?: [string, string][], body?: string) => void;

@@ -54,13 +54,13 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function answeredLeg() {
+async function answeredLeg(logger = log) {
   const srv = await answering();
   open.push(srv);
   const leg = await placeSipCall(
     { sipAddress: srv.address, localAddress: '127.0.0.1' },
     call,
-    log,
+    logger,
     2000,
   );
   open.push(leg);
@@ -105,6 +105,25 @@ describe("the Twilio gateway's SIP leg", () => {
     expect(b).toMatchObject({ payloadType: 0, marker: false, payload: frames[1] });
     expect((b!.sequence - a!.sequence) & 0xffff).toBe(1);
     expect((b!.timestamp - a!.timestamp) >>> 0).toBe(160);
+  });
+
+  it('logs refused packets once, not every 20 ms, while livekit-sip is gone', async () => {
+    const lines: { msg: string; since?: number }[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (l: string) => void lines.push(JSON.parse(l)) },
+    );
+    const { srv, leg } = await answeredLeg(logger);
+    leg.attach(recorder().events);
+    await srv.stopRtp();
+    for (let i = 0; i < 15; i++) {
+      leg.hear(Buffer.alloc(160, 0x7f));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const errors = lines.filter((l) => l.msg === 'rtp socket error');
+    // Loopback reports the refusals (ECONNREFUSED on the connected socket): several came, one said.
+    expect(errors).toHaveLength(1);
+    expect(leg.usable).toBe(true);
   });
 
   it("holds the agent's audio until the stream takes the leg, then gives it byte for byte", async () => {
