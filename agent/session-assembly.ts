@@ -1,7 +1,8 @@
 // One call's agent session, assembled the same way for either provider set. The set (agent/
 // providers) supplies the components: VAD, STT, LLM, TTS. Everything else about the session is
 // decided here, once for both, so the offline and cloud paths cannot drift: turn detection by the
-// bundled `v1-mini` end-of-turn model, VAD interruptions (barge-in), endpointing timed for a phone
+// bundled `v1-mini` end-of-turn model (with the dialogue engine's word on understood requests,
+// agent/turn-end.ts), VAD interruptions (barge-in), endpointing timed for a phone
 // line, the audio rate, and no session recording. Nothing here reaches LiveKit Cloud: left unset,
 // the framework would pick a turn detector and an interruption mode of its own, and would record
 // the session (traces, logs, transcript, audio) when the server's job asks for it.
@@ -17,6 +18,7 @@ import type { CallControl } from './call-control.js';
 import type { CallLines } from './greeting-cache.js';
 import type { HandoffServices } from './handoff.js';
 import type { SpeechProviders } from './providers/index.js';
+import { UnderstoodTurnDetector } from './turn-end.js';
 
 /**
  * Timing that keeps replies quick on a phone line without cutting callers off
@@ -25,13 +27,16 @@ import type { SpeechProviders } from './providers/index.js';
  * 32 ms window is speech (Silero's default); endpointing's wait from the last speech when the turn
  * detector says the turn is over, long enough for the recognizer to decode what the caller said
  * after a pause (sooner, the framework ends the turn on the words before the pause and the rest
- * becomes a turn of its own), and its wait when the detector says the caller goes on.
+ * becomes a turn of its own), and its wait when the detector says the caller goes on; the wait
+ * from the last speech when the detector says the caller goes on but the dialogue engine
+ * understands the request so far, long enough for a pause inside a sentence (agent/turn-end.ts).
  */
 export const TURN_TIMING = {
   vadMinSilenceMs: 250,
   vadActivationThreshold: 0.5,
   endpointingMinMs: 400,
   endpointingMaxMs: 2500,
+  understoodEndMs: 700,
 };
 
 /** Runs the turn detector's model: the worker's inference process (from the job's context). */
@@ -52,14 +57,21 @@ export type TurnHandling = NonNullable<voice.AgentSessionOptions['turnHandling']
  * The turn handling of one session. The bundled `v1-mini` end-of-turn model runs in the worker's
  * inference process, which the detector finds through the job's context: it is made per session,
  * inside the job (made at prewarm, it has no executor and predicts "turn over" every time). Outside
- * a job (a benchmark) the executor is given.
+ * a job (a benchmark) the executor is given. The detector reads the dialogue engine once
+ * {@link followTurns} has joined it to its session.
  */
 export function turnHandling(
   executor?: TurnExecutor,
   taking: UseCaseTurnTaking = DEFAULT_TURN_TAKING,
+  logger?: Logger,
 ): TurnHandling {
   return {
-    turnDetection: new inference.TurnDetector({ version: 'v1-mini', executor }),
+    turnDetection: new UnderstoodTurnDetector({
+      version: 'v1-mini',
+      executor,
+      understoodEndMs: TURN_TIMING.understoodEndMs,
+      logger,
+    }),
     endpointing: { minDelay: taking.endpointingMinMs, maxDelay: taking.endpointingMaxMs },
     interruption: { enabled: taking.interruptions, mode: 'vad' },
   };
@@ -79,11 +91,21 @@ export const DEFAULT_TURN_TAKING: UseCaseTurnTaking = {
 export function sessionOptions(
   providers: SpeechProviders,
   useCase: UseCase,
+  logger?: Logger,
 ): voice.AgentSessionOptions {
   return {
     ...providers.components(useCase),
-    turnHandling: turnHandling(undefined, useCase.turnTaking),
+    turnHandling: turnHandling(undefined, useCase.turnTaking, logger),
   };
+}
+
+/**
+ * Joins the session's turn detector to the session: the caller's transcripts, and the dialogue
+ * engine when the session's model is one (a cloud LLM leaves the `v1-mini` model's answer).
+ */
+export function followTurns(session: voice.AgentSession): void {
+  const detector = session.turnDetection;
+  if (detector instanceof UnderstoodTurnDetector) detector.follow(session);
 }
 
 export interface SessionDeps {
@@ -108,7 +130,8 @@ export interface AssembledSession {
 
 /** The session and the agent of one call, for either provider set. */
 export function assembleSession(call: CallContext, deps: SessionDeps): AssembledSession {
-  const session = new voice.AgentSession(sessionOptions(deps.providers, call.useCase));
+  const session = new voice.AgentSession(sessionOptions(deps.providers, call.useCase, deps.logger));
+  followTurns(session);
   const agent = createCallAgent({
     call,
     control: deps.control,

@@ -19,7 +19,8 @@ export function turnsOf(chatCtx: llm.ChatContext): Turn[] {
 }
 
 export class DialogueLLM extends llm.LLM {
-  constructor(private readonly useCase: UseCase) {
+  /** `useCase`: what the engine answers from (read too by the turn's end, agent/turn-end.ts). */
+  constructor(readonly useCase: UseCase) {
     super();
   }
 

@@ -1,15 +1,20 @@
 // Benchmark of the agent with the local (offline) providers: prints figures, asserts nothing.
 //   npm run bench:agent [-- --sessions 20 --turns 10 --memory-sessions 6 --only ttfa,turns,memory
-//     --paused-rounds 2 --sweep "vadMinSilenceMs=300;vadMinSilenceMs=200,endpointingMinMs=400"]
+//     --paused-rounds 2 --sweep "vadMinSilenceMs=300;vadMinSilenceMs=200,endpointingMinMs=400"
+//     --eot-threshold 0.75]
 // - TTFA: call answered -> first greeting frame played, greeting from the prewarmed cache;
 // - turn response latency: a caller utterance (Flite voice `rms`, resampled to 8 kHz telephone
 //   audio, pushed in real time) -> the first frame of the agent's reply, through Silero VAD,
 //   Moonshine, the turn detector, the dialogue engine and Flite; with the turn's parts
-//   (./agent-turns.ts) and how many sentences with a pause inside were split into two turns; once
-//   per turn-timing setting of `--sweep` (TURN_TIMING keys; empty: the shipped timing);
+//   (./agent-turns.ts), how many sentences with a pause inside were split into two turns, and how
+//   many turns the dialogue engine ended (agent/turn-end.ts); once per turn-timing setting of
+//   `--sweep` (TURN_TIMING keys; empty: the shipped timing; `understoodEndMs=2500`: the model's
+//   answer alone); `--eot-threshold 0.75` raises the turn detector's threshold over its
+//   probabilities at this voice's sentence ends (0.45–0.69), so that every finished line is one it
+//   says goes on, as the lab's caller's request for a person is;
 // - memory per additional session: RSS growth over N concurrent sessions, each after one turn.
 import { parseArgs } from 'node:util';
-import { initializeLogger, voice } from '@livekit/agents';
+import { inference, initializeLogger, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { createCallAgent } from '../../agent/call-agent.js';
@@ -20,9 +25,11 @@ import { LatencyRecorder } from '../../agent/latency.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers/index.js';
 import {
   assembleSession,
+  followTurns,
   TURN_TIMING,
   turnHandling,
   type TurnExecutor,
+  type TurnHandling,
 } from '../../agent/session-assembly.js';
 import type { TurnPart } from '../../agent/turn-parts.js';
 import { createAgentInstruments } from '../../otel/instruments.js';
@@ -45,6 +52,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'ttfa,turns,memory' },
     sweep: { type: 'string', default: '' },
     'paused-rounds': { type: 'string', default: '2' },
+    'eot-threshold': { type: 'string', default: '' },
   },
 });
 
@@ -68,6 +76,15 @@ const UTTERANCES = [
 const stats = (xs: number[]) => summary(xs);
 const only = new Set(values.only.split(','));
 
+/** `--eot-threshold`: finished lines in this voice become the turn detector's "goes on" too. */
+function withThreshold(handling: TurnHandling): TurnHandling {
+  if (values['eot-threshold'])
+    (handling.turnDetection as inference.TurnDetector).updateOptions({
+      unlikelyThreshold: Number(values['eot-threshold']),
+    });
+  return handling;
+}
+
 /**
  * A dev-room call's session, as agent/session-assembly.ts makes it; given an executor, its turn
  * detector runs the model through it (outside a job there is no inference process).
@@ -79,11 +96,12 @@ async function startSession(providers: SpeechProviders, realtime: boolean, eot?:
     ? {
         session: new voice.AgentSession({
           ...providers.components(call.useCase),
-          turnHandling: turnHandling(eot),
+          turnHandling: withThreshold(turnHandling(eot)),
         }),
         agent: createCallAgent({ ...deps, call }),
       }
     : assembleSession(call, deps);
+  if (eot) followTurns(session);
   const input = new PushAudioInput();
   const output = new RecordingAudioOutput(16000, realtime);
   session.input.audio = input;
@@ -151,6 +169,11 @@ for (const setting of only.has('turns') ? settings : []) {
     voice.AgentSessionEventTypes.UserInputTranscribed,
     (ev) => ev.isFinal && heard.push(ev.transcript),
   );
+  // The dialogue engine's "over" where the model said the caller goes on (agent/turn-end.ts).
+  let understood = 0;
+  s.session.on(voice.AgentSessionEventTypes.EotPrediction, (ev) => {
+    if (ev.threshold === 0) understood += 1;
+  });
   await new Promise((r) => setTimeout(r, 500));
   const eotEnd: number[] = [];
   for (let i = 0; i < Number(values.turns); i++) {
@@ -176,6 +199,7 @@ for (const setting of only.has('turns') ? settings : []) {
     `  paused sentences split into two turns: natural pause ${split.natural.join('/')}, ` +
       `pause after a sentence-final fall ${split.final.join('/')}`,
   );
+  console.log(`  ended by the dialogue engine, the model saying the caller goes on: ${understood}`);
   const probs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
   console.log(`  turn detector's probabilities, sentence ends: ${probs(eotEnd)}`);
   console.log(`  … paused sentences, natural: ${probs(eotPaused['natural']!)}`);

@@ -35,6 +35,16 @@ describe('TURN_TIMING', () => {
     expect(TURN_TIMING.endpointingMinMs).toBeLessThan(TURN_TIMING.endpointingMaxMs);
   });
 
+  it('holds an understood request past a pause inside a sentence, and well under the maximum', () => {
+    // The split check's longest pause (500 ms) and the VAD hearing the caller again (a few
+    // windows): the turn detector's "goes on" gives way to the dialogue engine only after both.
+    expect(TURN_TIMING.understoodEndMs).toBeGreaterThanOrEqual(500 + 3 * VAD_WINDOW_MS);
+    expect(TURN_TIMING.understoodEndMs).toBeGreaterThan(TURN_TIMING.endpointingMinMs);
+    // At the ear a turn adds the line's fading tail and the media path (about 200 ms) to this:
+    // the p95 of 1 s.
+    expect(TURN_TIMING.understoodEndMs).toBeLessThanOrEqual(800);
+  });
+
   it('counts a window as speech from a probability Silero accepts', () => {
     expect(TURN_TIMING.vadActivationThreshold).toBeGreaterThan(0);
     expect(TURN_TIMING.vadActivationThreshold).toBeLessThan(1);
