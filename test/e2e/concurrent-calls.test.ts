@@ -27,11 +27,14 @@ it(`carries ${CALLS} calls at once, each to a clean end with its journal`, async
     // event, the call's rooms empty.
     const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail ?? ''})`);
     expect(failed, `call ${r.tx.slice(0, 8)}: ${failed.join('; ')}`).toEqual([]);
-    // Answered by the agent, or sent to a person because the AI leg failed: nothing else.
+    // Answered by the agent, or sent to a person because the AI leg failed: nothing else. Ten
+    // calls are past this machine's capacity (six), and this test's process plays every caller's
+    // phone: when it is starved for over 1.5 s, its packets stop, and to the agent that is a lost
+    // line (`line_lost`, agent/media-watch.ts), which also ends with a person.
     const state = (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'state')!;
     if (state['Disposition'] !== 'ai_completed') {
       expect(state).toMatchObject({ Disposition: 'transferred', TransferOutcome: 'connected' });
-      expect(['agent_unavailable', 'agent_error']).toContain(state['TransferReason']);
+      expect(['agent_unavailable', 'agent_error', 'line_lost']).toContain(state['TransferReason']);
     }
   }
   const byAgent = results.filter((r) => r.ttfaMs !== null).length;
