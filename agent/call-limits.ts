@@ -41,7 +41,7 @@ export interface LimitClock {
 }
 
 /** The global clock, looked up at each call, so fake timers drive it in tests. */
-const GLOBAL_CLOCK: LimitClock = {
+export const GLOBAL_CLOCK: LimitClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

@@ -23,6 +23,7 @@ import {
 } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { CallControl } from './call-control.js';
+import { GLOBAL_CLOCK, type LimitClock } from './call-limits.js';
 
 /** Between two readings of the counters. */
 export const MEDIA_POLL_MS = 250;
@@ -64,19 +65,6 @@ export function inboundAudioPackets(stats: SessionStats): number | undefined {
 /** What the watch needs of a room: its events, its state and who is in it. */
 export type MediaWatchedRoom = Pick<Room, 'on' | 'off' | 'connectionState' | 'remoteParticipants'>;
 
-export interface MediaWatchClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The global clock, looked up at each call, so fake timers drive it in tests. */
-const GLOBAL_CLOCK: MediaWatchClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 export interface MediaWatchOptions {
   room: MediaWatchedRoom;
   /** The caller's SIP participant. */
@@ -91,7 +79,7 @@ export interface MediaWatchOptions {
   logger: Logger;
   pollMs?: number;
   lostAfterMs?: number;
-  clock?: MediaWatchClock;
+  clock?: LimitClock;
 }
 
 /**
@@ -103,7 +91,7 @@ export interface MediaWatchOptions {
  * update was sent, or when the caller or the room is gone.
  */
 export class MediaWatch {
-  private readonly clock: MediaWatchClock;
+  private readonly clock: LimitClock;
   private readonly pollMs: number;
   private readonly lostAfterMs: number;
   private timer: unknown;
