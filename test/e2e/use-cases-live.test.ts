@@ -210,7 +210,15 @@ steps:
           'use-cases-live',
         ),
       );
-      expect(agentSaid(r), timelineOf(r)).toContain(SHARED_LINES.notServed);
+      // The line is the agent's first words, said as the caller's ear hears the agent: the
+      // observer joins only then and can miss it; the call's record has it.
+      const record = await waitFor('the conversation record', async () =>
+        (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'conversation'),
+      );
+      const said = (record['Transcript'] as { role: string; text: string }[]).filter(
+        (l) => l.role === 'agent',
+      );
+      expect(said[0]?.text, timelineOf(r)).toBe(SHARED_LINES.notServed);
       const updates = lab()
         .voiceApi.requests.filter((q) => q.path.endsWith(`/calls/${r.tx}`) && q.status === 202)
         .map((q) => (q.body as { Arguments: Record<string, string> }).Arguments);
