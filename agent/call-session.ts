@@ -307,7 +307,7 @@ function prepareSession(
   const limited = limits.watch(controlFor(call, deps.config, deps.table));
   const remembered = memory ? memory.watch(limited) : limited;
   // Outermost, so that its own transfer passes the limits and the memory too.
-  const media = watchCallerMedia(ctx.room, participant, call, log);
+  const media = watchCallerMedia(ctx.room, participant, call, log, deps.config.lineLostAfterMs);
   const control = media ? media.watch(remembered) : remembered;
   const lines = new CallLines(call.useCase, deps.greetings);
   const leave = () => ctx.shutdown('agent_left');

@@ -8,6 +8,7 @@ import { loadUseCases, type UseCaseCatalog } from '../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
 import { loggingEnv } from '../otel/logging.js';
 import { REGION_PATTERN, type CallTrust } from './call-context.js';
+import { MEDIA_LOST_AFTER_MS } from './media-watch.js';
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
@@ -40,6 +41,16 @@ export const envSchema = z.object({
   /** Days a conversation record is kept: the SMA's CALL_RECORD_TTL_DAYS. */
   CALL_RECORD_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   TRANSFER_RETRY_BUDGET_MS: z.coerce.number().int().min(100).max(10_000).default(3000),
+  /**
+   * A phone call's inbound audio packets not growing this long mean its line is lost (livekit-sip
+   * gone): the caller goes to a person (agent/media-watch.ts). 0 turns the watch off, for phone
+   * legs that send no packets while the caller is silent (silence suppression).
+   */
+  LINE_LOST_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 1000 && v <= 15_000), 'must be 0 (off) or 1000 to 15000')
+    .default(MEDIA_LOST_AFTER_MS),
   /**
    * Calls one worker takes at once. Set, the worker reports its load as calls / AGENT_MAX_CALLS
    * and LiveKit stops dispatching to it when full. Unset, the framework's CPU-based load applies.
@@ -116,6 +127,8 @@ export interface AgentConfig {
       }
     | undefined;
   transferRetryBudgetMs: number;
+  /** How long a phone call's audio may stall before its line counts as lost; 0: not watched. */
+  lineLostAfterMs: number;
   maxCalls: number | undefined;
   idleProcesses: number | undefined;
   spareNice: number;
@@ -227,6 +240,7 @@ export function loadAgentConfig(
         }
       : undefined,
     transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
+    lineLostAfterMs: e.LINE_LOST_AFTER_MS,
     maxCalls: e.AGENT_MAX_CALLS,
     idleProcesses: e.AGENT_IDLE_PROCESSES,
     spareNice: e.AGENT_SPARE_NICE,

@@ -269,7 +269,7 @@ export class MediaWatch {
 
 /**
  * Watches the caller's media on a phone call (a SIP participant; a dev room's participant has no
- * line to lose) and, when the line is lost, sends the caller to the use case's default queue
+ * line to lose; none when `lostAfterMs` is 0, LINE_LOST_AFTER_MS off) and, when the line is lost, sends the caller to the use case's default queue
  * through the call's control (so its limits and memory see the transfer). Wrap the call's control
  * with the returned watch's `watch`.
  */
@@ -278,11 +278,13 @@ export function watchCallerMedia(
   caller: Pick<RemoteParticipant, 'identity' | 'kind'>,
   call: { useCase: { defaultQueue: string }; traceparent: string | undefined },
   logger: Logger,
+  lostAfterMs = MEDIA_LOST_AFTER_MS,
 ): MediaWatch | undefined {
-  if (caller.kind !== ParticipantKind.SIP) return undefined;
+  if (caller.kind !== ParticipantKind.SIP || lostAfterMs <= 0) return undefined;
   return new MediaWatch({
     room,
     callerIdentity: caller.identity,
+    lostAfterMs,
     packets: async () => inboundAudioPackets(await room.getRtcStats()),
     logger,
     onLost: (stalledMs, control) => {

@@ -106,6 +106,19 @@ describe('loadAgentConfig', () => {
       loadAgentConfig({ ...CALLS, OPENAI_BASE_URL: 'not a url' }, USE_CASES_JSON),
     ).toThrow(/OPENAI_BASE_URL/);
   });
+
+  it('watches a line for 1.5 s by default, takes 0 as off, and refuses a stall too short to trust', () => {
+    expect(loadAgentConfig(CALLS, USE_CASES_JSON).lineLostAfterMs).toBe(1500);
+    expect(
+      loadAgentConfig({ ...CALLS, LINE_LOST_AFTER_MS: '0' }, USE_CASES_JSON).lineLostAfterMs,
+    ).toBe(0);
+    expect(
+      loadAgentConfig({ ...CALLS, LINE_LOST_AFTER_MS: '4000' }, USE_CASES_JSON).lineLostAfterMs,
+    ).toBe(4000);
+    expect(() => loadAgentConfig({ ...CALLS, LINE_LOST_AFTER_MS: '200' }, USE_CASES_JSON)).toThrow(
+      /LINE_LOST_AFTER_MS/,
+    );
+  });
 });
 
 describe('loadAgentConfig: which calls the worker takes', () => {

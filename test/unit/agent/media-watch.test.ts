@@ -386,6 +386,28 @@ describe('watchCallerMedia', () => {
     expect(lines.some((l) => l['msg'] === 'transfer after the line was lost failed')).toBe(true);
   });
 
+  it('waits the stall it is given, and watches nothing when given 0 (LINE_LOST_AFTER_MS off)', async () => {
+    const room = Object.assign(new FakeRoom(), {
+      packets: 0,
+      getRtcStats: async () => statsOf(room.packets),
+    });
+    const call = { useCase: { defaultQueue: 'general' }, traceparent: undefined };
+    const quiet = pino({ level: 'silent' });
+    expect(watchCallerMedia(room as never, caller, call, quiet, 0)).toBeUndefined();
+    const watch = watchCallerMedia(room as never, caller, call, quiet, 4000)!;
+    const sent: CallUpdateRequest[] = [];
+    watch.watch({ update: async (u) => void sent.push(u) });
+    subscribeCaller(room);
+    watch.start();
+    const flow = setInterval(() => (room.packets += 1), 20);
+    await advance(1000);
+    clearInterval(flow);
+    await advance(3000); // a silence-suppressing leg's pause: longer than the default, not lost
+    expect(sent).toEqual([]);
+    await advance(1000 + 2 * MEDIA_POLL_MS);
+    expect(sent).toEqual([expect.objectContaining({ reason: 'line_lost' })]);
+  });
+
   it('watches phone calls only: a dev room participant has no line to lose', () => {
     const dev = { identity: 'dev', kind: ParticipantKind.STANDARD } as RemoteParticipant;
     const room = Object.assign(new FakeRoom(), { getRtcStats: async () => statsOf(0) });
