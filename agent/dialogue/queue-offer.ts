@@ -6,17 +6,22 @@
 // which has no arguments; the SMA records the caller as when no person answers.
 import type { UseCase } from '../../contracts/use-cases.js';
 import { saidOutcome, ToolOutcome } from '../tools/outcome.js';
+import { offersMessage } from '../tools/leave-message.js';
 import { CALLBACK_CONFIRM_START } from '../tools/request-callback.js';
 import type { Reply, Turn } from './engine.js';
 
 const HOLD = /\b(hold|wait|i'?ll wait|stay on|keep me on)\b/;
-const CALLBACK = /\b(call ?back|call me|ring me|phone me|callback)\b/;
+/**
+ * A callback at the offer: "call me back", "callback please", "get back to me", and any "… me
+ * back" (a recognizer's "please crawl me back": at an offer of a callback nothing else is meant).
+ */
+const CALLBACK = /\b(call ?back|call me|ring me|phone me|callback|\w+ me back|back to me)\b/;
 /** A message at the offer: "leave a message", "I'll leave a voicemail", "voice mail please". */
 const MESSAGE = /\b(message|voice ?mail)\b/;
 /**
  * A plain yes ("yes", "sure, please", "yes, that is right"): every word an agreeing one. A line
- * that goes on ("please crawl me back", a misheard "call me back") is not one: the agent asks again
- * and its offer stays open.
+ * that goes on ("please all my bag", a misheard "please call me back") is not one: the agent asks
+ * again and its offer stays open.
  */
 export function isYes(text: string): boolean {
   const words = text.split(' ').filter((w) => w.length > 0);
@@ -102,7 +107,7 @@ export function answerToOffer(
     return { kind: 'tool', name: 'request_callback', args: { queue: offer.queue } };
   }
   // The use case takes messages (agent/tools/leave-message.ts offers the tool where it does).
-  if (useCase.voicemail?.enabled === true && MESSAGE.test(text)) {
+  if (offersMessage(useCase) && MESSAGE.test(text)) {
     return { kind: 'tool', name: 'leave_message', args: {} };
   }
   const holdOffered =
@@ -113,6 +118,15 @@ export function answerToOffer(
       name: 'transfer_to_human',
       args: { queue: offer.queue, reason: 'caller_asked', hold: true },
     };
+  }
+  // A closed team with one thing offered ("Would you like to have someone call you back?"): a
+  // plain yes takes it. With two offered, a yes says neither, and the caller is asked again.
+  if (offer.code === ToolOutcome.queueClosed && isYes(text)) {
+    const message = offersMessage(useCase);
+    if (callbacks && !message) {
+      return { kind: 'tool', name: 'request_callback', args: { queue: offer.queue } };
+    }
+    if (message && !callbacks) return { kind: 'tool', name: 'leave_message', args: {} };
   }
   return undefined;
 }

@@ -123,7 +123,7 @@ describe('request_callback (local dialogue engine)', () => {
   it('keeps the offer open while the caller is asked to say it again', async () => {
     const { session, queuer } = await askedForAPerson();
     // "Please" and more is not a yes to holding: the agent asks again.
-    const misheard = await session.run({ userInput: 'please crawl me back' }).wait();
+    const misheard = await session.run({ userInput: 'please all my bag' }).wait();
     expect(said(misheard.events)).toEqual([Lines.notUnderstood]);
     expect(agents.updates()).toEqual([]);
     const again = await session.run({ userInput: 'please call me back' }).wait();

@@ -43,7 +43,7 @@ describe('dialogue engine: caller memory', () => {
       'yeah i would like that',
     ])
       expect(isYes(normalise(text)), text).toBe(true);
-    for (const text of ['please crawl me back', 'yes but not now', 'that is all', 'no', ''])
+    for (const text of ['please all my bag', 'yes but not now', 'that is all', 'no', ''])
       expect(isYes(normalise(text)), text).toBe(false);
   });
 

@@ -118,6 +118,39 @@ describe('the engine at the offer', () => {
     });
   });
 
+  it('takes a yes for neither when both are offered: the caller is asked again', () => {
+    for (const text of ['yes', 'yes please', 'sure']) {
+      const reply = nextReply(useCase, [...offer, { role: 'user', text }]);
+      expect(reply, text).not.toMatchObject({ kind: 'tool' });
+    }
+  });
+
+  it('takes a plain yes, or any "… me back", as the callback when only a callback is offered', () => {
+    const callbackOnly = useCasesWith(false).byIdOrUndefined('city-311')!;
+    const sentence = 'The team is closed right now. Would you like to have someone call you back?';
+    const offered = [
+      offer[0]!,
+      { role: 'tool' as const, text: `queue_closed: queue=general. Say: "${sentence}"` },
+      { role: 'assistant' as const, text: sentence },
+    ];
+    for (const text of [
+      'yes please',
+      'yes',
+      'please crawl me back',
+      'get back to me',
+      'call me back',
+    ])
+      expect(nextReply(callbackOnly, [...offered, { role: 'user', text }]), text).toEqual({
+        kind: 'tool',
+        name: 'request_callback',
+        args: { queue: 'general' },
+      });
+    for (const text of ['no', 'yes but not now', 'what are your hours'])
+      expect(nextReply(callbackOnly, [...offered, { role: 'user', text }]), text).not.toMatchObject(
+        { name: 'request_callback' },
+      );
+  });
+
   it('takes a callback as a callback, and a message only right after the offer', () => {
     expect(nextReply(useCase, [...offer, { role: 'user', text: 'call me back' }])).toMatchObject({
       name: 'request_callback',
