@@ -32,6 +32,8 @@ export const MEDIA_POLL_MS = 250;
  * shorter stall is let pass (a person is a good outcome for a caller; a transfer on a blip is not).
  */
 export const MEDIA_LOST_AFTER_MS = 1500;
+/** A reading this much later than its time means the agent's process was starved of CPU. */
+export const LATE_READING_MS = 250;
 
 /** The counters, as rtc-node's room statistics give them (GetSessionStatsCallback_Result). */
 export interface SessionStats {
@@ -103,6 +105,8 @@ export class MediaWatch {
   private last: number | undefined;
   private grewAt: number | undefined;
   private statsFailing = false;
+  /** When the pending reading was scheduled. */
+  private scheduledAt: number | undefined;
   private control: CallControl | undefined;
   private unwatch: () => void = () => {};
 
@@ -220,6 +224,7 @@ export class MediaWatch {
   }
 
   private schedule(): void {
+    this.scheduledAt = this.clock.now();
     const timer = this.clock.setTimeout(() => void this.poll(timer), this.pollMs);
     this.timer = timer;
   }
@@ -245,6 +250,11 @@ export class MediaWatch {
 
   private observe(packets: number | undefined): void {
     const now = this.clock.now();
+    // A reading that came late (the timer fired late, or the statistics took long): this process
+    // was starved of CPU, and what it reads may lag what arrived. The stall's clock starts over:
+    // a lost line is judged on readings taken on time, never on a busy process's.
+    const late = now - (this.scheduledAt ?? now) > this.pollMs + LATE_READING_MS;
+    if (late && this.grewAt !== undefined) this.grewAt = now;
     if (packets === undefined) {
       // No statistics, or no inbound audio stream: nothing is known, so nothing counts as a stall.
       this.last = undefined;
@@ -269,9 +279,9 @@ export class MediaWatch {
 
 /**
  * Watches the caller's media on a phone call (a SIP participant; a dev room's participant has no
- * line to lose; none when `lostAfterMs` is 0, LINE_LOST_AFTER_MS off) and, when the line is lost, sends the caller to the use case's default queue
- * through the call's control (so its limits and memory see the transfer). Wrap the call's control
- * with the returned watch's `watch`.
+ * line to lose; none when `lostAfterMs` is 0, LINE_LOST_AFTER_MS off) and, when the line is lost,
+ * sends the caller to the use case's default queue through the call's control (so its limits and
+ * memory see the transfer). Wrap the call's control with the returned watch's `watch`.
  */
 export function watchCallerMedia(
   room: Pick<Room, 'on' | 'off' | 'connectionState' | 'remoteParticipants' | 'getRtcStats'>,

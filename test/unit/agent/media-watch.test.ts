@@ -39,6 +39,8 @@ class FakeLine {
   packets = 0;
   flowing = true;
   failing = false;
+  /** How long a reading takes: a process starved of CPU answers late. */
+  delayMs = 0;
   reads = 0;
   private timer = setInterval(() => {
     if (this.flowing) this.packets += 1;
@@ -46,6 +48,7 @@ class FakeLine {
   read = async (): Promise<number | undefined> => {
     this.reads += 1;
     if (this.failing) throw new Error('getRtcStats requires a connected room');
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     return this.packets;
   };
   close() {
@@ -313,6 +316,33 @@ describe('MediaWatch', () => {
     w.line.flowing = false;
     await advance(10_000);
     expect(w.lost).toEqual([]);
+  });
+});
+
+describe('MediaWatch on a starved process', () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it('judges a stall only on readings taken on time: late ones start its clock over', async () => {
+    const w = watched({ subscribedAtStart: true });
+    try {
+      w.watch.start();
+      await advance(1000);
+      // The line goes quiet while every reading comes 600 ms late: nothing is judged.
+      w.line.flowing = false;
+      w.line.delayMs = 600;
+      await advance(5000);
+      expect(w.lost).toEqual([]);
+      // The process catches up and the line is still dead: lost after the stall, on time.
+      w.line.delayMs = 0;
+      await advance(MEDIA_LOST_AFTER_MS - MEDIA_POLL_MS);
+      expect(w.lost).toEqual([]);
+      await advance(3 * MEDIA_POLL_MS);
+      expect(w.lost).toHaveLength(1);
+    } finally {
+      w.line.close();
+      w.watch.stop();
+    }
   });
 });
 
