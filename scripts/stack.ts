@@ -6,7 +6,6 @@
 //   npm run stack              then, in another terminal:  npm run dev-room
 //   npm run stack -- --no-agent   (run the worker yourself: npm run agent -- dev)
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SipClient } from 'livekit-server-sdk';
 import { DEFAULT_AGENT_NAME } from '../contracts/ids.js';
 import { describeChange, provision } from '../sip/livekit/provision.js';
@@ -18,8 +17,9 @@ import { defaultPorts, localStackCredentials, startLocalStack } from '../lab/sta
 import { pino } from 'pino';
 import { startCallGuardServer } from '../guard/server.js';
 import { accessProblems } from '../sip/livekit/server-target.js';
+import { parseCli } from './lib/cli.js';
 
-const { values } = parseArgs({ options: { 'no-agent': { type: 'boolean', default: false } } });
+const values = parseCli('npm run stack --', { 'no-agent': { type: 'boolean', default: false } });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const ports = defaultPorts();

@@ -13,7 +13,6 @@
 //   probabilities at this voice's sentence ends (0.45–0.69), so that every finished line is one it
 //   says goes on, as the lab's caller's request for a person is;
 // - memory per additional session: RSS growth over N concurrent sessions, each after one turn.
-import { parseArgs } from 'node:util';
 import { inference, initializeLogger, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
@@ -43,17 +42,16 @@ import {
   telephone,
   TurnProbe,
 } from './agent-turns.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    sessions: { type: 'string', default: '20' },
-    turns: { type: 'string', default: '10' },
-    'memory-sessions': { type: 'string', default: '6' },
-    only: { type: 'string', default: 'ttfa,turns,memory' },
-    sweep: { type: 'string', default: '' },
-    'paused-rounds': { type: 'string', default: '2' },
-    'eot-threshold': { type: 'string', default: '' },
-  },
+const values = parseCli('npm run bench:agent --', {
+  sessions: { type: 'string', default: '20' },
+  turns: { type: 'string', default: '10' },
+  'memory-sessions': { type: 'string', default: '6' },
+  only: { type: 'string', default: 'ttfa,turns,memory' },
+  sweep: { type: 'string', default: '' },
+  'paused-rounds': { type: 'string', default: '2' },
+  'eot-threshold': { type: 'string', default: '' },
 });
 
 initializeLogger({ pretty: false, level: 'error' });

@@ -6,7 +6,6 @@
 //   npx tsx scripts/bench/console-listen.ts [--pairs 3] [--scenario goodbye]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Room } from '@livekit/rtc-node';
 import { mintToken } from '../../console/grants.js';
 import { isLiveCallRoom } from '../../console/calls.js';
@@ -14,12 +13,11 @@ import { runScriptedCall } from '../../lab/caller/scripted-caller.js';
 import { loadScenario } from '../../lab/caller/scenario.js';
 import { startLab } from '../../lab/lab.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    pairs: { type: 'string', default: '3' },
-    scenario: { type: 'string', default: 'goodbye' },
-  },
+const values = parseCli('npx tsx scripts/bench/console-listen.ts', {
+  pairs: { type: 'string', default: '3' },
+  scenario: { type: 'string', default: 'goodbye' },
 });
 const pairs = Number(values.pairs);
 if (!Number.isInteger(pairs) || pairs < 1 || pairs > 20) {

@@ -8,14 +8,14 @@
 //   npm run bench:console -- [--runs 5]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Page } from 'puppeteer-core';
 import { startConsole } from '../../console/console.js';
 import { startLiveKitLab } from '../../lab/stack/livekit-lab.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
 import { launchChromium, microphoneWav } from '../../test/helpers/browser.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const values = parseCli('npm run bench:console --', { runs: { type: 'string', default: '5' } });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
   process.stderr.write('--runs is a whole number from 1 to 50\n');

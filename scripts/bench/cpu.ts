@@ -9,7 +9,6 @@
 // size its room input would give it (callbridge 16 kHz in 40 ms frames; the framework's default
 // 24 kHz in 10 ms frames), in real time, and plays its speech at its output's rate in real time.
 import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { revision } from './revision.js';
 import {
@@ -22,13 +21,12 @@ import {
 } from './cpu/summary.js';
 import { agentBundle, measurePrewarm } from './cpu/prewarm.js';
 import { parseVariant, type Variant } from './cpu/variants.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    pipelines: { type: 'string', default: PIPELINES.join(',') },
-    json: { type: 'boolean', default: false },
-  },
+const values = parseCli('npm run bench:cpu --', {
+  runs: { type: 'string', default: '3' },
+  pipelines: { type: 'string', default: PIPELINES.join(',') },
+  json: { type: 'boolean', default: false },
 });
 
 const CHILD = fileURLToPath(new URL('./cpu/session-child.ts', import.meta.url));

@@ -6,12 +6,12 @@
 //   npm run bench:failover [-- --calls 10]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Lab, startLab } from '../../lab/lab.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
 import { quantile, summary } from '../../lab/stats.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '10' } } });
+const values = parseCli('npm run bench:failover --', { calls: { type: 'string', default: '10' } });
 const calls = Number(values.calls);
 if (!Number.isInteger(calls) || calls < 1) {
   process.stderr.write(`--calls must be a whole number of at least 1 (got ${values.calls})\n`);

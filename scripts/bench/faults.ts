@@ -12,7 +12,6 @@
 //   npm run bench:faults -- --list
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import { startLab } from '../../lab/lab.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
@@ -22,20 +21,19 @@ import { FAULTS, type FaultLab } from './faults/catalog.js';
 import { printHeader, printLegend, printRow, printTotals } from './faults/matrix.js';
 import { type RowResult, notInjected, runRow } from './faults/row.js';
 import { SmaFaults } from './faults/sma-faults.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '3' },
-    runs: { type: 'string', default: '1' },
-    'ramp-ms': { type: 'string', default: '1000' },
-    scenario: { type: 'string', default: DEFAULT_SCENARIO },
-    faults: { type: 'string', default: FAULTS.map((f) => f.id).join(',') },
-    burst: { type: 'string', default: '6' },
-    'dynamo-delay-ms': { type: 'string', default: '1500' },
-    'sma-slow-ms': { type: 'string', default: '6000' },
-    json: { type: 'boolean', default: false },
-    list: { type: 'boolean', default: false },
-  },
+const values = parseCli('npm run bench:faults --', {
+  calls: { type: 'string', default: '3' },
+  runs: { type: 'string', default: '1' },
+  'ramp-ms': { type: 'string', default: '1000' },
+  scenario: { type: 'string', default: DEFAULT_SCENARIO },
+  faults: { type: 'string', default: FAULTS.map((f) => f.id).join(',') },
+  burst: { type: 'string', default: '6' },
+  'dynamo-delay-ms': { type: 'string', default: '1500' },
+  'sma-slow-ms': { type: 'string', default: '6000' },
+  json: { type: 'boolean', default: false },
+  list: { type: 'boolean', default: false },
 });
 const say = (line = '') => process.stdout.write(`${line}\n`);
 if (values.list) {

@@ -15,23 +15,21 @@
 //                        --sweep-scenario goodbye]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import { startLab } from '../../lab/lab.js';
 import { fmtMs, printSummary, runCalls, spread } from '../../lab/lab-run.js';
 import type { CallResult } from '../../lab/caller/scripted-caller.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
 import { type HistogramTotals, meanMsBetween, scrapeHistograms } from '../../lab/scrape.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '20' },
-    sweep: { type: 'string', default: '1,2,4,6,8,10' },
-    'ramp-ms': { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '2' },
-    scenario: { type: 'string', default: DEFAULT_SCENARIO },
-    'sweep-scenario': { type: 'string', default: 'goodbye' },
-  },
+const values = parseCli('npm run bench:lab --', {
+  calls: { type: 'string', default: '20' },
+  sweep: { type: 'string', default: '1,2,4,6,8,10' },
+  'ramp-ms': { type: 'string', default: '1000' },
+  rounds: { type: 'string', default: '2' },
+  scenario: { type: 'string', default: DEFAULT_SCENARIO },
+  'sweep-scenario': { type: 'string', default: 'goodbye' },
 });
 const calls = Number(values.calls);
 const sweep = values.sweep

@@ -6,16 +6,17 @@
 // (the transfer tool's added delay), and Connect requests per second, in all and by operation
 // (Connect's quota for GetCurrentMetricData is about 5 per second per account; the hours reads,
 // GetEffectiveHoursOfOperations included, about 2 per second).
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConnectQueueSource } from '../../agent/queue-status/connect-queues.js';
 import { QueueStatusPoller } from '../../agent/queue-status/poller.js';
 import { queueStatusClient, serveQueueStatus } from '../../agent/queue-status/relay.js';
 import { startConnectApiServer } from '../../lab/connect/connect-api-server.js';
 import { summary } from '../../lab/stats.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '10' }, seconds: { type: 'string', default: '20' } },
+const values = parseCli('npm run bench:queue --', {
+  calls: { type: 'string', default: '10' },
+  seconds: { type: 'string', default: '20' },
 });
 const calls = Number(values.calls);
 const seconds = Number(values.seconds);

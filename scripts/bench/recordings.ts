@@ -5,17 +5,15 @@
 // - a call's recording after the call: laying a call of 1, 5 and 15 minutes on the timeline
 //   (store/recordings.ts) and building its stereo WAV, then PutObject through the SDK to the local
 //   S3, `writes` times each.
-import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startLocalS3 } from '../../lab/stack/local-s3.js';
 import { summary } from '../../lab/stats.js';
 import { TimelineRecorder } from '../../store/recordings.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    starts: { type: 'string', default: '5' },
-    writes: { type: 'string', default: '5' },
-  },
+const values = parseCli('npm run bench:recordings --', {
+  starts: { type: 'string', default: '5' },
+  writes: { type: 'string', default: '5' },
 });
 const STARTS = Number(values.starts);
 const WRITES = Number(values.writes);

@@ -26,7 +26,6 @@
 // Starts its own stack (free ports) and agent worker, provisions the lab definitions, places the
 // calls (K at a time), prints figures, and stops everything.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { buildCallHeaders } from '../../contracts/headers.js';
 import { LAB_OUTBOUND_TRUNK } from '../../lab/stack/lab-sip.js';
@@ -35,15 +34,14 @@ import { SipLeg } from '../../lab/phone/sip-leg.js';
 import { LAB_SMA, labCallToken } from '../../lab/stack/lab-sma.js';
 import { startLiveKitLab } from '../../lab/stack/livekit-lab.js';
 import { summary } from '../../lab/stats.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '20' },
-    concurrent: { type: 'string', default: '1' },
-    'gap-ms': { type: 'string', default: '2000' },
-    idle: { type: 'string', default: '3' },
-    phone: { type: 'string', default: 'rtp' },
-  },
+const values = parseCli('npm run bench:sip --', {
+  calls: { type: 'string', default: '20' },
+  concurrent: { type: 'string', default: '1' },
+  'gap-ms': { type: 'string', default: '2000' },
+  idle: { type: 'string', default: '3' },
+  phone: { type: 'string', default: 'rtp' },
 });
 if (values.phone !== 'rtp' && values.phone !== 'livekit') {
   console.error(`--phone must be rtp or livekit, not "${values.phone}"`);

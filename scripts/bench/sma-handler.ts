@@ -8,7 +8,6 @@
 //   rate, the use case's and the deployment's caps) and the open one (block list, deployment cap);
 // - the agent's check of a call token (verifyCallToken), in microseconds.
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { metrics } from '@opentelemetry/api';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -31,15 +30,14 @@ import useCases from '../../contracts/use-cases.json' with { type: 'json' };
 import { SMA_BUNDLE, buildSma, describeSize } from '../build-sma.js';
 import { startLocalDynamoProcess } from '../../lab/stack/local-dynamodb.js';
 import { quantile, summary as summarize } from '../../lab/stats.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '10000' },
-    'cold-runs': { type: 'string', default: '15' },
-    /** New calls per admission figure (each one NEW_INBOUND_CALL timed, its other events not). */
-    calls: { type: 'string', default: '2000' },
-    tokens: { type: 'string', default: '10000' },
-  },
+const values = parseCli('npm run bench:sma --', {
+  events: { type: 'string', default: '10000' },
+  'cold-runs': { type: 'string', default: '15' },
+  /** New calls per admission figure (each one NEW_INBOUND_CALL timed, its other events not). */
+  calls: { type: 'string', default: '2000' },
+  tokens: { type: 'string', default: '10000' },
 });
 const EVENTS = Number(values.events);
 const CALLS = Number(values.calls);

@@ -13,7 +13,6 @@
 //                         --ramp-ms 1000 --warmup-minutes 1 --json]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadScenario } from '../../lab/caller/scenario.js';
 import { runScriptedCall } from '../../lab/caller/scripted-caller.js';
 import { type Lab, startLab } from '../../lab/lab.js';
@@ -31,17 +30,16 @@ import {
 } from './soak/report.js';
 import { takeSample } from './soak/sample.js';
 import { soakSchedule } from './soak/schedule.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '30' },
-    'report-every': { type: 'string', default: '5' },
-    concurrent: { type: 'string', default: '4' },
-    scenario: { type: 'string', default: 'goodbye' },
-    'ramp-ms': { type: 'string', default: '1000' },
-    'warmup-minutes': { type: 'string', default: '1' },
-    json: { type: 'boolean', default: false },
-  },
+const values = parseCli('npm run bench:soak --', {
+  minutes: { type: 'string', default: '30' },
+  'report-every': { type: 'string', default: '5' },
+  concurrent: { type: 'string', default: '4' },
+  scenario: { type: 'string', default: 'goodbye' },
+  'ramp-ms': { type: 'string', default: '1000' },
+  'warmup-minutes': { type: 'string', default: '1' },
+  json: { type: 'boolean', default: false },
 });
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const fail = (why: string): never => {

@@ -24,7 +24,6 @@
 //                           --warmup 1 --json --cpu-prof DIR]
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import type { CallResult } from '../../lab/caller/call-report.js';
 import { startLab } from '../../lab/lab.js';
@@ -41,17 +40,16 @@ import {
   type FrameSpread,
   type ProcCpu,
 } from './twilio/proc-cpu.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '10' },
-    concurrent: { type: 'string', default: '1' },
-    'stagger-ms': { type: 'string', default: '400' },
-    warmup: { type: 'string', default: '1' },
-    scenario: { type: 'string', default: DEFAULT_SCENARIO },
-    json: { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-  },
+const values = parseCli('npm run bench:twilio --', {
+  calls: { type: 'string', default: '10' },
+  concurrent: { type: 'string', default: '1' },
+  'stagger-ms': { type: 'string', default: '400' },
+  warmup: { type: 'string', default: '1' },
+  scenario: { type: 'string', default: DEFAULT_SCENARIO },
+  json: { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
 });
 const calls = Number(values.calls);
 const warmup = Number(values.warmup);

@@ -8,7 +8,6 @@
 // - `table, every call`: the cache due on every call, so each NEW_INBOUND_CALL also starts a
 //   background read of the table (the worst case: a refresh overlapping the call's own requests).
 // Then the cache's read alone (µs) and one background read of the catalog (ms).
-import { parseArgs } from 'node:util';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import bundled from '../../contracts/use-cases.json' with { type: 'json' };
@@ -23,12 +22,11 @@ import { DynamoCallJournal } from '../../lambdas/sma/journal.js';
 import { createSmaInstruments } from '../../otel/instruments.js';
 import { UseCaseCache, type UseCaseSource } from '../../store/use-case-cache.js';
 import { UseCaseStore } from '../../store/use-case-store.js';
+import { parseCli } from '../lib/cli.js';
 
-const { values } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '5' },
-  },
+const values = parseCli('npm run bench:use-cases --', {
+  calls: { type: 'string', default: '1000' },
+  rounds: { type: 'string', default: '5' },
 });
 const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
