@@ -13,8 +13,7 @@ import bundled from '../../contracts/use-cases.json' with { type: 'json' };
 import { runScriptedCall, type CallResult } from '../../lab/caller/scripted-caller.js';
 import { parseScenario } from '../../lab/caller/scenario.js';
 import { haveCloudKeys } from '../../lab/cloud/cloud-speech.js';
-import { labForSuite } from '../helpers/lab.js';
-import { waitFor } from '../helpers/wait.js';
+import { conversationRecord, labForSuite } from '../helpers/lab.js';
 
 const CONFIRMATION = 'Claro, seguimos en español. ¿En qué le puedo ayudar?';
 const HANDOFF_ES = 'Claro. Le comunico con una persona de nuestro equipo. Espere, por favor.';
@@ -84,15 +83,13 @@ expect:
     expect(failed, timelineOf(r)).toEqual([]);
 
     // The record: the request, then the confirmation; the hand-off line in Spanish; the language.
-    const record = await waitFor('the conversation record', async () =>
-      (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'conversation'),
-    );
-    const lines = record['Transcript'] as { role: string; text: string; at: number }[];
+    const record = await conversationRecord(lab(), r.tx);
+    const lines = record.Transcript;
     const asked = lines.findIndex((l) => l.role === 'caller' && /spanish/i.test(l.text));
     expect(asked, JSON.stringify(lines)).toBeGreaterThan(0);
     expect(lines.slice(asked + 1).find((l) => l.role === 'agent')?.text).toBe(CONFIRMATION);
     expect(lines.map((l) => l.text)).toContain(HANDOFF_ES);
-    expect(record['Language']).toBe('es-US');
+    expect(record.Language).toBe('es-US');
 
     // The recognizer: this call's streams opened in English, then one opened in Spanish.
     const streams = lab()

@@ -17,7 +17,7 @@ import { parseScenario } from '../../lab/caller/scenario.js';
 import { LOCAL_AWS_ENV } from '../../lab/stack/local-dynamodb.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
 import { SHARED_LINES } from '../../agent/lines.js';
-import { labForSuite } from '../helpers/lab.js';
+import { conversationRecord, labForSuite } from '../helpers/lab.js';
 import { waitFor } from '../helpers/wait.js';
 
 // One call at the start; the others come after a use-case change is live, the spares loaded by then.
@@ -106,11 +106,9 @@ it.concurrent(
     // The caller's ear heard the agent from the answer; what it said is the call's record (the
     // observer's transcript of a line can miss when the caller speaks right after it).
     expect(r.ttfaMs).toBeGreaterThan(0);
-    const record = await waitFor('the conversation record', async () =>
-      (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'conversation'),
-    );
-    expect(record['UseCase']).toBe('city-311');
-    expect((record['Transcript'] as { role: string; text: string }[])[0], timelineOf(r)).toEqual(
+    const record = await conversationRecord(lab(), r.tx);
+    expect(record.UseCase).toBe('city-311');
+    expect(record.Transcript[0], timelineOf(r)).toEqual(
       expect.objectContaining({ role: 'agent', text: greeting }),
     );
     const shown = await operator('call', 'show', r.tx);
@@ -159,12 +157,9 @@ it.concurrent(
       ),
     );
     // What the agent said is in the call's record (the caller's ear hears it as one utterance).
-    const record = await waitFor("the second call's record", async () =>
-      (await lab().sma.journal(second.tx)).find((i) => i['sk'] === 'conversation'),
-    );
-    const said = (record['Transcript'] as { role: string; text: string }[])
-      .filter((l) => l.role === 'agent')
-      .map((l) => l.text);
+    const said = (await conversationRecord(lab(), second.tx)).Transcript.filter(
+      (l) => l.role === 'agent',
+    ).map((l) => l.text);
     // Before the greeting when the profile came in before the answer, else right after it.
     expect(
       said.slice(0, 2).some((t) => t.startsWith('Welcome back, Jordan.')),
@@ -212,12 +207,8 @@ steps:
       );
       // The line is the agent's first words, said as the caller's ear hears the agent: the
       // observer joins only then and can miss it; the call's record has it.
-      const record = await waitFor('the conversation record', async () =>
-        (await lab().sma.journal(r.tx)).find((i) => i['sk'] === 'conversation'),
-      );
-      const said = (record['Transcript'] as { role: string; text: string }[]).filter(
-        (l) => l.role === 'agent',
-      );
+      const { Transcript } = await conversationRecord(lab(), r.tx);
+      const said = Transcript.filter((l) => l.role === 'agent');
       expect(said[0]?.text, timelineOf(r)).toBe(SHARED_LINES.notServed);
       const updates = lab()
         .voiceApi.requests.filter((q) => q.path.endsWith(`/calls/${r.tx}`) && q.status === 202)

@@ -1,8 +1,14 @@
 // One lab per suite, started before the suite's tests and stopped after: the whole lab
 // (lab/lab.ts), or only LiveKit with the agent (lab/stack/livekit-lab.ts).
 import { afterAll, beforeAll } from 'vitest';
+import {
+  CONVERSATION_SK,
+  conversationItem,
+  type ConversationItem,
+} from '../../contracts/conversations.js';
 import { type Lab, type LabOptions, startLab } from '../../lab/lab.js';
 import { type LiveKitLab, startLiveKitLab } from '../../lab/stack/livekit-lab.js';
+import { waitFor } from './wait.js';
 
 /**
  * Starts the lab in `beforeAll` (and waits for `prewarmed` job processes to settle) and stops it
@@ -42,4 +48,15 @@ export function liveKitLabForSuite(): () => LiveKitLab {
     if (!lab) throw new Error('the lab is not started (use it inside a test)');
     return lab;
   };
+}
+
+/**
+ * A call's conversation record (contracts/conversations.ts) as the agent wrote it to the lab's
+ * table when the call ended: what both sides said, whoever the lab's observer heard.
+ */
+export async function conversationRecord(lab: Lab, tx: string): Promise<ConversationItem> {
+  const item = await waitFor('the conversation record', async () =>
+    (await lab.sma.journal(tx)).find((i) => i['sk'] === CONVERSATION_SK),
+  );
+  return conversationItem.parse(item);
 }
