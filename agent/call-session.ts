@@ -306,11 +306,15 @@ function prepareSession(
   const limits = new CallLimits({ limits: call.useCase.limits, logger: log });
   const limited = limits.watch(controlFor(call, deps.config, deps.table));
   const remembered = memory ? memory.watch(limited) : limited;
+  const leave = () => ctx.shutdown('agent_left');
   // Outermost, so that its own transfer passes the limits and the memory too.
-  const media = watchCallerMedia(ctx.room, participant, call, log, deps.config.lineLostAfterMs);
+  const media = watchCallerMedia(ctx.room, participant, call, {
+    logger: log,
+    settings: deps.config.lineWatch,
+    leave,
+  });
   const control = media ? media.watch(remembered) : remembered;
   const lines = new CallLines(call.useCase, deps.greetings);
-  const leave = () => ctx.shutdown('agent_left');
   const keypad = new CallKeypad();
   const { session, agent } = assembleSession(call, {
     providers: deps.providers,

@@ -8,7 +8,11 @@ import { loadUseCases, type UseCaseCatalog } from '../contracts/use-cases.js';
 import { loadTelemetryConfig, type TelemetryConfig } from '../otel/config.js';
 import { loggingEnv } from '../otel/logging.js';
 import { REGION_PATTERN, type CallTrust } from './call-context.js';
-import { MEDIA_LOST_AFTER_MS } from './media-watch.js';
+import {
+  MEDIA_LOST_AFTER_MS,
+  OUTAGE_LOST_AFTER_MS,
+  type LineWatchSettings,
+} from './media-watch.js';
 
 export class AgentConfigError extends Error {
   override name = 'AgentConfigError';
@@ -51,6 +55,16 @@ export const envSchema = z.object({
     .int()
     .refine((v) => v === 0 || (v >= 1000 && v <= 15_000), 'must be 0 (off) or 1000 to 15000')
     .default(MEDIA_LOST_AFTER_MS),
+  /**
+   * How long the agent's own connection to LiveKit may be re-establishing (livekit-server crashed
+   * or restarted under the call) before the caller goes to a person through the SMA, which does not
+   * need LiveKit (agent/media-watch.ts). 0: the agent waits for the line however long.
+   */
+  LINE_OUTAGE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 1000 && v <= 15_000), 'must be 0 (off) or 1000 to 15000')
+    .default(OUTAGE_LOST_AFTER_MS),
   /**
    * Calls one worker takes at once. Set, the worker reports its load as calls / AGENT_MAX_CALLS
    * and LiveKit stops dispatching to it when full. Unset, the framework's CPU-based load applies.
@@ -127,8 +141,8 @@ export interface AgentConfig {
       }
     | undefined;
   transferRetryBudgetMs: number;
-  /** How long a phone call's audio may stall before its line counts as lost; 0: not watched. */
-  lineLostAfterMs: number;
+  /** When a phone call's line counts as lost (its audio stalled, its connection out); 0: never. */
+  lineWatch: LineWatchSettings;
   maxCalls: number | undefined;
   idleProcesses: number | undefined;
   spareNice: number;
@@ -240,7 +254,7 @@ export function loadAgentConfig(
         }
       : undefined,
     transferRetryBudgetMs: e.TRANSFER_RETRY_BUDGET_MS,
-    lineLostAfterMs: e.LINE_LOST_AFTER_MS,
+    lineWatch: { lostAfterMs: e.LINE_LOST_AFTER_MS, outageAfterMs: e.LINE_OUTAGE_AFTER_MS },
     maxCalls: e.AGENT_MAX_CALLS,
     idleProcesses: e.AGENT_IDLE_PROCESSES,
     spareNice: e.AGENT_SPARE_NICE,

@@ -36,6 +36,7 @@ import { WorkerPresence } from './worker-presence.js';
 import { loadSpeechProviders } from './providers/index.js';
 import { languageVariants } from './language-switch.js';
 import { lowerSparePriority, takeWorkerPriority, type SparePriority } from './spare-priority.js';
+import { callerArrives } from './stray-job.js';
 import { piiRedaction } from '../otel/logging.js';
 import { startUseCaseFeed, tableClient } from './use-case-feed.js';
 
@@ -134,6 +135,7 @@ export default defineAgent({
     const telemetry = ctx.proc.userData.telemetry as AgentJobTelemetry;
     ctx.addShutdownCallback(() => telemetry.flush());
     if (await servedByAnotherAgent(ctx)) return;
+    if (await nobodyCame(ctx)) return;
     await runCall(ctx, ctx.proc.userData.deps as CallDeps, start);
   },
 });
@@ -154,6 +156,18 @@ async function servedByAnotherAgent(ctx: JobContext): Promise<boolean> {
     'another agent already serves this call; leaving the room without a word',
   );
   ctx.shutdown('agent_already_serving');
+  return true;
+}
+
+/** A call room nobody came to within a few seconds: the job leaves (agent/stray-job.ts). */
+async function nobodyCame(ctx: JobContext): Promise<boolean> {
+  if (!callRoomMatcher(ROOM_PREFIX)(ctx.room.name ?? '')) return false;
+  if (await callerArrives(ctx.room)) return false;
+  logger.warn(
+    { room: ctx.room.name, reason: 'no_caller' },
+    'nobody came to the call room; leaving it',
+  );
+  ctx.shutdown('no_caller');
   return true;
 }
 

@@ -12,6 +12,12 @@
 // own, not the LiveKit track's, so the caller's stream is not picked out: in a call room the agent
 // hears the caller alone; with a console supervisor speaking too, their packets keep the sum
 // growing and the call is left to the call guard's backstop (a missed watch, never a false one).
+//
+// The agent's own connection to LiveKit lost (livekit-server crashed or restarted under the call:
+// the room reconnecting) is an outage of the line too: livekit-sip and the agent join the new
+// server only after livekit-server stops routing the room to the dead node (seconds: decision
+// livekit-server-restarts.md). If the caller's audio is not back within `outageAfterMs`, the same
+// transfer goes to the SMA, which does not need LiveKit to move the caller.
 import {
   ConnectionState,
   ParticipantKind,
@@ -34,6 +40,12 @@ export const MEDIA_POLL_MS = 250;
 export const MEDIA_LOST_AFTER_MS = 1500;
 /** A reading this much later than its time means the agent's process was starved of CPU. */
 export const LATE_READING_MS = 250;
+/**
+ * The agent's connection to LiveKit re-establishing this long, the caller's audio not back: the
+ * line counts as lost. With the transfer's own time the caller hears a person within about 3 s of
+ * the outage; a signalling resume that brings the line back sooner keeps the call with the agent.
+ */
+export const OUTAGE_LOST_AFTER_MS = 2000;
 
 /** The counters, as rtc-node's room statistics give them (GetSessionStatsCallback_Result). */
 export interface SessionStats {
@@ -74,29 +86,41 @@ export interface MediaWatchOptions {
   /** The inbound audio packets so far (inboundAudioPackets of the room's statistics). */
   packets(): Promise<number | undefined>;
   /**
-   * The line is dead: called once, with how long the packets had not grown and the call's control
-   * as `watch` returned it (undefined before, or for a call without one).
+   * The line is dead: called once, with how long the packets had not grown (`stalled`) or the
+   * agent's connection had been re-establishing (`outage`), and the call's control as `watch`
+   * returned it (undefined before, or for a call without one).
    */
-  onLost(stalledMs: number, control: CallControl | undefined): void;
+  onLost(lost: LineLost, control: CallControl | undefined): void;
   logger: Logger;
   pollMs?: number;
+  /** The packets' stall that loses the line; 0: not watched. */
   lostAfterMs?: number;
+  /** The outage that loses the line; 0: the agent waits for its connection however long. */
+  outageAfterMs?: number;
   clock?: LimitClock;
 }
 
+/** What lost the line, and for how long. */
+export type LineLost = { kind: 'stalled' | 'outage'; ms: number };
+
 /**
  * Watches one call's inbound audio, from the call's answer (`start`). It reads the counters only
- * while it is armed: the room
- * connected (a reconnection is livekit-server's fault, agent/line-watch.ts's), the caller's audio
- * subscribed, and no call update in flight; each arming starts from a fresh reading, and a stall
- * counts only after the packets have grown once since. It ends for good when it fired, when an
- * update was sent, or when the caller or the room is gone.
+ * while it is armed: the room connected, the caller's audio subscribed, and no call update in
+ * flight; each arming starts from a fresh reading, and a stall counts only after the packets have
+ * grown once since. While the room reconnects, the outage's clock runs instead, until the caller's
+ * audio is subscribed again on a connected room; the room given up for good during an outage loses
+ * the line at once. It ends for good when it fired, when an update was sent, or when the caller or
+ * the room is gone.
  */
 export class MediaWatch {
   private readonly clock: LimitClock;
   private readonly pollMs: number;
   private readonly lostAfterMs: number;
+  private readonly outageAfterMs: number;
   private timer: unknown;
+  /** When the agent's connection began re-establishing, while the line is not back. */
+  private outageAt: number | undefined;
+  private outageTimer: unknown;
   private started = false;
   private stopped = false;
   private subscribed = false;
@@ -114,6 +138,7 @@ export class MediaWatch {
     this.clock = opts.clock ?? GLOBAL_CLOCK;
     this.pollMs = opts.pollMs ?? MEDIA_POLL_MS;
     this.lostAfterMs = opts.lostAfterMs ?? MEDIA_LOST_AFTER_MS;
+    this.outageAfterMs = opts.outageAfterMs ?? OUTAGE_LOST_AFTER_MS;
   }
 
   /**
@@ -133,13 +158,27 @@ export class MediaWatch {
     const onUnsubscribed = (track: RemoteTrack, _pub: unknown, p: RemoteParticipant) => {
       if (isCallerAudio(track, p)) this.setSubscribed(false);
     };
-    // After a reconnection the caller's track is subscribed again (a new one): armed from there.
-    const onReconnecting = () => this.setSubscribed(false);
-    const onReconnected = () => this.rearm();
-    const onLeft = (p: RemoteParticipant) => {
-      if (p.identity === callerIdentity) this.stop();
+    const callerAudio = () => {
+      const caller = room.remoteParticipants.get(callerIdentity);
+      return [...(caller?.trackPublications.values() ?? [])].some(
+        (pub) => pub.kind === TrackKind.KIND_AUDIO && pub.subscribed && pub.track,
+      );
     };
-    const onGone = () => this.stop();
+    const onReconnecting = () => {
+      this.outageAt ??= this.clock.now();
+      this.setSubscribed(false);
+    };
+    // A resumed connection keeps its subscriptions; after a full reconnection the caller comes
+    // back as a new participant whose track is subscribed again: armed from there.
+    const onReconnected = () => this.setSubscribed(callerAudio());
+    // The caller leaving is not the end of the watch: on a full reconnection rtc-node reports every
+    // participant gone (just before `Reconnecting`) and the caller back once it is over. A caller
+    // who hung up stays unsubscribed, so nothing is read; the job ends with the call.
+    const onLeft = (p: RemoteParticipant) => {
+      if (p.identity === callerIdentity) this.setSubscribed(false);
+    };
+    // Given up during an outage: nothing will bring the line back, so it is lost now.
+    const onGone = () => (this.outageAt !== undefined ? this.outageLost() : this.stop());
     room.on(RoomEvent.TrackSubscribed, onSubscribed);
     room.on(RoomEvent.TrackUnsubscribed, onUnsubscribed);
     room.on(RoomEvent.Reconnecting, onReconnecting);
@@ -154,11 +193,7 @@ export class MediaWatch {
       room.off(RoomEvent.ParticipantDisconnected, onLeft);
       room.off(RoomEvent.Disconnected, onGone);
     };
-    const caller = room.remoteParticipants.get(callerIdentity);
-    const audio = [...(caller?.trackPublications.values() ?? [])].some(
-      (pub) => pub.kind === TrackKind.KIND_AUDIO && pub.subscribed && pub.track,
-    );
-    this.setSubscribed(audio);
+    this.setSubscribed(callerAudio());
   }
 
   /** A call update is in flight: nothing is read until it settles. */
@@ -178,6 +213,8 @@ export class MediaWatch {
     this.stopped = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.clock.clearTimeout(this.outageTimer);
+    this.outageTimer = undefined;
     this.unwatch();
   }
 
@@ -215,12 +252,39 @@ export class MediaWatch {
     this.grewAt = undefined;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    // The caller's audio subscribed on a connected room: the outage is over.
+    if (this.lineUp()) this.outageAt = undefined;
+    this.clock.clearTimeout(this.outageTimer);
+    this.outageTimer = undefined;
     if (this.armed()) this.schedule();
+    else if (this.outageWatched()) {
+      const left = Math.max(0, this.outageAt! + this.outageAfterMs - this.clock.now());
+      this.outageTimer = this.clock.setTimeout(() => this.outageLost(), left);
+    }
   }
 
-  private armed(): boolean {
+  /** In an outage, with nothing else deciding the call (an update in flight decides it). */
+  private outageWatched(): boolean {
+    const watching = this.started && !this.stopped && !this.paused;
+    return watching && this.outageAt !== undefined && this.outageAfterMs > 0;
+  }
+
+  private outageLost(): void {
+    if (!this.outageWatched()) return this.stop();
+    const ms = this.clock.now() - this.outageAt!;
+    this.stop();
+    this.opts.onLost({ kind: 'outage', ms }, this.control);
+  }
+
+  /** Watching, and the caller's audio subscribed on a connected room. */
+  private lineUp(): boolean {
     const connected = this.opts.room.connectionState === ConnectionState.CONN_CONNECTED;
     return this.started && !this.stopped && !this.paused && this.subscribed && connected;
+  }
+
+  /** Reading the counters: the line up, and its stall watched. */
+  private armed(): boolean {
+    return this.lostAfterMs > 0 && this.lineUp();
   }
 
   private schedule(): void {
@@ -273,34 +337,52 @@ export class MediaWatch {
     const stalledMs = now - this.grewAt;
     if (stalledMs < this.lostAfterMs) return;
     this.stop();
-    this.opts.onLost(stalledMs, this.control);
+    this.opts.onLost({ kind: 'stalled', ms: stalledMs }, this.control);
   }
+}
+
+/** The settings of a call's watch (agent/config.ts): 0 turns that part off. */
+export interface LineWatchSettings {
+  /** LINE_LOST_AFTER_MS: the packets' stall that loses the line. */
+  lostAfterMs: number;
+  /** LINE_OUTAGE_AFTER_MS: the agent's connection re-establishing this long loses the line. */
+  outageAfterMs: number;
 }
 
 /**
  * Watches the caller's media on a phone call (a SIP participant; a dev room's participant has no
- * line to lose; none when `lostAfterMs` is 0, LINE_LOST_AFTER_MS off) and, when the line is lost,
- * sends the caller to the use case's default queue through the call's control (so its limits and
- * memory see the transfer). Wrap the call's control with the returned watch's `watch`.
+ * line to lose; none when both settings are 0) and, when the line is lost, sends the caller to the
+ * use case's default queue through the call's control (so its limits and memory see the
+ * transfer). Once the SMA has taken the caller, the agent leaves (`leave`): nobody can hear it,
+ * and the BYE that would end its job cannot reach it. Wrap the call's control with the returned
+ * watch's `watch`.
  */
 export function watchCallerMedia(
   room: Pick<Room, 'on' | 'off' | 'connectionState' | 'remoteParticipants' | 'getRtcStats'>,
   caller: Pick<RemoteParticipant, 'identity' | 'kind'>,
   call: { useCase: { defaultQueue: string }; traceparent: string | undefined },
-  logger: Logger,
-  lostAfterMs = MEDIA_LOST_AFTER_MS,
+  opts: { logger: Logger; settings: LineWatchSettings; leave: () => void },
 ): MediaWatch | undefined {
-  if (caller.kind !== ParticipantKind.SIP || lostAfterMs <= 0) return undefined;
+  const { logger, settings, leave } = opts;
+  const watched = settings.lostAfterMs > 0 || settings.outageAfterMs > 0;
+  if (caller.kind !== ParticipantKind.SIP || !watched) return undefined;
   return new MediaWatch({
     room,
     callerIdentity: caller.identity,
-    lostAfterMs,
+    lostAfterMs: settings.lostAfterMs,
+    outageAfterMs: settings.outageAfterMs,
     packets: async () => inboundAudioPackets(await room.getRtcStats()),
     logger,
-    onLost: (stalledMs, control) => {
+    onLost: (lost, control) => {
       logger.warn(
-        { reason: 'line_lost', stalledMs, transfer: control !== undefined },
-        "the caller's audio stopped: line lost",
+        {
+          reason: 'line_lost',
+          ...(lost.kind === 'stalled' ? { stalledMs: lost.ms } : { outageMs: lost.ms }),
+          transfer: control !== undefined,
+        },
+        lost.kind === 'stalled'
+          ? "the caller's audio stopped: line lost"
+          : 'the connection to LiveKit did not come back: line lost',
       );
       control
         ?.update({
@@ -310,6 +392,7 @@ export function watchCallerMedia(
           requestedAt: Date.now(),
           traceparent: call.traceparent,
         })
+        .then(leave)
         .catch((err: unknown) => logger.error({ err }, 'transfer after the line was lost failed'));
     },
   });

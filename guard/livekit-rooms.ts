@@ -1,6 +1,7 @@
 // The guard's LiveKit adapter: the room service calls it makes, each within its deadline, and what
-// their answers mean for the plan (plan.ts). A room that is already gone is deleted.
-import { RoomServiceClient } from 'livekit-server-sdk';
+// their answers mean for the plan (plan.ts). A room that is already gone is deleted; a room whose
+// node is gone is placed on a live one first.
+import { RoomAgentDispatch, RoomServiceClient } from 'livekit-server-sdk';
 import type { ParticipantKind, ParticipantView } from './plan.js';
 import { isNotFound, withDeadline } from './errors.js';
 
@@ -15,6 +16,25 @@ export interface RoomService {
     }[]
   >;
   deleteRoom(room: string): Promise<void>;
+  /** Places the room on a live node (an existing room keeps its stored state, `agents` aside). */
+  createRoom(options: { name: string; agents: RoomAgentDispatch[] }): Promise<unknown>;
+}
+
+/**
+ * The agent a re-created room is dispatched to: a name no worker registers. A room's dispatches are
+ * replaced by a create's `agents` only when it names some (livekit-server 1.13.5,
+ * `StandardRoomAllocator.CreateRoom`), and with the room's own the agent would be sent to a room
+ * that is deleted a moment later (agent/stray-job.ts is the agent's own guard against that).
+ */
+export const NO_AGENT = 'callbridge-guard-no-agent';
+
+/**
+ * livekit-server's answer when the room's record has no live node to route to (its host lost, the
+ * room left in Redis with the participants it had): routing's ErrNotFound, a 500 (1.13.5).
+ */
+export function isRoomNodeGone(err: unknown): boolean {
+  const e = err as { message?: unknown; status?: unknown } | undefined;
+  return e?.message === 'could not find object' && e.status === 500;
 }
 
 // ParticipantInfo.Kind and ParticipantInfo.State of the LiveKit protocol.
@@ -59,14 +79,28 @@ export class LiveKitRooms {
       .map((p) => ({ kind: kindOf(p.kind), attributes: { ...p.attributes } }));
   }
 
-  /** `gone`: another replica, the webhook path or LiveKit got there first; nothing is left to do. */
+  /**
+   * `gone`: another replica, the webhook path or LiveKit got there first; nothing is left to do.
+   * A room whose node is gone cannot be deleted where it is (livekit-server routes a delete to the
+   * room's node): creating it places it on a live node, from its stored record, and it is deleted
+   * there (docs/decisions/livekit-server-restarts.md).
+   */
   async deleteRoom(room: string): Promise<'deleted' | 'gone'> {
     try {
       await withDeadline(this.timeoutMs, () => this.service.deleteRoom(room));
       return 'deleted';
     } catch (err) {
       if (isNotFound(err)) return 'gone';
+      if (!isRoomNodeGone(err)) throw err;
+    }
+    const agents = [new RoomAgentDispatch({ agentName: NO_AGENT })];
+    await withDeadline(this.timeoutMs, () => this.service.createRoom({ name: room, agents }));
+    try {
+      await withDeadline(this.timeoutMs, () => this.service.deleteRoom(room));
+    } catch (err) {
+      if (isNotFound(err)) return 'gone';
       throw err;
     }
+    return 'deleted';
   }
 }

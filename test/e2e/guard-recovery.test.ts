@@ -6,6 +6,8 @@
 // serves: the SMA refuses it as the call is already with the queue). The SMA handler failing until Chime ends the call: the call's last
 // events were never journaled, so its record stays open and its slots held; the guard finds the
 // record, Chime says the call is gone, and the guard closes it and gives the slots back.
+// livekit-server crashed under a call: the agent's own connection is out, and when it is not back
+// within LINE_OUTAGE_AFTER_MS the agent has the SMA send the caller to a person (`line_lost`).
 import { readFileSync } from 'node:fs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, it } from 'vitest';
@@ -119,6 +121,36 @@ it('closes the record of a call Chime ended after the SMA failed, and frees its 
       async () => ((await leasesOf(tx)).length === 0 ? true : undefined),
       5_000,
     );
+  } finally {
+    await media.close();
+  }
+}, 120_000);
+
+it('sends the caller to a person when livekit-server crashes mid-call and stays out', async () => {
+  const { call, media, tx } = lab().newCall();
+  try {
+    await call.startInbound();
+    await media.agent!.waitFirstAudio(5_000);
+    await until(
+      'the greeting over',
+      () => media.agent!.audibleMsSince(performance.now() - 1500) === 0,
+      30_000,
+    );
+    // Killed and started again at once: the agent's and livekit-sip's connections drop, and the
+    // new server routes the room to the dead node for seconds (its Redis record not yet stale).
+    await lab().livekit.stack.restart('livekit-server', { signal: 'SIGKILL' });
+    const killedAt = performance.now();
+    // The agent, whose own connection is out, has the SMA send the caller on: that needs no LiveKit.
+    await until(
+      'the person heard',
+      () => media.audibleMsSince(killedAt, ['person']) >= 1000,
+      40_000,
+    );
+    expect(updatesOf(tx)[0]).toMatchObject({ action: 'transfer', reason: 'line_lost' });
+    const [lost] = lineLostLogged(tx);
+    expect(lost?.['outageMs']).toBeGreaterThanOrEqual(2000);
+    await media.callerHangsUp();
+    expect(call.ended).toBe(true);
   } finally {
     await media.close();
   }

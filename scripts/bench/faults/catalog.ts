@@ -181,6 +181,28 @@ function serverRestart(
   };
 }
 
+/**
+ * livekit-server's host gone without a word: the process stopped (SIGSTOP), so every connection to
+ * it stays open and nothing arrives on it, as when a machine loses power or its network. Once the
+ * calls have ended the host is replaced: the stopped process killed and a new one started.
+ */
+function serverFrozen(): Fault {
+  return {
+    id: 'livekit-server-frozen',
+    title: "livekit-server's host gone silent",
+    async inject({ lab }) {
+      process.kill(lab.livekit.stack.pids['livekit-server']!, 'SIGSTOP');
+      return 'livekit-server stopped (SIGSTOP): its connections open, nothing flowing';
+    },
+    async restore(ctx) {
+      const started = performance.now();
+      await ctx.lab.livekit.stack.restart('livekit-server', { signal: 'SIGKILL' });
+      const replaced = `lab repaired: the stopped livekit-server killed and started again (${secs(performance.now() - started)})`;
+      return [replaced, ...(await repairAfterRestart(ctx, 'livekit-server'))].join('; ');
+    },
+  };
+}
+
 /** Longest a draining node may take: the row's calls end well within it. */
 const DRAIN_LIMIT_MS = 300_000;
 
@@ -324,6 +346,7 @@ export const FAULTS: Fault[] = [
     'livekit-server crashed, restarted at once',
     'SIGKILL',
   ),
+  serverFrozen(),
   plannedRestart(),
   serverRestart('redis-restarted', 'redis', 'Redis restarted', 'SIGTERM'),
 ];

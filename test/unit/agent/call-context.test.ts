@@ -107,17 +107,21 @@ describe('loadAgentConfig', () => {
     ).toThrow(/OPENAI_BASE_URL/);
   });
 
-  it('watches a line for 1.5 s by default, takes 0 as off, and refuses a stall too short to trust', () => {
-    expect(loadAgentConfig(CALLS, USE_CASES_JSON).lineLostAfterMs).toBe(1500);
-    expect(
-      loadAgentConfig({ ...CALLS, LINE_LOST_AFTER_MS: '0' }, USE_CASES_JSON).lineLostAfterMs,
-    ).toBe(0);
-    expect(
-      loadAgentConfig({ ...CALLS, LINE_LOST_AFTER_MS: '4000' }, USE_CASES_JSON).lineLostAfterMs,
-    ).toBe(4000);
-    expect(() => loadAgentConfig({ ...CALLS, LINE_LOST_AFTER_MS: '200' }, USE_CASES_JSON)).toThrow(
-      /LINE_LOST_AFTER_MS/,
-    );
+  it('watches a line for a 1.5 s stall and a 2 s outage by default, takes 0 as off, and refuses a threshold too short to trust', () => {
+    const watch = (env: Record<string, string>) =>
+      loadAgentConfig({ ...CALLS, ...env }, USE_CASES_JSON).lineWatch;
+    expect(watch({})).toEqual({ lostAfterMs: 1500, outageAfterMs: 2000 });
+    expect(watch({ LINE_LOST_AFTER_MS: '0', LINE_OUTAGE_AFTER_MS: '0' })).toEqual({
+      lostAfterMs: 0,
+      outageAfterMs: 0,
+    });
+    expect(watch({ LINE_LOST_AFTER_MS: '4000', LINE_OUTAGE_AFTER_MS: '3500' })).toEqual({
+      lostAfterMs: 4000,
+      outageAfterMs: 3500,
+    });
+    expect(() => watch({ LINE_LOST_AFTER_MS: '200' })).toThrow(/LINE_LOST_AFTER_MS/);
+    expect(() => watch({ LINE_OUTAGE_AFTER_MS: '500' })).toThrow(/LINE_OUTAGE_AFTER_MS/);
+    expect(() => watch({ LINE_OUTAGE_AFTER_MS: 'soon' })).toThrow(/LINE_OUTAGE_AFTER_MS/);
   });
 });
 

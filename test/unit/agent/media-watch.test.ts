@@ -1,7 +1,8 @@
 // The caller's line lost without a BYE (livekit-sip killed): agent/media-watch.ts reads the room's
 // inbound audio packets and, when they stop growing while the room is connected and the caller is
-// in it, has the agent send the caller to a person (`line_lost`), once. The statistics here are a
-// fake counter; the lab's run is test/e2e/guard-recovery.test.ts.
+// in it, has the agent send the caller to a person (`line_lost`), once. The same when the agent's
+// own connection to LiveKit stays out (livekit-server crashed). The statistics here are a fake
+// counter; the lab's run is test/e2e/guard-recovery.test.ts.
 import { EventEmitter } from 'node:events';
 import {
   ConnectionState,
@@ -18,6 +19,8 @@ import {
   MEDIA_LOST_AFTER_MS,
   MEDIA_POLL_MS,
   MediaWatch,
+  OUTAGE_LOST_AFTER_MS,
+  type LineLost,
   type MediaWatchedRoom,
   inboundAudioPackets,
   watchCallerMedia,
@@ -75,23 +78,26 @@ function subscribeCaller(room: FakeRoom) {
   });
 }
 
-function watched(opts: { subscribedAtStart?: boolean } = {}) {
+function watched(opts: { subscribedAtStart?: boolean; outageAfterMs?: number } = {}) {
   const room = new FakeRoom();
   if (opts.subscribedAtStart) subscribeCaller(room);
   const line = new FakeLine();
   const lost: number[] = [];
+  const kinds: LineLost['kind'][] = [];
   const { logger, lines } = logCapture();
   const watch = new MediaWatch({
     room: room as unknown as MediaWatchedRoom,
     callerIdentity: CALLER,
     packets: line.read,
-    onLost: (ms) => lost.push(ms),
+    onLost: (l) => (lost.push(l.ms), kinds.push(l.kind)),
     logger,
+    ...(opts.outageAfterMs !== undefined ? { outageAfterMs: opts.outageAfterMs } : {}),
   });
   return {
     room,
     line,
     lost,
+    kinds,
     watch,
     lines,
     /** The agent subscribes to `p`'s track: the room says so, and lists it from then on. */
@@ -106,6 +112,13 @@ function watched(opts: { subscribedAtStart?: boolean } = {}) {
     reconnected: () => {
       room.connectionState = ConnectionState.CONN_CONNECTED;
       room.emit(RoomEvent.Reconnected);
+    },
+    /** rtc-node's full reconnection: every participant reported gone, then `Reconnecting`. */
+    restarting: () => {
+      room.remoteParticipants.delete(CALLER);
+      room.emit(RoomEvent.ParticipantDisconnected, caller);
+      room.connectionState = ConnectionState.CONN_RECONNECTING;
+      room.emit(RoomEvent.Reconnecting);
     },
   };
 }
@@ -201,12 +214,12 @@ describe('MediaWatch', () => {
     expect(w.lost).toHaveLength(1);
   });
 
-  it("is quiet while the agent's own room reconnects, and starts afresh after it", async () => {
-    w = watched();
+  it("reads nothing while the agent's own room reconnects, and starts afresh after it", async () => {
+    w = watched({ outageAfterMs: 0 });
     w.subscribed();
     w.watch.start();
     await advance(1000);
-    w.reconnecting();
+    w.restarting();
     w.line.flowing = false;
     await advance(10_000);
     expect(w.lost).toEqual([]);
@@ -255,17 +268,23 @@ describe('MediaWatch', () => {
     expect(w.lost).toEqual([]);
   });
 
-  it('ends when the caller leaves or the room is gone', async () => {
+  it('reads nothing once the caller left, and ends when the room is gone', async () => {
     w = watched();
     w.subscribed();
     w.watch.start();
     await advance(1000);
+    w.room.remoteParticipants.delete(CALLER);
     w.room.emit(RoomEvent.ParticipantDisconnected, caller);
     w.line.flowing = false;
     const reads = w.line.reads;
     await advance(10_000);
     expect(w.lost).toEqual([]);
     expect(w.line.reads).toBe(reads);
+    // The job ends with the call: the room disconnected, no outage under way, nothing told.
+    w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
+    w.room.emit(RoomEvent.Disconnected);
+    await advance(10_000);
+    expect(w.lost).toEqual([]);
     expect(w.room.listenerCount(RoomEvent.TrackSubscribed)).toBe(0);
   });
 
@@ -319,6 +338,131 @@ describe('MediaWatch', () => {
   });
 });
 
+describe("MediaWatch: the agent's own connection out", () => {
+  let w: ReturnType<typeof watched>;
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => {
+    w?.line.close();
+    w?.watch.stop();
+    vi.useRealTimers();
+  });
+
+  it('tells once, as an outage, when the connection has not come back within the threshold', async () => {
+    w = watched({ subscribedAtStart: true });
+    w.watch.start();
+    await advance(1000);
+    w.reconnecting();
+    w.line.flowing = false;
+    await advance(OUTAGE_LOST_AFTER_MS - 100);
+    expect(w.lost).toEqual([]);
+    await advance(200);
+    expect(w.kinds).toEqual(['outage']);
+    expect(w.lost[0]).toBeGreaterThanOrEqual(OUTAGE_LOST_AFTER_MS);
+    // Connected again later: nothing more, and nothing read (the watch has ended).
+    const reads = w.line.reads;
+    w.reconnected();
+    w.subscribed();
+    w.line.flowing = true;
+    await advance(10_000);
+    expect(w.lost).toHaveLength(1);
+    expect(w.line.reads).toBe(reads);
+  });
+
+  it("counts rtc-node's full reconnection (the caller reported gone first) as one outage", async () => {
+    w = watched({ subscribedAtStart: true });
+    w.watch.start();
+    await advance(1000);
+    w.restarting();
+    await advance(OUTAGE_LOST_AFTER_MS / 2);
+    w.reconnected(); // connected, the caller not back yet: the outage goes on
+    await advance(OUTAGE_LOST_AFTER_MS / 2 + 100);
+    expect(w.kinds).toEqual(['outage']);
+  });
+
+  it('keeps the call when the caller is heard again in time, and watches the line from there', async () => {
+    w = watched({ subscribedAtStart: true });
+    w.watch.start();
+    await advance(1000);
+    w.restarting();
+    await advance(OUTAGE_LOST_AFTER_MS - 500);
+    w.reconnected();
+    w.line.packets = 0; // a new peer connection's counters
+    w.subscribed();
+    await advance(10_000);
+    expect(w.lost).toEqual([]);
+    // The outage is over for good: a second, short one is judged from its own start.
+    w.reconnecting();
+    await advance(OUTAGE_LOST_AFTER_MS - 500);
+    w.reconnected();
+    w.subscribed();
+    await advance(5000);
+    expect(w.lost).toEqual([]);
+    w.line.flowing = false;
+    await advance(MEDIA_LOST_AFTER_MS + MEDIA_POLL_MS);
+    expect(w.kinds).toEqual(['stalled']);
+  });
+
+  it('takes a resumed connection, which keeps its subscriptions, as the line back', async () => {
+    w = watched({ subscribedAtStart: true });
+    w.watch.start();
+    await advance(1000);
+    w.reconnecting();
+    await advance(500);
+    w.reconnected(); // no new TrackSubscribed: the caller's track is still listed as subscribed
+    await advance(10_000);
+    expect(w.lost).toEqual([]);
+    expect(w.line.reads).toBeGreaterThan(0);
+  });
+
+  it('loses the line at once when the room gives up during an outage', async () => {
+    w = watched({ subscribedAtStart: true });
+    w.watch.start();
+    await advance(1000);
+    w.reconnecting();
+    await advance(300);
+    w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
+    w.room.emit(RoomEvent.Disconnected);
+    expect(w.kinds).toEqual(['outage']);
+    expect(w.lost[0]).toBeGreaterThanOrEqual(300);
+  });
+
+  it('leaves an outage to a call update in flight, and goes on with it if the update fails', async () => {
+    w = watched({ subscribedAtStart: true });
+    w.watch.start();
+    let fail: () => void = () => {};
+    const control = w.watch.watch({
+      update: () => new Promise((_resolve, reject) => (fail = () => reject(new Error('5xx')))),
+    })!;
+    await advance(1000);
+    const update = control.update({
+      action: 'transfer',
+      queue: 'general',
+      reason: 'caller_asked',
+      requestedAt: 1,
+    });
+    w.reconnecting();
+    await advance(OUTAGE_LOST_AFTER_MS + 1000);
+    expect(w.lost).toEqual([]);
+    fail();
+    await expect(update).rejects.toThrow('5xx');
+    await advance(0);
+    // Already longer than the threshold: lost as soon as the update is known to have failed.
+    expect(w.kinds).toEqual(['outage']);
+    expect(w.lost[0]).toBeGreaterThanOrEqual(OUTAGE_LOST_AFTER_MS + 1000);
+  });
+
+  it('waits for the line however long when the outage is not watched (0)', async () => {
+    w = watched({ subscribedAtStart: true, outageAfterMs: 0 });
+    w.watch.start();
+    await advance(1000);
+    w.restarting();
+    await advance(60_000);
+    w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
+    w.room.emit(RoomEvent.Disconnected);
+    expect(w.lost).toEqual([]);
+  });
+});
+
 describe('MediaWatch on a starved process', () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
@@ -349,6 +493,7 @@ describe('MediaWatch on a starved process', () => {
 describe('watchCallerMedia', () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
+  const settings = { lostAfterMs: MEDIA_LOST_AFTER_MS, outageAfterMs: OUTAGE_LOST_AFTER_MS };
 
   function statsOf(packets: number) {
     return {
@@ -364,14 +509,15 @@ describe('watchCallerMedia', () => {
     };
   }
 
-  it('sends the caller to the default queue with line_lost, once, through the watched control', async () => {
+  it('sends the caller to the default queue with line_lost, once, through the watched control, then leaves', async () => {
     const room = Object.assign(new FakeRoom(), {
       packets: 0,
       getRtcStats: async () => statsOf(room.packets),
     });
     const { logger, lines } = logCapture();
     const call = { useCase: { defaultQueue: 'general' }, traceparent: '00-abc-def-01' };
-    const watch = watchCallerMedia(room as never, caller, call, logger)!;
+    const leave = vi.fn();
+    const watch = watchCallerMedia(room as never, caller, call, { logger, settings, leave })!;
     const sent: CallUpdateRequest[] = [];
     watch.watch({ update: async (u) => void sent.push(u) });
     subscribeCaller(room);
@@ -389,9 +535,36 @@ describe('watchCallerMedia', () => {
         traceparent: '00-abc-def-01',
       },
     ]);
-    expect(lines.some((l) => l['reason'] === 'line_lost')).toBe(true);
+    expect(lines.some((l) => l['reason'] === 'line_lost' && Number(l['stalledMs']) > 0)).toBe(true);
+    expect(leave).toHaveBeenCalledTimes(1);
     await advance(10_000);
     expect(sent).toHaveLength(1);
+  });
+
+  it("sends the caller on when the agent's connection stays out, saying which it was", async () => {
+    const room = Object.assign(new FakeRoom(), { getRtcStats: async () => statsOf(0) });
+    const { logger, lines } = logCapture();
+    const call = { useCase: { defaultQueue: 'general' }, traceparent: undefined };
+    const leave = vi.fn();
+    const watch = watchCallerMedia(room as never, caller, call, {
+      logger,
+      settings: { lostAfterMs: 0, outageAfterMs: 3000 },
+      leave,
+    })!;
+    const sent: CallUpdateRequest[] = [];
+    watch.watch({ update: async (u) => void sent.push(u) });
+    subscribeCaller(room);
+    watch.start();
+    room.connectionState = ConnectionState.CONN_RECONNECTING;
+    room.emit(RoomEvent.Reconnecting);
+    await advance(2900);
+    expect(sent).toEqual([]);
+    await advance(200);
+    expect(sent).toEqual([expect.objectContaining({ action: 'transfer', reason: 'line_lost' })]);
+    const line = lines.find((l) => l['reason'] === 'line_lost')!;
+    expect(line['outageMs']).toBeGreaterThanOrEqual(3000);
+    expect(line['msg']).toBe('the connection to LiveKit did not come back: line lost');
+    expect(leave).toHaveBeenCalledTimes(1);
   });
 
   it('logs a transfer that failed, and throws nothing into the call', async () => {
@@ -400,11 +573,12 @@ describe('watchCallerMedia', () => {
       getRtcStats: async () => statsOf(room.packets),
     });
     const { logger, lines } = logCapture();
+    const leave = vi.fn();
     const watch = watchCallerMedia(
       room as never,
       caller,
       { useCase: { defaultQueue: 'general' }, traceparent: undefined },
-      logger,
+      { logger, settings, leave },
     )!;
     watch.watch({ update: () => Promise.reject(new Error('Chime unreachable')) });
     subscribeCaller(room);
@@ -414,17 +588,26 @@ describe('watchCallerMedia', () => {
     clearInterval(flow);
     await advance(MEDIA_LOST_AFTER_MS + 2 * MEDIA_POLL_MS);
     expect(lines.some((l) => l['msg'] === 'transfer after the line was lost failed')).toBe(true);
+    expect(leave).not.toHaveBeenCalled(); // the caller is still the agent's
   });
 
-  it('waits the stall it is given, and watches nothing when given 0 (LINE_LOST_AFTER_MS off)', async () => {
+  it('waits the stall it is given, and watches nothing when both are 0 (LINE_LOST_AFTER_MS and LINE_OUTAGE_AFTER_MS off)', async () => {
     const room = Object.assign(new FakeRoom(), {
       packets: 0,
       getRtcStats: async () => statsOf(room.packets),
     });
     const call = { useCase: { defaultQueue: 'general' }, traceparent: undefined };
-    const quiet = pino({ level: 'silent' });
-    expect(watchCallerMedia(room as never, caller, call, quiet, 0)).toBeUndefined();
-    const watch = watchCallerMedia(room as never, caller, call, quiet, 4000)!;
+    const logger = pino({ level: 'silent' });
+    const leave = () => {};
+    const off = { lostAfterMs: 0, outageAfterMs: 0 };
+    expect(watchCallerMedia(room as never, caller, call, { logger, settings: off, leave })).toBe(
+      undefined,
+    );
+    const watch = watchCallerMedia(room as never, caller, call, {
+      logger,
+      settings: { lostAfterMs: 4000, outageAfterMs: 0 },
+      leave,
+    })!;
     const sent: CallUpdateRequest[] = [];
     watch.watch({ update: async (u) => void sent.push(u) });
     subscribeCaller(room);
@@ -442,7 +625,8 @@ describe('watchCallerMedia', () => {
     const dev = { identity: 'dev', kind: ParticipantKind.STANDARD } as RemoteParticipant;
     const room = Object.assign(new FakeRoom(), { getRtcStats: async () => statsOf(0) });
     const call = { useCase: { defaultQueue: 'general' }, traceparent: undefined };
-    expect(watchCallerMedia(room as never, dev, call, pino({ level: 'silent' }))).toBeUndefined();
+    const opts = { logger: pino({ level: 'silent' }), settings, leave: () => {} };
+    expect(watchCallerMedia(room as never, dev, call, opts)).toBeUndefined();
   });
 });
 

@@ -30,6 +30,15 @@ export function notFound(): Error {
   });
 }
 
+/** livekit-server's answer for a room whose node is gone (routing's ErrNotFound, a 500). */
+export function nodeGone(): Error {
+  return Object.assign(new Error('could not find object'), {
+    name: 'Internal Server Error',
+    status: 500,
+    code: 'unknown',
+  });
+}
+
 export function serverError(code = 'unavailable'): Error {
   return Object.assign(new Error('server unavailable'), { name: 'Service Unavailable', code });
 }
@@ -38,6 +47,10 @@ export function serverError(code = 'unavailable'): Error {
 export class FakeRooms implements RoomService {
   readonly rooms = new Map<string, FakeParticipant[]>();
   readonly deleted: string[] = [];
+  /** Rooms whose node is gone: a delete fails until a create places them on a live node. */
+  readonly homeless = new Set<string>();
+  /** Each create: the room, and the agents it is dispatched to. */
+  readonly created: { name: string; agents: string[] }[] = [];
   fail: Partial<Record<'listRooms' | 'listParticipants' | 'deleteRoom', () => Error>> = {};
   hang = new Set<'listRooms' | 'listParticipants' | 'deleteRoom'>();
 
@@ -62,9 +75,17 @@ export class FakeRooms implements RoomService {
 
   deleteRoom(room: string) {
     return this.answer('deleteRoom', () => {
+      if (this.homeless.has(room)) throw nodeGone();
       if (!this.rooms.delete(room)) throw notFound();
       this.deleted.push(room);
     });
+  }
+
+  async createRoom({ name, agents }: { name: string; agents: { agentName: string }[] }) {
+    this.created.push({ name, agents: agents.map((a) => a.agentName) });
+    this.homeless.delete(name);
+    if (!this.rooms.has(name)) this.rooms.set(name, []);
+    return { name };
   }
 }
 

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { GuardActions } from '../../../guard/actions.js';
-import { LiveKitRooms } from '../../../guard/livekit-rooms.js';
+import { LiveKitRooms, NO_AGENT } from '../../../guard/livekit-rooms.js';
 import { Sweeper } from '../../../guard/sweep.js';
 import { Instrument } from '../../../otel/instruments.js';
 import {
@@ -73,6 +73,22 @@ describe('Sweeper', () => {
     expect(await t.sweep(2)).toEqual([true, true]);
     expect(total(t.recorded, Instrument.guardApiErrors)).toBe(0);
     expect(total(t.recorded, Instrument.guardRoomsEnded)).toBe(0);
+  });
+
+  it('deletes a room whose node is gone (its host lost) by placing it on a live node first', async () => {
+    const t = setUp();
+    t.rooms.rooms.set(ROOM, [sip(TX)]);
+    t.rooms.homeless.add(ROOM);
+    expect(await t.sweep(2)).toEqual([true, true]);
+    // Re-created with an agent no worker serves: no job is sent to a room about to go.
+    expect(t.rooms.created).toEqual([{ name: ROOM, agents: [NO_AGENT] }]);
+    expect(t.rooms.deleted).toEqual([ROOM]);
+    expect(total(t.recorded, Instrument.guardApiErrors)).toBe(0);
+    // A room that only looks alike (another 500) is not re-created: counted, tried next sweep.
+    t.rooms.rooms.set('call_other', [sip('tx-9')]);
+    t.rooms.fail.deleteRoom = () => serverError('unknown');
+    expect(await t.sweep(2)).toEqual([true, false]);
+    expect(t.rooms.created).toHaveLength(1);
   });
 
   it('counts and reports a failed delete, and tries again on the next sweep', async () => {
