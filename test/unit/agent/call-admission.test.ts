@@ -160,7 +160,12 @@ function harness(participant: { kind: ParticipantKind; attributes: Record<string
     { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const deps: CallDeps = {
-    config: { useCases, calls: trust, transferRetryBudgetMs: 3000 } as AgentConfig,
+    config: {
+      useCases,
+      calls: trust,
+      transferRetryBudgetMs: 3000,
+      lineWatch: { lostAfterMs: 1500, outageAfterMs: 2000 },
+    } as AgentConfig,
     useCases: fixedUseCases(useCases),
     providers: {
       components: (uc: { id: string }) => {

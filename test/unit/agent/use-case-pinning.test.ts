@@ -126,6 +126,7 @@ describe("an operator's change", () => {
         useCases: parseUseCases(USE_CASES_JSON),
         calls: trust,
         transferRetryBudgetMs: 3000,
+        lineWatch: { lostAfterMs: 1500, outageAfterMs: 2000 },
       } as AgentConfig,
       useCases: op.source,
       providers: {
