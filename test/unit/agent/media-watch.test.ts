@@ -336,130 +336,122 @@ describe('MediaWatch', () => {
     await advance(10_000);
     expect(w.lost).toEqual([]);
   });
-});
 
-describe("MediaWatch: the agent's own connection out", () => {
-  let w: ReturnType<typeof watched>;
-  beforeEach(() => void vi.useFakeTimers());
-  afterEach(() => {
-    w?.line.close();
-    w?.watch.stop();
-    vi.useRealTimers();
-  });
-
-  it('tells once, as an outage, when the connection has not come back within the threshold', async () => {
-    w = watched({ subscribedAtStart: true });
-    w.watch.start();
-    await advance(1000);
-    w.reconnecting();
-    w.line.flowing = false;
-    await advance(OUTAGE_LOST_AFTER_MS - 100);
-    expect(w.lost).toEqual([]);
-    await advance(200);
-    expect(w.kinds).toEqual(['outage']);
-    expect(w.lost[0]).toBeGreaterThanOrEqual(OUTAGE_LOST_AFTER_MS);
-    // Connected again later: nothing more, and nothing read (the watch has ended).
-    const reads = w.line.reads;
-    w.reconnected();
-    w.subscribed();
-    w.line.flowing = true;
-    await advance(10_000);
-    expect(w.lost).toHaveLength(1);
-    expect(w.line.reads).toBe(reads);
-  });
-
-  it("counts rtc-node's full reconnection (the caller reported gone first) as one outage", async () => {
-    w = watched({ subscribedAtStart: true });
-    w.watch.start();
-    await advance(1000);
-    w.restarting();
-    await advance(OUTAGE_LOST_AFTER_MS / 2);
-    w.reconnected(); // connected, the caller not back yet: the outage goes on
-    await advance(OUTAGE_LOST_AFTER_MS / 2 + 100);
-    expect(w.kinds).toEqual(['outage']);
-  });
-
-  it('keeps the call when the caller is heard again in time, and watches the line from there', async () => {
-    w = watched({ subscribedAtStart: true });
-    w.watch.start();
-    await advance(1000);
-    w.restarting();
-    await advance(OUTAGE_LOST_AFTER_MS - 500);
-    w.reconnected();
-    w.line.packets = 0; // a new peer connection's counters
-    w.subscribed();
-    await advance(10_000);
-    expect(w.lost).toEqual([]);
-    // The outage is over for good: a second, short one is judged from its own start.
-    w.reconnecting();
-    await advance(OUTAGE_LOST_AFTER_MS - 500);
-    w.reconnected();
-    w.subscribed();
-    await advance(5000);
-    expect(w.lost).toEqual([]);
-    w.line.flowing = false;
-    await advance(MEDIA_LOST_AFTER_MS + MEDIA_POLL_MS);
-    expect(w.kinds).toEqual(['stalled']);
-  });
-
-  it('takes a resumed connection, which keeps its subscriptions, as the line back', async () => {
-    w = watched({ subscribedAtStart: true });
-    w.watch.start();
-    await advance(1000);
-    w.reconnecting();
-    await advance(500);
-    w.reconnected(); // no new TrackSubscribed: the caller's track is still listed as subscribed
-    await advance(10_000);
-    expect(w.lost).toEqual([]);
-    expect(w.line.reads).toBeGreaterThan(0);
-  });
-
-  it('loses the line at once when the room gives up during an outage', async () => {
-    w = watched({ subscribedAtStart: true });
-    w.watch.start();
-    await advance(1000);
-    w.reconnecting();
-    await advance(300);
-    w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
-    w.room.emit(RoomEvent.Disconnected);
-    expect(w.kinds).toEqual(['outage']);
-    expect(w.lost[0]).toBeGreaterThanOrEqual(300);
-  });
-
-  it('leaves an outage to a call update in flight, and goes on with it if the update fails', async () => {
-    w = watched({ subscribedAtStart: true });
-    w.watch.start();
-    let fail: () => void = () => {};
-    const control = w.watch.watch({
-      update: () => new Promise((_resolve, reject) => (fail = () => reject(new Error('5xx')))),
-    })!;
-    await advance(1000);
-    const update = control.update({
-      action: 'transfer',
-      queue: 'general',
-      reason: 'caller_asked',
-      requestedAt: 1,
+  describe("the agent's own connection out", () => {
+    it('tells once, as an outage, when the connection has not come back within the threshold', async () => {
+      w = watched({ subscribedAtStart: true });
+      w.watch.start();
+      await advance(1000);
+      w.reconnecting();
+      w.line.flowing = false;
+      await advance(OUTAGE_LOST_AFTER_MS - 100);
+      expect(w.lost).toEqual([]);
+      await advance(200);
+      expect(w.kinds).toEqual(['outage']);
+      expect(w.lost[0]).toBeGreaterThanOrEqual(OUTAGE_LOST_AFTER_MS);
+      // Connected again later: nothing more, and nothing read (the watch has ended).
+      const reads = w.line.reads;
+      w.reconnected();
+      w.subscribed();
+      w.line.flowing = true;
+      await advance(10_000);
+      expect(w.lost).toHaveLength(1);
+      expect(w.line.reads).toBe(reads);
     });
-    w.reconnecting();
-    await advance(OUTAGE_LOST_AFTER_MS + 1000);
-    expect(w.lost).toEqual([]);
-    fail();
-    await expect(update).rejects.toThrow('5xx');
-    await advance(0);
-    // Already longer than the threshold: lost as soon as the update is known to have failed.
-    expect(w.kinds).toEqual(['outage']);
-    expect(w.lost[0]).toBeGreaterThanOrEqual(OUTAGE_LOST_AFTER_MS + 1000);
-  });
 
-  it('waits for the line however long when the outage is not watched (0)', async () => {
-    w = watched({ subscribedAtStart: true, outageAfterMs: 0 });
-    w.watch.start();
-    await advance(1000);
-    w.restarting();
-    await advance(60_000);
-    w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
-    w.room.emit(RoomEvent.Disconnected);
-    expect(w.lost).toEqual([]);
+    it("counts rtc-node's full reconnection (the caller reported gone first) as one outage", async () => {
+      w = watched({ subscribedAtStart: true });
+      w.watch.start();
+      await advance(1000);
+      w.restarting();
+      await advance(OUTAGE_LOST_AFTER_MS / 2);
+      w.reconnected(); // connected, the caller not back yet: the outage goes on
+      await advance(OUTAGE_LOST_AFTER_MS / 2 + 100);
+      expect(w.kinds).toEqual(['outage']);
+    });
+
+    it('keeps the call when the caller is heard again in time, and watches the line from there', async () => {
+      w = watched({ subscribedAtStart: true });
+      w.watch.start();
+      await advance(1000);
+      w.restarting();
+      await advance(OUTAGE_LOST_AFTER_MS - 500);
+      w.reconnected();
+      w.line.packets = 0; // a new peer connection's counters
+      w.subscribed();
+      await advance(10_000);
+      expect(w.lost).toEqual([]);
+      // The outage is over for good: a second, short one is judged from its own start.
+      w.reconnecting();
+      await advance(OUTAGE_LOST_AFTER_MS - 500);
+      w.reconnected();
+      w.subscribed();
+      await advance(5000);
+      expect(w.lost).toEqual([]);
+      w.line.flowing = false;
+      await advance(MEDIA_LOST_AFTER_MS + MEDIA_POLL_MS);
+      expect(w.kinds).toEqual(['stalled']);
+    });
+
+    it('takes a resumed connection, which keeps its subscriptions, as the line back', async () => {
+      w = watched({ subscribedAtStart: true });
+      w.watch.start();
+      await advance(1000);
+      w.reconnecting();
+      await advance(500);
+      w.reconnected(); // no new TrackSubscribed: the caller's track is still listed as subscribed
+      await advance(10_000);
+      expect(w.lost).toEqual([]);
+      expect(w.line.reads).toBeGreaterThan(0);
+    });
+
+    it('loses the line at once when the room gives up during an outage', async () => {
+      w = watched({ subscribedAtStart: true });
+      w.watch.start();
+      await advance(1000);
+      w.reconnecting();
+      await advance(300);
+      w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
+      w.room.emit(RoomEvent.Disconnected);
+      expect(w.kinds).toEqual(['outage']);
+      expect(w.lost[0]).toBeGreaterThanOrEqual(300);
+    });
+
+    it('leaves an outage to a call update in flight, and goes on with it if the update fails', async () => {
+      w = watched({ subscribedAtStart: true });
+      w.watch.start();
+      let fail: () => void = () => {};
+      const control = w.watch.watch({
+        update: () => new Promise((_resolve, reject) => (fail = () => reject(new Error('5xx')))),
+      })!;
+      await advance(1000);
+      const update = control.update({
+        action: 'transfer',
+        queue: 'general',
+        reason: 'caller_asked',
+        requestedAt: 1,
+      });
+      w.reconnecting();
+      await advance(OUTAGE_LOST_AFTER_MS + 1000);
+      expect(w.lost).toEqual([]);
+      fail();
+      await expect(update).rejects.toThrow('5xx');
+      await advance(0);
+      // Already longer than the threshold: lost as soon as the update is known to have failed.
+      expect(w.kinds).toEqual(['outage']);
+      expect(w.lost[0]).toBeGreaterThanOrEqual(OUTAGE_LOST_AFTER_MS + 1000);
+    });
+
+    it('waits for the line however long when the outage is not watched (0)', async () => {
+      w = watched({ subscribedAtStart: true, outageAfterMs: 0 });
+      w.watch.start();
+      await advance(1000);
+      w.restarting();
+      await advance(60_000);
+      w.room.connectionState = ConnectionState.CONN_DISCONNECTED;
+      w.room.emit(RoomEvent.Disconnected);
+      expect(w.lost).toEqual([]);
+    });
   });
 });
 
