@@ -82,8 +82,8 @@ export class LiveKitRooms {
   /**
    * `gone`: another replica, the webhook path or LiveKit got there first; nothing is left to do.
    * A room whose node is gone cannot be deleted where it is (livekit-server routes a delete to the
-   * room's node): creating it places it on a live node, from its stored record, and it is deleted
-   * there (docs/decisions/livekit-server-restarts.md).
+   * room's node): when it still lists its caller, creating it places it on a live node, from its
+   * stored record, and it is deleted there (docs/decisions/livekit-server-restarts.md).
    */
   async deleteRoom(room: string): Promise<'deleted' | 'gone'> {
     try {
@@ -92,6 +92,11 @@ export class LiveKitRooms {
     } catch (err) {
       if (isNotFound(err)) return 'gone';
       if (!isRoomNodeGone(err)) throw err;
+      // Only a room that still lists its caller is one a lost host left: after Redis lost its
+      // state, a live room lists nobody and its node mapping is gone too, and re-creating it would
+      // place it on its own node and delete a call in progress.
+      const listed = await this.participants(room).catch(() => []);
+      if (!listed.some((p) => p.kind === 'sip')) throw err;
     }
     const agents = [new RoomAgentDispatch({ agentName: NO_AGENT })];
     await withDeadline(this.timeoutMs, () => this.service.createRoom({ name: room, agents }));

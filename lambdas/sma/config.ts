@@ -14,6 +14,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * The handler's production budgets for DynamoDB (JOURNAL_TIMEOUT_MS, ADMISSION_TIMEOUT_MS): what
+ * one event's journal writes, and one admission's (or one handoff claim's) requests, may take.
+ */
+export const SMA_BUDGETS_MS = { journal: 300, admission: 300 } as const;
+
 const seconds = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 
 /** The variables the handler reads (docs/configuration.md lists each). */
@@ -31,7 +37,7 @@ export const envSchema = z.object({
   USE_CASES_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(5000).default(500),
   AI_RING_TIMEOUT_SECONDS: seconds(30, 120),
   QUEUE_RING_TIMEOUT_SECONDS: seconds(30, 120),
-  JOURNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
+  JOURNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(SMA_BUDGETS_MS.journal),
   CALL_RECORD_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CALL_TOKEN_SECRET: callTokenSecret,
   // Outlives the longest call: an update carrying an expired token is refused.
@@ -40,7 +46,7 @@ export const envSchema = z.object({
   // The deployment's cap on calls with the agent at once; unset: only the use cases' caps.
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).max(100_000).optional(),
   // Admission is on the caller's path to the agent: past its budget, a check is skipped.
-  ADMISSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(300),
+  ADMISSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3000).default(SMA_BUDGETS_MS.admission),
   // Where call recordings go (use cases with `recording.enabled`); unset: nothing is recorded.
   RECORDINGS_BUCKET: bucketName.optional(),
   SMA_APPLICATION_ID: z.string().min(1).optional(),

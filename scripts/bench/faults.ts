@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import { startLab } from '../../lab/lab.js';
+import { SMA_BUDGETS_MS } from '../../lambdas/sma/config.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
 import { revision } from './revision.js';
 import { type SlowProxy, startSlowProxy } from '../../lab/stack/slow-proxy.js';
@@ -67,6 +68,10 @@ const scenario = loadScenario(values.scenario);
 // The SMA handler runs in this process and logs to its output: each fault makes it warn, which
 // the matrix says better. LOG_LEVEL=warn shows its lines.
 process.env.LOG_LEVEL ??= 'error';
+// The SMA's DynamoDB budgets as deployed: the lab otherwise stretches them for its dynalite under
+// load (lab/lab.ts), and the DynamoDB rows would then measure the stretched ones.
+process.env.JOURNAL_TIMEOUT_MS ??= String(SMA_BUDGETS_MS.journal);
+process.env.ADMISSION_TIMEOUT_MS ??= String(SMA_BUDGETS_MS.admission);
 const logDir = join(ROOT, '.lab', 'logs', 'bench-faults');
 mkdirSync(logDir, { recursive: true });
 let proxy: SlowProxy | undefined;
