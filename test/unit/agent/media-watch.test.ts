@@ -487,6 +487,15 @@ describe('watchCallerMedia', () => {
   afterEach(() => void vi.useRealTimers());
   const settings = { lostAfterMs: MEDIA_LOST_AFTER_MS, outageAfterMs: OUTAGE_LOST_AFTER_MS };
 
+  /** The call answered with the caller's audio subscribed; the updates its control was sent. */
+  function answered(watch: MediaWatch, room: FakeRoom): CallUpdateRequest[] {
+    const sent: CallUpdateRequest[] = [];
+    watch.watch({ update: async (u) => void sent.push(u) });
+    subscribeCaller(room);
+    watch.start();
+    return sent;
+  }
+
   function statsOf(packets: number) {
     return {
       publisherStats: [
@@ -510,10 +519,7 @@ describe('watchCallerMedia', () => {
     const call = { useCase: { defaultQueue: 'general' }, traceparent: '00-abc-def-01' };
     const leave = vi.fn();
     const watch = watchCallerMedia(room as never, caller, call, { logger, settings, leave })!;
-    const sent: CallUpdateRequest[] = [];
-    watch.watch({ update: async (u) => void sent.push(u) });
-    subscribeCaller(room);
-    watch.start();
+    const sent = answered(watch, room);
     const flow = setInterval(() => (room.packets += 1), 20);
     await advance(2000);
     clearInterval(flow);
@@ -543,10 +549,7 @@ describe('watchCallerMedia', () => {
       settings: { lostAfterMs: 0, outageAfterMs: 3000 },
       leave,
     })!;
-    const sent: CallUpdateRequest[] = [];
-    watch.watch({ update: async (u) => void sent.push(u) });
-    subscribeCaller(room);
-    watch.start();
+    const sent = answered(watch, room);
     room.connectionState = ConnectionState.CONN_RECONNECTING;
     room.emit(RoomEvent.Reconnecting);
     await advance(2900);
@@ -600,10 +603,7 @@ describe('watchCallerMedia', () => {
       settings: { lostAfterMs: 4000, outageAfterMs: 0 },
       leave,
     })!;
-    const sent: CallUpdateRequest[] = [];
-    watch.watch({ update: async (u) => void sent.push(u) });
-    subscribeCaller(room);
-    watch.start();
+    const sent = answered(watch, room);
     const flow = setInterval(() => (room.packets += 1), 20);
     await advance(1000);
     clearInterval(flow);
