@@ -374,8 +374,8 @@ function superviseCall(
       ttfaMs = ms;
       publishFigures();
     },
-    onTurn: (ms, prediction) => {
-      c.log.info({ turnMs: ms, ...prediction }, 'turn');
+    onTurn: (ms, prediction, at) => {
+      c.log.info({ turnMs: ms, ...prediction, ...at }, 'turn');
       turnsMs.push(ms);
       publishFigures();
     },

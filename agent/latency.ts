@@ -15,9 +15,17 @@ export interface TurnPrediction {
   threshold: number;
 }
 
+/** A turn's two ends (epoch ms), for placing it beside a clock outside the agent. */
+export interface TurnMoments {
+  /** The caller's last speech, as the VAD placed it. */
+  speechEndedAt: number;
+  /** The reply's first frame went out. */
+  sentAt: number;
+}
+
 export interface LatencyEvents {
   onTtfa?: (ms: number) => void;
-  onTurn?: (ms: number, prediction: TurnPrediction | undefined) => void;
+  onTurn?: (ms: number, prediction: TurnPrediction | undefined, at: TurnMoments) => void;
   /** One part of a turn, once known (the first token's often after the reply started). */
   onTurnPart?: (part: TurnPart, ms: number) => void;
 }
@@ -89,12 +97,13 @@ export class LatencyRecorder {
       return;
     }
     if (this.lastSpeakingAt !== undefined) {
-      const ms = Math.max(0, atMs - this.lastSpeakingAt);
+      const speechEndedAt = this.lastSpeakingAt;
+      const ms = Math.max(0, atMs - speechEndedAt);
       const prediction = this.prediction;
       this.lastSpeakingAt = undefined;
       this.prediction = undefined;
       this.instruments.turnResponseLatency.record(ms / 1000, this.attributes);
-      this.events.onTurn?.(ms, prediction);
+      this.events.onTurn?.(ms, prediction, { speechEndedAt, sentAt: atMs });
     }
   }
 }

@@ -78,14 +78,23 @@ function onsetsOf(frames: readonly Frame[], audible: (f: Frame) => boolean, quie
 
 /** A turn as the agent logged it: when its reply's first frame went out (epoch ms), its latency. */
 export interface AgentTurn {
+  /** When the reply's first frame went out (epoch ms; the log line's time when not logged). */
   at: number;
   ms: number;
+  /** The caller's last speech as the agent's VAD placed it (epoch ms), when logged. */
+  speechEndedAt?: number;
 }
 
-/** One line the caller said: its turn latency at the ear and the agent's own, where known. */
+/**
+ * One line the caller said: its turn latency at the ear and the agent's own, where known, and what
+ * lies outside the agent's own: its way in (the caller's line ends at the phone → the agent's VAD
+ * places the end of speech) and its way out (the reply's first frame sent → audible at the ear).
+ */
 export interface TurnResult {
   earMs: number | null;
   agentMs: number | null;
+  inMs: number | null;
+  outMs: number | null;
 }
 
 const AgentTurnLine = z.object({
@@ -93,6 +102,8 @@ const AgentTurnLine = z.object({
   time: z.number(),
   transactionId: z.string(),
   turnMs: z.number(),
+  speechEndedAt: z.number().optional(),
+  sentAt: z.number().optional(),
 });
 
 /** The `turn` lines of one call in an agent worker's log (pino JSON, one object a line). */
@@ -106,8 +117,9 @@ export function agentTurnsIn(log: string, transactionId: string): AgentTurn[] {
     } catch {
       continue;
     }
-    if (parsed.success && parsed.data.transactionId === transactionId)
-      turns.push({ at: parsed.data.time, ms: parsed.data.turnMs });
+    if (!parsed.success || parsed.data.transactionId !== transactionId) continue;
+    const { time, turnMs, speechEndedAt, sentAt } = parsed.data;
+    turns.push({ at: sentAt ?? time, ms: turnMs, ...(speechEndedAt ? { speechEndedAt } : {}) });
   }
   return turns;
 }
@@ -125,11 +137,17 @@ export function pairTurns(
 ): TurnResult[] {
   const left = [...agent].sort((a, b) => a.at - b.at);
   return ear.map((t) => {
-    if (t.replyAt === undefined) return { earMs: null, agentMs: null };
+    if (t.replyAt === undefined) return { earMs: null, agentMs: null, inMs: null, outMs: null };
     const from = timeOrigin + t.lineEndAt;
-    const to = timeOrigin + t.replyAt + slackMs;
-    const i = left.findIndex((a) => a.at > from && a.at <= to);
+    const heardAt = timeOrigin + t.replyAt;
+    const i = left.findIndex((a) => a.at > from && a.at <= heardAt + slackMs);
     const match = i >= 0 ? left.splice(i, 1)[0] : undefined;
-    return { earMs: t.ms, agentMs: match?.ms ?? null };
+    const ended = match?.speechEndedAt;
+    return {
+      earMs: t.ms,
+      agentMs: match?.ms ?? null,
+      inMs: ended === undefined ? null : Math.round(ended - from),
+      outMs: ended === undefined || !match ? null : Math.round(heardAt - match.at),
+    };
   });
 }

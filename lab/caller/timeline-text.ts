@@ -57,6 +57,7 @@ function describeAction(a: TimelineStep['actions'][number]): string {
 /** A turn at the caller's ear: the reply's delay after the caller's line, beside the agent's own. */
 export function describeTurn(t: TurnResult): string {
   if (t.earMs === null) return "no reply before the caller's next line or the end of the call";
-  const own = t.agentMs === null ? '' : ` (the agent's own: ${t.agentMs} ms)`;
+  const ways = t.inMs === null ? '' : `; in ${t.inMs} ms, out ${t.outMs} ms`;
+  const own = t.agentMs === null ? '' : ` (the agent's own: ${t.agentMs} ms${ways})`;
   return `the reply, ${t.earMs} ms after the caller's line ended${own}`;
 }

@@ -19,6 +19,7 @@ import { DEFAULT_SCENARIO, loadScenario } from '../../lab/caller/scenario.js';
 import { startLab } from '../../lab/lab.js';
 import { fmtMs, printSummary, runCalls, spread } from '../../lab/lab-run.js';
 import type { CallResult } from '../../lab/caller/scripted-caller.js';
+import type { TurnResult } from '../../lab/caller/ear-turns.js';
 import { ROOT } from '../../lab/stack/local-stack.js';
 import { type HistogramTotals, meanMsBetween, scrapeHistograms } from '../../lab/scrape.js';
 import { parseCli } from '../lib/cli.js';
@@ -208,5 +209,13 @@ function printTurns(results: CallResult[]) {
   say("  turns at the caller's ear (the caller's line ends → first audio of the reply):");
   say(`    at the ear    ${line(ear)}${unanswered ? `, ${unanswered} lines without a reply` : ''}`);
   say(`    agent's own   ${line(own)} (its VAD's end of speech → first frame sent)`);
+  const answered = turns.filter((t) => t.earMs !== null);
+  const way = (pick: (t: TurnResult) => number | null) => line(spread(answered.map(pick)));
+  say(
+    `    way in        ${way((t) => t.inMs)} (the line ends at the phone → the agent's end of speech)`,
+  );
+  say(
+    `    way out       ${way((t) => t.outMs)} (the reply's first frame sent → audible at the ear)`,
+  );
   return ear;
 }

@@ -3,7 +3,7 @@
 import { createNoopMeter } from '@opentelemetry/api';
 import type { metrics as lkMetrics } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import { LatencyRecorder, type TurnPrediction } from '../../../agent/latency.js';
+import { LatencyRecorder, type TurnMoments, type TurnPrediction } from '../../../agent/latency.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 
 const endOfUtterance = (lastSpeakingTimeMs: number) =>
@@ -17,11 +17,11 @@ const endOfUtterance = (lastSpeakingTimeMs: number) =>
 
 describe('LatencyRecorder', () => {
   it("hands each turn the turn detector's last prediction, and a turn without one none", () => {
-    const turns: [number, TurnPrediction | undefined][] = [];
+    const turns: [number, TurnPrediction | undefined, TurnMoments][] = [];
     const latency = new LatencyRecorder(
       createAgentInstruments(createNoopMeter()),
       { component: 'agent', use_case: 'city-311' },
-      { onTurn: (ms, prediction) => turns.push([ms, prediction]) },
+      { onTurn: (ms, prediction, at) => turns.push([ms, prediction, at]) },
     );
     latency.markAnswered(1_000);
     // The greeting is no turn: a prediction made before it waits for the caller's turn.
@@ -33,8 +33,12 @@ describe('LatencyRecorder', () => {
     latency.onMetrics(endOfUtterance(9_000));
     latency.onPlaybackStarted(11_600);
     expect(turns).toEqual([
-      [550, { endOfTurnProbability: 0.81, threshold: 0.36 }],
-      [2_600, undefined],
+      [
+        550,
+        { endOfTurnProbability: 0.81, threshold: 0.36 },
+        { speechEndedAt: 5_000, sentAt: 5_550 },
+      ],
+      [2_600, undefined, { speechEndedAt: 9_000, sentAt: 11_600 }],
     ]);
   });
 });

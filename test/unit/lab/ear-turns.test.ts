@@ -67,10 +67,20 @@ describe('agentTurnsIn', () => {
       line({ time: 6_000, transactionId: 'other', turnMs: 300, msg: 'turn' }),
       '{"msg":"turn", not json ' + tx,
       line({ time: 9_000, transactionId: tx, turnMs: 610, msg: 'turn' }),
+      line({
+        time: 12_003,
+        transactionId: tx,
+        turnMs: 500,
+        speechEndedAt: 11_500,
+        sentAt: 12_000,
+        msg: 'turn',
+      }),
     ].join('\n');
     expect(agentTurnsIn(log, tx)).toEqual([
       { at: 5_000, ms: 540 },
       { at: 9_000, ms: 610 },
+      // The moment the frame went out, not the log line's, when the line carries it.
+      { at: 12_000, ms: 500, speechEndedAt: 11_500 },
     ]);
   });
 });
@@ -89,9 +99,19 @@ describe('pairTurns', () => {
       { at: 12_500, ms: 400 }, // a reply the ear never heard as one
     ];
     expect(pairTurns(ear, agent, 10_000)).toEqual([
-      { earMs: 700, agentMs: 560 },
-      { earMs: null, agentMs: null },
-      { earMs: 650, agentMs: 520 },
+      { earMs: 700, agentMs: 560, inMs: null, outMs: null },
+      { earMs: null, agentMs: null, inMs: null, outMs: null },
+      { earMs: 650, agentMs: 520, inMs: null, outMs: null },
+    ]);
+  });
+
+  it('splits what lies outside the agent into the way in and the way out', () => {
+    // The line ends at 10 100 (epoch), the agent places the end of speech at 10 230 and sends the
+    // reply's first frame at 10 750; it is audible at the ear at 10 900.
+    const ear = [{ lineEndAt: 100, replyAt: 900, ms: 800 }];
+    const agent = [{ at: 10_750, ms: 520, speechEndedAt: 10_230 }];
+    expect(pairTurns(ear, agent, 10_000)).toEqual([
+      { earMs: 800, agentMs: 520, inMs: 130, outMs: 150 },
     ]);
   });
 });

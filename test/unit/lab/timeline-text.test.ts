@@ -54,12 +54,16 @@ describe('timeline text', () => {
   });
 
   it("words a turn at the ear with the agent's own figure when it is known", () => {
-    expect(describeTurn({ earMs: 712, agentMs: 540 })).toBe(
+    const none = { inMs: null, outMs: null };
+    expect(describeTurn({ earMs: 712, agentMs: 540, ...none })).toBe(
       "the reply, 712 ms after the caller's line ended (the agent's own: 540 ms)",
     );
-    expect(describeTurn({ earMs: 712, agentMs: null })).toBe(
+    expect(describeTurn({ earMs: 712, agentMs: 540, inMs: 90, outMs: 82 })).toBe(
+      "the reply, 712 ms after the caller's line ended (the agent's own: 540 ms; in 90 ms, out 82 ms)",
+    );
+    expect(describeTurn({ earMs: 712, agentMs: null, ...none })).toBe(
       "the reply, 712 ms after the caller's line ended",
     );
-    expect(describeTurn({ earMs: null, agentMs: null })).toMatch(/^no reply/);
+    expect(describeTurn({ earMs: null, agentMs: null, ...none })).toMatch(/^no reply/);
   });
 });
