@@ -54,25 +54,45 @@ export async function startLocalS3(opts: LocalS3Options = {}): Promise<LocalS3> 
   if (!opts.logDir) cleanUpAfterTheDead(root);
   const logDir = opts.logDir ?? join(root, String(process.pid));
   mkdirSync(logDir, { recursive: true });
-  const port = await freePort('tcp');
-  const endpoint = `http://127.0.0.1:${port}`;
-  const supervisor = new Supervisor(ROOT, logDir, 20_000, opts.log ?? (() => {}));
-  await supervisor.launch({
-    name: 'moto',
-    cmd: LOCAL_S3_PYTHON,
-    args: ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
-    env: { PYTHONDONTWRITEBYTECODE: '1' },
-    healthy: () => httpOk(`${endpoint}/moto-api/`),
-  });
   const bucket = opts.bucket ?? LAB_RECORDINGS_BUCKET;
-  const client = localS3Client(endpoint);
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (e) {
-    client.destroy();
-    await supervisor.stop();
-    throw e;
+  // Once, moto answered the first CreateBucket with a 404 right after its health check passed (the
+  // cause is not known: the port, free when picked, is bound only a second later, and moto builds
+  // its S3 backend on the first request). An attempt whose bucket is refused starts over, on
+  // another port with a fresh server.
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+    const port = await freePort('tcp');
+    const endpoint = `http://127.0.0.1:${port}`;
+    const supervisor = new Supervisor(ROOT, logDir, 20_000, opts.log ?? (() => {}));
+    await supervisor.launch({
+      name: 'moto',
+      cmd: LOCAL_S3_PYTHON,
+      args: ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
+      env: { PYTHONDONTWRITEBYTECODE: '1' },
+      healthy: () => httpOk(`${endpoint}/moto-api/`),
+    });
+    const client = localS3Client(endpoint);
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return started(endpoint, bucket, client, supervisor);
+    } catch (e) {
+      lastError = e;
+      client.destroy();
+      await supervisor.stop();
+    }
   }
+  throw lastError;
+}
+
+/** Tries at most this many ports (see startLocalS3). */
+const PORT_ATTEMPTS = 3;
+
+function started(
+  endpoint: string,
+  bucket: string,
+  client: S3Client,
+  supervisor: Supervisor,
+): LocalS3 {
   return {
     endpoint,
     bucket,
