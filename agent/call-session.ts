@@ -369,8 +369,8 @@ function superviseCall(
       ?.setAttributes(agentFigureAttributes(ttfaMs, turnsMs))
       .catch((e: unknown) => c.log.debug({ err: (e as Error).message }, 'figures not published'));
   return new LatencyRecorder(instruments, attrs, {
-    onTtfa: (ms) => {
-      c.log.info({ ttfaMs: ms }, 'first audio');
+    onTtfa: (ms, at) => {
+      c.log.info({ ttfaMs: ms, ...at }, 'first audio');
       ttfaMs = ms;
       publishFigures();
     },

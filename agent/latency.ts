@@ -23,8 +23,16 @@ export interface TurnMoments {
   sentAt: number;
 }
 
+/** The greeting's two ends (epoch ms). */
+export interface FirstAudioMoments {
+  /** The agent learned that the call was answered. */
+  answeredAt: number;
+  /** The greeting's first frame went out. */
+  sentAt: number;
+}
+
 export interface LatencyEvents {
-  onTtfa?: (ms: number) => void;
+  onTtfa?: (ms: number, at: FirstAudioMoments) => void;
   onTurn?: (ms: number, prediction: TurnPrediction | undefined, at: TurnMoments) => void;
   /** One part of a turn, once known (the first token's often after the reply started). */
   onTurnPart?: (part: TurnPart, ms: number) => void;
@@ -93,7 +101,7 @@ export class LatencyRecorder {
       this.firstAudioSeen = true;
       const ms = Math.max(0, atMs - this.answeredAt);
       this.instruments.timeToFirstAudio.record(ms / 1000, this.attributes);
-      this.events.onTtfa?.(ms);
+      this.events.onTtfa?.(ms, { answeredAt: this.answeredAt, sentAt: atMs });
       return;
     }
     if (this.lastSpeakingAt !== undefined) {

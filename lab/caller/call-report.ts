@@ -5,7 +5,15 @@ import { readFile } from 'node:fs/promises';
 import { SILENCE_RMS } from '../../agent/audio.js';
 import { type CallRun, type Check, type TimelineEntry, sleep } from './call-run.js';
 import { ttfaOf } from './caller-script.js';
-import { agentTurnsIn, earTurns, pairTurns, type TurnResult } from './ear-turns.js';
+import {
+  agentFirstAudioIn,
+  agentTurnsIn,
+  earTurns,
+  firstAudioWays,
+  pairTurns,
+  type FirstAudioWays,
+  type TurnResult,
+} from './ear-turns.js';
 import { describeTurn, describeUpdate, updateOf } from './timeline-text.js';
 import { checkTwilioCall, twilioTransferAt } from '../twilio/twilio-report.js';
 import { transferHopsOf, type TransferHops } from './transfer-hops.js';
@@ -15,6 +23,8 @@ export interface CallResult {
   ok: boolean;
   tx: string;
   ttfaMs: number | null;
+  /** Where the TTFA at the ear went: the answer's way to the agent, the agent, the way out. */
+  ttfaWays: FirstAudioWays | null;
   ctdMs: number | null;
   e2eMs: number | null;
   /** The first transfer's hops, from requestedAt (through Chime only; null without a transfer). */
@@ -64,7 +74,8 @@ export async function report(run: CallRun): Promise<CallResult> {
       ? Math.round(performance.timeOrigin + personHeardAt - requestedAt)
       : null;
   noteWhatWasHeard(run, transfer?.request, personHeardAt);
-  const turns = await turnsOf(run);
+  const logs = await workerLogs(run);
+  const turns = turnsOf(run, logs);
   await checkEveryCall(run, items, state);
   run.timeline.sort((a, b) => a.at - b.at);
   return {
@@ -72,6 +83,12 @@ export async function report(run: CallRun): Promise<CallResult> {
     ok: run.checks.every((c) => c.ok),
     tx: run.tx,
     ttfaMs: ttfaOf(run.media),
+    ttfaWays:
+      firstAudioWays(
+        run.media,
+        logs.map((text) => agentFirstAudioIn(text, run.tx)).find(Boolean),
+        performance.timeOrigin,
+      ) ?? null,
     ctdMs,
     hops:
       run.via === 'twilio'
@@ -93,17 +110,21 @@ export async function report(run: CallRun): Promise<CallResult> {
  * Each line the caller said to the agent, timed at the ear, beside the agent's own turn latency
  * from its workers' logs (a `turn` line per reply), each turn noted on the timeline.
  */
-async function turnsOf(run: CallRun): Promise<TurnResult[]> {
+function turnsOf(run: CallRun, logs: readonly string[]): TurnResult[] {
   const phone = run.media.agent;
   if (!phone) return [];
   const ear = earTurns(phone.said, phone.heard, { threshold: SILENCE_RMS });
-  const logs = await Promise.all(
-    run.lab.livekit.workers.map((w) => readFile(w.logFile, 'utf8').catch(() => '')),
-  );
   const agent = logs.flatMap((text) => agentTurnsIn(text, run.tx));
   const turns = pairTurns(ear, agent, performance.timeOrigin);
   ear.forEach((t, i) => run.note('ear', describeTurn(turns[i]!), t.replyAt ?? t.lineEndAt));
   return turns;
+}
+
+/** The agent workers' logs, as written so far. */
+function workerLogs(run: CallRun): Promise<string[]> {
+  return Promise.all(
+    run.lab.livekit.workers.map((w) => readFile(w.logFile, 'utf8').catch(() => '')),
+  );
 }
 
 /** The agent's accepted transfer request for this call, if it made one. */

@@ -151,3 +151,59 @@ export function pairTurns(
     };
   });
 }
+
+/**
+ * The greeting at the ear, split as the turns are: the answer's way to the agent (the call answered
+ * at the phone → the agent learns it), the agent's own part (→ its first frame sent) and the way
+ * out (→ audible at the ear).
+ */
+export interface FirstAudioWays {
+  answerMs: number;
+  agentMs: number;
+  outMs: number;
+}
+
+const FirstAudioLine = z.object({
+  msg: z.literal('first audio'),
+  transactionId: z.string(),
+  answeredAt: z.number(),
+  sentAt: z.number(),
+});
+
+/** The agent's `first audio` line of one call in a worker's log, when it carries both moments. */
+export function agentFirstAudioIn(
+  log: string,
+  transactionId: string,
+): { answeredAt: number; sentAt: number } | undefined {
+  for (const line of log.split('\n')) {
+    if (!line.includes('"msg":"first audio"') || !line.includes(transactionId)) continue;
+    let parsed;
+    try {
+      parsed = FirstAudioLine.safeParse(JSON.parse(line));
+    } catch {
+      continue;
+    }
+    if (parsed.success && parsed.data.transactionId === transactionId) {
+      return { answeredAt: parsed.data.answeredAt, sentAt: parsed.data.sentAt };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The greeting's ways from the phone's answer and first audible frame (performance.now() ms, made
+ * epoch ms by `timeOrigin`) and the agent's two moments; undefined when a part is missing.
+ */
+export function firstAudioWays(
+  phone: { answeredAt: number | undefined; firstAudioAt: number | undefined },
+  agent: { answeredAt: number; sentAt: number } | undefined,
+  timeOrigin: number,
+): FirstAudioWays | undefined {
+  if (!agent || phone.answeredAt === undefined || phone.firstAudioAt === undefined)
+    return undefined;
+  return {
+    answerMs: Math.round(agent.answeredAt - (timeOrigin + phone.answeredAt)),
+    agentMs: Math.round(agent.sentAt - agent.answeredAt),
+    outMs: Math.round(timeOrigin + phone.firstAudioAt - agent.sentAt),
+  };
+}

@@ -71,6 +71,7 @@ try {
     const partsBefore = await scrapeParts();
     const report = await runCalls(lab, run);
     printSummary(say, run, report);
+    printFirstAudioWays(report.results);
     const turns = printTurns(report.results);
     printParts(partsBefore, await scrapeParts());
     const ttfa = spread(report.results.map((r) => r.ttfaMs));
@@ -193,6 +194,20 @@ function printParts(
     ([label, name]) => `${label} +${fmtMs(meanMsBetween(before[name], after[name]))}`,
   );
   say(`    agent's parts, mean: end of speech → ${parts.join(' → ')}`);
+}
+
+/** Where the greeting's time at the ear went, part by part, over the calls that logged both ends. */
+function printFirstAudioWays(results: CallResult[]) {
+  const ways = results.flatMap((r) => (r.ttfaWays ? [r.ttfaWays] : []));
+  if (ways.length === 0) return;
+  const line = (pick: (w: (typeof ways)[number]) => number) => {
+    const s = spread(ways.map(pick));
+    return `median ${fmtMs(s.median)} · p95 ${fmtMs(s.p95)} · max ${fmtMs(s.max)}`;
+  };
+  say(`  TTFA at the ear, part by part (${ways.length} calls):`);
+  say(`    answer's way  ${line((w) => w.answerMs)} (answered at the phone → the agent learns it)`);
+  say(`    agent's own   ${line((w) => w.agentMs)} (→ the greeting's first frame sent)`);
+  say(`    way out       ${line((w) => w.outMs)} (→ audible at the ear)`);
 }
 
 /**

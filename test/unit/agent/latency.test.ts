@@ -3,7 +3,12 @@
 import { createNoopMeter } from '@opentelemetry/api';
 import type { metrics as lkMetrics } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import { LatencyRecorder, type TurnMoments, type TurnPrediction } from '../../../agent/latency.js';
+import {
+  LatencyRecorder,
+  type FirstAudioMoments,
+  type TurnMoments,
+  type TurnPrediction,
+} from '../../../agent/latency.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 
 const endOfUtterance = (lastSpeakingTimeMs: number) =>
@@ -40,5 +45,20 @@ describe('LatencyRecorder', () => {
       ],
       [2_600, undefined, { speechEndedAt: 9_000, sentAt: 11_600 }],
     ]);
+  });
+
+  it("hands the greeting's TTFA the moment the answer was learned and the moment it went out", () => {
+    const ttfa: [number, FirstAudioMoments][] = [];
+    const latency = new LatencyRecorder(
+      createAgentInstruments(createNoopMeter()),
+      { component: 'agent', use_case: 'city-311' },
+      { onTtfa: (ms, at) => ttfa.push([ms, at]) },
+    );
+    latency.onPlaybackStarted(900); // before the answer: no TTFA yet
+    latency.markAnswered(1_000);
+    latency.markAnswered(1_050); // the first answer counts
+    latency.onPlaybackStarted(1_012);
+    latency.onPlaybackStarted(1_400); // only the first frame after the answer
+    expect(ttfa).toEqual([[12, { answeredAt: 1_000, sentAt: 1_012 }]]);
   });
 });

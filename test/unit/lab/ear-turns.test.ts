@@ -5,6 +5,8 @@ import {
   linesOf,
   pairTurns,
   type Frame,
+  agentFirstAudioIn,
+  firstAudioWays,
 } from '../../../lab/caller/ear-turns.js';
 
 const LOUD = 900;
@@ -113,5 +115,43 @@ describe('pairTurns', () => {
     expect(pairTurns(ear, agent, 10_000)).toEqual([
       { earMs: 800, agentMs: 520, inMs: 130, outMs: 150 },
     ]);
+  });
+});
+
+describe('the greeting at the ear, part by part', () => {
+  const tx = '00000000-0000-4000-8000-000000000002';
+  const line = (o: object) => JSON.stringify({ level: 30, ...o });
+
+  it("reads the call's first-audio moments, and nothing from a line without them", () => {
+    const log = [
+      line({ time: 900, transactionId: tx, ttfaMs: 9, msg: 'first audio' }), // an older agent
+      line({ time: 1_000, transactionId: 'other', answeredAt: 1, sentAt: 2, msg: 'first audio' }),
+      line({
+        time: 1_020,
+        transactionId: tx,
+        ttfaMs: 12,
+        answeredAt: 1_005,
+        sentAt: 1_017,
+        msg: 'first audio',
+      }),
+    ].join('\n');
+    expect(agentFirstAudioIn(log, tx)).toEqual({ answeredAt: 1_005, sentAt: 1_017 });
+    expect(agentFirstAudioIn(log, 'missing')).toBeUndefined();
+  });
+
+  it("splits the phone's TTFA into the answer's way, the agent's part and the way out", () => {
+    // timeOrigin 10 000: answered at the phone at 10 400, the agent learns it at 10 445, sends the
+    // greeting at 10 458, and the phone hears it at 10 560.
+    const phone = { answeredAt: 400, firstAudioAt: 560 };
+    const agent = { answeredAt: 10_445, sentAt: 10_458 };
+    const ways = firstAudioWays(phone, agent, 10_000);
+    expect(ways).toEqual({ answerMs: 45, agentMs: 13, outMs: 102 });
+    expect(ways!.answerMs + ways!.agentMs + ways!.outMs).toBe(
+      phone.firstAudioAt - phone.answeredAt,
+    );
+    expect(firstAudioWays(phone, undefined, 10_000)).toBeUndefined();
+    expect(
+      firstAudioWays({ answeredAt: 400, firstAudioAt: undefined }, agent, 10_000),
+    ).toBeUndefined();
   });
 });
