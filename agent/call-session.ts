@@ -29,6 +29,7 @@ import { ChimeCallControl, type CallControl } from './call-control.js';
 import type { AgentConfig } from './config.js';
 import { CallLines, type GreetingCache } from './greeting-cache.js';
 import { LatencyRecorder } from './latency.js';
+import { holdPublications } from './publish-hold.js';
 import { callFailurePolicy, watchProviderErrors } from './provider-failures.js';
 import { pressZeroTransfers, type HandoffServices } from './handoff.js';
 import { CallKeypad, followKeypad } from './keypad.js';
@@ -53,6 +54,9 @@ export interface CallDeps {
   /** Queue status and callbacks (agent/handoff.ts); undefined: a plain transfer. */
   handoff?: HandoffServices;
 }
+
+/** The longest the agent's track waits for the call's setup (agent/publish-hold.ts). */
+const PUBLISH_HOLD_MAX_MS = 3000;
 
 /** The budget of a Twilio transfer's rolling-number claim, as the SMA's (ADMISSION_TIMEOUT_MS). */
 const CLAIM_TIMEOUT_MS = 300;
@@ -200,19 +204,30 @@ export async function runCall(
     log,
     cpuAtStart,
   });
-  // The framework's session spans are started inside this context: parented to the call's trace.
-  await context.with(call.traceContext, () =>
-    session.start({ agent, ...roomStartOptions(ctx.room, participant.identity) }),
-  );
-  phases.mark('sessionStarted');
-  // The caller's keypad: 0 is a person at any moment; other digits go where they are awaited.
-  const pressZero = pressZeroTransfers(session, { call, control, lines, logger: log });
-  keypad.otherwise((d) => d === '0' && pressZero());
-  ctx.room.once(RoomEvent.Disconnected, followKeypad(ctx.room, participant.identity, keypad));
-  if (session.output.audio) latency.attach(session, session.output.audio);
-  if (call.twilio && session.output.audio) {
-    // The gateway sends Twilio `clear` when a reply is cut (twilio/agent-link.ts).
-    forwardInterruptions(session.output.audio, ctx.room, log);
+  // The agent's track, whose subscription lets livekit-sip answer, goes out once the setup below
+  // is done, so the answer finds the job free (agent/publish-hold.ts).
+  const hold = ctx.room.localParticipant
+    ? holdPublications(ctx.room.localParticipant, PUBLISH_HOLD_MAX_MS)
+    : undefined;
+  try {
+    // The framework's session spans are started inside this context: parented to the call's trace.
+    await context.with(call.traceContext, () =>
+      session.start({ agent, ...roomStartOptions(ctx.room, participant.identity) }),
+    );
+    phases.mark('sessionStarted');
+    // The caller's keypad: 0 is a person at any moment; other digits go where they are awaited.
+    const pressZero = pressZeroTransfers(session, { call, control, lines, logger: log });
+    keypad.otherwise((d) => d === '0' && pressZero());
+    ctx.room.once(RoomEvent.Disconnected, followKeypad(ctx.room, participant.identity, keypad));
+    if (session.output.audio) latency.attach(session, session.output.audio);
+    if (call.twilio && session.output.audio) {
+      // The gateway sends Twilio `clear` when a reply is cut (twilio/agent-link.ts).
+      forwardInterruptions(session.output.audio, ctx.room, log);
+    }
+    // What the session's start queued runs first.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    hold?.release();
   }
   const answeredAt = await answered;
   if (answeredAt === undefined) {

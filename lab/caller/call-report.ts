@@ -25,6 +25,8 @@ export interface CallResult {
   ttfaMs: number | null;
   /** Where the TTFA at the ear went: the answer's way to the agent, the agent, the way out. */
   ttfaWays: FirstAudioWays | null;
+  /** The AI leg rang this long: its INVITE → its answer, at the phone (through Chime only). */
+  ringMs: number | null;
   ctdMs: number | null;
   e2eMs: number | null;
   /** The first transfer's hops, from requestedAt (through Chime only; null without a transfer). */
@@ -89,6 +91,7 @@ export async function report(run: CallRun): Promise<CallResult> {
         logs.map((text) => agentFirstAudioIn(text, run.tx)).find(Boolean),
         performance.timeOrigin,
       ) ?? null,
+    ringMs: ringOf(run.media),
     ctdMs,
     hops:
       run.via === 'twilio'
@@ -118,6 +121,12 @@ function turnsOf(run: CallRun, logs: readonly string[]): TurnResult[] {
   const turns = pairTurns(ear, agent, performance.timeOrigin);
   ear.forEach((t, i) => run.note('ear', describeTurn(turns[i]!), t.replyAt ?? t.lineEndAt));
   return turns;
+}
+
+function ringOf(line: CallRun['media']): number | null {
+  const invitedAt = line.agent?.invitedAt;
+  if (!invitedAt || line.answeredAt === undefined) return null;
+  return Math.round(line.answeredAt - invitedAt);
 }
 
 /** The agent workers' logs, as written so far. */

@@ -204,6 +204,13 @@ function printFirstAudioWays(results: CallResult[]) {
     const s = spread(ways.map(pick));
     return `median ${fmtMs(s.median)} · p95 ${fmtMs(s.p95)} · max ${fmtMs(s.max)}`;
   };
+  const ring = spread(results.map((r) => r.ringMs));
+  if (ring.n > 0) {
+    say(
+      `  ringing       median ${fmtMs(ring.median)} · p95 ${fmtMs(ring.p95)} · max ${fmtMs(ring.max)} ` +
+        "(the AI leg's INVITE → its answer, at the phone)",
+    );
+  }
   say(`  TTFA at the ear, part by part (${ways.length} calls):`);
   say(`    answer's way  ${line((w) => w.answerMs)} (answered at the phone → the agent learns it)`);
   say(`    agent's own   ${line((w) => w.agentMs)} (→ the greeting's first frame sent)`);
