@@ -106,22 +106,39 @@ const AgentTurnLine = z.object({
   sentAt: z.number().optional(),
 });
 
-/** The `turn` lines of one call in an agent worker's log (pino JSON, one object a line). */
-export function agentTurnsIn(log: string, transactionId: string): AgentTurn[] {
-  const turns: AgentTurn[] = [];
+/**
+ * The lines of one call in an agent worker's log (pino JSON, one object a line) with `msg`, as
+ * `schema` reads them; lines it does not read are skipped.
+ */
+function callLinesIn<T extends { transactionId: string }>(
+  log: string,
+  transactionId: string,
+  msg: string,
+  schema: z.ZodType<T>,
+): T[] {
+  const found: T[] = [];
   for (const line of log.split('\n')) {
-    if (!line.includes('"msg":"turn"') || !line.includes(transactionId)) continue;
+    if (!line.includes(`"msg":"${msg}"`) || !line.includes(transactionId)) continue;
     let parsed;
     try {
-      parsed = AgentTurnLine.safeParse(JSON.parse(line));
+      parsed = schema.safeParse(JSON.parse(line));
     } catch {
       continue;
     }
-    if (!parsed.success || parsed.data.transactionId !== transactionId) continue;
-    const { time, turnMs, speechEndedAt, sentAt } = parsed.data;
-    turns.push({ at: sentAt ?? time, ms: turnMs, ...(speechEndedAt ? { speechEndedAt } : {}) });
+    if (parsed.success && parsed.data.transactionId === transactionId) found.push(parsed.data);
   }
-  return turns;
+  return found;
+}
+
+/** The `turn` lines of one call in an agent worker's log. */
+export function agentTurnsIn(log: string, transactionId: string): AgentTurn[] {
+  return callLinesIn(log, transactionId, 'turn', AgentTurnLine).map(
+    ({ time, turnMs, speechEndedAt, sentAt }) => ({
+      at: sentAt ?? time,
+      ms: turnMs,
+      ...(speechEndedAt ? { speechEndedAt } : {}),
+    }),
+  );
 }
 
 /**
@@ -175,19 +192,8 @@ export function agentFirstAudioIn(
   log: string,
   transactionId: string,
 ): { answeredAt: number; sentAt: number } | undefined {
-  for (const line of log.split('\n')) {
-    if (!line.includes('"msg":"first audio"') || !line.includes(transactionId)) continue;
-    let parsed;
-    try {
-      parsed = FirstAudioLine.safeParse(JSON.parse(line));
-    } catch {
-      continue;
-    }
-    if (parsed.success && parsed.data.transactionId === transactionId) {
-      return { answeredAt: parsed.data.answeredAt, sentAt: parsed.data.sentAt };
-    }
-  }
-  return undefined;
+  const [first] = callLinesIn(log, transactionId, 'first audio', FirstAudioLine);
+  return first && { answeredAt: first.answeredAt, sentAt: first.sentAt };
 }
 
 /**
