@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { voice } from '@livekit/agents';
-import { AudioFrame, combineAudioFrames } from '@livekit/rtc-node';
+import { AudioFrame } from '@livekit/rtc-node';
 import type { UseCase } from '../contracts/use-cases.js';
-import { firstChannel, pcmFrames, SPEECH_FRAME_MS, speechFrames } from './audio.js';
+import { firstChannel, joinFrames, pcmFrames, SPEECH_FRAME_MS, speechFrames } from './audio.js';
 import { fixedLines, fixedLineTexts, type FixedLines, type LineName } from './lines.js';
 
 export type RenderSpeech = (text: string, useCase: UseCase) => Promise<AudioFrame[]>;
@@ -53,7 +53,7 @@ export class RenderedLinesDir implements RenderedLines {
   put(key: string, frames: AudioFrame[]): void {
     const first = frames[0];
     if (!first || frames.some((f) => f.channels !== 1 || f.sampleRate !== first.sampleRate)) return;
-    const pcm = combineAudioFrames(frames).data;
+    const pcm = joinFrames(frames).data;
     const buf = Buffer.alloc(4 + pcm.byteLength);
     buf.writeUInt32LE(first.sampleRate, 0);
     Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).copy(buf, 4);
@@ -129,7 +129,7 @@ export class GreetingCache {
         // The engine's lead-in silence would be the first thing the caller hears.
         const rendered = await render(text, uc);
         if (rendered.length === 0) return undefined;
-        const pcm = combineAudioFrames(rendered.map(firstChannel));
+        const pcm = joinFrames(rendered.map(firstChannel));
         frames = speechFrames(pcm.data, pcm.sampleRate);
         if (frames.length > 0) this.shared?.put(key, frames);
       }

@@ -13,8 +13,8 @@ import {
   type VAD,
   type VADEvent,
 } from '@livekit/agents';
-import { AudioResampler, combineAudioFrames, type AudioFrame } from '@livekit/rtc-node';
-import { firstChannel, resampleFrames } from '../audio.js';
+import { AudioResampler, type AudioFrame } from '@livekit/rtc-node';
+import { firstChannel, joinFrames, resampleFrames } from '../audio.js';
 import { CallVad } from './call-vad.js';
 import { MOONSHINE_SAMPLE_RATE } from './moonshine-native.js';
 
@@ -37,7 +37,7 @@ export interface Transcriber {
 /** Mono 16 kHz PCM from frames, whatever rate they came at. */
 export function toModelPcm(frames: AudioFrame[]): Int16Array {
   if (frames.length === 0) return new Int16Array(0);
-  return combineAudioFrames(resampleFrames(frames.map(firstChannel), RATE)).data;
+  return joinFrames(resampleFrames(frames.map(firstChannel), RATE)).data;
 }
 
 function finalEvent(text: string, seconds: number, speechEndTime?: number): stt.SpeechEvent {
@@ -111,14 +111,14 @@ class UtteranceAudio {
       this.resampler ??= new AudioResampler(rate, RATE, 1);
       mono = mono.flatMap((f) => this.resampler!.push(f));
     }
-    if (mono.length > 0) this.chunks.push(combineAudioFrames(mono).data.slice());
+    if (mono.length > 0) this.chunks.push(joinFrames(mono).data);
   }
 
   /** All of it, the resampler's tail included. */
   finish(): Int16Array {
     if (this.resampler) {
       const tail = this.resampler.flush();
-      if (tail.length > 0) this.chunks.push(combineAudioFrames(tail).data.slice());
+      if (tail.length > 0) this.chunks.push(joinFrames(tail).data);
       this.close();
     }
     const pcm = new Int16Array(this.chunks.reduce((n, c) => n + c.length, 0));

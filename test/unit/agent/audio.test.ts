@@ -1,5 +1,12 @@
+import { AudioFrame } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
-import { frameRms, pcmFrames, speechFrames, speechOnset } from '../../../agent/audio.js';
+import {
+  frameRms,
+  joinFrames,
+  pcmFrames,
+  speechFrames,
+  speechOnset,
+} from '../../../agent/audio.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 
 /** 16 kHz PCM: 20 ms windows at the given constant levels. */
@@ -8,6 +15,28 @@ const pcm = (...levels: number[]) => {
   levels.forEach((level, i) => out.fill(level, i * 320, (i + 1) * 320));
   return out;
 };
+
+describe('joinFrames', () => {
+  const frame = (rate: number, channels: number, ...samples: number[]) =>
+    new AudioFrame(Int16Array.from(samples), rate, channels, samples.length / channels);
+
+  it('joins frames in order into one frame of its own', () => {
+    const a = frame(8000, 2, 1, -1, 2, -2);
+    const b = frame(8000, 2, 3, -3);
+    const joined = joinFrames([a, b]);
+    expect([...joined.data]).toEqual([1, -1, 2, -2, 3, -3]);
+    expect([joined.sampleRate, joined.channels, joined.samplesPerChannel]).toEqual([8000, 2, 3]);
+    joined.data[0] = 9; // a copy: the VAD reuses the buffers it hands over
+    expect(a.data[0]).toBe(1);
+    expect([...joinFrames([b]).data]).toEqual([3, -3]);
+  });
+
+  it('refuses frames of another rate or channel count, and none at all', () => {
+    expect(() => joinFrames([frame(8000, 1, 1), frame(16000, 1, 1)])).toThrow(/16000 Hz × 1/);
+    expect(() => joinFrames([frame(8000, 1, 1), frame(8000, 2, 1, 1)])).toThrow(/differ/);
+    expect(() => joinFrames([])).toThrow(/no audio frames/);
+  });
+});
 
 describe('speechOnset', () => {
   it('is the first 20 ms window at speech level', () => {
