@@ -26,6 +26,7 @@ import {
   startLocalDynamoProcess,
 } from './stack/local-dynamodb.js';
 import { freePort } from './stack/net.js';
+import { StartedSoFar, startTogether } from './stack/started.js';
 import { type LabConnect, startLabConnect } from './connect/lab-connect.js';
 import type { FlowNote, LabContactFlows } from './connect/contact-flows.js';
 import { type LabTwilio, prepareLabTwilio } from './twilio/lab-twilio.js';
@@ -54,14 +55,21 @@ export async function startLocalSma(
 ): Promise<LocalSma> {
   Object.assign(process.env, QUIET_SDK); // before the first AWS client (dynalite's) is made
   // The local S3 starts beside dynalite (about half a second, its first bucket a second more).
-  const [db, s3] = await Promise.all([
+  const [db, s3] = await startTogether([
     startLocalDynamoProcess({ table: LOCAL_SMA_ENV.CALLS_TABLE }),
     startLocalS3(),
   ]);
+  const started = new StartedSoFar();
+  started.add(s3);
+  started.add(db);
   // A fresh table holds the file's use cases, as `npm run use-case -- seed` writes them.
-  await new UseCaseStore(db.client, LOCAL_SMA_ENV.CALLS_TABLE).seed(labUseCaseFile());
-  const metricsPort = await freePort('tcp');
-  const dynamoEndpoint = (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint;
+  await started.step(() =>
+    new UseCaseStore(db.client, LOCAL_SMA_ENV.CALLS_TABLE).seed(labUseCaseFile()),
+  );
+  const metricsPort = await started.step(() => freePort('tcp'));
+  const dynamoEndpoint = await started.step(
+    async () => (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint,
+  );
   Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     // Recordings: the SMA names the bucket to Chime, the Twilio gateway writes to it.
@@ -88,7 +96,7 @@ export async function startLocalSma(
     USE_CASES_REFRESH_SECONDS: process.env.USE_CASES_REFRESH_SECONDS ?? '5',
     ...QUIET_SDK,
   });
-  const { handler } = await import('../lambdas/sma/index.js');
+  const { handler } = await started.step(() => import('../lambdas/sma/index.js'));
   return {
     db,
     s3,
@@ -207,58 +215,60 @@ export const LAB_CALLER = '+12065550100';
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   quietRtcLogs();
   const sma = await startLocalSma(opts);
+  // Each server's stop, for a failure of a later one and for the lab's stop, newest first.
+  const started = new StartedSoFar();
+  started.add(sma.s3);
+  started.add(sma.db);
   const calls = new Map<string, SimulatedChimeCall>();
   const placed: LabCall[] = [];
   /** The stack, once up: outbound calls are refused before. */
   const up: { livekit?: LiveKitLab } = {};
-  const voiceApi = await startVoiceApiServer({
-    // An outbound call rings the lab's phone, which answers: NEW_OUTBOUND_CALL, RINGING and
-    // CALL_ANSWERED reach the SMA, which bridges the callee to the agent.
-    onCreate: (smaId, req) => {
-      if (!up.livekit || smaId !== LAB_SMA.applicationId) return undefined;
-      const call = newLabCall(sma, up.livekit, calls, connect.flows, {
-        caller: req.FromPhoneNumber,
-        dialed: req.ToPhoneNumber,
-      });
-      placed.push(call);
-      void call.call.startOutbound(req.ArgumentsMap ?? {});
-      return call.tx;
-    },
-    onUpdate: (_sma, tx, args) => {
-      const call = calls.get(tx);
-      if (!call || call.ended) return false;
-      void call.update(args); // Chime invokes the handler asynchronously, after the 202
-      return true;
-    },
-  });
-  const sms = await startLocalSms();
-  const connect = await startLabConnect(loadUseCases(process.env.USE_CASES_FILE, bundledUseCases));
+  const voiceApi = await started.start(() =>
+    startVoiceApiServer({
+      // An outbound call rings the lab's phone, which answers: NEW_OUTBOUND_CALL, RINGING and
+      // CALL_ANSWERED reach the SMA, which bridges the callee to the agent.
+      onCreate: (smaId, req) => {
+        if (!up.livekit || smaId !== LAB_SMA.applicationId) return undefined;
+        const call = newLabCall(sma, up.livekit, calls, connect.flows, {
+          caller: req.FromPhoneNumber,
+          dialed: req.ToPhoneNumber,
+        });
+        placed.push(call);
+        void call.call.startOutbound(req.ArgumentsMap ?? {});
+        return call.tx;
+      },
+      onUpdate: (_sma, tx, args) => {
+        const call = calls.get(tx);
+        if (!call || call.ended) return false;
+        void call.update(args); // Chime invokes the handler asynchronously, after the 202
+        return true;
+      },
+    }),
+  );
+  const sms = await started.start(() => startLocalSms());
+  const connect = await started.step(() =>
+    startLabConnect(loadUseCases(process.env.USE_CASES_FILE, bundledUseCases)),
+  );
+  started.add(connect.api);
   // The SDK reads AWS_ENDPOINT_URL_DYNAMODB at a client's first request, and the verification API
   // sets it in this process too: both must name the SMA's endpoint.
-  const verification = await startLocalVerification({
-    dynamoEndpoint: sma.dynamoEndpoint,
-    table: LOCAL_SMA_ENV.CALLS_TABLE,
-    smsEndpoint: sms.endpoint,
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-  });
+  const verification = await started.start(() =>
+    startLocalVerification({
+      dynamoEndpoint: sma.dynamoEndpoint,
+      table: LOCAL_SMA_ENV.CALLS_TABLE,
+      smsEndpoint: sms.endpoint,
+      env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    }),
+  );
   let cloud: CloudSpeech | undefined;
-  const twilio = opts.twilio ? await prepareLabTwilio() : undefined;
-  const stopAws = async () => {
-    await twilio?.stop();
-    await cloud?.stop();
-    await verification.stop();
-    await sms.stop();
-    await voiceApi.stop();
-    await connect.api.stop();
-    await sma.db.stop();
-    await sma.s3.stop();
-  };
+  const twilio = opts.twilio ? await started.start(() => prepareLabTwilio()) : undefined;
+  const stopAws = () => started.stopAll();
   const speech = opts.speech ?? (process.env.SPEECH_PROVIDERS === 'cloud' ? 'cloud' : 'local');
   let livekit: LiveKitLab;
   try {
     if (speech === 'cloud') {
       const useCases = loadUseCases(process.env.USE_CASES_FILE, bundledUseCases);
-      cloud = await startCloudSpeech({ useCases });
+      cloud = started.add(await startCloudSpeech({ useCases }));
     }
     livekit = await startLiveKitLab({
       worker: true,
