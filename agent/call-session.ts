@@ -167,7 +167,6 @@ export async function runCall(
   start: JobStart = { at: Date.now(), cpu: process.cpuUsage() },
 ): Promise<void> {
   const phases = new CallPhases(start.at);
-  const cpuAtStart = start.cpu;
   await ctx.connect();
   phases.mark('connected');
   const participant = await waitForCaller(ctx);
@@ -202,7 +201,7 @@ export async function runCall(
     call,
     deps,
     log,
-    cpuAtStart,
+    start,
   });
   // The agent's track, whose subscription lets livekit-sip answer, goes out once the setup below
   // is done, so the answer finds the job free (agent/publish-hold.ts).
@@ -361,7 +360,7 @@ function superviseCall(
   ctx: JobContext,
   session: voice.AgentSession,
   callerIdentity: string,
-  c: { call: CallContext; deps: CallDeps; log: Logger; cpuAtStart: NodeJS.CpuUsage },
+  c: { call: CallContext; deps: CallDeps; log: Logger; start: JobStart },
 ): LatencyRecorder {
   const { instruments } = c.deps;
   const attrs = { component: 'agent', use_case: c.call.useCase.id };
@@ -371,7 +370,7 @@ function superviseCall(
   session.on(voice.AgentSessionEventTypes.Close, () => {
     void callerAudio.close();
     instruments.activeCalls.add(-1, attrs);
-    logCallEnded(session, c.log, c.cpuAtStart);
+    logCallEnded(session, c.log, c.start);
     // The call is over (the caller hung up, or the session ended): leave the room at once, so the
     // job ends, the worker's load drops, and nothing lingers in the room.
     ctx.shutdown('call_ended');
@@ -397,13 +396,14 @@ function superviseCall(
   });
 }
 
-function logCallEnded(session: voice.AgentSession, log: Logger, cpuAtStart: NodeJS.CpuUsage) {
+/** The call's end: its job process's CPU (`cpuMs`, every thread) over the job's time (`ms`). */
+function logCallEnded(session: voice.AgentSession, log: Logger, start: JobStart) {
   const transcript = session.history.items
     .filter((i) => i.type === 'message')
     .map((i) => `${i.role}: ${i.textContent ?? ''}`);
-  const cpu = process.cpuUsage(cpuAtStart);
+  const cpu = process.cpuUsage(start.cpu);
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-  log.info({ cpuMs, pii: { transcript } }, 'call ended');
+  log.info({ cpuMs, ms: Date.now() - start.at, pii: { transcript } }, 'call ended');
 }
 
 /** Milliseconds from the job's start to each step of setting up the call (logged once per call). */

@@ -6,6 +6,7 @@ import { SILENCE_RMS } from '../../agent/audio.js';
 import { type CallRun, type Check, type TimelineEntry, sleep } from './call-run.js';
 import { ttfaOf } from './caller-script.js';
 import {
+  agentCallCpuIn,
   agentFirstAudioIn,
   agentTurnsIn,
   earTurns,
@@ -27,6 +28,8 @@ export interface CallResult {
   ttfaWays: FirstAudioWays | null;
   /** The AI leg rang this long: its INVITE → its answer, at the phone (through Chime only). */
   ringMs: number | null;
+  /** The agent's job process for this call: its CPU and the job's time (its `call ended` line). */
+  agentCpu: { cpuMs: number; ms: number } | null;
   ctdMs: number | null;
   e2eMs: number | null;
   /** The first transfer's hops, from requestedAt (through Chime only; null without a transfer). */
@@ -92,6 +95,7 @@ export async function report(run: CallRun): Promise<CallResult> {
         performance.timeOrigin,
       ) ?? null,
     ringMs: ringOf(run.media),
+    agentCpu: logs.map((text) => agentCallCpuIn(text, run.tx)).find(Boolean) ?? null,
     ctdMs,
     hops:
       run.via === 'twilio'

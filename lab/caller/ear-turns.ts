@@ -196,6 +196,25 @@ export function agentFirstAudioIn(
   return first && { answeredAt: first.answeredAt, sentAt: first.sentAt };
 }
 
+const CallEndedLine = z.object({
+  msg: z.literal('call ended'),
+  transactionId: z.string(),
+  cpuMs: z.number(),
+  ms: z.number(),
+});
+
+/**
+ * The agent's `call ended` line of one call: its job process's CPU (every thread, the room's media
+ * included) over the job's time, both in ms.
+ */
+export function agentCallCpuIn(
+  log: string,
+  transactionId: string,
+): { cpuMs: number; ms: number } | undefined {
+  const [ended] = callLinesIn(log, transactionId, 'call ended', CallEndedLine);
+  return ended && { cpuMs: ended.cpuMs, ms: ended.ms };
+}
+
 /**
  * The greeting's ways from the phone's answer and first audible frame (performance.now() ms, made
  * epoch ms by `timeOrigin`) and the agent's two moments; undefined when a part is missing.

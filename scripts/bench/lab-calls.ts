@@ -73,6 +73,7 @@ try {
     printSummary(say, run, report);
     printFirstAudioWays(report.results);
     const turns = printTurns(report.results);
+    printAgentCpu(report.results);
     printParts(partsBefore, await scrapeParts());
     const ttfa = spread(report.results.map((r) => r.ttfaMs));
     const ctd = spread(report.results.map((r) => r.ctdMs));
@@ -215,6 +216,24 @@ function printFirstAudioWays(results: CallResult[]) {
   say(`    answer's way  ${line((w) => w.answerMs)} (answered at the phone → the agent learns it)`);
   say(`    agent's own   ${line((w) => w.agentMs)} (→ the greeting's first frame sent)`);
   say(`    way out       ${line((w) => w.outMs)} (→ audible at the ear)`);
+}
+
+/**
+ * What each call cost its agent job process (the `call ended` line: every thread, the room's media
+ * included), and that rate over a 25 s call, the issue's unit.
+ */
+function printAgentCpu(results: CallResult[]) {
+  const cpu = results.flatMap((r) => (r.agentCpu ? [r.agentCpu] : []));
+  if (cpu.length === 0) return;
+  const s = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(2)} s`);
+  const used = spread(cpu.map((c) => c.cpuMs));
+  const job = spread(cpu.map((c) => c.ms));
+  const per25 = spread(cpu.map((c) => (c.cpuMs * 25_000) / c.ms));
+  say(
+    `  agent's job process CPU per call  median ${s(used.median)} · max ${s(used.max)} over a ` +
+      `median ${s(job.median)} job; per 25 s of call: median ${s(per25.median)} · max ` +
+      `${s(per25.max)} (${cpu.length} calls; every thread, the room's media included)`,
+  );
 }
 
 /**

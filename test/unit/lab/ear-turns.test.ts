@@ -5,6 +5,7 @@ import {
   linesOf,
   pairTurns,
   type Frame,
+  agentCallCpuIn,
   agentFirstAudioIn,
   firstAudioWays,
 } from '../../../lab/caller/ear-turns.js';
@@ -153,5 +154,20 @@ describe('the greeting at the ear, part by part', () => {
     expect(
       firstAudioWays({ answeredAt: 400, firstAudioAt: undefined }, agent, 10_000),
     ).toBeUndefined();
+  });
+});
+
+describe("a call's CPU in its job process", () => {
+  const tx = '00000000-0000-4000-8000-000000000003';
+  const line = (o: object) => JSON.stringify({ level: 30, ...o });
+
+  it("reads the call's `call ended` line, and nothing from another call's or an older agent's", () => {
+    const log = [
+      line({ transactionId: tx, cpuMs: 4_100, msg: 'call ended' }), // no job time: an older agent
+      line({ transactionId: 'other', cpuMs: 1, ms: 2, msg: 'call ended' }),
+      line({ transactionId: tx, cpuMs: 6_702, ms: 31_250, msg: 'call ended', pii: {} }),
+    ].join('\n');
+    expect(agentCallCpuIn(log, tx)).toEqual({ cpuMs: 6_702, ms: 31_250 });
+    expect(agentCallCpuIn(log, 'missing')).toBeUndefined();
   });
 });
