@@ -7,24 +7,20 @@
 // (agent/media-watch.ts).
 import { voice, type JobContext } from '@livekit/agents';
 import { context, trace } from '@opentelemetry/api';
-import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
+import { RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { callTraceId } from '../otel/traceparent.js';
 import { DynamoHandoffClaims } from '../store/handoff-claims.js';
 import type { UseCaseSource } from '../store/use-case-cache.js';
-import { agentFigureAttributes, isConsoleSupervisor } from '../contracts/console.js';
+import { agentFigureAttributes } from '../contracts/console.js';
 import type { AgentInstruments } from '../otel/instruments.js';
 import { CallAudioInput } from './call-audio-input.js';
 import { CallLimits, followSession, sessionLimitActions } from './call-limits.js';
 import { watchLineRestored } from './line-watch.js';
 import { watchCallerMedia } from './media-watch.js';
-import {
-  admitCall,
-  LiveKitSipAttribute,
-  type Admission,
-  type CallContext,
-} from './call-context.js';
+import { admitCall, type Admission, type CallContext } from './call-context.js';
+import { waitForCaller, whenAnswered } from './caller-arrival.js';
 import { ChimeCallControl, type CallControl } from './call-control.js';
 import type { AgentConfig } from './config.js';
 import { CallLines, type GreetingCache } from './greeting-cache.js';
@@ -89,68 +85,6 @@ function controlFor(
   return ChimeCallControl.forCall(call.sma, {
     traceContext: call.traceContext,
     budgetMs: config.transferRetryBudgetMs,
-  });
-}
-
-/**
- * When the SIP participant's call is answered (sip.callStatus = active; at once for a dev room
- * participant), or undefined if the caller leaves before that.
- */
-function whenAnswered(room: JobContext['room'], p: RemoteParticipant): Promise<number | undefined> {
-  const status = () => p.attributes[LiveKitSipAttribute.callStatus];
-  if (p.kind !== ParticipantKind.SIP || status() === undefined || status() === 'active') {
-    return Promise.resolve(Date.now());
-  }
-  return new Promise((resolve) => {
-    const done = (at: number | undefined) => {
-      room.off(RoomEvent.ParticipantAttributesChanged, onChange);
-      room.off(RoomEvent.ParticipantDisconnected, onLeft);
-      resolve(at);
-    };
-    const onChange = (_changed: Record<string, string>, who: { identity: string }) => {
-      if (who.identity === p.identity && status() === 'active') done(Date.now());
-    };
-    const onLeft = (who: { identity: string }) => {
-      if (who.identity === p.identity) done(undefined);
-    };
-    room.on(RoomEvent.ParticipantAttributesChanged, onChange);
-    room.on(RoomEvent.ParticipantDisconnected, onLeft);
-  });
-}
-
-/** Could this participant be the one the agent serves: not an agent, not a console supervisor. */
-export function mayBeCaller(p: Pick<RemoteParticipant, 'kind' | 'attributes'>): boolean {
-  return p.kind !== ParticipantKind.AGENT && !isConsoleSupervisor(p.attributes);
-}
-
-/**
- * The participant the agent serves: the first one that may be the caller. A supervisor the console
- * let into the room (contracts/console.ts) is never taken for the caller, even when it is there
- * first (a job dispatched again into a call it joined): the agent waits on for the caller.
- */
-export async function waitForCaller(
-  ctx: Pick<JobContext, 'room' | 'waitForParticipant'>,
-): Promise<RemoteParticipant> {
-  const first = await ctx.waitForParticipant();
-  if (mayBeCaller(first)) return first;
-  const room = ctx.room;
-  for (const p of room.remoteParticipants.values()) if (mayBeCaller(p)) return p;
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      room.off(RoomEvent.ParticipantConnected, onJoined);
-      room.off(RoomEvent.Disconnected, onGone);
-    };
-    const onJoined = (p: RemoteParticipant) => {
-      if (!mayBeCaller(p)) return;
-      done();
-      resolve(p);
-    };
-    const onGone = () => {
-      done();
-      reject(new Error('room disconnected while waiting for the caller'));
-    };
-    room.on(RoomEvent.ParticipantConnected, onJoined);
-    room.on(RoomEvent.Disconnected, onGone);
   });
 }
 

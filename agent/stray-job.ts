@@ -5,7 +5,7 @@
 // job would hold one of the worker's call slots until LiveKit closed the empty room; it leaves
 // after a short wait instead.
 import { RoomEvent, type RemoteParticipant, type Room } from '@livekit/rtc-node';
-import { mayBeCaller } from './call-session.js';
+import { mayBeCaller } from './caller-arrival.js';
 
 /** How long a job waits for anyone who may be the caller in a call room. */
 export const CALLER_ARRIVES_WITHIN_MS = 5000;

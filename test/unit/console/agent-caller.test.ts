@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { ParticipantKind, RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
-import { mayBeCaller, waitForCaller } from '../../../agent/call-session.js';
+import { mayBeCaller, waitForCaller } from '../../../agent/caller-arrival.js';
 import { ConsoleAttribute } from '../../../contracts/console.js';
 
 const role = (r: string) => ({ [ConsoleAttribute.role]: r });
