@@ -62,49 +62,48 @@ export async function startLocalSma(
   const started = new StartedSoFar();
   started.add(s3);
   started.add(db);
-  // A fresh table holds the file's use cases, as `npm run use-case -- seed` writes them.
-  await started.step(() =>
-    new UseCaseStore(db.client, LOCAL_SMA_ENV.CALLS_TABLE).seed(labUseCaseFile()),
-  );
-  const metricsPort = await started.step(() => freePort('tcp'));
-  const dynamoEndpoint = await started.step(
-    async () => (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint,
-  );
-  Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-    // Recordings: the SMA names the bucket to Chime, the Twilio gateway writes to it.
-    ...s3.env,
-    // The SMA application the simulated Chime invokes as: the one the agent takes calls from.
-    SMA_APPLICATION_ID: LAB_SMA.applicationId,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-    OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
-    OTEL_TRACES_EXPORTER: process.env.OTEL_TRACES_EXPORTER ?? 'none',
-    // DynamoDB answers a write in about 10 ms; dynalite, JavaScript sharing these two cores with the
-    // whole lab, took over 300 ms (the production budget), and at times over 1 s, with ten calls
-    // ending together, and the journal lost items that the real table would have kept. The lab
-    // gives it the most the handler allows (3 s), still within Chime's 5 s.
-    JOURNAL_TIMEOUT_MS: process.env.JOURNAL_TIMEOUT_MS ?? '3000',
-    // The same for the admission checks: a slow dynalite must not send the lab's verified callers
-    // to people.
-    ADMISSION_TIMEOUT_MS: process.env.ADMISSION_TIMEOUT_MS ?? '2000',
-    // The lab's default profile holds ten calls with the agent at once; a benchmark may set more.
-    MAX_CONCURRENT_CALLS: process.env.MAX_CONCURRENT_CALLS ?? LOCAL_SMA_ENV.MAX_CONCURRENT_CALLS,
-    // The SMA and the agent workers (which inherit this environment) read the table's use cases
-    // this often: an operator's change is heard within seconds in the lab.
-    USE_CASES_REFRESH_SECONDS: process.env.USE_CASES_REFRESH_SECONDS ?? '5',
-    ...QUIET_SDK,
+  // Whatever fails from here stops both servers.
+  return started.step(async () => {
+    // A fresh table holds the file's use cases, as `npm run use-case -- seed` writes them.
+    await new UseCaseStore(db.client, LOCAL_SMA_ENV.CALLS_TABLE).seed(labUseCaseFile());
+    const metricsPort = await freePort('tcp');
+    const dynamoEndpoint = (await opts.smaDynamoEndpoint?.(db.endpoint)) ?? db.endpoint;
+    Object.assign(process.env, LOCAL_AWS_ENV, LOCAL_SMA_ENV, {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      // Recordings: the SMA names the bucket to Chime, the Twilio gateway writes to it.
+      ...s3.env,
+      // The SMA application the simulated Chime invokes as: the one the agent takes calls from.
+      SMA_APPLICATION_ID: LAB_SMA.applicationId,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+      OTEL_TRACES_EXPORTER: process.env.OTEL_TRACES_EXPORTER ?? 'none',
+      // DynamoDB answers a write in about 10 ms; dynalite, JavaScript sharing these two cores with the
+      // whole lab, took over 300 ms (the production budget), and at times over 1 s, with ten calls
+      // ending together, and the journal lost items that the real table would have kept. The lab
+      // gives it the most the handler allows (3 s), still within Chime's 5 s.
+      JOURNAL_TIMEOUT_MS: process.env.JOURNAL_TIMEOUT_MS ?? '3000',
+      // The same for the admission checks: a slow dynalite must not send the lab's verified callers
+      // to people.
+      ADMISSION_TIMEOUT_MS: process.env.ADMISSION_TIMEOUT_MS ?? '2000',
+      // The lab's default profile holds ten calls with the agent at once; a benchmark may set more.
+      MAX_CONCURRENT_CALLS: process.env.MAX_CONCURRENT_CALLS ?? LOCAL_SMA_ENV.MAX_CONCURRENT_CALLS,
+      // The SMA and the agent workers (which inherit this environment) read the table's use cases
+      // this often: an operator's change is heard within seconds in the lab.
+      USE_CASES_REFRESH_SECONDS: process.env.USE_CASES_REFRESH_SECONDS ?? '5',
+      ...QUIET_SDK,
+    });
+    const { handler } = await import('../lambdas/sma/index.js');
+    return {
+      db,
+      s3,
+      dynamoEndpoint,
+      handler,
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      journal: (tx) => callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx),
+    };
   });
-  const { handler } = await started.step(() => import('../lambdas/sma/index.js'));
-  return {
-    db,
-    s3,
-    dynamoEndpoint,
-    handler,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    journal: (tx) => callItems(db.client, LOCAL_SMA_ENV.CALLS_TABLE, tx),
-  };
 }
 
 /** The use cases the lab's table starts with: USE_CASES_FILE's, else the bundled file's. */
