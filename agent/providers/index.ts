@@ -6,7 +6,6 @@
 // the session from them, the same way for both sets.
 import { AudioFrame } from '@livekit/rtc-node';
 import type { llm, stt, tts, VAD } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import type { Logger } from 'pino';
 import { isEnglish, type UseCase } from '../../contracts/use-cases.js';
 import type { AgentConfig } from '../config.js';
@@ -14,6 +13,7 @@ import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
 import { TURN_TIMING } from '../session-assembly.js';
 import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
+import { CallSilero } from './call-silero.js';
 import { CallVad } from './call-vad.js';
 import { loadCloud } from './cloud.js';
 import { MoonshineModel, MoonshineSTT } from './moonshine-stt.js';
@@ -55,10 +55,9 @@ export function servingOf(kind: 'local' | 'cloud', useCase: UseCase): Serving {
 }
 
 async function loadVad(): Promise<VAD> {
-  return silero.VAD.load({
-    minSilenceDuration: TURN_TIMING.vadMinSilenceMs,
+  return CallSilero.load({
+    minSilenceMs: TURN_TIMING.vadMinSilenceMs,
     activationThreshold: TURN_TIMING.vadActivationThreshold,
-    sampleRate: 16000,
   });
 }
 
