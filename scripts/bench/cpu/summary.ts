@@ -56,9 +56,14 @@ export function spread(xs: readonly number[]): Spread {
   return { median: s[Math.floor((s.length - 1) / 2)]!, min: s[0]!, max: s.at(-1)!, n: s.length };
 }
 
+/** A call's length differs from run to run: its CPU is also compared per 25 s of it. */
+export const PER_CALL_MS = 25_000;
+
 export interface PipelineSummary {
   cpuMs: Spread;
   wallMs: Spread;
+  /** CPU per 25 s of call, run by run. */
+  per25sMs: Spread;
   /** Median per key over the runs (a key missing in a run counts 0 there). */
   threads: Record<string, number>;
   parts: Record<string, number>;
@@ -78,6 +83,7 @@ export function summarize(runs: readonly RunResult[]): PipelineSummary {
   return {
     cpuMs: spread(runs.map((r) => r.cpuMs)),
     wallMs: spread(runs.map((r) => r.wallMs)),
+    per25sMs: spread(runs.map((r) => (r.cpuMs / r.wallMs) * PER_CALL_MS)),
     threads: medianByKey(runs.map((r) => r.threads)),
     parts: medianByKey(runs.map((r) => r.parts)),
     prewarm: medianByKey(runs.map((r) => r.prewarm)),
@@ -91,7 +97,7 @@ export function summarize(runs: readonly RunResult[]): PipelineSummary {
 export interface Comparison {
   /** By label, in the order the runs came. */
   pipelines: Record<string, PipelineSummary>;
-  /** Median CPU of a stock call over callbridge's (undefined without both). */
+  /** Median CPU per 25 s of a stock call over callbridge's (undefined without both). */
   ratio: number | undefined;
 }
 
@@ -102,8 +108,8 @@ export function compare(runs: readonly RunResult[]): Comparison {
   }
   const { callbridge, stock } = pipelines;
   const ratio =
-    callbridge && stock && callbridge.cpuMs.median > 0
-      ? stock.cpuMs.median / callbridge.cpuMs.median
+    callbridge && stock && callbridge.per25sMs.median > 0
+      ? stock.per25sMs.median / callbridge.per25sMs.median
       : undefined;
   return { pipelines, ratio };
 }
@@ -121,7 +127,7 @@ export function formatComparison(c: Comparison): string[] {
   const out: string[] = [];
   for (const [name, p] of Object.entries(c.pipelines)) {
     out.push(
-      `${name}: CPU per call median ${s(p.cpuMs.median)} (min ${s(p.cpuMs.min)}, max ${s(p.cpuMs.max)}, n=${p.cpuMs.n}), call ${s(p.wallMs.median)} long; ${p.ended}/${p.cpuMs.n} ended by the goodbye`,
+      `${name}: CPU per call median ${s(p.cpuMs.median)} (min ${s(p.cpuMs.min)}, max ${s(p.cpuMs.max)}, n=${p.cpuMs.n}), call ${s(p.wallMs.median)} long; per 25 s of call median ${s(p.per25sMs.median)} (min ${s(p.per25sMs.min)}, max ${s(p.per25sMs.max)}); ${p.ended}/${p.cpuMs.n} ended by the goodbye`,
       `  threads: ${line(p.threads)}`,
       `  parts: ${line(p.parts)}`,
       `  turn (end of caller line -> first reply frame): median ${p.turnsMs.median} ms, max ${p.turnsMs.max} ms`,
@@ -133,7 +139,7 @@ export function formatComparison(c: Comparison): string[] {
       out.push(`  this process's load (sources through tsx, not the bundle): ${line(p.prewarm)}`);
   }
   if (c.ratio !== undefined)
-    out.push(`ratio stock / callbridge (median CPU per call): ${c.ratio.toFixed(2)}`);
+    out.push(`ratio stock / callbridge (median CPU per 25 s of call): ${c.ratio.toFixed(2)}`);
   return out;
 }
 

@@ -52,6 +52,16 @@ describe('compare', () => {
     expect(c.ratio).toBe(2.5);
   });
 
+  it('compares calls of different lengths by their CPU per 25 s of call', () => {
+    const c = compare([
+      run('callbridge', 3000, { wallMs: 30_000 }),
+      run('stock', 6000, { wallMs: 25_000 }),
+    ]);
+    expect(c.pipelines.callbridge?.per25sMs.median).toBe(2500);
+    expect(c.ratio).toBeCloseTo(2.4, 6);
+    expect(formatComparison(c)[0]).toContain('per 25 s of call median 2.50 s');
+  });
+
   it('counts a thread role missing from a run as zero when taking its median', () => {
     const c = compare([
       run('callbridge', 1000, { threads: { main: 800, flite: 100 } }),
