@@ -31,7 +31,7 @@ export interface CallSileroOptions {
 }
 
 /** The plugin's defaults. */
-export const CALL_SILERO_DEFAULTS: CallSileroOptions = {
+const CALL_SILERO_DEFAULTS: CallSileroOptions = {
   minSpeechMs: 50,
   minSilenceMs: 550,
   prefixPaddingMs: 500,
@@ -45,13 +45,13 @@ const SLOW_INFERENCE_MS = 200;
 const SMOOTHING = 0.35;
 
 /** The model file the Silero plugin ships, beside its entry point. */
-export function sileroModelPath(): string {
+function sileroModelPath(): string {
   const entry = createRequire(import.meta.url).resolve('@livekit/agents-plugin-silero');
   return join(dirname(entry), 'silero_vad.onnx');
 }
 
 /** One stream's use of the model: its recurrent state and the context carried between windows. */
-export class SileroModel {
+class SileroModel {
   readonly windowSamples: number;
   private readonly contextSamples: number;
   private readonly input: Float32Array;
@@ -77,10 +77,7 @@ export class SileroModel {
     });
   }
 
-  /**
-   * The probability that `window` (`windowSamples` samples in [-1, 1], written by the caller into
-   * `windowInput()`) is speech.
-   */
+  /** The probability that the window written into `windowInput()` (in [-1, 1]) is speech. */
   async run(): Promise<number> {
     const n = this.input.length;
     const out = await this.session.run({
