@@ -8,56 +8,32 @@
 //                                                               GetEffectiveHoursOfOperations
 //   PUT  /contact/outbound-voice                                StartOutboundVoiceContact
 // Each queue's figures and hours are set per scenario (agents available or not, N contacts waiting,
-// closed, an override such as a holiday closing today). Each queue has its own hours of operation
-// (`hours-<queue id>`): open all day every day, or never, in `timeZone`, with its overrides; the
-// effective hours of a date are the weekly hours unless an override covers the date (the first
-// listed that does): CLOSED closes the whole date, STANDARD replaces the date's hours with the
-// override's times for its weekday (none: closed), OPEN adds them. Errors are Connect's: 429 ThrottlingException past the rate (GetCurrentMetricData's
-// default quota is 5 requests/s), 404 ResourceNotFoundException for an unknown instance or queue,
+// closed, an override such as a holiday closing today); its hours of operation are
+// ./hours-of-operation.ts's. Errors are Connect's: 429 ThrottlingException past the rate
+// (GetCurrentMetricData's default quota is 5 requests/s), 404 ResourceNotFoundException for an unknown instance or queue,
 // 400 InvalidParameterException for a malformed request, and forced faults (500
 // InternalServiceException, 429, or a slow answer) for the tests.
 // https://docs.aws.amazon.com/connect/latest/APIReference/API_GetCurrentMetricData.html
 // https://docs.aws.amazon.com/connect/latest/APIReference/API_StartOutboundVoiceContact.html
-// https://docs.aws.amazon.com/connect/latest/APIReference/API_GetEffectiveHoursOfOperations.html
-// https://docs.aws.amazon.com/connect/latest/APIReference/API_HoursOfOperationOverride.html
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { E164_PATTERN } from '../../contracts/ids.js';
 import { createServer, jsonBody, listenOnLoopback, Traffic } from '../cloud/stand-in-http.js';
+import {
+  describeHours,
+  effectiveHours,
+  todayIn,
+  type QueueHours,
+  type TimeSlice,
+} from './hours-of-operation.js';
 
-/** One queue as a scenario sets it. */
-export interface LabQueue {
+/** One queue as a scenario sets it: its figures, and its hours ({@link QueueHours}). */
+export interface LabQueue extends QueueHours {
   agentsAvailable: number;
   contactsInQueue: number;
   oldestContactAgeS: number;
   /** Connect's ESTIMATED_WAIT_TIME; unset: the instance offers none. */
   estimatedWaitS?: number;
-  /** Closed: the queue's hours of operation have no open time. */
-  open: boolean;
-  /** The hours' time zone (IANA; default America/New_York). */
-  timeZone?: string;
-  /** The hours' overrides (holidays, special days), as Connect describes them. */
-  overrides?: LabHoursOverride[];
-  /** A CLOSED override named "Holiday" for today's date in the hours' time zone. */
-  closedToday?: boolean;
-}
-
-interface TimeSlice {
-  Hours: number;
-  Minutes: number;
-}
-
-/** An hours of operation override, in Connect's shape (HoursOfOperationOverride). */
-export interface LabHoursOverride {
-  /** Admin free text: Connect returns it as OverrideName; the agent must never say it. */
-  Name: string;
-  Description?: string;
-  /** YYYY-MM-DD, inclusive, in the hours' time zone. */
-  EffectiveFrom: string;
-  EffectiveTill: string;
-  /** Default STANDARD. */
-  OverrideType?: 'STANDARD' | 'OPEN' | 'CLOSED';
-  Config: { Day: string; StartTime: TimeSlice; EndTime: TimeSlice }[];
 }
 
 /** A queue with someone free: what a queue is until a scenario says otherwise. */
@@ -124,8 +100,6 @@ const ERRORS = {
   429: 'ThrottlingException',
   500: 'InternalServiceException',
 } as const;
-
-const ALL_WEEK = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -240,23 +214,7 @@ export async function startConnectApiServer(opts: {
     if (op === 'DescribeHoursOfOperation') {
       const q = queues.get(m[2]!.replace(/^hours-/, ''));
       if (!q) return { status: 404, body: { Message: 'Hours of operation not found' } };
-      // Open: every day, all day (00:00 to 00:00); closed: no open time at all.
-      const day = (Day: string) => ({
-        Day,
-        StartTime: { Hours: 0, Minutes: 0 },
-        EndTime: { Hours: 0, Minutes: 0 },
-      });
-      return {
-        status: 200,
-        body: {
-          HoursOfOperation: {
-            HoursOfOperationId: m[2],
-            Name: m[2],
-            TimeZone: q.timeZone ?? LAB_TIME_ZONE,
-            Config: q.open ? ALL_WEEK.map(day) : [],
-          },
-        },
-      };
+      return { status: 200, body: describeHours(m[2]!, q) };
     }
     if (op === 'GetEffectiveHoursOfOperations') {
       const q = queues.get(m[2]!.replace(/^hours-/, ''));
@@ -301,88 +259,6 @@ export async function startConnectApiServer(opts: {
   api.endpoint = standIn.url;
   api.stop = standIn.stop;
   return api;
-}
-
-const LAB_TIME_ZONE = 'America/New_York';
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** The longest range the stand-in computes (Connect documents none; a bound keeps it cheap). */
-const MAX_RANGE_DAYS = 366;
-
-const nextDate = (date: string) =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-
-/** Today's date (YYYY-MM-DD) in `timeZone`. */
-function todayIn(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(Date.now());
-}
-
-/** The queue's overrides, with `closedToday` as a CLOSED override for today. */
-function overridesOf(q: LabQueue): LabHoursOverride[] {
-  const today = todayIn(q.timeZone ?? LAB_TIME_ZONE);
-  const holiday: LabHoursOverride[] = q.closedToday
-    ? [
-        {
-          Name: 'Holiday',
-          EffectiveFrom: today,
-          EffectiveTill: today,
-          OverrideType: 'CLOSED',
-          Config: [],
-        },
-      ]
-    : [];
-  return [...holiday, ...(q.overrides ?? [])];
-}
-
-/** GetEffectiveHoursOfOperations: each date of the range, overrides applied. */
-function effectiveHours(
-  q: LabQueue,
-  from: string | null,
-  to: string | null,
-): { status: number; body: unknown } {
-  if (!from || !to || !DATE.test(from) || !DATE.test(to) || from > to)
-    return { status: 400, body: { Message: 'fromDate and toDate must be dates, in order' } };
-  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_RANGE_DAYS)
-    return { status: 400, body: { Message: `at most ${MAX_RANGE_DAYS} days` } };
-  const allDay = { Start: { Hours: 0, Minutes: 0 }, End: { Hours: 0, Minutes: 0 } };
-  const overrides = overridesOf(q);
-  const effective = [];
-  const overridden = [];
-  for (let date = from; date <= to; date = nextDate(date)) {
-    const weekday = ALL_WEEK[new Date(`${date}T00:00:00Z`).getUTCDay()]!;
-    const weekly = q.open ? [allDay] : [];
-    const o = overrides.find((x) => x.EffectiveFrom <= date && date <= x.EffectiveTill);
-    if (!o) {
-      effective.push({ Date: date, OperationalHours: weekly });
-      continue;
-    }
-    const type = o.OverrideType ?? 'STANDARD';
-    const times = o.Config.filter((c) => c.Day === weekday).map((c) => ({
-      Start: c.StartTime,
-      End: c.EndTime,
-    }));
-    const hours = type === 'CLOSED' ? [] : type === 'OPEN' ? [...weekly, ...times] : times;
-    effective.push({ Date: date, OperationalHours: hours });
-    overridden.push({
-      Date: date,
-      OverrideHours:
-        type === 'CLOSED' || times.length === 0
-          ? [{ ...allDay, OverrideName: o.Name, OperationalStatus: 'CLOSED' }]
-          : times.map((t) => ({ ...t, OverrideName: o.Name, OperationalStatus: 'OPEN' })),
-    });
-  }
-  return {
-    status: 200,
-    body: {
-      EffectiveHoursOfOperationList: effective,
-      EffectiveOverrideHoursList: overridden,
-      TimeZone: q.timeZone ?? LAB_TIME_ZONE,
-    },
-  };
 }
 
 /** GetCurrentMetricData, grouped by queue (and channel), as Connect answers it. */

@@ -11,7 +11,7 @@ import {
   type HoursOfOperation,
 } from '../../../agent/queue-status/hours.js';
 import { adviceSentence, adviseTransfer } from '../../../agent/queue-status/status.js';
-import type { LabHoursOverride } from '../../../lab/connect/connect-api-server.js';
+import type { LabHoursOverride } from '../../../lab/connect/hours-of-operation.js';
 import { connectStandIn, fakeQueuePoller, pollerOnClock } from '../../helpers/connect.js';
 
 const INSTANCE = 'aaaaaaaa-0311-4000-8000-000000000001';
