@@ -29,10 +29,13 @@ import { UnderstoodTurnDetector } from './turn-end.js';
  * after a pause (sooner, the framework ends the turn on the words before the pause and the rest
  * becomes a turn of its own), and its wait when the detector says the caller goes on; the wait
  * from the last speech when the detector says the caller goes on but the dialogue engine
- * understands the request so far, long enough for a pause inside a sentence (agent/turn-end.ts).
+ * understands the request so far, long enough for a pause inside a sentence (agent/turn-end.ts);
+ * the silence after which the offline recognizer decodes the utterance so far, so that its
+ * transcript is ready by the VAD's end of speech (docs/decisions/early-decode.md).
  */
 export const TURN_TIMING = {
   vadMinSilenceMs: 250,
+  earlyDecodeMs: 96,
   vadActivationThreshold: 0.5,
   endpointingMinMs: 400,
   endpointingMaxMs: 2500,

@@ -77,7 +77,7 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
       const callVad = shared ?? new CallVad(vad);
       return {
         vad: callVad,
-        stt: new MoonshineSTT(model, callVad),
+        stt: new MoonshineSTT(model, callVad, { earlyDecodeMs: TURN_TIMING.earlyDecodeMs }),
         llm: new DialogueLLM(uc),
         tts: new FliteTTS({ voice: uc.voice.local }),
       };

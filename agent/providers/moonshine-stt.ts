@@ -1,9 +1,13 @@
 // Offline speech-to-text: Moonshine tiny-en in-process (./moonshine-native.ts), English only. The
 // stream follows VAD events over the caller's audio (the session's own VAD stream, given a
 // CallVad), keeps each utterance's audio while it is spoken, and transcribes the whole utterance
-// when the VAD says the caller is done: tiny-en decodes a few seconds of speech in a fraction of a
-// second, and its streaming calls would redo that work several times over while the caller speaks
-// without making the last answer faster (measured: docs/decisions/offline-recognizer.md).
+// once the caller has been silent a little while: tiny-en decodes a few seconds of speech in a
+// fraction of a second, and its streaming calls would redo that work several times over while the
+// caller speaks without making the last answer faster (measured:
+// docs/decisions/offline-recognizer.md). The decode starts before the VAD's end of speech, after
+// `earlyDecodeMs` of silence, and its transcript is the utterance's if the caller stays silent
+// until the VAD ends the speech; a caller who speaks again makes it void, and the end of speech
+// decodes the whole utterance (docs/decisions/early-decode.md).
 import {
   normalizeLanguage,
   stt,
@@ -64,12 +68,19 @@ function finalEvent(text: string, seconds: number, speechEndTime?: number): stt.
  */
 export class MoonshineSTT extends stt.STT {
   label = 'moonshine.STT';
+  /** Decodes of this STT's streams: started early, of them used, and decoded at the end of speech. */
+  readonly decodes = { early: 0, earlyUsed: 0, atEnd: 0 };
 
   constructor(
     private readonly shared: Transcriber,
     private readonly vad?: VAD,
+    private readonly opts: MoonshineStreamOptions = {},
   ) {
     super({ streaming: vad !== undefined, interimResults: false });
+    const early = opts.earlyDecodeMs;
+    if (early !== undefined && !(Number.isFinite(early) && early >= 0)) {
+      throw new Error(`earlyDecodeMs must be a number of milliseconds ≥ 0, not ${early}`);
+    }
   }
 
   override get model(): string {
@@ -88,8 +99,16 @@ export class MoonshineSTT extends stt.STT {
 
   stream(options?: { connOptions?: APIConnectOptions }): stt.SpeechStream {
     if (!this.vad) throw new Error('MoonshineSTT streams only when given a VAD');
-    return new MoonshineStream(this, this.shared, this.vad, options?.connOptions);
+    return new MoonshineStream(this, this.shared, this.vad, this.opts, options?.connOptions);
   }
+}
+
+export interface MoonshineStreamOptions {
+  /**
+   * Silence inside speech (the VAD's raw count of silent windows) after which the utterance so far
+   * is decoded, before the VAD's end of speech. 0 or unset: decode at the end of speech only.
+   */
+  earlyDecodeMs?: number;
 }
 
 /** One utterance's audio at 16 kHz, gathered while the caller speaks. */
@@ -121,6 +140,11 @@ class UtteranceAudio {
       if (tail.length > 0) this.chunks.push(joinFrames(tail).data);
       this.close();
     }
+    return this.sofar();
+  }
+
+  /** What it holds now, in one array (the resampler keeps its last few samples). */
+  sofar(): Int16Array {
     const pcm = new Int16Array(this.chunks.reduce((n, c) => n + c.length, 0));
     let at = 0;
     for (const c of this.chunks) {
@@ -136,14 +160,23 @@ class UtteranceAudio {
   }
 }
 
+/** A decode of the utterance so far, started in a silence inside it. */
+interface EarlyDecode {
+  text: Promise<string>;
+  /** The VAD's run of silence when it started: a shorter run later means the caller spoke. */
+  silenceMs: number;
+}
+
 class MoonshineStream extends stt.SpeechStream {
   label = 'moonshine.SpeechStream';
   private utterance: UtteranceAudio | undefined;
+  private early: EarlyDecode | undefined;
 
   constructor(
-    owner: MoonshineSTT,
+    private readonly owner: MoonshineSTT,
     private readonly shared: Transcriber,
     private readonly vad: VAD,
+    private readonly opts: MoonshineStreamOptions,
     connOptions?: APIConnectOptions,
   ) {
     // The base class resamples the caller's audio to 16 kHz: what the VAD and the model want.
@@ -160,6 +193,7 @@ class MoonshineStream extends stt.SpeechStream {
     } finally {
       this.utterance?.close();
       this.utterance = undefined;
+      this.early = undefined;
     }
   }
 
@@ -204,24 +238,62 @@ class MoonshineStream extends stt.SpeechStream {
       this.utterance = new UtteranceAudio();
       this.utterance.add(ev.frames); // the speech so far, with the VAD's prefix padding
       this.utterance.speechMs = ev.speechDuration;
+      this.early = undefined;
     } else if (ev.type === VADEventType.INFERENCE_DONE && this.utterance && ev.speaking) {
       this.utterance.add(ev.frames);
       this.utterance.speechMs = Math.max(this.utterance.speechMs, ev.speechDuration);
+      this.followSilence(this.utterance, ev);
     } else if (ev.type === VADEventType.END_OF_SPEECH && this.utterance) {
       const speechEndTime = Date.now() - ev.silenceDuration - ev.inferenceDuration;
       this.output.put({ type: stt.SpeechEventType.END_OF_SPEECH, speechEndTime });
       const utterance = this.utterance;
+      const early = this.early;
       this.utterance = undefined;
-      await this.transcribe(utterance, speechEndTime);
+      this.early = undefined;
+      await this.transcribe(utterance, speechEndTime, early);
     }
   }
 
-  private async transcribe(utterance: UtteranceAudio, speechEndTime: number): Promise<void> {
-    const pcm = utterance.finish();
-    if (utterance.speechMs < MIN_UTTERANCE_MS || (pcm.length * 1000) / RATE < MIN_UTTERANCE_MS) {
-      return;
+  /**
+   * Starts the early decode once the silence inside speech is long enough, and voids it when the
+   * caller speaks again. A window's event carries the VAD's counts up to the window before it, so
+   * speech in any window after the decode started shows in a later event as raw speech, or as a
+   * run of silence shorter than the decode's.
+   */
+  private followSilence(utterance: UtteranceAudio, ev: VADEvent): void {
+    const silenceMs = ev.rawAccumulatedSilence;
+    if (this.early && (ev.rawAccumulatedSpeech > 0 || silenceMs < this.early.silenceMs)) {
+      this.early = undefined;
     }
-    const text = (await this.shared.transcribe(pcm)).trim();
+    const after = this.opts.earlyDecodeMs ?? 0;
+    if (this.early || after <= 0 || silenceMs < after || !this.heardWords(utterance)) return;
+    const text = this.shared.transcribe(utterance.sofar()).then((t) => t.trim());
+    text.catch(() => undefined); // a voided decode's failure is nobody's; a used one's is awaited
+    this.early = { text, silenceMs };
+    this.owner.decodes.early += 1;
+  }
+
+  /** Whether an utterance is long enough to hold words (a click or a breath is not). */
+  private heardWords(utterance: UtteranceAudio, pcm?: Int16Array): boolean {
+    if (utterance.speechMs < MIN_UTTERANCE_MS) return false;
+    return pcm === undefined || (pcm.length * 1000) / RATE >= MIN_UTTERANCE_MS;
+  }
+
+  private async transcribe(
+    utterance: UtteranceAudio,
+    speechEndTime: number,
+    early: EarlyDecode | undefined,
+  ): Promise<void> {
+    const pcm = utterance.finish();
+    if (!this.heardWords(utterance, pcm)) return;
+    let text: string;
+    if (early) {
+      text = await early.text;
+      this.owner.decodes.earlyUsed += 1;
+    } else {
+      text = (await this.shared.transcribe(pcm)).trim();
+      this.owner.decodes.atEnd += 1;
+    }
     if (text) this.output.put(finalEvent(text, pcm.length / RATE, speechEndTime));
   }
 }

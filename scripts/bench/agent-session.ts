@@ -22,11 +22,13 @@ import { loadAgentConfig } from '../../agent/config.js';
 import { GreetingCache } from '../../agent/greeting-cache.js';
 import { LatencyRecorder } from '../../agent/latency.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../agent/providers/index.js';
+import { MoonshineSTT } from '../../agent/providers/moonshine-stt.js';
 import {
   assembleSession,
   followTurns,
   TURN_TIMING,
   turnHandling,
+  DEFAULT_TURN_TAKING,
   type TurnExecutor,
   type TurnHandling,
 } from '../../agent/session-assembly.js';
@@ -90,11 +92,19 @@ function withThreshold(handling: TurnHandling): TurnHandling {
 async function startSession(providers: SpeechProviders, realtime: boolean, eot?: TurnExecutor) {
   const call = readCallContext({}, config.useCases);
   const deps = { providers, control: undefined, logger, leave: () => undefined };
-  const { session, agent } = eot
+  const components = eot ? providers.components(call.useCase) : undefined;
+  const { session, agent } = components
     ? {
         session: new voice.AgentSession({
-          ...providers.components(call.useCase),
-          turnHandling: withThreshold(turnHandling(eot)),
+          ...components,
+          // The setting's endpointing (DEFAULT_TURN_TAKING holds TURN_TIMING's as it was loaded).
+          turnHandling: withThreshold(
+            turnHandling(eot, {
+              ...DEFAULT_TURN_TAKING,
+              endpointingMinMs: TURN_TIMING.endpointingMinMs,
+              endpointingMaxMs: TURN_TIMING.endpointingMaxMs,
+            }),
+          ),
         }),
         agent: createCallAgent({ ...deps, call }),
       }
@@ -118,7 +128,8 @@ async function startSession(providers: SpeechProviders, realtime: boolean, eot?:
   );
   latency.attach(session, output);
   await session.start({ agent });
-  return { session, input, output, latency, ttfa, turns, parts };
+  const stt = components?.stt instanceof MoonshineSTT ? components.stt : undefined;
+  return { session, input, output, latency, ttfa, turns, parts, stt };
 }
 
 const providers = await loadSpeechProviders(config, logger);
@@ -193,6 +204,13 @@ for (const setting of only.has('turns') ? settings : []) {
   console.log(`turn response latency (VAD end of speech -> first reply frame): ${stats(s.turns)}`);
   for (const [part, ms] of [...probe.parts, ...s.parts]) console.log(`  ${part}: ${stats(ms)}`);
   console.log(`  turn detector inference: ${stats(eotMs)}`);
+  if (s.stt) {
+    const d = s.stt.decodes;
+    console.log(
+      `  decodes: ${d.earlyUsed} started early and used, ${d.early - d.earlyUsed} started early ` +
+        `and voided (the caller spoke again), ${d.atEnd} at the end of speech`,
+    );
+  }
   console.log(
     `  paused sentences split into two turns: natural pause ${split.natural.join('/')}, ` +
       `pause after a sentence-final fall ${split.final.join('/')}`,

@@ -16,7 +16,7 @@ import { CallLines, GreetingCache } from '../../../agent/greeting-cache.js';
 import { FliteTTS, warmUpFlite } from '../../../agent/providers/flite-tts.js';
 import { loadSpeechProviders } from '../../../agent/providers/index.js';
 import { MoonshineModel, MoonshineSTT } from '../../../agent/providers/moonshine-stt.js';
-import { assembleSession, CALL_AUDIO_RATE } from '../../../agent/session-assembly.js';
+import { assembleSession, CALL_AUDIO_RATE, TURN_TIMING } from '../../../agent/session-assembly.js';
 import { RecordingAudioOutput } from '../../../test/helpers/audio.js';
 import { callerAudio, CallerLine, playCall } from './conversation.js';
 import { RunResult, type Pipeline } from './summary.js';
@@ -86,7 +86,10 @@ async function buildCallbridge(call: CallContext): Promise<Built> {
     ...providers,
     components: (uc: typeof call.useCase) => {
       const c = providers.components(uc);
-      return { ...c, stt: new MoonshineSTT(metered, c.vad) };
+      return {
+        ...c,
+        stt: new MoonshineSTT(metered, c.vad, { earlyDecodeMs: TURN_TIMING.earlyDecodeMs }),
+      };
     },
   };
   const { session, agent } = assembleSession(call, {

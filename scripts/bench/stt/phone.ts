@@ -4,6 +4,10 @@
 // rtc-node's (agent/audio.ts): that one dithers, so its output differs by a bit or two from run to
 // run, and the test set must be the same samples every time.
 import { decodeG711, encodeG711, RTP_RATE } from '../../../lab/phone/g711.js';
+import { TURN_TIMING } from '../../../agent/session-assembly.js';
+
+/** Silero's window at 16 kHz (512 samples). */
+const VAD_WINDOW_MS = 32;
 
 export const RECOGNIZER_RATE = 16_000;
 
@@ -88,11 +92,15 @@ export function throughPhone(samples: Int16Array, sampleRate: number): Int16Arra
 
 /**
  * The silence around an utterance as the agent's recognizer gets it: the VAD's prefix padding
- * (Silero's default, 500 ms) before the speech, and the silence that ends it (TURN_TIMING's
- * vadMinSilenceMs, 250 ms) after. The line's silence is digital zero here: G.711 carries zero as
- * zero, and the test set has no line noise.
+ * (Silero's default, 500 ms) before the speech, and after it the silence its decode starts on
+ * (TURN_TIMING's earlyDecodeMs, counted on the VAD's windows before the one whose event starts
+ * it: 96 + 32 ms). The line's silence is digital zero here: G.711 carries zero as zero, and the
+ * test set has no line noise.
  */
-export const UTTERANCE_PADDING_MS = { before: 500, after: 250 } as const;
+export const UTTERANCE_PADDING_MS = {
+  before: 500,
+  after: TURN_TIMING.earlyDecodeMs + VAD_WINDOW_MS,
+} as const;
 
 /** `pcm` at `sampleRate` with the silence of UTTERANCE_PADDING_MS around it. */
 export function asUtterance(pcm: Int16Array, sampleRate: number): Int16Array {

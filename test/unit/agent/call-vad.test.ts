@@ -8,7 +8,11 @@ import { resampleFrames } from '../../../agent/audio.js';
 import { CallVad } from '../../../agent/providers/call-vad.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { pcmToFrames } from '../../helpers/audio.js';
-import { MoonshineModel, MoonshineSTT } from '../../../agent/providers/moonshine-stt.js';
+import {
+  MoonshineModel,
+  MoonshineSTT,
+  type MoonshineStreamOptions,
+} from '../../../agent/providers/moonshine-stt.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 
@@ -63,23 +67,7 @@ describe('CallVad', () => {
 
   it('lets Moonshine transcribe from the session stream without running a VAD of its own', async () => {
     const streamsMade = vi.spyOn(vad, 'stream');
-    const shared = new CallVad(vad);
-    const recognizer = new MoonshineSTT(await MoonshineModel.load(), shared);
-    const sttStream = recognizer.stream();
-    const session = shared.stream();
-    for (const f of utterance) {
-      session.pushFrame(f);
-      sttStream.pushFrame(f); // the framework gives the recognizer the same audio
-    }
-    const sessionDone = consume(session, isEnd);
-    const events: { type: stt.SpeechEventType; text?: string }[] = [];
-    for await (const ev of sttStream) {
-      events.push({ type: ev.type, text: ev.alternatives?.[0]?.text });
-      if (ev.type === stt.SpeechEventType.FINAL_TRANSCRIPT) break;
-    }
-    await sessionDone;
-    sttStream.close();
-    session.close();
+    const { events, recognizer } = await transcribeShared({});
     expect(events.map((e) => e.type)).toEqual([
       stt.SpeechEventType.START_OF_SPEECH,
       stt.SpeechEventType.END_OF_SPEECH,
@@ -87,6 +75,36 @@ describe('CallVad', () => {
     ]);
     expect(events[2]!.text).toMatch(/hall|open/);
     expect(streamsMade).toHaveBeenCalledTimes(1);
+    expect(recognizer.decodes).toEqual({ early: 0, earlyUsed: 0, atEnd: 1 });
     streamsMade.mockRestore();
   });
+
+  it('has the transcript decoded in the silence before the end of speech, and uses it', async () => {
+    const { events, recognizer } = await transcribeShared({ earlyDecodeMs: 96 });
+    expect(events.at(-1)!.type).toBe(stt.SpeechEventType.FINAL_TRANSCRIPT);
+    expect(events.at(-1)!.text).toMatch(/hall|open/);
+    expect(recognizer.decodes).toEqual({ early: 1, earlyUsed: 1, atEnd: 0 });
+  });
 });
+
+/** The utterance through a CallVad's session stream, with Moonshine following it. */
+async function transcribeShared(opts: MoonshineStreamOptions) {
+  const shared = new CallVad(vad);
+  const recognizer = new MoonshineSTT(await MoonshineModel.load(), shared, opts);
+  const sttStream = recognizer.stream();
+  const session = shared.stream();
+  for (const f of utterance) {
+    session.pushFrame(f);
+    sttStream.pushFrame(f); // the framework gives the recognizer the same audio
+  }
+  const sessionDone = consume(session, isEnd);
+  const events: { type: stt.SpeechEventType; text?: string }[] = [];
+  for await (const ev of sttStream) {
+    events.push({ type: ev.type, text: ev.alternatives?.[0]?.text });
+    if (ev.type === stt.SpeechEventType.FINAL_TRANSCRIPT) break;
+  }
+  await sessionDone;
+  sttStream.close();
+  session.close();
+  return { events, recognizer };
+}

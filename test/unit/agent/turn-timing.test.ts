@@ -30,6 +30,16 @@ describe('TURN_TIMING', () => {
     expect(TURN_TIMING.endpointingMinMs - vadEndMs).toBeGreaterThanOrEqual(100);
   });
 
+  it("starts the recognizer's decode in the silence before the VAD ends the speech", () => {
+    // The event that starts it is the window after earlyDecodeMs of silence has been counted.
+    const vadEndMs = (Math.floor(TURN_TIMING.vadMinSilenceMs / VAD_WINDOW_MS) + 1) * VAD_WINDOW_MS;
+    const decodeStartMs = TURN_TIMING.earlyDecodeMs + VAD_WINDOW_MS;
+    expect(TURN_TIMING.earlyDecodeMs).toBeGreaterThan(0);
+    expect(decodeStartMs).toBeLessThanOrEqual(vadEndMs - 2 * VAD_WINDOW_MS);
+    // The last stretch's decode, started there, has endpointing's minimum to finish in.
+    expect(TURN_TIMING.endpointingMinMs - decodeStartMs).toBeGreaterThanOrEqual(200);
+  });
+
   it('waits well past a pause inside a sentence when the turn detector says the turn goes on', () => {
     expect(TURN_TIMING.endpointingMaxMs).toBeGreaterThanOrEqual(4 * 500);
     expect(TURN_TIMING.endpointingMinMs).toBeLessThan(TURN_TIMING.endpointingMaxMs);

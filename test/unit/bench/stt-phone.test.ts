@@ -94,15 +94,15 @@ describe('wavFile', () => {
     expect(back.samples).toEqual(clip);
   });
 
-  it("puts the VAD's silence around an utterance: 500 ms before it and 250 ms after", () => {
+  it("puts the VAD's silence around an utterance: 500 ms before it and 128 ms after", () => {
     const speech = tone(16000, 0.5, 8000);
     const fed = asUtterance(speech, 16000);
     const before = (UTTERANCE_PADDING_MS.before * 16000) / 1000;
     expect(before).toBe(8000);
-    expect(fed.length).toBe(8000 + speech.length + 4000);
+    expect(fed.length).toBe(8000 + speech.length + 2048);
     expect(fed.subarray(before, before + speech.length)).toEqual(speech);
     expect(fed.subarray(0, before).every((v) => v === 0)).toBe(true);
     expect(fed.subarray(before + speech.length).every((v) => v === 0)).toBe(true);
-    expect(asUtterance(speech, 8000).length).toBe(4000 + speech.length + 2000);
+    expect(asUtterance(speech, 8000).length).toBe(4000 + speech.length + 1024);
   });
 });
