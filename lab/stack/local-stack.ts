@@ -106,13 +106,18 @@ export function localStackCredentials(): { url: string; apiKey: string; apiSecre
 
 /** Free loopback ports for a stack of its own (tests, benchmarks). */
 export async function freePorts(): Promise<StackPorts> {
+  // Each port is free when asked for and closed again, so the next ask may return it again: a port
+  // already chosen is asked for anew (two servers on one port: the second fails to start).
   const tcp: number[] = [];
-  while (tcp.length < 2) tcp.push(await freePort('tcp'));
+  for (let i = 0; i < 20 && tcp.length < 2; i++) {
+    const p = await freePort('tcp');
+    if (!tcp.includes(p)) tcp.push(p);
+  }
   // UDP and TCP on the same number for livekit-sip's signalling.
   let sip = 0;
   for (let i = 0; i < 20 && !sip; i++) {
     const p = await freePort('tcp');
-    if (await udpFree(p)) sip = p;
+    if (!tcp.includes(p) && (await udpFree(p))) sip = p;
   }
   const rtcUdp = await freePort('udp');
   // An RTP range of 100 ports in 30000-39999 with its first and last port free.
@@ -121,7 +126,9 @@ export async function freePorts(): Promise<StackPorts> {
     const start = 30000 + 100 * Math.floor(Math.random() * 100);
     if ((await udpFree(start)) && (await udpFree(start + 99))) rtp = { start, end: start + 99 };
   }
-  if (!sip || !rtp.start) throw new LocalStackError('could not find free ports for livekit-sip');
+  if (tcp.length < 2 || !sip || !rtp.start) {
+    throw new LocalStackError('could not find free loopback ports for the stack');
+  }
   const [redis, http] = tcp as [number, number];
   return { redis, http, rtcUdp, sip, rtp };
 }
