@@ -16,7 +16,7 @@ import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { CallSilero } from './call-silero.js';
 import { CallVad } from './call-vad.js';
 import { loadCloud } from './cloud.js';
-import { MoonshineModel, MoonshineSTT } from './moonshine-stt.js';
+import { MoonshineModel, MoonshineSTT, type Transcriber } from './moonshine-stt.js';
 
 /** What one call's session speaks and listens with. */
 export interface SessionComponents {
@@ -61,6 +61,11 @@ async function loadVad(): Promise<VAD> {
   });
 }
 
+/** A call's offline recognizer: `model` shared by the process, following the call's VAD. */
+export function callTranscriber(model: Transcriber, vad: VAD): MoonshineSTT {
+  return new MoonshineSTT(model, vad, { earlyDecodeMs: TURN_TIMING.earlyDecodeMs });
+}
+
 async function loadLocal(logger: Logger): Promise<SpeechProviders> {
   const [vad, model] = await Promise.all([loadVad(), MoonshineModel.load(), warmUpFlite()]);
   logger.info(
@@ -77,7 +82,7 @@ async function loadLocal(logger: Logger): Promise<SpeechProviders> {
       const callVad = shared ?? new CallVad(vad);
       return {
         vad: callVad,
-        stt: new MoonshineSTT(model, callVad, { earlyDecodeMs: TURN_TIMING.earlyDecodeMs }),
+        stt: callTranscriber(model, callVad),
         llm: new DialogueLLM(uc),
         tts: new FliteTTS({ voice: uc.voice.local }),
       };

@@ -14,9 +14,9 @@ import { loadAgentConfig } from '../../../agent/config.js';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { CallLines, GreetingCache } from '../../../agent/greeting-cache.js';
 import { FliteTTS, warmUpFlite } from '../../../agent/providers/flite-tts.js';
-import { loadSpeechProviders } from '../../../agent/providers/index.js';
+import { callTranscriber, loadSpeechProviders } from '../../../agent/providers/index.js';
 import { MoonshineModel, MoonshineSTT } from '../../../agent/providers/moonshine-stt.js';
-import { assembleSession, CALL_AUDIO_RATE, TURN_TIMING } from '../../../agent/session-assembly.js';
+import { assembleSession, CALL_AUDIO_RATE } from '../../../agent/session-assembly.js';
 import { RecordingAudioOutput } from '../../../test/helpers/audio.js';
 import { callerAudio, CallerLine, playCall } from './conversation.js';
 import { RunResult, type Pipeline } from './summary.js';
@@ -86,10 +86,7 @@ async function buildCallbridge(call: CallContext): Promise<Built> {
     ...providers,
     components: (uc: typeof call.useCase) => {
       const c = providers.components(uc);
-      return {
-        ...c,
-        stt: new MoonshineSTT(metered, c.vad, { earlyDecodeMs: TURN_TIMING.earlyDecodeMs }),
-      };
+      return { ...c, stt: callTranscriber(metered, c.vad) };
     },
   };
   const { session, agent } = assembleSession(call, {
