@@ -1,5 +1,5 @@
 // Moonshine (English only), the offline speech recognizer, in-process through koffi: tiny-en by
-// default, base-en when MOONSHINE_MODEL says so (fewer word errors for far more CPU and memory:
+// default, base-en when MOONSHINE_MODEL says so (fewer word errors for more CPU and memory:
 // docs/decisions/offline-recognizer.md). The C library, its ONNX Runtime and the models live in
 // .tools/moonshine (installed by `npm run setup`, scripts/setup/moonshine.mjs); nothing is fetched
 // at run time.

