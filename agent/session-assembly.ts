@@ -31,7 +31,9 @@ import { UnderstoodTurnDetector } from './turn-end.js';
  * from the last speech when the detector says the caller goes on but the dialogue engine
  * understands the request so far, long enough for a pause inside a sentence (agent/turn-end.ts);
  * the silence after which the offline recognizer decodes the utterance so far, so that its
- * transcript is ready by the VAD's end of speech (docs/decisions/early-decode.md).
+ * transcript is ready by the VAD's end of speech (docs/decisions/early-decode.md); and whether the
+ * reply's speech is synthesized from the caller's transcript on, beside the end-of-turn decision,
+ * as its text already is (docs/decisions/preemptive-speech.md).
  */
 export const TURN_TIMING = {
   vadMinSilenceMs: 250,
@@ -40,6 +42,7 @@ export const TURN_TIMING = {
   endpointingMinMs: 400,
   endpointingMaxMs: 2500,
   understoodEndMs: 700,
+  preemptiveTts: true,
 };
 
 /** Runs the turn detector's model: the worker's inference process (from the job's context). */
@@ -77,6 +80,10 @@ export function turnHandling(
     }),
     endpointing: { minDelay: taking.endpointingMinMs, maxDelay: taking.endpointingMaxMs },
     interruption: { enabled: taking.interruptions, mode: 'vad' },
+    // The framework's preemptive generation runs the reply's model on each final transcript; its
+    // tools run only once the turn has ended and the reply is kept. With `preemptiveTts` the
+    // speech is made then too, and played once the turn ends.
+    preemptiveGeneration: { enabled: true, preemptiveTts: TURN_TIMING.preemptiveTts },
   };
 }
 

@@ -161,7 +161,9 @@ const settings = values.sweep.split(';').map((setting) =>
       .map((kv) => kv.split('=').map((x) => x.trim()) as [keyof typeof TURN_TIMING, string])
       .map(([k, v]) => {
         if (!(k in shipped)) throw new Error(`--sweep: no TURN_TIMING.${k}`);
-        return [k, Number(v)];
+        if (typeof shipped[k] !== 'boolean') return [k, Number(v)];
+        if (v !== 'true' && v !== 'false') throw new Error(`--sweep: ${k} is true or false`);
+        return [k, v === 'true'];
       }),
   ),
 );

@@ -11,7 +11,7 @@ import { LatencyRecorder } from '../../../agent/latency.js';
 import { resamplePcm } from '../../../agent/audio.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../../agent/providers/index.js';
-import { assembleSession } from '../../../agent/session-assembly.js';
+import { assembleSession, TURN_TIMING } from '../../../agent/session-assembly.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 import { PushAudioInput, RecordingAudioOutput, rms } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
@@ -24,12 +24,13 @@ const config = loadAgentConfig(
 );
 let providers: SpeechProviders;
 let session: voice.AgentSession | undefined;
+const sessions: voice.AgentSession[] = [];
 
 beforeAll(async () => {
   providers = await loadSpeechProviders(config, logger);
 }, 60_000);
 afterAll(async () => {
-  await session?.close();
+  await Promise.all(sessions.map((s) => s.close()));
 });
 
 async function telephoneSpeech(text: string): Promise<Int16Array> {
@@ -47,6 +48,7 @@ describe('a real audio turn with the local providers', () => {
       leave: () => undefined,
     });
     session = assembled.session;
+    sessions.push(session);
     const input = new PushAudioInput();
     const output = new RecordingAudioOutput(16000, false);
     session.input.audio = input;
@@ -83,5 +85,70 @@ describe('a real audio turn with the local providers', () => {
     expect(reply.length).toBeGreaterThan(50); // > 1 s of reply audio
     expect(rms(reply)).toBeGreaterThan(300);
     console.log(`heard "${transcripts.join(' ')}"; turn response latency ${turns[0]} ms`);
+  }, 60_000);
+
+  it("makes the reply's speech from the transcript on, while the end of the turn is awaited", async () => {
+    // The turn ends 1.5 s after the caller's last speech, whatever the detector or the dialogue
+    // engine says; the transcript is in long before that, and with it the reply's text and speech.
+    const shipped = TURN_TIMING.understoodEndMs;
+    TURN_TIMING.understoodEndMs = 2000;
+    const call = readCallContext({}, config.useCases);
+    const useCase = {
+      ...call.useCase,
+      turnTaking: { endpointingMinMs: 1500, endpointingMaxMs: 2500, interruptions: true },
+    };
+    let spokenAt: number | undefined;
+    const assembled = assembleSession(
+      { ...call, useCase },
+      {
+        providers: {
+          ...providers,
+          components: (uc, vad) => {
+            const c = providers.components(uc, vad);
+            const synthesize = c.tts.synthesize.bind(c.tts);
+            c.tts.synthesize = (...args) => {
+              spokenAt ??= Date.now();
+              return synthesize(...args);
+            };
+            return c;
+          },
+        },
+        control: undefined,
+        logger,
+        leave: () => undefined,
+      },
+    );
+    TURN_TIMING.understoodEndMs = shipped;
+    const s = assembled.session;
+    sessions.push(s);
+    const input = new PushAudioInput();
+    const output = new RecordingAudioOutput(16000, false);
+    s.input.audio = input;
+    s.output.audio = output;
+    let transcribedAt: number | undefined;
+    let turnEndedAt: number | undefined;
+    s.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
+      if (ev.isFinal) transcribedAt ??= Date.now();
+    });
+    s.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
+      if (ev.item.type === 'message' && ev.item.role === 'user') turnEndedAt ??= Date.now();
+    });
+    await s.start({ agent: assembled.agent });
+
+    await input.silence(300, 8000);
+    await input.push(await telephoneSpeech('My trash was not picked up this week.'), 8000);
+    const deadline = Date.now() + 20_000;
+    while (turnEndedAt === undefined && Date.now() < deadline) await input.silence(100, 8000);
+    await output.waitForPlayout();
+
+    expect(transcribedAt).toBeDefined();
+    expect(turnEndedAt).toBeDefined();
+    expect(spokenAt).toBeDefined();
+    expect(turnEndedAt! - transcribedAt!).toBeGreaterThan(500);
+    // Spoken ahead: the speech was asked for between the transcript and the end of the turn.
+    expect(spokenAt!).toBeGreaterThanOrEqual(transcribedAt!);
+    expect(turnEndedAt! - spokenAt!).toBeGreaterThan(300);
+    const reply = output.played.filter((p) => p.segment === output.segment - 1).map((p) => p.frame);
+    expect(rms(reply)).toBeGreaterThan(300);
   }, 60_000);
 });
