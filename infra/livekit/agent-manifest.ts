@@ -20,13 +20,18 @@ import {
 
 /** Half a core per conversing call (docs/decisions/agent-max-calls.md), in millicores. */
 export const CPU_PER_CALL_MILLI = 500;
-/** Memory of a loaded job process with the local speech models (agent/config.ts). */
-const MEMORY_PER_PROCESS_MI = 256;
+/**
+ * Memory of a job process with the local speech models loaded (tiny-en), through a call: its PSS
+ * peaked at 317–503 MB over the e2e suite's calls (`/proc/<pid>/smaps_rollup`, docs/deploy.md).
+ * MOONSHINE_MODEL=base-en adds about 180 MB.
+ */
+const MEMORY_PER_PROCESS_MI = 512;
 /** Job processes kept loaded for the next calls (the lab's two cores give two). */
 export const AGENT_IDLE_PROCESSES = 2;
 
 export function agentResources(c: DeployConfig) {
   const calls = c.livekit.agentMaxCalls;
+  // The worker's own process and its turn detector's inference process: about 430 MB together.
   const memory = (calls + AGENT_IDLE_PROCESSES) * MEMORY_PER_PROCESS_MI + 512;
   return {
     requests: { cpu: `${calls * CPU_PER_CALL_MILLI}m`, memory: `${memory}Mi` },
