@@ -23,7 +23,6 @@ const config = loadAgentConfig(
   USE_CASES_JSON,
 );
 let providers: SpeechProviders;
-let session: voice.AgentSession | undefined;
 const sessions: voice.AgentSession[] = [];
 
 beforeAll(async () => {
@@ -47,7 +46,7 @@ describe('a real audio turn with the local providers', () => {
       logger,
       leave: () => undefined,
     });
-    session = assembled.session;
+    const session = assembled.session;
     sessions.push(session);
     const input = new PushAudioInput();
     const output = new RecordingAudioOutput(16000, false);
@@ -74,7 +73,7 @@ describe('a real audio turn with the local providers', () => {
     await output.waitForPlayout();
     // The reply joins the history when its speech handle completes, just after playout.
     const assistantSaid = () =>
-      session!.history.items.filter((i) => i.type === 'message' && i.role === 'assistant');
+      session.history.items.filter((i) => i.type === 'message' && i.role === 'assistant');
     while (assistantSaid().length === 0 && Date.now() < deadline) await input.silence(100, 8000);
 
     const replies = assistantSaid().map((i) => (i.type === 'message' ? (i.textContent ?? '') : ''));
