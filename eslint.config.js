@@ -38,6 +38,21 @@ export default tseslint.config(
     },
   },
   {
+    // A request's time budget is called spent only after the replies already in are read
+    // (store/time-budget.ts); the image's health probe is a plain script outside it.
+    files: ['agent/**', 'lambdas/**', 'store/**', 'guard/**', 'twilio/**', 'console/**', 'otel/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'AbortSignal',
+          property: 'timeout',
+          message: 'use timeBudget (store/time-budget.ts): a reply that came in time wins',
+        },
+      ],
+    },
+  },
+  {
     // Contracts are read by every part, so they depend on none of them.
     files: ['contracts/**'],
     rules: {

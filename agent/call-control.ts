@@ -14,6 +14,7 @@ import { trace, type Context } from '@opentelemetry/api';
 import { toCallUpdateArguments, type CallUpdate } from '../contracts/call-update.js';
 import { withCallUpdateSpan } from '../otel/agent-spans.js';
 import type { SmaCall } from './call-context.js';
+import { timeBudget } from '../store/time-budget.js';
 
 type WithoutToken<U> = U extends unknown ? Omit<U, 'token'> : never;
 
@@ -155,7 +156,7 @@ export class ChimeCallControl implements CallControl {
       sleep: this.sleep,
       attempt: (remainingMs) =>
         this.opts.client.send(command, {
-          abortSignal: AbortSignal.timeout(Math.max(remainingMs, 100)),
+          abortSignal: timeBudget(Math.max(remainingMs, 100)).signal,
         }),
       retryable: isRetryable,
       describe: (err) => (err as Error).name ?? 'Error',

@@ -27,6 +27,7 @@ import { HANDOFF_SUMMARY_MAX } from '../contracts/handoff-context.js';
 import type { CallUpdateRequest } from './call-control.js';
 import type { CallContext } from './call-context.js';
 import type { CallControl } from './call-control.js';
+import { timeBudget } from '../store/time-budget.js';
 
 /**
  * How long the profile read may take. It overlaps the ring and the greeting never waits for it; a
@@ -126,7 +127,7 @@ export class CallMemory {
           TableName: this.table.name,
           Key: { pk: profilePk(this.key), sk: PROFILE_SK },
         }),
-        { abortSignal: AbortSignal.timeout(budgetMs) },
+        { abortSignal: timeBudget(budgetMs).signal },
       )
       .then((res) => {
         const parsed = profileItem.safeParse(res.Item);

@@ -6,7 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ALL_CALLS_PK, useCaseLimitPk } from '../contracts/callers.js';
-import { budgetOf } from '../lambdas/sma/admission/budget.js';
+import { timeBudget } from '../store/time-budget.js';
 import { LeaseStore } from '../lambdas/sma/admission/leases.js';
 import { STATE_SORT_KEY, callKey } from '../lambdas/sma/journal.js';
 import { OPEN_CALL_ATTRIBUTE } from '../lambdas/sma/table.js';
@@ -53,7 +53,7 @@ export class DynamoCallRecords implements CallRecords {
     const pks = [ALL_CALLS_PK, ...(record.useCase ? [useCaseLimitPk(record.useCase)] : [])];
     let leases = 0;
     for (const pk of pks) {
-      const released = await this.leases.releaseCall(pk, transactionId, budgetOf(this.timeoutMs));
+      const released = await this.leases.releaseCall(pk, transactionId, timeBudget(this.timeoutMs));
       if (!released.ok) {
         const code = released.conflict ? 'conflict' : released.code;
         throw code === 'timeout'

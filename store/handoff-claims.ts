@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handoffPk, handoffSk, type HandoffContext } from '../contracts/handoff-context.js';
-import { budgetOf, within } from '../lambdas/sma/admission/budget.js';
+import { timeBudget, within } from './time-budget.js';
 
 export interface ClaimRequest {
   /** The call's id (the SMA's transaction, Twilio's call SID): a retry claims its slot again. */
@@ -61,7 +61,7 @@ export class DynamoHandoffClaims implements HandoffClaims {
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     const { context: c, nowMs, transactionId } = req;
     const expiresAtMs = nowMs + (this.opts.holdMs ?? CLAIM_HOLD_MS);
-    const budget = budgetOf(this.opts.timeoutMs);
+    const budget = timeBudget(this.opts.timeoutMs);
     const start = firstSlot(transactionId, req.slots);
     for (let i = 0; i < req.slots; i++) {
       const slot = (start + i) % req.slots;

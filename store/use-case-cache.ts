@@ -10,6 +10,7 @@
 // this cache holds for the last versions it served, or reads from the table within a small budget;
 // past it the current version serves, so a read never delays a call.
 import { UseCaseCatalog, type UseCase } from '../contracts/use-cases.js';
+import { raceBudget, timeBudget } from './time-budget.js';
 
 /** Reads the stored catalog within `signal`; undefined when the table holds none. */
 export type ReadCatalog = (signal: AbortSignal) => Promise<UseCaseCatalog | undefined>;
@@ -127,13 +128,10 @@ export class UseCaseCache implements UseCaseSource {
     if (this.versionOf(id) === version) return this.catalog.byIdOrUndefined(id);
     const held = this.held.get(`${id}#${version}`);
     if (held || !this.opts.readVersion) return held;
-    const signal = AbortSignal.timeout(this.opts.versionTimeoutMs ?? 150);
-    const expired = new Promise<never>((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
-    );
-    expired.catch(() => undefined);
+    const budget = timeBudget(this.opts.versionTimeoutMs ?? 150);
+    const { signal } = budget;
     try {
-      const uc = await Promise.race([this.opts.readVersion(id, version, signal), expired]);
+      const uc = await raceBudget(this.opts.readVersion(id, version, signal), budget);
       if (uc) this.hold(id, version, uc);
       return uc;
     } catch (err) {
@@ -193,14 +191,10 @@ export class UseCaseCache implements UseCaseSource {
   }
 
   private async readOnce(): Promise<void> {
-    const signal = AbortSignal.timeout(this.opts.timeoutMs);
-    const expired = new Promise<never>((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
-    );
-    expired.catch(() => undefined);
+    const budget = timeBudget(this.opts.timeoutMs);
+    const { signal } = budget;
     try {
-      // A request whose SDK is between retries, not listening to the signal, is given up all the same.
-      const read = await Promise.race([this.opts.read(signal), expired]);
+      const read = await raceBudget(this.opts.read(signal), budget);
       this.refreshes++;
       this.lastError = undefined;
       this.nextRefreshAtMs = this.now() + this.opts.refreshMs;

@@ -8,6 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from 'pino';
 import type { StreamCall, StreamEnd } from './stream-session.js';
+import { timeBudget } from '../store/time-budget.js';
 
 export const connectionKey = (call: Pick<StreamCall, 'callSid' | 'streamSid'>) => ({
   pk: `call#${call.callSid}`,
@@ -51,7 +52,7 @@ export class ConnectionStore {
             ExpiresAt: this.expiresAt(atMs),
           },
         }),
-        { abortSignal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000) },
+        { abortSignal: timeBudget(this.opts.timeoutMs ?? 1000).signal },
       ),
     );
   }
@@ -79,7 +80,7 @@ export class ConnectionStore {
             ':streamSid': call.streamSid,
           },
         }),
-        { abortSignal: AbortSignal.timeout(this.opts.timeoutMs ?? 1000) },
+        { abortSignal: timeBudget(this.opts.timeoutMs ?? 1000).signal },
       ),
     );
   }

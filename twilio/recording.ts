@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { recordingKey } from '../contracts/recordings.js';
 import { putRecordingItem, putRecordingObject, TimelineRecorder } from '../store/recordings.js';
 import type { StreamCall } from './stream-session.js';
+import { timeBudget } from '../store/time-budget.js';
 
 /** What a stream session feeds its recording. */
 export interface StreamRecording {
@@ -46,7 +47,7 @@ export function streamRecording(
     async finish(endMs) {
       const t0 = performance.now();
       const { wav, seconds } = timeline.finish(endMs);
-      const signal = () => AbortSignal.timeout(o.timeoutMs ?? 10_000);
+      const signal = () => timeBudget(o.timeoutMs ?? 10_000).signal;
       try {
         await putRecordingObject(
           o.s3,

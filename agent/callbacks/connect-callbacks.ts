@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { CALLBACK_SK, type CallbackItem } from '../../contracts/callbacks.js';
 import type { UseCaseCallbacks } from '../../contracts/use-cases.js';
 import { STATE_SORT_KEY, callKey } from '../../lambdas/sma/journal.js';
+import { timeBudget } from '../../store/time-budget.js';
 
 /** How long the caller ID read may take: the caller is waiting for the agent's answer. */
 const CALLER_ID_READ_MS = 500;
@@ -65,7 +66,7 @@ export class ConnectCallbacks implements CallbackQueuer {
           Attributes: req.attributes,
           ClientToken: `callback-${req.transactionId}`.slice(0, 500),
         }),
-        { abortSignal: AbortSignal.timeout(this.opts.timeoutMs ?? 3000) },
+        { abortSignal: timeBudget(this.opts.timeoutMs ?? 3000).signal },
       );
       contactId = out.ContactId;
     } catch (cause) {
@@ -88,7 +89,7 @@ export class ConnectCallbacks implements CallbackQueuer {
           Key: { pk: callKey(transactionId), sk: STATE_SORT_KEY },
           ProjectionExpression: 'CallerNumber',
         }),
-        { abortSignal: AbortSignal.timeout(CALLER_ID_READ_MS) },
+        { abortSignal: timeBudget(CALLER_ID_READ_MS).signal },
       )
       .catch(() => undefined);
     const number: unknown = out?.Item?.['CallerNumber'];
@@ -112,7 +113,7 @@ export class ConnectCallbacks implements CallbackQueuer {
     };
     await DynamoDBDocumentClient.from(table.client)
       .send(new PutCommand({ TableName: table.name, Item: item }), {
-        abortSignal: AbortSignal.timeout(2000),
+        abortSignal: timeBudget(2000).signal,
       })
       .catch(() => undefined);
   }

@@ -17,6 +17,7 @@ import {
   type CurrentMetricName,
 } from '@aws-sdk/client-connect';
 import { EffectiveHours, HoursOfOperation } from './hours.js';
+import { timeBudget } from '../../store/time-budget.js';
 
 /** The figures of one queue, by queue id. */
 export interface QueueFigures {
@@ -183,7 +184,7 @@ export class ConnectQueueSource implements QueueSource {
   /** Runs one request within its deadline; its failure becomes a QueueSourceError. */
   private async send<T>(operation: string, run: (abortSignal: AbortSignal) => Promise<T>) {
     try {
-      return await run(AbortSignal.timeout(this.timeoutMs));
+      return await run(timeBudget(this.timeoutMs).signal);
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       const throttled =

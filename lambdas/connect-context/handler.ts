@@ -22,6 +22,7 @@ import {
 import { isE164 } from '../../contracts/ids.js';
 import type { UseCaseCatalog } from '../../contracts/use-cases.js';
 import type { Logger } from '../sma/logger.js';
+import { timeBudget } from '../../store/time-budget.js';
 
 /** The part of Connect's event the handler reads; everything else is ignored. */
 export const ConnectEvent = z.object({
@@ -81,7 +82,7 @@ export class DynamoContextClaims implements ContextClaims {
           ExpressionAttributeValues: { ':now': nowMs },
           ReturnValues: 'ALL_OLD',
         }),
-        { abortSignal: AbortSignal.timeout(this.timeoutMs) },
+        { abortSignal: timeBudget(this.timeoutMs).signal },
       );
       const item = out.Attributes ?? {};
       const parsed = HandoffContext.safeParse({

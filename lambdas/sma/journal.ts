@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { RecordingWrite, StateRecord } from './decide/index.js';
 import { RECORDING_SK, RECORDING_TRACK, VOICEMAIL_SK } from '../../contracts/recordings.js';
 import { OPEN_CALL_ATTRIBUTE, OPEN_CALL_VALUE } from './table.js';
+import { raceBudget, timeBudget, type TimeBudget } from '../../store/time-budget.js';
 
 export interface JournalEntry {
   transactionId: string;
@@ -91,29 +92,9 @@ export function stateUpdate(entry: JournalEntry, expiresAt: number) {
   };
 }
 
-/** Rejects when the budget runs out, even if the SDK is between retries and not listening. */
-function deadline(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
 function errorCode(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return 'timeout';
   return err instanceof Error ? err.name : 'unknown_error';
-}
-
-/** The time budget both writes of one event share. */
-interface WriteBudget {
-  signal: AbortSignal;
-  expired: Promise<never>;
-}
-
-function writeBudget(timeoutMs: number): WriteBudget {
-  const signal = AbortSignal.timeout(timeoutMs);
-  const expired = deadline(signal);
-  expired.catch(() => undefined);
-  return { signal, expired };
 }
 
 /**
@@ -122,10 +103,10 @@ function writeBudget(timeoutMs: number): WriteBudget {
  */
 function outcomeOf(
   write: Promise<unknown>,
-  budget: WriteBudget,
+  budget: TimeBudget,
   on: { conflict: WriteOutcome; label: string; errors: string[] },
 ): Promise<WriteOutcome> {
-  return Promise.race([write, budget.expired])
+  return raceBudget(write, budget)
     .then((): WriteOutcome => 'written')
     .catch((err: unknown): WriteOutcome => {
       if (err instanceof ConditionalCheckFailedException) return on.conflict;
@@ -162,7 +143,8 @@ export class DynamoCallJournal implements CallJournal {
   }
 
   async record(entry: JournalEntry): Promise<JournalResult> {
-    const budget = writeBudget(this.opts.timeoutMs);
+    // The time budget both writes of one event share.
+    const budget = timeBudget(this.opts.timeoutMs);
     const expiresAt = Math.floor(entry.receivedAtMs / 1000) + this.opts.ttlSeconds;
     const errors: string[] = [];
     const put = outcomeOf(this.putEvent(entry, expiresAt, budget.signal), budget, {

@@ -14,7 +14,7 @@ import {
 } from '../../../contracts/callers.js';
 import type { UseCase } from '../../../contracts/use-cases.js';
 import { accessVerdict, queryCaller } from './access.js';
-import { budgetOf, within, type Budget } from './budget.js';
+import { timeBudget, within, type TimeBudget } from '../../../store/time-budget.js';
 import { LeaseStore, type Cap, type LeaseResult } from './leases.js';
 import type {
   Admission,
@@ -66,7 +66,7 @@ export class DynamoCallAdmission implements CallAdmission {
   async admit(req: AdmissionRequest): Promise<Admission> {
     const errors: string[] = [];
     try {
-      return await this.decide(req, budgetOf(this.opts.timeoutMs), errors);
+      return await this.decide(req, timeBudget(this.opts.timeoutMs), errors);
     } catch (err) {
       // Not DynamoDB (its failures are answers above): still never a reason to refuse.
       errors.push(`admission:${err instanceof Error ? err.name : 'unknown_error'}`);
@@ -78,7 +78,7 @@ export class DynamoCallAdmission implements CallAdmission {
   }
 
   async release(lease: LeaseRelease): Promise<string[]> {
-    const budget = budgetOf(this.opts.timeoutMs);
+    const budget = timeBudget(this.opts.timeoutMs);
     const element = leaseOf(lease.transactionId, lease.leaseExpiresAtMs);
     // The use case's cap is not known here: its item is touched only if it exists.
     const pks = [useCaseLimitPk(lease.useCaseId)];
@@ -93,7 +93,7 @@ export class DynamoCallAdmission implements CallAdmission {
 
   private async decide(
     req: AdmissionRequest,
-    budget: Budget,
+    budget: TimeBudget,
     errors: string[],
   ): Promise<Admission> {
     const key =
@@ -127,7 +127,7 @@ export class DynamoCallAdmission implements CallAdmission {
   private async access(
     req: AdmissionRequest,
     key: string | undefined,
-    budget: Budget,
+    budget: TimeBudget,
     errors: string[],
   ): Promise<'admit' | 'blocked' | 'unverified' | 'unchecked' | 'unknown'> {
     const { mode } = req.useCase.access;
@@ -142,7 +142,7 @@ export class DynamoCallAdmission implements CallAdmission {
   private async rate(
     req: AdmissionRequest,
     key: string | undefined,
-    budget: Budget,
+    budget: TimeBudget,
     errors: string[],
   ): Promise<Check> {
     const max = req.useCase.limits.callsPerCallerPerHour;
@@ -182,7 +182,7 @@ export class DynamoCallAdmission implements CallAdmission {
   }
 
   /** A slot under every cap at once, or none: a refusal by one gives back the others. */
-  private async slots(req: AdmissionRequest, budget: Budget, errors: string[]): Promise<Slots> {
+  private async slots(req: AdmissionRequest, budget: TimeBudget, errors: string[]): Promise<Slots> {
     const caps = this.caps(req.useCase);
     if (caps.length === 0) return { check: 'pass', held: [] };
     const expiresAtMs = req.nowMs + req.useCase.limits.maxCallSeconds * 1000 + LEASE_GRACE_MS;
@@ -205,7 +205,7 @@ export class DynamoCallAdmission implements CallAdmission {
       : { check, held, leaseExpiresAtMs: leaseExpiry(held[0]!.lease) };
   }
 
-  private async drop(held: Slots['held'], budget: Budget, errors: string[]): Promise<void> {
+  private async drop(held: Slots['held'], budget: TimeBudget, errors: string[]): Promise<void> {
     const outcomes = await Promise.all(
       held.map((h) => this.leases.remove(h.pk, [h.lease], budget)),
     );

@@ -4,7 +4,7 @@
 // is full.
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LEASES_SK, leaseExpiry, leaseTransaction } from '../../../contracts/callers.js';
-import { within, type Budget, type Outcome } from './budget.js';
+import { within, type TimeBudget, type Outcome } from '../../../store/time-budget.js';
 
 /** One cap: the item holding its leases and how many it allows. */
 export interface Cap {
@@ -58,7 +58,7 @@ export class LeaseStore {
   ) {}
 
   /** Takes a slot for the call, or finds the one it holds; prunes and retries once when full. */
-  async take(cap: Cap, lease: string, nowMs: number, budget: Budget): Promise<LeaseResult> {
+  async take(cap: Cap, lease: string, nowMs: number, budget: TimeBudget): Promise<LeaseResult> {
     const first = await this.add(cap, lease, budget);
     if (first.kind !== 'full') return first;
     const read = await within(budget, (abortSignal) => this.read(cap.pk, abortSignal));
@@ -73,7 +73,7 @@ export class LeaseStore {
   }
 
   /** Deletes elements from a cap's set; deleting absent ones is harmless, and no item is created. */
-  remove(pk: string, leases: string[], budget: Budget): Promise<Outcome<unknown>> {
+  remove(pk: string, leases: string[], budget: TimeBudget): Promise<Outcome<unknown>> {
     return within(budget, (abortSignal) =>
       this.doc.send(
         new UpdateCommand({
@@ -89,7 +89,11 @@ export class LeaseStore {
   }
 
   /** Deletes every lease the call holds in one cap's set (however many attempts took one). */
-  async releaseCall(pk: string, transactionId: string, budget: Budget): Promise<Outcome<number>> {
+  async releaseCall(
+    pk: string,
+    transactionId: string,
+    budget: TimeBudget,
+  ): Promise<Outcome<number>> {
     const read = await within(budget, (abortSignal) => this.read(pk, abortSignal));
     if (!read.ok) return read;
     const held = leasesOfCall(read.value, transactionId);
@@ -100,7 +104,7 @@ export class LeaseStore {
     return removed;
   }
 
-  private async add(cap: Cap, lease: string, budget: Budget): Promise<LeaseResult> {
+  private async add(cap: Cap, lease: string, budget: TimeBudget): Promise<LeaseResult> {
     if (budget.signal.aborted) return { kind: 'failed', code: 'timeout', maybeHeld: false };
     const added = await within(budget, (abortSignal) =>
       this.doc.send(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCallRecords } from '../../../guard/call-records.js';
 import { DynamoCallStore } from '../../../guard/open-calls.js';
 import { ALL_CALLS_PK, LEASES_SK, leaseOf, useCaseLimitPk } from '../../../contracts/callers.js';
-import { budgetOf } from '../../../lambdas/sma/admission/budget.js';
+import { timeBudget } from '../../../store/time-budget.js';
 import { LeaseStore, leasesOfCall } from '../../../lambdas/sma/admission/leases.js';
 import { DynamoCallJournal, type JournalEntry } from '../../../lambdas/sma/journal.js';
 import { ensureCallsTable } from '../../../lambdas/sma/table.js';
@@ -58,7 +58,7 @@ describe('DynamoCallRecords (dynalite)', () => {
         { label: 'x', pk, max: 10 },
         leaseOf(tx, NOW + 60_000),
         NOW,
-        budgetOf(2000),
+        timeBudget(2000),
       );
       expect(taken.kind).toBe('held');
     }

@@ -3,7 +3,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { leaseOf } from '../../../contracts/callers.js';
-import { budgetOf, within } from '../../../lambdas/sma/admission/budget.js';
+import { timeBudget, within } from '../../../store/time-budget.js';
 import { callsExpiresAt } from '../../../lambdas/sma/admission/dynamo-admission.js';
 import { expiredLeases, keptLease, leasesOfCall } from '../../../lambdas/sma/admission/leases.js';
 
@@ -47,7 +47,7 @@ describe('callsExpiresAt', () => {
 
 describe('within', () => {
   it('reads a failed condition as a conflict and other errors by name', async () => {
-    const budget = budgetOf(1000);
+    const budget = timeBudget(1000);
     const conflict = new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
     expect(await within(budget, () => Promise.reject(conflict))).toEqual({
       ok: false,
@@ -63,7 +63,7 @@ describe('within', () => {
   });
 
   it('gives up on a request that does not answer, and sends nothing once the budget is spent', async () => {
-    const budget = budgetOf(5);
+    const budget = timeBudget(5);
     const hanging = await within(budget, () => new Promise(() => undefined));
     expect(hanging).toEqual({ ok: false, conflict: false, code: 'timeout' });
     let sent = false;
