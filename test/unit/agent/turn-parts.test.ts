@@ -115,4 +115,32 @@ describe('TurnParts', () => {
       ['firstAudio', 225],
     ]);
   });
+  it('takes the LLM request of a reply made before its turn was decided (preemptive generation)', () => {
+    const { parts, turns } = recorder();
+    turns.onMetrics(llm(10_300, 20, 10_340, 'SP_8')); // ended before the decision at 10 450
+    turns.onMetrics(eou(10_000, 300, 450, 'SP_8'));
+    turns.onPlaybackStarted(10_470);
+    expect(parts).toEqual([
+      ['transcript', 300],
+      ['endOfTurn', 150],
+      ['firstToken', 0],
+      ['firstAudio', 20],
+    ]);
+  });
+
+  it('keeps an early request only for its own turn: an invalidated one is not taken', () => {
+    const { parts, turns } = recorder();
+    turns.onMetrics(llm(1_200, 10, 1_240, 'SP_dropped')); // the caller spoke on; reply voided
+    turns.onMetrics(llm(2_100, 15, 2_160, 'SP_9'));
+    turns.onMetrics(eou(1_800, 300, 420, 'SP_9'));
+    turns.onPlaybackStarted(2_300);
+    expect(parts.slice(2)).toEqual([
+      ['firstToken', 0],
+      ['firstAudio', 80],
+    ]);
+    // A turn decided later with the voided reply's id finds nothing kept.
+    turns.onMetrics(eou(5_000, 100, 300, 'SP_dropped'));
+    turns.onPlaybackStarted(5_500);
+    expect(parts.slice(4).map(([p]) => p)).toEqual(['transcript', 'endOfTurn']);
+  });
 });
