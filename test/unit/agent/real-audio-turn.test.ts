@@ -53,10 +53,11 @@ describe('a real audio turn with the local providers', () => {
     session.input.audio = input;
     session.output.audio = output;
     const turns: number[] = [];
+    const parts: string[] = [];
     const latency = new LatencyRecorder(
       createAgentInstruments(metrics.getMeter('t')),
       {},
-      { onTurn: (ms) => turns.push(ms) },
+      { onTurn: (ms) => turns.push(ms), onTurnPart: (part) => parts.push(part) },
     );
     latency.attach(session, output);
     const transcripts: string[] = [];
@@ -80,6 +81,8 @@ describe('a real audio turn with the local providers', () => {
     expect(transcripts.join(' ')).toMatch(/trash/i);
     expect(replies.join(' ')).toContain('Missed pickups are collected');
     expect(turns).toHaveLength(1);
+    // Every part of the turn is recorded once, the reply made ahead of the decision included.
+    expect(parts).toEqual(['transcript', 'endOfTurn', 'firstToken', 'firstAudio']);
     const reply = output.played.filter((p) => p.segment === output.segment - 1).map((p) => p.frame);
     expect(reply.length).toBeGreaterThan(50); // > 1 s of reply audio
     expect(rms(reply)).toBeGreaterThan(300);
