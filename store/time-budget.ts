@@ -1,5 +1,5 @@
-// A time budget for requests that must not hold up a call (journal writes, admission, use case
-// reads): its signal aborts the requests when it runs out, and `expired` rejects at the same moment,
+// A time budget for the requests a call waits on (journal writes, admission, use case reads, call
+// updates, Connect): its signal aborts the requests when it runs out, and `expired` rejects at the same moment,
 // so that a request whose SDK is between retries, not listening to the signal, is given up all the
 // same. `within` runs one DynamoDB request in a budget and says what it came to.
 //
