@@ -42,6 +42,12 @@ export function raceBudget<T>(work: Promise<T>, budget: TimeBudget): Promise<T> 
   return Promise.race([work, budget.expired]);
 }
 
+/** A failed request's short code: `timeout` once the budget is spent, else the error's name. */
+export function failureCode(err: unknown, budget: TimeBudget): string {
+  if (budget.signal.aborted) return 'timeout';
+  return err instanceof Error ? err.name : 'unknown_error';
+}
+
 /** What a request came to: its result, its condition failing, or a short code of why it failed. */
 export type Outcome<T> =
   | { ok: true; value: T }
@@ -58,7 +64,6 @@ export async function within<T>(
     return { ok: true, value: await raceBudget(send(budget.signal), budget) };
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return { ok: false, conflict: true };
-    if (budget.signal.aborted) return { ok: false, conflict: false, code: 'timeout' };
-    return { ok: false, conflict: false, code: err instanceof Error ? err.name : 'unknown_error' };
+    return { ok: false, conflict: false, code: failureCode(err, budget) };
   }
 }

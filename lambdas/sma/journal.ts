@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { RecordingWrite, StateRecord } from './decide/index.js';
 import { RECORDING_SK, RECORDING_TRACK, VOICEMAIL_SK } from '../../contracts/recordings.js';
 import { OPEN_CALL_ATTRIBUTE, OPEN_CALL_VALUE } from './table.js';
-import { raceBudget, timeBudget, type TimeBudget } from '../../store/time-budget.js';
+import { failureCode, raceBudget, timeBudget, type TimeBudget } from '../../store/time-budget.js';
 
 export interface JournalEntry {
   transactionId: string;
@@ -92,11 +92,6 @@ export function stateUpdate(entry: JournalEntry, expiresAt: number) {
   };
 }
 
-function errorCode(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return 'timeout';
-  return err instanceof Error ? err.name : 'unknown_error';
-}
-
 /**
  * What one write came to within the budget: `conflict` when its condition failed; a failure's code
  * goes to `errors` as `<label>:<code>`.
@@ -110,7 +105,7 @@ function outcomeOf(
     .then((): WriteOutcome => 'written')
     .catch((err: unknown): WriteOutcome => {
       if (err instanceof ConditionalCheckFailedException) return on.conflict;
-      on.errors.push(`${on.label}:${errorCode(err, budget.signal)}`);
+      on.errors.push(`${on.label}:${failureCode(err, budget)}`);
       return 'failed';
     });
 }
