@@ -15,6 +15,7 @@ import { endCallTool } from './tools/end-call.js';
 import { leaveMessageTool, offersMessage } from './tools/leave-message.js';
 import { transferToHumanTool } from './tools/transfer-to-human.js';
 import { switchLanguageTools } from './language-switch.js';
+import { followReplies, joinLineGoneOn } from './line-goes-on.js';
 import type { SpeechProviders } from './providers/index.js';
 
 export interface CallAgentDeps {
@@ -77,11 +78,25 @@ export function createCallAgent(deps: CallAgentDeps, model?: llm.LLM): voice.Age
         })
       : []),
   ];
-  return new voice.Agent({
+  return new CallAgent({
     instructions: instructionsFor(deps.call),
     tools,
     ...(model ? { llm: model } : {}),
   });
+}
+
+/** The agent, hearing a caller's line that goes on past a reply it cut off as one line. */
+class CallAgent extends voice.Agent {
+  override async onEnter(): Promise<void> {
+    followReplies(this.session);
+  }
+
+  override async onUserTurnCompleted(
+    turnCtx: llm.ChatContext,
+    newMessage: llm.ChatMessage,
+  ): Promise<void> {
+    if (joinLineGoneOn(this.session, turnCtx, newMessage)) await this.updateChatCtx(turnCtx);
+  }
 }
 
 /** request_callback, on a phone call of a use case that offers callbacks, with Connect at hand. */

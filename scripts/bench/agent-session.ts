@@ -13,7 +13,7 @@
 //   probabilities at this voice's sentence ends (0.45–0.69), so that every finished line is one it
 //   says goes on, as the lab's caller's request for a person is;
 // - memory per additional session: RSS growth over N concurrent sessions, each after one turn.
-import { inference, initializeLogger, voice } from '@livekit/agents';
+import { inference, initializeLogger, llm, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { createCallAgent } from '../../agent/call-agent.js';
@@ -193,9 +193,15 @@ for (const setting of only.has('turns') ? settings : []) {
     await s.input.silence(300, RATE);
   }
   const split = { natural: [0, 0], final: [0, 0] };
+  const twoLines = { natural: 0, final: 0 };
   const eotPaused: Record<string, number[]> = { natural: [], final: [] };
   for (const p of Array.from({ length: Number(values['paused-rounds']) }, () => paused).flat()) {
-    const { turns, eot: probabilities } = await probe.say(p.pcm, 3000);
+    // Each sentence as a call's first request: what the engine answered before (a line it did not
+    // catch, then a transfer) does not change how it answers this one.
+    await s.session.currentAgent.updateChatCtx(new llm.ChatContext());
+    s.session.history.items = [];
+    const { turns, lines, eot: probabilities } = await probe.say(p.pcm, 3000);
+    twoLines[p.kind] += lines > 1 ? 1 : 0;
     eotPaused[p.kind]!.push(...probabilities);
     await s.output.waitForPlayout();
     await s.input.silence(300, RATE);
@@ -216,6 +222,10 @@ for (const setting of only.has('turns') ? settings : []) {
   console.log(
     `  paused sentences split into two turns: natural pause ${split.natural.join('/')}, ` +
       `pause after a sentence-final fall ${split.final.join('/')}`,
+  );
+  console.log(
+    `  … answered as two lines (not joined, agent/line-goes-on.ts): natural ${twoLines.natural}, ` +
+      `final ${twoLines.final}`,
   );
   console.log(`  ended by the dialogue engine, the model saying the caller goes on: ${understood}`);
   const probs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');

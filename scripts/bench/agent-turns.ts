@@ -131,7 +131,7 @@ export class TurnProbe {
   private m: TurnMoments | undefined;
 
   constructor(
-    session: voice.AgentSession,
+    private readonly session: voice.AgentSession,
     output: RecordingAudioOutput,
     private readonly input: PushAudioInput,
   ) {
@@ -173,13 +173,29 @@ export class TurnProbe {
       voice.AgentSessionEventTypes.MetricsCollected,
       (ev) => ev.metrics.type === 'eou_metrics' && console.log(t0(), 'commit'),
     );
+    session.on(voice.AgentSessionEventTypes.ConversationItemAdded, ({ item }) => {
+      if (item.type !== 'message') return;
+      const cut = item.interrupted ? ' (interrupted)' : '';
+      console.log(t0(), `${item.role}${cut}:`, JSON.stringify(item.textContent ?? ''));
+    });
+  }
+
+  /** The caller's lines in the session's history. */
+  private callerLines(): number {
+    return this.session.history.items.filter((i) => i.type === 'message' && i.role === 'user')
+      .length;
   }
 
   /**
-   * Says `pcm` in real time, waits for the reply to play out; returns the turns it was taken as
-   * and the turn detector's probabilities.
+   * Says `pcm` in real time, waits for the reply to play out; returns the turns it was taken as,
+   * the caller's lines it left in the history (a line that went on past a reply it cut off is one,
+   * agent/line-goes-on.ts) and the turn detector's probabilities.
    */
-  async say(pcm: Int16Array, settleMs = 0): Promise<{ turns: number; eot: number[] }> {
+  async say(
+    pcm: Int16Array,
+    settleMs = 0,
+  ): Promise<{ turns: number; lines: number; eot: number[] }> {
+    const linesBefore = this.callerLines();
     const end = audibleEnd(pcm);
     const m: TurnMoments = { lastAudibleAt: 0, vadEnds: [], finals: [], eou: [], eot: [] };
     this.m = m;
@@ -193,7 +209,7 @@ export class TurnProbe {
     if (settleMs > 0) await this.input.silence(settleMs, RATE);
     this.m = undefined;
     if (m.eou.length === 1) this.record(m);
-    return { turns: m.eou.length, eot: m.eot };
+    return { turns: m.eou.length, lines: this.callerLines() - linesBefore, eot: m.eot };
   }
 
   private record(m: TurnMoments): void {

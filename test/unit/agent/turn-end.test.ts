@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { Lines, type Turn } from '../../../agent/dialogue/engine.js';
 import type { TurnExecutor } from '../../../agent/session-assembly.js';
+import { GOES_ON_WITHIN_MS } from '../../../agent/line-goes-on.js';
 import { understoodRequest, UnderstoodTurnDetector } from '../../../agent/turn-end.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
@@ -172,5 +173,34 @@ describe('UnderstoodTurnDetector', () => {
     cloud.follow(withCloud);
     transcribed(withCloud, 'how do i report a pothole');
     expect(cloud._understood()).toBe(false);
+  });
+
+  it('judges a line going on past the reply it cut off whole (agent/line-goes-on.ts)', () => {
+    const judged = (spokeAfterMs: number) => {
+      const session = Object.assign(new EventEmitter(), {
+        llm: new DialogueLLM(useCase),
+        currentAgent: { llm: undefined },
+        history: new llm.ChatContext(),
+      }) as unknown as voice.AgentSession;
+      const d = detector(0.1);
+      d.follow(session);
+      session.history.insert(llm.ChatMessage.create({ role: 'user', content: 'my trash was not' }));
+      session.history.insert(
+        llm.ChatMessage.create({ role: 'assistant', content: 'Sorry, I', interrupted: true }),
+      );
+      session.emit(
+        voice.AgentSessionEventTypes.AgentStateChanged,
+        voice.createAgentStateChangedEvent('thinking', 'speaking', 1000),
+      );
+      session.emit(
+        voice.AgentSessionEventTypes.UserStateChanged,
+        voice.createUserStateChangedEvent('listening', 'speaking', 1000 + spokeAfterMs),
+      );
+      d.heard('picked up this week');
+      return d._understood();
+    };
+    expect(judged(100)).toBe(true);
+    // Later in the reply, the caller's words are a line of their own, which means nothing alone.
+    expect(judged(GOES_ON_WITHIN_MS + 100)).toBe(false);
   });
 });
