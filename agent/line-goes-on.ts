@@ -1,8 +1,8 @@
 // A caller who pauses inside a sentence ("My trash was not picked up … this week") can have the turn
 // end in the pause: the reply starts, the caller, still saying their line, speaks over it, and the
 // framework stops the reply and takes the rest as a turn of its own. Read alone, the rest means
-// nothing ("this week"), and the dialogue engine, which answers the caller's last line, said it did
-// not catch that. Speech the agent hears this soon after its reply starts cannot be an answer to
+// nothing ("this week"): the dialogue engine, which answers the caller's last line, would say it
+// did not catch that. Speech the agent hears this soon after its reply starts cannot be an answer to
 // it: on a phone line the reply takes about 0.2 s to reach the caller's ear, a person takes about
 // 0.2 s more to begin answering what they hear, and the answer about 0.15 s to reach the agent's
 // VAD. So the caller's line goes on: the cut-off reply leaves the conversation and the two parts

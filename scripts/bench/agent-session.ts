@@ -17,6 +17,7 @@ import { inference, initializeLogger, llm, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { createCallAgent } from '../../agent/call-agent.js';
+import { Lines } from '../../agent/dialogue/engine.js';
 import { readCallContext } from '../../agent/call-context.js';
 import { loadAgentConfig } from '../../agent/config.js';
 import { GreetingCache } from '../../agent/greeting-cache.js';
@@ -194,6 +195,7 @@ for (const setting of only.has('turns') ? settings : []) {
   }
   const split = { natural: [0, 0], final: [0, 0] };
   const twoLines = { natural: 0, final: 0 };
+  const notCaught = { natural: 0, final: 0 };
   const eotPaused: Record<string, number[]> = { natural: [], final: [] };
   for (const p of Array.from({ length: Number(values['paused-rounds']) }, () => paused).flat()) {
     // Each sentence as a call's first request: what the engine answered before (a line it did not
@@ -204,6 +206,11 @@ for (const setting of only.has('turns') ? settings : []) {
     twoLines[p.kind] += lines > 1 ? 1 : 0;
     eotPaused[p.kind]!.push(...probabilities);
     await s.output.waitForPlayout();
+    const answer = s.session.history.items.findLast(
+      (i) => i.type === 'message' && i.role === 'assistant' && !i.interrupted,
+    );
+    if (answer?.type === 'message' && answer.textContent === Lines.notUnderstood)
+      notCaught[p.kind] += 1;
     await s.input.silence(300, RATE);
     split[p.kind][0]! += turns > 1 ? 1 : 0;
     split[p.kind][1]! += 1;
@@ -226,6 +233,10 @@ for (const setting of only.has('turns') ? settings : []) {
   console.log(
     `  … answered as two lines (not joined, agent/line-goes-on.ts): natural ${twoLines.natural}, ` +
       `final ${twoLines.final}`,
+  );
+  console.log(
+    `  … the agent's last answer "didn't catch that": natural ${notCaught.natural}, ` +
+      `final ${notCaught.final}`,
   );
   console.log(`  ended by the dialogue engine, the model saying the caller goes on: ${understood}`);
   const probs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
