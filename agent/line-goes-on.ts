@@ -9,7 +9,7 @@
 // are one line, for the model that answers it (the engine or a cloud LLM) and for the call's
 // history, which the handoff's transcript and the caller's memory read
 // (docs/decisions/turn-timing.md, "A line that goes on after the turn ended").
-import { voice, type llm } from '@livekit/agents';
+import { llm, voice } from '@livekit/agents';
 
 /** Caller speech heard within this long of the reply's first frame goes on with the caller's line. */
 export const GOES_ON_WITHIN_MS = 400;
@@ -70,9 +70,24 @@ export function followReplies(session: voice.AgentSession): void {
   if (!overlaps.has(session)) overlaps.set(session, new ReplyOverlap(session));
 }
 
-/** The caller's line that the turn in progress goes on with, in `session`'s history, if it does. */
-export function goneOnIn(session: voice.AgentSession): GoneOn | undefined {
-  return lineGoneOn(session.history.items, overlaps.get(session)?.spokeAfterMs);
+/** The caller's whole line: `text` after the line it goes on with. */
+function wholeLine(gone: GoneOn, text: string): string {
+  return `${gone.head.textContent ?? ''} ${text}`.trim();
+}
+
+/**
+ * The caller's turn in progress (`transcript`) as it will be answered: after the session's history,
+ * or, when it goes on with the line before, that line joined to it after the history without the
+ * two (the turn's end judges it so, agent/turn-end.ts).
+ */
+export function turnSoFar(
+  session: voice.AgentSession,
+  transcript: string,
+): { history: llm.ChatContext; line: string } {
+  const gone = lineGoneOn(session.history.items, overlaps.get(session)?.spokeAfterMs);
+  if (!gone) return { history: session.history, line: transcript };
+  const before = session.history.items.filter((i) => i !== gone.head && i !== gone.cutOff);
+  return { history: new llm.ChatContext(before), line: wholeLine(gone, transcript) };
 }
 
 /**
@@ -88,7 +103,7 @@ export function joinLineGoneOn(
 ): boolean {
   const gone = lineGoneOn(turnCtx.items, overlaps.get(session)?.spokeAfterMs);
   if (!gone) return false;
-  newMessage.content = [`${gone.head.textContent ?? ''} ${newMessage.textContent ?? ''}`.trim()];
+  newMessage.content = [wholeLine(gone, newMessage.textContent ?? '')];
   for (const item of [gone.cutOff, gone.head]) {
     turnCtx.remove(item.id);
     if (session.history.getById(item.id)) session.history.remove(item.id);

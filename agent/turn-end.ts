@@ -10,12 +10,12 @@
 // The framework asks the detector's stream for its probability, then for its threshold, in the
 // task that ends the turn; the threshold is where this detector answers "over" (0) for an
 // understood request, after the hold. A caller who speaks during the hold cancels that task.
-import { inference, llm, voice } from '@livekit/agents';
+import { inference, voice } from '@livekit/agents';
 import type { Logger } from 'pino';
 import type { UseCase } from '../contracts/use-cases.js';
 import { DialogueLLM, turnsOf } from './dialogue/dialogue-llm.js';
 import { Lines, nextReply, normalise, type Turn } from './dialogue/engine.js';
-import { followReplies, goneOnIn } from './line-goes-on.js';
+import { followReplies, turnSoFar } from './line-goes-on.js';
 
 /**
  * The framework asks the model for a prediction once the caller has been silent this long
@@ -100,11 +100,8 @@ export class UnderstoodTurnDetector extends inference.TurnDetector {
       const model = session.currentAgent.llm ?? session.llm;
       if (!(model instanceof DialogueLLM)) return false;
       // A line going on past a reply it cut off is judged whole, as it will be answered.
-      const gone = goneOnIn(session);
-      if (!gone) return understoodRequest(model.useCase, turnsOf(session.history), transcript);
-      const before = session.history.items.filter((i) => i !== gone.head && i !== gone.cutOff);
-      const line = `${gone.head.textContent ?? ''} ${transcript}`;
-      return understoodRequest(model.useCase, turnsOf(new llm.ChatContext(before)), line);
+      const { history, line } = turnSoFar(session, transcript);
+      return understoodRequest(model.useCase, turnsOf(history), line);
     };
   }
 
