@@ -7,12 +7,12 @@
 // 0.2 s more to begin answering what they hear, and the answer about 0.15 s to reach the agent's
 // VAD. So the caller's line goes on: the cut-off reply leaves the conversation and the two parts
 // are one line, for the model that answers it (the engine or a cloud LLM) and for the call's
-// history, which the handoff's transcript and the caller's memory read
-// (docs/decisions/turn-timing.md, "A line that goes on after the turn ended").
+// history, which the handoff's transcript and the caller's memory read; and the reply stops on the
+// first 100 ms of that speech, not the framework's 500 ms, so the caller hears little of it over
+// their own words (docs/decisions/turn-timing.md, "A line that goes on after the turn ended" and
+// "A reply stopped at once for a caller who goes on").
 import { llm, voice } from '@livekit/agents';
-
-/** Caller speech heard within this long of the reply's first frame goes on with the caller's line. */
-export const GOES_ON_WITHIN_MS = 400;
+import { TURN_TIMING } from './turn-timing.js';
 
 /** The caller's earlier line that the new one goes on with, and the reply cut off between them. */
 export interface GoneOn {
@@ -23,7 +23,7 @@ export interface GoneOn {
 /**
  * Whether the conversation so far (`items`, before the caller's new line) ends with a reply the
  * caller cut off by going on with their line: the caller's line, then the agent's reply,
- * interrupted, with the caller's speech heard within {@link GOES_ON_WITHIN_MS} of its start
+ * interrupted, with the caller's speech heard within `TURN_TIMING.goesOnWithinMs` of its start
  * (`spokeAfterMs`: undefined when the caller did not speak during it). A tool the reply ran, or a
  * reply heard out, keeps the lines apart.
  */
@@ -31,7 +31,7 @@ export function lineGoneOn(
   items: readonly llm.ChatItem[],
   spokeAfterMs: number | undefined,
 ): GoneOn | undefined {
-  if (spokeAfterMs === undefined || spokeAfterMs >= GOES_ON_WITHIN_MS) return undefined;
+  if (spokeAfterMs === undefined || spokeAfterMs >= TURN_TIMING.goesOnWithinMs) return undefined;
   const [head, cutOff] = items.slice(-2);
   if (head?.type !== 'message' || head.role !== 'user') return undefined;
   if (cutOff?.type !== 'message' || cutOff.role !== 'assistant' || !cutOff.interrupted)
@@ -39,27 +39,66 @@ export function lineGoneOn(
   return { head, cutOff };
 }
 
-/** When the caller first spoke during the agent's latest reply, from the session's states. */
+/**
+ * When the caller first spoke during the agent's latest reply, from the session's states; and, in
+ * the reply's first `TURN_TIMING.goesOnWithinMs`, a quick pause: a reply to the caller's line stops
+ * once the VAD has heard `TURN_TIMING.goesOnInterruptMs` of their speech, not the framework's
+ * minimum interruption (500 ms, for speech that may answer the reply), so a caller who goes on does
+ * not hear half a second of a reply over their own words. The framework's false-interruption
+ * handling is unchanged: a pause that brings no words resumes the reply.
+ */
 class ReplyOverlap {
   private replyStartedAt: number | undefined;
   private callerSpokeAt: number | undefined;
+  /** The session's minimum interruption while it is lowered, to restore. */
+  private lowered: { minDuration: number; window: NodeJS.Timeout } | undefined;
 
-  constructor(session: voice.AgentSession) {
+  constructor(private readonly session: voice.AgentSession) {
     session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => {
-      if (ev.newState !== 'speaking') return;
+      if (ev.newState !== 'speaking') return this.restore();
       this.replyStartedAt = ev.createdAt;
-      this.callerSpokeAt = undefined;
+      // Already speaking as the reply's first frame went out: going on, heard at once.
+      this.callerSpokeAt = session.userState === 'speaking' ? ev.createdAt : undefined;
+      this.lowerInWindow();
     });
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => {
       if (ev.newState === 'speaking' && this.replyStartedAt !== undefined)
         this.callerSpokeAt ??= ev.createdAt;
     });
+    session.on(voice.AgentSessionEventTypes.Close, () => this.restore());
   }
 
   /** From the latest reply's first frame to the caller's first speech heard after it. */
   get spokeAfterMs(): number | undefined {
     if (this.replyStartedAt === undefined || this.callerSpokeAt === undefined) return undefined;
     return this.callerSpokeAt - this.replyStartedAt;
+  }
+
+  /**
+   * Lowers the session's minimum interruption for the window, where the reply answers a caller's
+   * line (not the greeting, nor a reply after a tool: {@link lineGoneOn} keeps those apart). A
+   * caller who began speaking within the window keeps it lowered until the reply stops.
+   */
+  private lowerInWindow(): void {
+    this.restore();
+    const quick = TURN_TIMING.goesOnInterruptMs;
+    const interruption = this.session.sessionOptions.turnHandling.interruption;
+    const last = this.session.history.items.at(-1);
+    if (quick <= 0 || !interruption?.enabled || interruption.minDuration <= quick) return;
+    if (last?.type !== 'message' || last.role !== 'user') return;
+    const window = setTimeout(() => {
+      if (this.callerSpokeAt === undefined) this.restore();
+    }, TURN_TIMING.goesOnWithinMs);
+    this.lowered = { minDuration: interruption.minDuration, window };
+    // The framework reads this option at each of the VAD's inferences.
+    interruption.minDuration = quick;
+  }
+
+  private restore(): void {
+    if (!this.lowered) return;
+    clearTimeout(this.lowered.window);
+    this.session.sessionOptions.turnHandling.interruption.minDuration = this.lowered.minDuration;
+    this.lowered = undefined;
   }
 }
 

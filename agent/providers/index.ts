@@ -11,7 +11,7 @@ import { isEnglish, type UseCase } from '../../contracts/use-cases.js';
 import type { AgentConfig } from '../config.js';
 import { DialogueLLM } from '../dialogue/dialogue-llm.js';
 import type { RenderSpeech } from '../greeting-cache.js';
-import { TURN_TIMING } from '../session-assembly.js';
+import { TURN_TIMING } from '../turn-timing.js';
 import { FliteTTS, synthesizeToPcm, warmUpFlite } from './flite-tts.js';
 import { CallSilero } from './call-silero.js';
 import { CallVad } from './call-vad.js';

@@ -27,13 +27,13 @@ import { MoonshineSTT } from '../../agent/providers/moonshine-stt.js';
 import {
   assembleSession,
   followTurns,
-  TURN_TIMING,
   turnHandling,
   DEFAULT_TURN_TAKING,
   type TurnExecutor,
   type TurnHandling,
 } from '../../agent/session-assembly.js';
 import type { TurnPart } from '../../agent/turn-parts.js';
+import { TURN_TIMING } from '../../agent/turn-timing.js';
 import { createAgentInstruments } from '../../otel/instruments.js';
 import useCasesJson from '../../contracts/use-cases.json' with { type: 'json' };
 import { PushAudioInput, RecordingAudioOutput } from '../../test/helpers/audio.js';
@@ -196,21 +196,35 @@ for (const setting of only.has('turns') ? settings : []) {
   const split = { natural: [0, 0], final: [0, 0] };
   const twoLines = { natural: 0, final: 0 };
   const notCaught = { natural: 0, final: 0 };
+  const notCaughtBy = new Map<string, [number, number]>();
   const eotPaused: Record<string, number[]> = { natural: [], final: [] };
+  const answerMs: number[] = [];
+  const cutOff: number[] = [];
   for (const p of Array.from({ length: Number(values['paused-rounds']) }, () => paused).flat()) {
     // Each sentence as a call's first request: what the engine answered before (a line it did not
     // catch, then a transfer) does not change how it answers this one.
     await s.session.currentAgent.updateChatCtx(new llm.ChatContext());
     s.session.history.items = [];
-    const { turns, lines, eot: probabilities } = await probe.say(p.pcm, 3000);
+    const said = await probe.say(p.pcm, 3000);
+    const { turns, lines, eot: probabilities, cutOffMs } = said;
     twoLines[p.kind] += lines > 1 ? 1 : 0;
+    if (said.answerMs !== undefined) answerMs.push(said.answerMs);
+    if (cutOffMs !== undefined) cutOff.push(cutOffMs);
     eotPaused[p.kind]!.push(...probabilities);
     await s.output.waitForPlayout();
+    // The answer joins the history when its speech handle completes, just after its playout.
+    const answered = () => {
+      const last = s.session.history.items.at(-1);
+      return last?.type === 'message' && last.role === 'assistant' && !last.interrupted;
+    };
+    for (let t = 0; t < 40 && !answered(); t++) await s.input.silence(50, RATE);
     const answer = s.session.history.items.findLast(
       (i) => i.type === 'message' && i.role === 'assistant' && !i.interrupted,
     );
-    if (answer?.type === 'message' && answer.textContent === Lines.notUnderstood)
-      notCaught[p.kind] += 1;
+    const missed = answer?.type === 'message' && answer.textContent === Lines.notUnderstood;
+    if (missed) notCaught[p.kind] += 1;
+    const [n, of] = notCaughtBy.get(p.head) ?? [0, 0];
+    notCaughtBy.set(p.head, [n + (missed ? 1 : 0), of + 1]);
     await s.input.silence(300, RATE);
     split[p.kind][0]! += turns > 1 ? 1 : 0;
     split[p.kind][1]! += 1;
@@ -238,6 +252,11 @@ for (const setting of only.has('turns') ? settings : []) {
     `  … the agent's last answer "didn't catch that": natural ${notCaught.natural}, ` +
       `final ${notCaught.final}`,
   );
+  console.log(
+    `  … by sentence: ${[...notCaughtBy].map(([h, [n, of]]) => `"${h} …" ${n}/${of}`).join(', ')}`,
+  );
+  console.log(`  … a reply started in the pause, played before it stopped: ${stats(cutOff)}`);
+  console.log(`  … last audible → first frame of the last reply: ${stats(answerMs)}`);
   console.log(`  ended by the dialogue engine, the model saying the caller goes on: ${understood}`);
   const probs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
   console.log(`  turn detector's probabilities, sentence ends: ${probs(eotEnd)}`);

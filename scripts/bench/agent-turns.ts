@@ -64,6 +64,8 @@ export const PAUSED = [
 
 export interface PausedSentence {
   kind: 'natural' | 'final';
+  /** The sentence's first words. */
+  head: string;
   pcm: Int16Array;
 }
 
@@ -79,8 +81,13 @@ export async function pausedSentences(): Promise<PausedSentence[]> {
       telephone(tail),
     ]);
     const cut = quietestNear(whole, audibleEnd(first));
-    out.push({ kind: 'natural', pcm: join([whole.subarray(0, cut), pause, whole.subarray(cut)]) });
-    out.push({ kind: 'final', pcm: join([first.subarray(0, audibleEnd(first)), pause, second]) });
+    const natural = join([whole.subarray(0, cut), pause, whole.subarray(cut)]);
+    out.push({ kind: 'natural', head, pcm: natural });
+    out.push({
+      kind: 'final',
+      head,
+      pcm: join([first.subarray(0, audibleEnd(first)), pause, second]),
+    });
   }
   return out;
 }
@@ -115,6 +122,10 @@ interface TurnMoments {
   eot: number[];
   startedAt?: number;
   playedAt?: number;
+  /** The latest reply's first frame: after a cut-off reply, the answer's. */
+  lastPlayedAt?: number;
+  /** Each stretch the agent spoke, first frame → paused or done (epoch ms). */
+  spoke: { from: number; to?: number }[];
 }
 
 export type PartName =
@@ -150,7 +161,14 @@ export class TurnProbe {
       if (ev.metrics.type === 'eou_metrics') this.m?.eou.push(ev.metrics);
     });
     output.on(voice.AudioOutput.EVENT_PLAYBACK_STARTED, (ev: voice.PlaybackStartedEvent) => {
-      if (this.m && this.m.eou.length > 0) this.m.playedAt ??= ev.createdAt;
+      if (!this.m || this.m.eou.length === 0) return;
+      this.m.playedAt ??= ev.createdAt;
+      this.m.lastPlayedAt = ev.createdAt;
+    });
+    session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => {
+      const spoke = this.m?.spoke;
+      if (ev.newState === 'speaking') spoke?.push({ from: ev.createdAt });
+      else if (spoke?.at(-1) && spoke.at(-1)!.to === undefined) spoke.at(-1)!.to = ev.createdAt;
     });
   }
 
@@ -189,15 +207,30 @@ export class TurnProbe {
   /**
    * Says `pcm` in real time, waits for the reply to play out; returns the turns it was taken as,
    * the caller's lines it left in the history (a line that went on past a reply it cut off is one,
-   * agent/line-goes-on.ts) and the turn detector's probabilities.
+   * agent/line-goes-on.ts), the turn detector's probabilities, from the caller's last audible frame
+   * to the first frame of the last reply (`answerMs`), and, when a reply started before the caller
+   * had finished, how long it played before it stopped (`cutOffMs`).
    */
   async say(
     pcm: Int16Array,
     settleMs = 0,
-  ): Promise<{ turns: number; lines: number; eot: number[] }> {
+  ): Promise<{
+    turns: number;
+    lines: number;
+    eot: number[];
+    answerMs?: number;
+    cutOffMs?: number;
+  }> {
     const linesBefore = this.callerLines();
     const end = audibleEnd(pcm);
-    const m: TurnMoments = { lastAudibleAt: 0, vadEnds: [], finals: [], eou: [], eot: [] };
+    const m: TurnMoments = {
+      lastAudibleAt: 0,
+      vadEnds: [],
+      finals: [],
+      eou: [],
+      eot: [],
+      spoke: [],
+    };
     this.m = m;
     m.startedAt = Date.now();
     if (process.env['DEBUG_TURNS']) console.log('--- say', pcm.length / 8, 'ms');
@@ -209,7 +242,15 @@ export class TurnProbe {
     if (settleMs > 0) await this.input.silence(settleMs, RATE);
     this.m = undefined;
     if (m.eou.length === 1) this.record(m);
-    return { turns: m.eou.length, lines: this.callerLines() - linesBefore, eot: m.eot };
+    const first = m.spoke[0];
+    const cutOff = first && first.from < m.lastAudibleAt && first.to !== undefined;
+    return {
+      turns: m.eou.length,
+      lines: this.callerLines() - linesBefore,
+      eot: m.eot,
+      answerMs: m.lastPlayedAt === undefined ? undefined : m.lastPlayedAt - m.lastAudibleAt,
+      cutOffMs: cutOff ? first.to! - first.from : undefined,
+    };
   }
 
   private record(m: TurnMoments): void {

@@ -4,7 +4,7 @@
 // rtc-node's (agent/audio.ts): that one dithers, so its output differs by a bit or two from run to
 // run, and the test set must be the same samples every time.
 import { decodeG711, encodeG711, RTP_RATE } from '../../../lab/phone/g711.js';
-import { TURN_TIMING } from '../../../agent/session-assembly.js';
+import { TURN_TIMING } from '../../../agent/turn-timing.js';
 
 /** Silero's window at 16 kHz (512 samples). */
 const VAD_WINDOW_MS = 32;

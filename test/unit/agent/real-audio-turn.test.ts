@@ -1,7 +1,7 @@
 // One real audio turn through the local providers as the worker assembles them: telephone speech
 // (8 kHz, made by Flite with a voice other than the agent's) -> Silero VAD -> Moonshine -> the
 // dialogue engine -> Flite -> the audio output. No server, no keys.
-import { initializeLogger, voice } from '@livekit/agents';
+import { initializeLogger, VADEventType, voice } from '@livekit/agents';
 import { metrics } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { LatencyRecorder } from '../../../agent/latency.js';
 import { resamplePcm } from '../../../agent/audio.js';
 import { synthesizeToPcm } from '../../../agent/providers/flite-tts.js';
 import { loadSpeechProviders, type SpeechProviders } from '../../../agent/providers/index.js';
-import { assembleSession, TURN_TIMING } from '../../../agent/session-assembly.js';
+import { assembleSession } from '../../../agent/session-assembly.js';
+import { TURN_TIMING } from '../../../agent/turn-timing.js';
 import { createAgentInstruments } from '../../../otel/instruments.js';
 import { PushAudioInput, RecordingAudioOutput, rms } from '../../helpers/audio.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
@@ -152,5 +153,78 @@ describe('a real audio turn with the local providers', () => {
     expect(turnEndedAt! - spokenAt!).toBeGreaterThan(300);
     const reply = output.played.filter((p) => p.segment === output.segment - 1).map((p) => p.frame);
     expect(rms(reply)).toBeGreaterThan(300);
+  }, 60_000);
+
+  it('stops a reply at once for a caller who goes on with their line, and answers the whole', async () => {
+    // The caller's sentence ends, the reply starts, and the caller, who has not heard it yet, goes
+    // on. The reply pauses on the little speech of TURN_TIMING.goesOnInterruptMs, not on the
+    // framework's 500 ms, and the two parts are answered as one line (agent/line-goes-on.ts).
+    const call = readCallContext({}, config.useCases);
+    let heardSpeechMs = 0;
+    const assembled = assembleSession(call, {
+      providers: {
+        ...providers,
+        components: (uc, vad) => {
+          const c = providers.components(uc, vad);
+          // How much speech the VAD had counted at each of its inferences, as the session reads it.
+          const stream = c.vad.stream.bind(c.vad);
+          c.vad.stream = () => {
+            const st = stream();
+            const next = st.next.bind(st);
+            st.next = async () => {
+              const r = await next();
+              if (!r.done && r.value.type === VADEventType.INFERENCE_DONE)
+                heardSpeechMs = r.value.speechDuration;
+              return r;
+            };
+            return st;
+          };
+          return c;
+        },
+      },
+      control: undefined,
+      logger,
+      leave: () => undefined,
+    });
+    const s = assembled.session;
+    sessions.push(s);
+    const input = new PushAudioInput();
+    const output = new RecordingAudioOutput(16000, true);
+    s.input.audio = input;
+    s.output.audio = output;
+    const states: { state: string; heardSpeechMs: number }[] = [];
+    await s.start({ agent: assembled.agent });
+    // The greeting first, as on a call: the framework takes no interruption in the first 3 s the
+    // agent speaks in a session (its echo canceller's warm-up).
+    await s.say(call.useCase.greeting).waitForPlayout();
+    s.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) =>
+      states.push({ state: ev.newState, heardSpeechMs }),
+    );
+    const [head, tail] = await Promise.all([
+      telephoneSpeech('My trash was not picked up.'),
+      telephoneSpeech('This week.'),
+    ]);
+
+    await input.silence(300, 8000);
+    await input.push(head, 8000);
+    const deadline = Date.now() + 20_000;
+    const speaking = () => states.some((x) => x.state === 'speaking');
+    while (!speaking() && Date.now() < deadline) await input.silence(20, 8000);
+    await input.push(tail, 8000);
+    const answered = () => {
+      const last = s.history.items.at(-1);
+      return last?.type === 'message' && last.role === 'assistant' && !last.interrupted;
+    };
+    while (!answered() && Date.now() < deadline) await input.silence(100, 8000);
+
+    const stopped = states.find((x, i) => i > 0 && states[i - 1]!.state === 'speaking');
+    expect(stopped?.state).toBe('listening');
+    expect(stopped!.heardSpeechMs).toBeGreaterThanOrEqual(TURN_TIMING.goesOnInterruptMs);
+    expect(stopped!.heardSpeechMs).toBeLessThan(500);
+    const lines = s.history.items.filter((i) => i.type === 'message').slice(1); // the greeting
+    expect(lines.filter((i) => i.role === 'user')).toHaveLength(1);
+    expect(lines.find((i) => i.role === 'user')?.textContent).toMatch(/trash.*picked up\W+\w/i);
+    expect(lines.some((i) => i.interrupted)).toBe(false);
+    expect(lines.at(-1)?.textContent).toContain('Missed pickups are collected');
   }, 60_000);
 });

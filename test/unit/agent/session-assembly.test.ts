@@ -12,8 +12,8 @@ import {
   assembleSession,
   CALL_AUDIO_RATE,
   roomStartOptions,
-  TURN_TIMING,
 } from '../../../agent/session-assembly.js';
+import { TURN_TIMING } from '../../../agent/turn-timing.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 

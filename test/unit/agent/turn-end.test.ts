@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { DialogueLLM } from '../../../agent/dialogue/dialogue-llm.js';
 import { Lines, type Turn } from '../../../agent/dialogue/engine.js';
 import type { TurnExecutor } from '../../../agent/session-assembly.js';
-import { GOES_ON_WITHIN_MS } from '../../../agent/line-goes-on.js';
 import { understoodRequest, UnderstoodTurnDetector } from '../../../agent/turn-end.js';
+import { TURN_TIMING } from '../../../agent/turn-timing.js';
 import { parseUseCases } from '../../../contracts/use-cases.js';
 import { USE_CASES_JSON } from '../../helpers/sma.js';
 
@@ -181,6 +181,7 @@ describe('UnderstoodTurnDetector', () => {
         llm: new DialogueLLM(useCase),
         currentAgent: { llm: undefined },
         history: new llm.ChatContext(),
+        sessionOptions: { turnHandling: {} },
       }) as unknown as voice.AgentSession;
       const d = detector(0.1);
       d.follow(session);
@@ -201,6 +202,6 @@ describe('UnderstoodTurnDetector', () => {
     };
     expect(judged(100)).toBe(true);
     // Later in the reply, the caller's words are a line of their own, which means nothing alone.
-    expect(judged(GOES_ON_WITHIN_MS + 100)).toBe(false);
+    expect(judged(TURN_TIMING.goesOnWithinMs + 100)).toBe(false);
   });
 });

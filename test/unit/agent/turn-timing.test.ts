@@ -3,7 +3,8 @@
 import { inference, initializeLogger } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
-import { TURN_TIMING, turnHandling, type TurnExecutor } from '../../../agent/session-assembly.js';
+import { turnHandling, type TurnExecutor } from '../../../agent/session-assembly.js';
+import { TURN_TIMING } from '../../../agent/turn-timing.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 
