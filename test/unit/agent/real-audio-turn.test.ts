@@ -33,6 +33,16 @@ afterAll(async () => {
   await Promise.all(sessions.map((s) => s.close()));
 });
 
+/** A session kept for closing, heard through a pushed input and played to a recording output. */
+function wired(session: voice.AgentSession, realtime: boolean) {
+  sessions.push(session);
+  const input = new PushAudioInput();
+  const output = new RecordingAudioOutput(16000, realtime);
+  session.input.audio = input;
+  session.output.audio = output;
+  return { input, output };
+}
+
 async function telephoneSpeech(text: string): Promise<Int16Array> {
   const pcm = await synthesizeToPcm(text, { voice: 'rms' });
   return resamplePcm(pcm.samples, pcm.sampleRate, 8000);
@@ -48,11 +58,7 @@ describe('a real audio turn with the local providers', () => {
       leave: () => undefined,
     });
     const session = assembled.session;
-    sessions.push(session);
-    const input = new PushAudioInput();
-    const output = new RecordingAudioOutput(16000, false);
-    session.input.audio = input;
-    session.output.audio = output;
+    const { input, output } = wired(session, false);
     const turns: number[] = [];
     const parts: string[] = [];
     const latency = new LatencyRecorder(
@@ -123,11 +129,7 @@ describe('a real audio turn with the local providers', () => {
     );
     TURN_TIMING.understoodEndMs = shipped;
     const s = assembled.session;
-    sessions.push(s);
-    const input = new PushAudioInput();
-    const output = new RecordingAudioOutput(16000, false);
-    s.input.audio = input;
-    s.output.audio = output;
+    const { input, output } = wired(s, false);
     let transcribedAt: number | undefined;
     let turnEndedAt: number | undefined;
     s.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
@@ -187,11 +189,7 @@ describe('a real audio turn with the local providers', () => {
       leave: () => undefined,
     });
     const s = assembled.session;
-    sessions.push(s);
-    const input = new PushAudioInput();
-    const output = new RecordingAudioOutput(16000, true);
-    s.input.audio = input;
-    s.output.audio = output;
+    const { input } = wired(s, true);
     const states: { state: string; heardSpeechMs: number }[] = [];
     await s.start({ agent: assembled.agent });
     // The greeting first, as on a call: the framework takes no interruption in the first 3 s the
