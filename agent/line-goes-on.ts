@@ -20,6 +20,11 @@ export interface GoneOn {
   cutOff: llm.ChatMessage;
 }
 
+/** Whether `item` is a line the caller said. */
+function isCallerLine(item: llm.ChatItem | undefined): item is llm.ChatMessage {
+  return item?.type === 'message' && item.role === 'user';
+}
+
 /**
  * Whether the conversation so far (`items`, before the caller's new line) ends with a reply the
  * caller cut off by going on with their line: the caller's line, then the agent's reply,
@@ -33,7 +38,7 @@ export function lineGoneOn(
 ): GoneOn | undefined {
   if (spokeAfterMs === undefined || spokeAfterMs >= TURN_TIMING.goesOnWithinMs) return undefined;
   const [head, cutOff] = items.slice(-2);
-  if (head?.type !== 'message' || head.role !== 'user') return undefined;
+  if (!isCallerLine(head)) return undefined;
   if (cutOff?.type !== 'message' || cutOff.role !== 'assistant' || !cutOff.interrupted)
     return undefined;
   return { head, cutOff };
@@ -83,9 +88,8 @@ class ReplyOverlap {
     this.restore();
     const quick = TURN_TIMING.goesOnInterruptMs;
     const interruption = this.session.sessionOptions.turnHandling.interruption;
-    const last = this.session.history.items.at(-1);
     if (quick <= 0 || !interruption?.enabled || interruption.minDuration <= quick) return;
-    if (last?.type !== 'message' || last.role !== 'user') return;
+    if (!isCallerLine(this.session.history.items.at(-1))) return;
     const window = setTimeout(() => {
       if (this.callerSpokeAt === undefined) this.restore();
     }, TURN_TIMING.goesOnWithinMs);

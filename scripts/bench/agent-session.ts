@@ -206,21 +206,18 @@ for (const setting of only.has('turns') ? settings : []) {
     await s.session.currentAgent.updateChatCtx(new llm.ChatContext());
     s.session.history.items = [];
     const said = await probe.say(p.pcm, 3000);
-    const { turns, lines, eot: probabilities, cutOffMs } = said;
+    const { turns, lines, eot: probabilities } = said;
     twoLines[p.kind] += lines > 1 ? 1 : 0;
     if (said.answerMs !== undefined) answerMs.push(said.answerMs);
-    if (cutOffMs !== undefined) cutOff.push(cutOffMs);
+    if (said.cutOffMs !== undefined) cutOff.push(said.cutOffMs);
     eotPaused[p.kind]!.push(...probabilities);
     await s.output.waitForPlayout();
     // The answer joins the history when its speech handle completes, just after its playout.
-    const answered = () => {
-      const last = s.session.history.items.at(-1);
-      return last?.type === 'message' && last.role === 'assistant' && !last.interrupted;
-    };
-    for (let t = 0; t < 40 && !answered(); t++) await s.input.silence(50, RATE);
-    const answer = s.session.history.items.findLast(
-      (i) => i.type === 'message' && i.role === 'assistant' && !i.interrupted,
-    );
+    const isAnswer = (i: llm.ChatItem | undefined) =>
+      i?.type === 'message' && i.role === 'assistant' && !i.interrupted;
+    for (let t = 0; t < 40 && !isAnswer(s.session.history.items.at(-1)); t++)
+      await s.input.silence(50, RATE);
+    const answer = s.session.history.items.findLast(isAnswer);
     const missed = answer?.type === 'message' && answer.textContent === Lines.notUnderstood;
     if (missed) notCaught[p.kind] += 1;
     const [n, of] = notCaughtBy.get(p.head) ?? [0, 0];

@@ -1,7 +1,7 @@
 // A caller's line that goes on after the turn ended in a pause (agent/line-goes-on.ts): speech heard
-// within TURN_TIMING.goesOnWithinMs of the reply's first frame cuts the reply off and joins the caller's two
-// parts, for the model and the call's history; a later interruption, a reply heard out, or a tool
-// between keep them apart.
+// within TURN_TIMING.goesOnWithinMs of the reply's first frame cuts the reply off, on a little of
+// that speech, and joins the caller's two parts, for the model and the call's history; a later
+// interruption, a reply heard out, or a tool between keep them apart.
 import { initializeLogger, llm, voice } from '@livekit/agents';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCallAgent } from '../../../agent/call-agent.js';
